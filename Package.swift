@@ -1,0 +1,101 @@
+// swift-tools-version: 6.0
+// fitchat — a self-hosted real-time chat for gyms. Layers and their allowed imports are
+// described in README.md ("Layout"); arrows only point down.
+import PackageDescription
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
+let package = Package(
+    name: "fitchat",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fitchat", targets: ["fitchat"]),
+        .executable(name: "fitchat-bench", targets: ["FitchatBench"]),
+        .executable(name: "socketio-conformance-server", targets: ["SocketIOConformanceServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // System libraries from Debian.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        // Storage.
+        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        .target(name: "ChatModel"),
+        .target(name: "ChatStore", dependencies: ["LMDB", "ChatModel", logging]),
+
+        // Protocols: pure layers, then the I/O shell.
+        .target(name: "EngineIOProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "SocketIOProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(
+            name: "HTTPServer",
+            dependencies: nio + [
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                logging,
+            ]
+        ),
+        .target(name: "EngineIO", dependencies: ["EngineIOProtocol", "HTTPServer", logging] + nio),
+        .target(name: "SocketIO", dependencies: ["SocketIOProtocol", "EngineIO", logging] + nio),
+
+        // systemd integration: listen fds, sd_notify, journald.
+        .target(name: "Systemd", dependencies: ["CSystemd", logging]),
+
+        // The application: configuration, admin operations, the chat over Socket.IO.
+        .target(
+            name: "FitchatCore",
+            dependencies: [
+                "ChatModel", "ChatStore", "HTTPServer", "SocketIO", "Systemd", logging,
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio
+        ),
+
+        // Executables: composition roots only.
+        .executableTarget(
+            name: "fitchat",
+            dependencies: ["FitchatCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "FitchatBench",
+            dependencies: [
+                "ChatStore", "ChatModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Sources/fitchat-bench"
+        ),
+        .executableTarget(
+            name: "SocketIOConformanceServer",
+            dependencies: ["SocketIO", "HTTPServer", logging] + nio,
+            path: "Sources/socketio-conformance-server"
+        ),
+
+        // Tests.
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB"]),
+        .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol"]),
+        .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol"]),
+        .testTarget(name: "SocketIOLiveTests", dependencies: ["SocketIO", "HTTPServer"] + nio),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),
+        .testTarget(name: "FitchatCoreTests", dependencies: ["FitchatCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,79 @@
+// The storage contract of the chat. ChatStore implements it on LMDB; domain tests may fake it.
+//
+// Reads are synchronous (one short read transaction each, never held across an `await`).
+// Writes are `async` and return only once their commit is durable on disk.
+
+public enum RepositoryError: Error, Equatable, CustomStringConvertible {
+    case roomExists(String)
+    case userExists(String)
+    case roomNotFound(String)
+    case userNotFound(String)
+
+    public var description: String {
+        switch self {
+        case .roomExists(let name): "room '\(name)' already exists"
+        case .userExists(let name): "user '\(name)' already exists"
+        case .roomNotFound(let name): "no room named '\(name)'"
+        case .userNotFound(let name): "no user named '\(name)'"
+        }
+    }
+}
+
+/// The outcome of making a user a participant of a room.
+public struct Membership: Sendable, Equatable {
+    public var participant: Participant
+    /// The `join` message stored when the user became a participant just now; nil if they already were.
+    public var joinMessage: Message?
+
+    public init(participant: Participant, joinMessage: Message?) {
+        self.participant = participant
+        self.joinMessage = joinMessage
+    }
+}
+
+public protocol ChatRepository: Sendable {
+    // Rooms
+    func allRooms() throws -> [Room]
+    func room(id: RoomID) throws -> Room?
+    func room(named name: String) throws -> Room?
+    func createRoom(name: String, description: String, isPrivate: Bool) async throws -> Room
+    /// Marks the room inactive; its history stays.
+    func archiveRoom(named name: String) async throws -> Room
+
+    // Users
+    func allUsers() throws -> [User]
+    func userCount() throws -> Int
+    func user(id: UserID) throws -> User?
+    func user(named name: String) throws -> User?
+    func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?) async throws -> User
+    /// Replaces the stored user with the same id (display name, role, password hash, disabled).
+    func updateUser(_ user: User) async throws
+
+    // Membership
+    func participants(ofRoom room: RoomID) throws -> [Participant]
+    func participant(room: RoomID, user: UserID) throws -> Participant?
+    func rooms(ofUser user: UserID) throws -> [RoomID]
+    /// Makes the user a participant (storing a `join` message the first time) in one transaction.
+    func join(room: RoomID, user: UserID) async throws -> Membership
+    /// Ends the membership, storing a `leave` message; nil if the user was not a participant.
+    func leave(room: RoomID, user: UserID) async throws -> Message?
+
+    // Messages
+    /// Appends a message durably: the message, its room-time index entry and the sender's
+    /// participant `last_active` are written in one transaction. Ids strictly increase.
+    func append(_ message: NewMessage) async throws -> Message
+    func message(id: MessageID) throws -> Message?
+    /// The latest `limit` messages of a room, oldest first.
+    func latestMessages(room: RoomID, limit: Int) throws -> [Message]
+    /// Up to `limit` messages of the room older than `before`, oldest first.
+    func messages(room: RoomID, before: MessageID, limit: Int) throws -> [Message]
+    /// Up to `limit` messages of the room newer than `after`, oldest first.
+    func messages(room: RoomID, after: MessageID, limit: Int) throws -> [Message]
+
+    // Sessions
+    func createSession(_ session: Session) async throws
+    func session(tokenHash: [UInt8]) throws -> Session?
+    func deleteSession(tokenHash: [UInt8]) async throws
+    /// Removes every session of the user; returns how many there were.
+    func deleteSessions(ofUser user: UserID) async throws -> Int
+}

@@ -1,0 +1,144 @@
+// The chat's records, shared by the store, the domain logic and the CLI.
+// Times are microseconds since the Unix epoch (UTC): the store's room-time index sorts on them.
+
+public typealias RoomID = UInt64
+public typealias UserID = UInt64
+public typealias MessageID = UInt64
+/// Microseconds since 1970-01-01T00:00:00Z.
+public typealias Micros = Int64
+
+public struct Room: Sendable, Equatable, Hashable {
+    public var id: RoomID
+    public var name: String
+    public var description: String
+    public var createdAt: Micros
+    public var isActive: Bool
+    public var isPrivate: Bool
+
+    public init(id: RoomID, name: String, description: String, createdAt: Micros, isActive: Bool = true, isPrivate: Bool = false) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.createdAt = createdAt
+        self.isActive = isActive
+        self.isPrivate = isPrivate
+    }
+}
+
+public enum UserRole: UInt8, Sendable, Equatable, CaseIterable {
+    case member = 0
+    case admin = 1
+
+    public var name: String { self == .admin ? "admin" : "member" }
+}
+
+public struct User: Sendable, Equatable, Hashable {
+    public var id: UserID
+    public var name: String
+    public var displayName: String
+    public var role: UserRole
+    /// Encoded password hash (see FitchatCore's PasswordHasher), nil for token-only users.
+    public var passwordHash: String?
+    public var disabled: Bool
+    public var createdAt: Micros
+
+    public init(id: UserID, name: String, displayName: String, role: UserRole = .member, passwordHash: String? = nil, disabled: Bool = false, createdAt: Micros) {
+        self.id = id
+        self.name = name
+        self.displayName = displayName
+        self.role = role
+        self.passwordHash = passwordHash
+        self.disabled = disabled
+        self.createdAt = createdAt
+    }
+}
+
+public enum MessageType: UInt8, Sendable, Equatable, CaseIterable {
+    case text = 0
+    case system = 1
+    case join = 2
+    case leave = 3
+
+    public var name: String {
+        switch self {
+        case .text: "text"
+        case .system: "system"
+        case .join: "join"
+        case .leave: "leave"
+        }
+    }
+}
+
+public struct Message: Sendable, Equatable, Hashable {
+    public var id: MessageID
+    public var roomID: RoomID
+    public var userID: UserID
+    public var text: String
+    public var type: MessageType
+    public var createdAt: Micros
+    public var isEdited: Bool
+    public var editedAt: Micros?
+    public var deleted: Bool
+
+    public init(id: MessageID, roomID: RoomID, userID: UserID, text: String, type: MessageType, createdAt: Micros, isEdited: Bool = false, editedAt: Micros? = nil, deleted: Bool = false) {
+        self.id = id
+        self.roomID = roomID
+        self.userID = userID
+        self.text = text
+        self.type = type
+        self.createdAt = createdAt
+        self.isEdited = isEdited
+        self.editedAt = editedAt
+        self.deleted = deleted
+    }
+}
+
+/// What a caller asks the store to append; the store assigns `id` and `createdAt`.
+public struct NewMessage: Sendable, Equatable {
+    public var roomID: RoomID
+    public var userID: UserID
+    public var text: String
+    public var type: MessageType
+
+    public init(roomID: RoomID, userID: UserID, text: String, type: MessageType = .text) {
+        self.roomID = roomID
+        self.userID = userID
+        self.text = text
+        self.type = type
+    }
+}
+
+public struct Participant: Sendable, Equatable, Hashable {
+    public var roomID: RoomID
+    public var userID: UserID
+    public var joinedAt: Micros
+    public var lastActive: Micros
+
+    public init(roomID: RoomID, userID: UserID, joinedAt: Micros, lastActive: Micros) {
+        self.roomID = roomID
+        self.userID = userID
+        self.joinedAt = joinedAt
+        self.lastActive = lastActive
+    }
+}
+
+/// A login session. Only the SHA-256 of the token is stored, never the token.
+public struct Session: Sendable, Equatable, Hashable {
+    public var tokenHash: [UInt8]
+    public var userID: UserID
+    public var expiresAt: Micros
+
+    public init(tokenHash: [UInt8], userID: UserID, expiresAt: Micros) {
+        self.tokenHash = tokenHash
+        self.userID = userID
+        self.expiresAt = expiresAt
+    }
+}
+
+/// The rooms every new store starts with: the original design's four.
+public let seedRooms: [(name: String, description: String)] = [
+    ("general", "General fitness discussion and motivation"),
+    ("workout-tips", "Share workout tips and exercise advice"),
+    ("nutrition", "Discuss nutrition and meal planning"),
+    ("progress", "Share your fitness progress and achievements"),
+]
