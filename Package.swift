@@ -90,9 +90,11 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "ChatModelTests", dependencies: ["ChatModel"]),
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol"]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol"]),
+        .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "HTTPServer"] + nio),
         .testTarget(name: "SocketIOLiveTests", dependencies: ["SocketIO", "HTTPServer"] + nio),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),
         .testTarget(name: "FitchatCoreTests", dependencies: ["FitchatCore"]),
