@@ -1,1 +1,1 @@
-print("fitchat")
+print("fitchat: under construction")

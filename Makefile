@@ -1,0 +1,56 @@
+# fitchat — two commands: `make run` and `make test`.
+# Both install what is missing (Debian packages, a Python venv for the real clients), build once and
+# reuse the build across suites.
+
+SWIFT        ?= swift
+BUILD_FLAGS  ?=
+PYTHON       ?= python3
+VENV         := build/venv
+LISTEN       ?= 127.0.0.1:8080
+DATA_DIR     ?= var
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages the build and the tests need (systemd provides systemd-socket-activate).
+BUILD_DEBS   := liblmdb-dev libsystemd-dev pkg-config
+TEST_DEBS    := lmdb-utils systemd python3-venv
+
+.PHONY: run test build deps test-deps venv swift-test interop-test bench clean
+
+run: deps build
+	@mkdir -p $(DATA_DIR)
+	"$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/fitchat" serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+test: deps test-deps venv
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	@$(MAKE) --no-print-directory swift-test interop-test
+
+swift-test:
+	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \
+	  $(SWIFT) test $(BUILD_FLAGS) --skip-build --parallel --num-workers 2
+
+interop-test:
+	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \
+	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/interop Tests/e2e
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS)
+
+bench: deps
+	$(SWIFT) build -c release --product fitchat-bench
+	"$$($(SWIFT) build -c release --show-bin-path)/fitchat-bench" store --data-dir build/bench-store --messages 1000000 --rooms 20 --json
+
+deps:
+	@bash scripts/ensure-debs.sh $(BUILD_DEBS)
+
+test-deps:
+	@bash scripts/ensure-debs.sh $(TEST_DEBS)
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: Tests/interop/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/interop/requirements.txt
+	@touch $@
+
+clean:
+	rm -rf .build build

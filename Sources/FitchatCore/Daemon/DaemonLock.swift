@@ -1,0 +1,60 @@
+import Foundation
+
+/// One daemon per data directory: `serve` holds an exclusive `flock` on `<data-dir>/fitchat.pid`
+/// for its whole life. The kernel drops the lock when the process dies, even by SIGKILL.
+public final class DaemonLock {
+    public let path: String
+    private let fd: Int32
+
+    public struct Busy: Error, CustomStringConvertible {
+        public var dataDir: String
+        public var pid: Int32?
+        public var description: String {
+            "another fitchat is already serving \(dataDir)" + (pid.map { " (pid \($0))" } ?? "")
+        }
+    }
+
+    public static func path(forDataDir dataDir: String) -> String {
+        (dataDir as NSString).appendingPathComponent("fitchat.pid")
+    }
+
+    /// Takes the lock or throws `Busy` naming the holder.
+    public init(dataDir: String) throws {
+        path = DaemonLock.path(forDataDir: dataDir)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ConfigError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let pid = DaemonLock.readPID(fd: fd)
+            close(fd)
+            throw Busy(dataDir: dataDir, pid: pid)
+        }
+        self.fd = fd
+        let text = "\(getpid())\n"
+        _ = ftruncate(fd, 0)
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+    }
+
+    deinit {
+        _ = ftruncate(fd, 0)
+        close(fd)
+    }
+
+    /// The pid of the daemon serving `dataDir`, or nil when none holds the lock.
+    public static func holder(dataDir: String) -> Int32?? {
+        let fd = open(path(forDataDir: dataDir), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        return .some(readPID(fd: fd))
+    }
+
+    private static func readPID(fd: Int32) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = pread(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { return nil }
+        return Int32(String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
