@@ -1,0 +1,111 @@
+import ChatModel
+import Foundation
+import LMDB
+
+/// What `fitchat db status` shows.
+public struct StoreStatus: Sendable {
+    public var schemaVersion: UInt32
+    public var path: String
+    public var fileSize: Int
+    public var mapSize: Int
+    public var entries: [(table: String, count: Int)]
+    public var readersInUse: Int
+    public var maxReaders: Int
+    public var staleReadersCleared: Int
+}
+
+extension ChatStore {
+    public func status() throws -> StoreStatus {
+        let info = environment.info()
+        return try read { txn in
+            StoreStatus(
+                schemaVersion: UInt32(try tables.metaU64(txn, MetaKey.schemaVersion) ?? 0),
+                path: (directory as NSString).appendingPathComponent("data.mdb"),
+                fileSize: environment.fileSize, mapSize: info.mapSize,
+                entries: try tables.counts(txn).map { (table: $0.0, count: $0.1) },
+                readersInUse: info.readersInUse, maxReaders: info.maxReaders,
+                staleReadersCleared: environment.staleReadersCleared)
+        }
+    }
+
+    /// A hot, compacted copy (`mdb_env_copy2` with `MDB_CP_COMPACT`) into an existing empty directory.
+    public func backup(to directory: String) throws {
+        try environment.copy(to: directory, compact: true)
+    }
+
+    /// Every inconsistency between the record tables and their indexes, in both directions
+    /// (empty when the store is sound). Runs in one read transaction: a consistent snapshot.
+    public func check(limit: Int = 100) throws -> [String] {
+        try read { txn in
+            var problems: [String] = []
+            func report(_ text: String) -> Bool {
+                problems.append(text)
+                return problems.count < limit
+            }
+            // rooms <-> rooms_by_name
+            try txn.cursor(tables.rooms).scan { id, room in
+                if room.id != id { return report("rooms[\(id)] holds a record with id \(room.id)") }
+                if try txn.get(tables.roomsByName, room.name) != id { return report("room \(id) '\(room.name)' is missing from rooms_by_name") }
+                return true
+            }
+            try txn.cursor(tables.roomsByName).scan { name, id in
+                guard let room = try txn.get(tables.rooms, id), room.name == name else {
+                    return report("rooms_by_name['\(name)'] points at missing room \(id)")
+                }
+                return true
+            }
+            // users <-> users_by_name
+            try txn.cursor(tables.users).scan { id, user in
+                if user.id != id { return report("users[\(id)] holds a record with id \(user.id)") }
+                if try txn.get(tables.usersByName, user.name) != id { return report("user \(id) '\(user.name)' is missing from users_by_name") }
+                return true
+            }
+            try txn.cursor(tables.usersByName).scan { name, id in
+                guard let user = try txn.get(tables.users, id), user.name == name else {
+                    return report("users_by_name['\(name)'] points at missing user \(id)")
+                }
+                return true
+            }
+            // messages <-> room_time
+            try txn.cursor(tables.messages).scan { id, message in
+                if message.id != id { return report("messages[\(id)] holds a record with id \(message.id)") }
+                if !(try txn.contains(tables.roomTime, RoomTimeKey(message.roomID, message.createdAt, id))) {
+                    return report("message \(id) is missing from room_time")
+                }
+                if !(try txn.contains(tables.rooms, message.roomID)) { return report("message \(id) belongs to missing room \(message.roomID)") }
+                if !(try txn.contains(tables.users, message.userID)) { return report("message \(id) was sent by missing user \(message.userID)") }
+                return true
+            }
+            try txn.cursor(tables.roomTime).scan { key, _ in
+                guard let message = try txn.get(tables.messages, key.c), message.roomID == key.a, message.createdAt == key.b else {
+                    return report("room_time entry (room \(key.a), \(key.b), message \(key.c)) points at a missing or different message")
+                }
+                return true
+            }
+            // participants <-> user_rooms
+            try txn.cursor(tables.participants).scan { key, participant in
+                if participant.roomID != key.a || participant.userID != key.b {
+                    return report("participants[\(key.a),\(key.b)] holds the record of (\(participant.roomID),\(participant.userID))")
+                }
+                if !(try txn.contains(tables.userRooms, RoomUserKey(key.b, key.a))) {
+                    return report("participant (room \(key.a), user \(key.b)) is missing from user_rooms")
+                }
+                if !(try txn.contains(tables.rooms, key.a)) { return report("participant of missing room \(key.a)") }
+                if !(try txn.contains(tables.users, key.b)) { return report("participant is missing user \(key.b)") }
+                return true
+            }
+            try txn.cursor(tables.userRooms).scan { key, _ in
+                if !(try txn.contains(tables.participants, RoomUserKey(key.b, key.a))) {
+                    return report("user_rooms entry (user \(key.a), room \(key.b)) has no participant record")
+                }
+                return true
+            }
+            // sessions -> users
+            try txn.cursor(tables.sessions).scan { _, session in
+                if !(try txn.contains(tables.users, session.userID)) { return report("a session belongs to missing user \(session.userID)") }
+                return true
+            }
+            return problems
+        }
+    }
+}

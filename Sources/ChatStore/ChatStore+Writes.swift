@@ -1,0 +1,149 @@
+import ChatModel
+import LMDB
+
+extension ChatStore {
+    // MARK: Rooms
+
+    public func createRoom(name: String, description: String, isPrivate: Bool) async throws -> Room {
+        let now = self.now()
+        return try await write { txn, tables in
+            try Self.insertRoom(txn, tables, name: name, description: description, isPrivate: isPrivate, now: now)
+        }
+    }
+
+    static func insertRoom(_ txn: Transaction, _ tables: Tables, name: String, description: String, isPrivate: Bool, now: Micros) throws -> Room {
+        guard try txn.get(tables.roomsByName, name) == nil else { throw RepositoryError.roomExists(name) }
+        let room = Room(id: try tables.nextID(txn, MetaKey.nextRoomID), name: name, description: description,
+                        createdAt: now, isActive: true, isPrivate: isPrivate)
+        try txn.put(tables.rooms, room.id, room)
+        try txn.put(tables.roomsByName, name, room.id)
+        return room
+    }
+
+    public func archiveRoom(named name: String) async throws -> Room {
+        try await write { txn, tables in
+            guard var room = try Self.room(txn, tables, named: name) else { throw RepositoryError.roomNotFound(name) }
+            room.isActive = false
+            try txn.put(tables.rooms, room.id, room)
+            return room
+        }
+    }
+
+    // MARK: Users
+
+    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?) async throws -> User {
+        let now = self.now()
+        return try await write { txn, tables in
+            guard try txn.get(tables.usersByName, name) == nil else { throw RepositoryError.userExists(name) }
+            let user = User(id: try tables.nextID(txn, MetaKey.nextUserID), name: name, displayName: displayName,
+                            role: role, passwordHash: passwordHash, disabled: false, createdAt: now)
+            try txn.put(tables.users, user.id, user)
+            try txn.put(tables.usersByName, name, user.id)
+            return user
+        }
+    }
+
+    /// Replaces display name, role, password hash and disabled flag; the name (and its index) stays.
+    public func updateUser(_ user: User) async throws {
+        try await write { txn, tables in
+            guard let stored = try txn.get(tables.users, user.id) else { throw RepositoryError.userNotFound(user.name) }
+            var updated = user
+            updated.name = stored.name
+            updated.createdAt = stored.createdAt
+            try txn.put(tables.users, user.id, updated)
+        }
+    }
+
+    // MARK: Membership
+
+    public func join(room: RoomID, user: UserID) async throws -> Membership {
+        let now = self.now()
+        return try await write { txn, tables in
+            let key = RoomUserKey(room, user)
+            if let existing = try txn.get(tables.participants, key) {
+                return Membership(participant: existing, joinMessage: nil)
+            }
+            try Self.requireRoomAndUser(txn, tables, room: room, user: user)
+            let participant = Participant(roomID: room, userID: user, joinedAt: now, lastActive: now)
+            try txn.put(tables.participants, key, participant)
+            try txn.put(tables.userRooms, RoomUserKey(user, room), Empty())
+            let message = try Self.insertMessage(txn, tables, NewMessage(roomID: room, userID: user, text: "joined the room", type: .join), now: now)
+            return Membership(participant: participant, joinMessage: message)
+        }
+    }
+
+    public func leave(room: RoomID, user: UserID) async throws -> Message? {
+        let now = self.now()
+        return try await write { txn, tables in
+            guard try txn.delete(tables.participants, RoomUserKey(room, user)) else { return nil }
+            try txn.delete(tables.userRooms, RoomUserKey(user, room))
+            return try Self.insertMessage(txn, tables, NewMessage(roomID: room, userID: user, text: "left the room", type: .leave), now: now)
+        }
+    }
+
+    private static func requireRoomAndUser(_ txn: Transaction, _ tables: Tables, room: RoomID, user: UserID) throws {
+        guard try txn.contains(tables.rooms, room) else { throw RepositoryError.roomNotFound("#\(room)") }
+        guard try txn.contains(tables.users, user) else { throw RepositoryError.userNotFound("#\(user)") }
+    }
+
+    // MARK: Messages
+
+    public func append(_ message: NewMessage) async throws -> Message {
+        let now = self.now()
+        return try await write { txn, tables in
+            try Self.requireRoomAndUser(txn, tables, room: message.roomID, user: message.userID)
+            return try Self.insertMessage(txn, tables, message, now: now)
+        }
+    }
+
+    /// Appends many messages in one write (bulk loading, benchmarks); durable when it returns.
+    public func appendBatch(_ batch: [NewMessage]) async throws -> [Message] {
+        let now = self.now()
+        return try await write { txn, tables in
+            try batch.map { try Self.insertMessage(txn, tables, $0, now: now) }
+        }
+    }
+
+    /// Writes the message, its room-time index entry and the sender's `last_active` together.
+    /// created_at never goes back within a room, so room-time order equals id order.
+    static func insertMessage(_ txn: Transaction, _ tables: Tables, _ new: NewMessage, now: Micros) throws -> Message {
+        var createdAt = now
+        if let last = try txn.entries(tables.roomTime, prefix: new.roomID.encoded, reverse: true, limit: 1).first?.0 {
+            createdAt = max(createdAt, last.b)
+        }
+        let message = Message(id: try tables.nextID(txn, MetaKey.nextMessageID), roomID: new.roomID, userID: new.userID,
+                              text: new.text, type: new.type, createdAt: createdAt)
+        try txn.put(tables.messages, message.id, message, noOverwrite: true)
+        try txn.put(tables.roomTime, RoomTimeKey(message.roomID, createdAt, message.id), Empty())
+        let participantKey = RoomUserKey(new.roomID, new.userID)
+        if var participant = try txn.get(tables.participants, participantKey) {
+            participant.lastActive = createdAt
+            try txn.put(tables.participants, participantKey, participant)
+        }
+        return message
+    }
+
+    // MARK: Sessions
+
+    public func createSession(_ session: Session) async throws {
+        try await write { txn, tables in
+            try txn.put(tables.sessions, Bytes(session.tokenHash), SessionValue(userID: session.userID, expiresAt: session.expiresAt))
+        }
+    }
+
+    public func deleteSession(tokenHash: [UInt8]) async throws {
+        _ = try await write { txn, tables in
+            try txn.delete(tables.sessions, Bytes(tokenHash))
+        }
+    }
+
+    public func deleteSessions(ofUser user: UserID) async throws -> Int {
+        try await write { txn, tables in
+            let doomed = try txn.entries(tables.sessions).filter { $0.1.userID == user }.map(\.0)
+            for key in doomed { try txn.delete(tables.sessions, key) }
+            return doomed.count
+        }
+    }
+}
+
+extension ChatStore: ChatRepository {}

@@ -1,0 +1,20 @@
+/// Failures of the store itself (the chat's own mistakes are `RepositoryError`s).
+public enum ChatStoreError: Error, Equatable, CustomStringConvertible {
+    case newerSchema(found: UInt32, supported: UInt32)
+    case needsMigration(found: UInt32, supported: UInt32)
+    case closed
+    case messageNotFound(UInt64)
+
+    public var description: String {
+        switch self {
+        case .newerSchema(let found, let supported):
+            "data file schema version \(found) is newer than this fitchat supports (\(supported)); upgrade fitchat"
+        case .needsMigration(let found, let supported):
+            "data file schema version \(found) needs migrating to \(supported): run 'fitchat db migrate' (or start 'fitchat serve', which migrates)"
+        case .closed:
+            "the chat store is closed"
+        case .messageNotFound(let id):
+            "no message with id \(id)"
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import ChatModel
+import LMDB
+
+/// A compact binary record format: a version byte, then fields in a fixed order
+/// (big-endian integers, length-prefixed UTF-8 strings, flag bytes).
+struct RecordWriter {
+    var bytes: [UInt8]
+
+    init(version: UInt8) { bytes = [version] }
+
+    mutating func u64(_ value: UInt64) { value.encode(into: &bytes) }
+    mutating func i64(_ value: Int64) { value.encode(into: &bytes) }
+    mutating func u8(_ value: UInt8) { bytes.append(value) }
+    mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    mutating func string(_ value: String) {
+        let utf8 = Array(value.utf8)
+        UInt32(utf8.count).encode(into: &bytes)
+        bytes.append(contentsOf: utf8)
+    }
+    mutating func optionalString(_ value: String?) {
+        bool(value != nil)
+        if let value { string(value) }
+    }
+    mutating func optionalI64(_ value: Int64?) {
+        bool(value != nil)
+        if let value { i64(value) }
+    }
+}
+
+struct RecordReader {
+    let raw: UnsafeRawBufferPointer
+    var offset = 0
+    let version: UInt8
+
+    init(_ raw: UnsafeRawBufferPointer) throws(LMDBError) {
+        guard raw.count >= 1 else { throw .decoding }
+        self.raw = raw
+        version = raw[0]
+        offset = 1
+    }
+
+    private mutating func take(_ count: Int) throws(LMDBError) -> UnsafeRawBufferPointer {
+        guard count >= 0, offset + count <= raw.count else { throw .decoding }
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: raw[offset..<offset + count])
+    }
+
+    mutating func u64() throws(LMDBError) -> UInt64 { try UInt64.decode(take(8)) }
+    mutating func i64() throws(LMDBError) -> Int64 { try Int64.decode(take(8)) }
+    mutating func u8() throws(LMDBError) -> UInt8 { try take(1)[0] }
+    mutating func bool() throws(LMDBError) -> Bool { try u8() != 0 }
+    mutating func string() throws(LMDBError) -> String {
+        let count = Int(try UInt32.decode(take(4)))
+        return String(decoding: try take(count), as: UTF8.self)
+    }
+    mutating func optionalString() throws(LMDBError) -> String? { try bool() ? try string() : nil }
+    mutating func optionalI64() throws(LMDBError) -> Int64? { try bool() ? try i64() : nil }
+}
+
+/// Record version of every table: bump one when its layout changes and teach `decode` the old one.
+enum RecordVersion {
+    static let current: UInt8 = 1
+}
+
+extension Room: LMDBCodable {
+    public func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(id); w.string(name); w.string(description); w.i64(createdAt); w.bool(isActive); w.bool(isPrivate)
+        bytes.append(contentsOf: w.bytes)
+    }
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Room {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        return Room(id: try r.u64(), name: try r.string(), description: try r.string(), createdAt: try r.i64(),
+                    isActive: try r.bool(), isPrivate: try r.bool())
+    }
+}
+
+extension User: LMDBCodable {
+    public func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(id); w.string(name); w.string(displayName); w.u8(role.rawValue); w.optionalString(passwordHash)
+        w.bool(disabled); w.i64(createdAt)
+        bytes.append(contentsOf: w.bytes)
+    }
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> User {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        let id = try r.u64(), name = try r.string(), display = try r.string()
+        guard let role = UserRole(rawValue: try r.u8()) else { throw .decoding }
+        return User(id: id, name: name, displayName: display, role: role, passwordHash: try r.optionalString(),
+                    disabled: try r.bool(), createdAt: try r.i64())
+    }
+}
+
+extension Message: LMDBCodable {
+    public func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(id); w.u64(roomID); w.u64(userID); w.string(text); w.u8(type.rawValue); w.i64(createdAt)
+        w.bool(isEdited); w.optionalI64(editedAt); w.bool(deleted)
+        bytes.append(contentsOf: w.bytes)
+    }
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Message {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        let id = try r.u64(), room = try r.u64(), user = try r.u64(), text = try r.string()
+        guard let type = MessageType(rawValue: try r.u8()) else { throw .decoding }
+        return Message(id: id, roomID: room, userID: user, text: text, type: type, createdAt: try r.i64(),
+                       isEdited: try r.bool(), editedAt: try r.optionalI64(), deleted: try r.bool())
+    }
+}
+
+extension Participant: LMDBCodable {
+    public func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(roomID); w.u64(userID); w.i64(joinedAt); w.i64(lastActive)
+        bytes.append(contentsOf: w.bytes)
+    }
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Participant {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        return Participant(roomID: try r.u64(), userID: try r.u64(), joinedAt: try r.i64(), lastActive: try r.i64())
+    }
+}
+
+/// The value of a `sessions` entry (the key is the token's SHA-256).
+struct SessionValue: LMDBCodable {
+    var userID: UserID
+    var expiresAt: Micros
+
+    func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(userID); w.i64(expiresAt)
+        bytes.append(contentsOf: w.bytes)
+    }
+    static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> SessionValue {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        return SessionValue(userID: try r.u64(), expiresAt: try r.i64())
+    }
+}

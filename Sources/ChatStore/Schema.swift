@@ -1,0 +1,78 @@
+import ChatModel
+import LMDB
+
+typealias RoomTimeKey = Key3<RoomID, Micros, MessageID>
+typealias RoomUserKey = Key2<UInt64, UInt64>
+
+/// The named databases of the store. Every record table and its indexes are written in one
+/// transaction; integer keys are big-endian so byte order is numeric order.
+struct Tables {
+    let meta: Database<String, Bytes>
+    let rooms: Database<RoomID, Room>
+    let roomsByName: Database<String, RoomID>
+    let users: Database<UserID, User>
+    let usersByName: Database<String, UserID>
+    let messages: Database<MessageID, Message>
+    /// room · created_at · message id → (empty): a room's messages in time order.
+    let roomTime: Database<RoomTimeKey, Empty>
+    /// room · user → participant record.
+    let participants: Database<RoomUserKey, Participant>
+    /// user · room → (empty): the rooms of a user.
+    let userRooms: Database<RoomUserKey, Empty>
+    let sessions: Database<Bytes, SessionValue>
+
+    static let names = [
+        "meta", "rooms", "rooms_by_name", "users", "users_by_name", "messages", "room_time", "participants",
+        "user_rooms", "sessions",
+    ]
+
+    init(environment env: Environment, create: Bool) throws {
+        meta = try env.database(named: "meta", create: create)
+        rooms = try env.database(named: "rooms", create: create)
+        roomsByName = try env.database(named: "rooms_by_name", create: create)
+        users = try env.database(named: "users", create: create)
+        usersByName = try env.database(named: "users_by_name", create: create)
+        messages = try env.database(named: "messages", create: create)
+        roomTime = try env.database(named: "room_time", create: create)
+        participants = try env.database(named: "participants", create: create)
+        userRooms = try env.database(named: "user_rooms", create: create)
+        sessions = try env.database(named: "sessions", create: create)
+    }
+
+    /// Entries per table, for `fitchat db status`.
+    func counts(_ txn: Transaction) throws -> [(String, Int)] {
+        [
+            ("meta", try txn.count(meta)), ("rooms", try txn.count(rooms)), ("rooms_by_name", try txn.count(roomsByName)),
+            ("users", try txn.count(users)), ("users_by_name", try txn.count(usersByName)),
+            ("messages", try txn.count(messages)), ("room_time", try txn.count(roomTime)),
+            ("participants", try txn.count(participants)), ("user_rooms", try txn.count(userRooms)),
+            ("sessions", try txn.count(sessions)),
+        ]
+    }
+}
+
+/// Keys of the `meta` table.
+enum MetaKey {
+    static let schemaVersion = "schema_version"
+    static let nextRoomID = "next_id.room"
+    static let nextUserID = "next_id.user"
+    static let nextMessageID = "next_id.message"
+}
+
+extension Tables {
+    func metaU64(_ txn: Transaction, _ key: String) throws -> UInt64? {
+        guard let bytes = try txn.get(meta, key) else { return nil }
+        return try bytes.bytes.withUnsafeBytes { raw throws(LMDBError) in try UInt64.decode(raw) }
+    }
+
+    func setMetaU64(_ txn: Transaction, _ key: String, _ value: UInt64) throws {
+        try txn.put(meta, key, Bytes(value.encoded))
+    }
+
+    /// Takes the next id of a counter (ids start at 1 and strictly increase).
+    func nextID(_ txn: Transaction, _ key: String) throws -> UInt64 {
+        let next = try metaU64(txn, key) ?? 1
+        try setMetaU64(txn, key, next + 1)
+        return next
+    }
+}

@@ -1,0 +1,125 @@
+import ChatModel
+import ChatStore
+import Foundation
+
+/// The operator's actions behind the admin CLI. Each opens the store (safe while the daemon runs:
+/// LMDB serialises writers across processes) and then tells a running daemon what changed.
+public final class Admin {
+    public let settings: Settings
+    public let store: ChatStore
+
+    public init(settings: Settings, migrate: Bool = false) throws {
+        self.settings = settings
+        self.store = try StoreAccess.open(dataDir: settings.dataDir, migrate: migrate)
+    }
+
+    deinit { store.close() }
+
+    // MARK: Users
+
+    public func addUser(name: String, displayName: String?, admin: Bool, password: String?) async throws -> User {
+        try Names.validateUserName(name)
+        let hash = try password.map { try PasswordHasher().hash($0) }
+        let user = try await store.createUser(
+            name: name, displayName: Admin.displayName(displayName, or: name), role: admin ? .admin : .member, passwordHash: hash)
+        notify(.userChanged(name: name))
+        return user
+    }
+
+    public func setPassword(name: String, password: String) async throws {
+        var user = try requireUser(name)
+        user.passwordHash = try PasswordHasher().hash(password)
+        try await store.updateUser(user)
+        // A new password ends every existing session of the account.
+        _ = try await store.deleteSessions(ofUser: user.id)
+        notify(.sessionsRevoked(name: name))
+    }
+
+    public func disableUser(name: String) async throws {
+        var user = try requireUser(name)
+        user.disabled = true
+        try await store.updateUser(user)
+        _ = try await store.deleteSessions(ofUser: user.id)
+        notify(.userChanged(name: name))
+    }
+
+    public func users() throws -> [User] { try store.allUsers() }
+
+    /// Issues a session token for scripts, bots and tests; `create` makes the user first if needed.
+    public func issueToken(userName: String, create: Bool) async throws -> String {
+        var user = try store.user(named: userName)
+        if user == nil, create {
+            user = try await addUser(name: userName, displayName: nil, admin: false, password: nil)
+        }
+        guard let user else { throw RepositoryError.userNotFound(userName) }
+        guard !user.disabled else { throw ConfigError("user '\(userName)' is disabled") }
+        let token = SessionTokens.generate()
+        try await store.createSession(
+            Session(tokenHash: SessionTokens.hash(token), userID: user.id, expiresAt: SessionTokens.expiry(from: Clock.nowMicros())))
+        return token
+    }
+
+    // MARK: Rooms
+
+    public func addRoom(name: String, description: String, isPrivate: Bool) async throws -> Room {
+        try Names.validateRoomName(name)
+        let room = try await store.createRoom(name: name, description: description, isPrivate: isPrivate)
+        notify(.roomsChanged)
+        return room
+    }
+
+    public func rooms() throws -> [Room] { try store.allRooms() }
+
+    public func archiveRoom(name: String) async throws {
+        _ = try await store.archiveRoom(named: name)
+        notify(.roomsChanged)
+    }
+
+    public func addMember(room roomName: String, user userName: String) async throws -> Bool {
+        let room = try requireRoom(roomName)
+        let user = try requireUser(userName)
+        let membership = try await store.join(room: room.id, user: user.id)
+        notify(.roomsChanged)
+        return membership.joinMessage != nil
+    }
+
+    public func removeMember(room roomName: String, user userName: String) async throws -> Bool {
+        let room = try requireRoom(roomName)
+        let user = try requireUser(userName)
+        let left = try await store.leave(room: room.id, user: user.id)
+        notify(.roomsChanged)
+        return left != nil
+    }
+
+    // MARK: Helpers
+
+    func requireUser(_ name: String) throws -> User {
+        guard let user = try store.user(named: name) else { throw RepositoryError.userNotFound(name) }
+        return user
+    }
+
+    func requireRoom(_ name: String) throws -> Room {
+        guard let room = try store.room(named: name) else { throw RepositoryError.roomNotFound(name) }
+        return room
+    }
+
+    static func displayName(_ given: String?, or name: String) -> String {
+        let trimmed = given?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return trimmed.isEmpty ? name : trimmed
+    }
+
+    /// Tells a running daemon; a missing daemon is fine (the store has the change).
+    func notify(_ message: ControlMessage) {
+        if case .failed(let why) = ControlClient.send(message, socketPath: settings.controlSocketPath) {
+            FileHandle.standardError.write(Data("warning: the running daemon was not told (\(why)); it sees the change after a restart\n".utf8))
+        }
+    }
+}
+
+public enum Clock {
+    public static func nowMicros() -> Micros {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Micros(ts.tv_sec) * 1_000_000 + Micros(ts.tv_nsec) / 1000
+    }
+}

@@ -1,0 +1,77 @@
+import ChatModel
+import ChatStore
+import Foundation
+
+/// `fitchat export`: every message as one JSON object per line, oldest first, in the shape of the
+/// chat's message events (`id, room, user, message, message_type, created_at, is_edited, edited_at`).
+public enum MessageExport {
+    public static func write(settings: Settings, room roomName: String?, _ emit: (String) -> Void) throws {
+        let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: false)
+        defer { store.close() }
+        var roomFilter: RoomID?
+        if let roomName {
+            guard let room = try store.room(named: roomName) else { throw RepositoryError.roomNotFound(roomName) }
+            roomFilter = room.id
+        }
+        var rooms: [RoomID: String] = [:]
+        var users: [UserID: User] = [:]
+        try store.forEachMessage(room: roomFilter) { message in
+            if rooms[message.roomID] == nil { rooms[message.roomID] = try store.room(id: message.roomID)?.name ?? "#\(message.roomID)" }
+            if users[message.userID] == nil, let user = try store.user(id: message.userID) { users[message.userID] = user }
+            emit(line(message, room: rooms[message.roomID]!, user: users[message.userID]))
+        }
+    }
+
+    static func line(_ message: Message, room: String, user: User?) -> String {
+        let json = JSONWriter()
+        json.object {
+            json.field("id") { json.number(message.id) }
+            json.field("room") { json.string(room) }
+            json.field("user") {
+                if let user {
+                    json.object {
+                        json.field("id") { json.number(user.id) }
+                        json.field("name") { json.string(user.name) }
+                        json.field("display_name") { json.string(user.displayName) }
+                    }
+                } else {
+                    json.null()
+                }
+            }
+            json.field("message") { json.string(message.text) }
+            json.field("message_type") { json.string(message.type.name) }
+            json.field("created_at") { json.string(ISO8601.format(micros: message.createdAt)) }
+            json.field("is_edited") { json.bool(message.isEdited) }
+            json.field("edited_at") {
+                if let edited = message.editedAt { json.string(ISO8601.format(micros: edited)) } else { json.null() }
+            }
+        }
+        return json.text
+    }
+}
+
+/// ISO 8601 UTC with milliseconds, e.g. `2026-11-24T19:02:03.123Z`.
+public enum ISO8601 {
+    public static func format(micros: Micros) -> String {
+        let millis = micros >= 0 ? micros / 1000 : (micros - 999) / 1000
+        var seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let ms = millis - seconds * 1000
+        var days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        seconds -= days * 86400
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2)).\(pad(ms, 3))Z"
+    }
+}

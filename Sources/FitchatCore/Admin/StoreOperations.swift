@@ -1,0 +1,58 @@
+import ChatModel
+import ChatStore
+import Foundation
+
+/// Whole-store operations of the admin CLI: status, check, migrate, backup, restore.
+public enum StoreOperations {
+    /// A hot, compacted copy into `destination` (a new or empty directory); safe while the daemon runs.
+    public static func backup(settings: Settings, to destination: String) throws -> String {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: destination, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw ConfigError("\(destination) exists and is not a directory") }
+            guard (try fm.contentsOfDirectory(atPath: destination)).isEmpty else {
+                throw ConfigError("\(destination) is not empty; back up into a new or empty directory")
+            }
+        } else {
+            try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        }
+        let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: false)
+        defer { store.close() }
+        try store.backup(to: destination)
+        return (destination as NSString).appendingPathComponent("data.mdb")
+    }
+
+    /// Replaces the data of `settings.dataDir` with the backup in `source`. Refuses while a daemon
+    /// serves the directory; the replaced file is kept beside it, never deleted.
+    public static func restore(settings: Settings, from source: String) throws -> String? {
+        let fm = FileManager.default
+        let sourceFile = (source as NSString).appendingPathComponent("data.mdb")
+        guard fm.fileExists(atPath: sourceFile) else { throw ConfigError("\(source) holds no data.mdb: not a fitchat backup") }
+        if case .some(let pid) = DaemonLock.holder(dataDir: settings.dataDir) {
+            throw ConfigError("\(settings.dataDir) is in use by a running fitchat" + (pid.map { " (pid \($0))" } ?? "") + "; stop it first (systemctl stop fitchat.service fitchat.socket)")
+        }
+        // Prove the backup opens as a fitchat store before touching anything.
+        let probe = try StoreAccess.open(dataDir: source, migrate: false, readOnlyCheck: true)
+        let problems = try probe.check()
+        probe.close()
+        if let first = problems.first { throw ConfigError("the backup in \(source) is inconsistent: \(first)") }
+
+        try fm.createDirectory(atPath: settings.dataDir, withIntermediateDirectories: true)
+        // Holding the daemon lock keeps a daemon from starting half-way through.
+        let lock = try DaemonLock(dataDir: settings.dataDir)
+        defer { withExtendedLifetime(lock) {} }
+        let target = (settings.dataDir as NSString).appendingPathComponent("data.mdb")
+        var keptAs: String?
+        if fm.fileExists(atPath: target) {
+            let stamp = Int(Date().timeIntervalSince1970)
+            keptAs = target + ".before-restore-\(stamp)"
+            try fm.moveItem(atPath: target, toPath: keptAs!)
+        }
+        let staging = target + ".restoring"
+        try? fm.removeItem(atPath: staging)
+        try fm.copyItem(atPath: sourceFile, toPath: staging)
+        guard rename(staging, target) == 0 else { throw ConfigError("cannot move \(staging) into place: \(String(cString: strerror(errno)))") }
+        try? fm.removeItem(atPath: (settings.dataDir as NSString).appendingPathComponent("lock.mdb"))
+        return keptAs
+    }
+}

@@ -1,0 +1,89 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Collects one request at a time (head + bounded body), runs its route, writes the response.
+/// NIO's pipelining handler keeps responses in request order.
+final class HTTPRequestHandler: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = Never
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let router: Router
+    private let configuration: HTTPServerConfiguration
+    private let logger: Logger
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var tooLarge = false
+    private var inFlight = false
+
+    init(router: Router, configuration: HTTPServerConfiguration, logger: Logger) {
+        self.router = router
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = nil
+            tooLarge = false
+        case .body(var chunk):
+            guard !tooLarge else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > configuration.maxBodySize {
+                tooLarge = true
+                body = nil
+                return
+            }
+            if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if tooLarge {
+                write(context: context, head: head, response: .text(.payloadTooLarge, "request body too large\n"), close: true)
+                return
+            }
+            let request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)
+            body = nil
+            inFlight = true
+            let router = self.router
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
+            promise.completeWithTask { await router.respond(to: request) }
+            promise.futureResult.whenSuccess { response in
+                let (handler, context) = loopBound.value
+                handler.inFlight = false
+                handler.write(context: context, head: head, response: response, close: !head.isKeepAlive)
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, !inFlight {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func write(context: ChannelHandlerContext, head: HTTPRequestHead, response: HTTPResponse, close: Bool) {
+        guard context.channel.isActive else { return }
+        var headers = response.headers
+        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.readableBytes)")
+        if !headers.contains(name: "Server") { headers.add(name: "Server", value: configuration.serverName) }
+        if close { headers.replaceOrAdd(name: "Connection", value: "close") }
+        let responseHead = HTTPResponseHead(version: head.version, status: response.status, headers: headers)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        if head.method != .HEAD, response.body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        }
+        let done = context.writeAndFlushPromise()
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        if close { done.futureResult.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
+    }
+}
+
+extension ChannelHandlerContext {
+    fileprivate func writeAndFlushPromise() -> EventLoopPromise<Void> { eventLoop.makePromise() }
+}

@@ -1,0 +1,83 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+public struct HTTPServerConfiguration: Sendable {
+    /// Largest request body collected for a handler; larger requests get 413.
+    public var maxBodySize: Int = 1 << 20
+    /// Connections idle this long (no request in flight) are closed.
+    public var idleTimeout: TimeAmount = .seconds(75)
+    public var serverName: String = "fitchat"
+    public init() {}
+}
+
+/// The HTTP/1.1 server: the only module that owns sockets. It listens on addresses it binds or
+/// on sockets systemd passed in, and answers requests through the routes the layers above add.
+public final class HTTPServer: Sendable {
+    public let configuration: HTTPServerConfiguration
+    public let group: EventLoopGroup
+    let logger: Logger
+    let router = Router()
+    private let listeners = NIOLockedValueBox<[Channel]>([])
+
+    public init(configuration: HTTPServerConfiguration = .init(), group: EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Answers `method` (nil: any) on `path`, or on every path under it with `prefix`.
+    public func route(_ method: HTTPMethod?, _ path: String, prefix: Bool = false, handler: @escaping HTTPHandler) {
+        router.add(.init(method: method, path: path, prefix: prefix, handler: handler))
+    }
+
+    /// Binds and listens on host:port (port 0: the system chooses); returns the bound address.
+    @discardableResult
+    public func bind(host: String, port: Int) async throws -> SocketAddress {
+        let channel = try await bootstrap().bind(host: host, port: port).get()
+        listeners.withLockedValue { $0.append(channel) }
+        return channel.localAddress!
+    }
+
+    /// Listens on already-bound, listening sockets (systemd socket activation); returns their addresses.
+    @discardableResult
+    public func adopt(listeningFDs fds: [CInt]) async throws -> [SocketAddress] {
+        var addresses: [SocketAddress] = []
+        for fd in fds {
+            let channel = try await bootstrap().withBoundSocket(fd).get()
+            listeners.withLockedValue { $0.append(channel) }
+            if let address = channel.localAddress { addresses.append(address) }
+        }
+        return addresses
+    }
+
+    /// Stops accepting new connections; connections already open are served on.
+    public func stopAccepting() async {
+        let channels = listeners.withLockedValue { current in
+            defer { current.removeAll() }
+            return current
+        }
+        for channel in channels { try? await channel.close() }
+    }
+
+    private func bootstrap() -> ServerBootstrap {
+        let router = self.router
+        let configuration = self.configuration
+        let logger = self.logger
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPRequestHandler(router: router, configuration: configuration, logger: logger))
+                }
+            }
+    }
+}

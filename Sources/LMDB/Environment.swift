@@ -1,0 +1,176 @@
+import CLMDB
+import Foundation
+
+/// An LMDB environment: one data file (`data.mdb`) and its lock file in a directory.
+///
+/// Transactions are only available inside `read { }` / `write { }` closures, which are synchronous:
+/// a transaction can neither escape nor be held across an `await`. The environment outlives them.
+public final class Environment: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var mapSize: Int = 64 << 20
+        public var maxDatabases: UInt32 = 16
+        public var maxReaders: UInt32 = 126
+        /// Growth factor applied to the map when a write hits MDB_MAP_FULL.
+        public var growthFactor: Int = 2
+        public var readOnly: Bool = false
+        public init() {}
+    }
+
+    public let path: String
+    /// How many stale reader slots (of dead processes) `mdb_reader_check` cleared at open.
+    public let staleReadersCleared: Int
+    let handle: OpaquePointer
+    let options: Options
+    /// Shared by every transaction of this process; exclusive while the map is resized, because
+    /// `mdb_env_set_mapsize` may only be called when this process has no transaction open.
+    private var resizeLock = pthread_rwlock_t()
+    private var closed = false
+
+    public init(path: String, options: Options = Options()) throws {
+        var env: OpaquePointer?
+        try LMDBError.check(mdb_env_create(&env))
+        guard let env else { throw LMDBError.invalid }
+        do {
+            try LMDBError.check(mdb_env_set_maxdbs(env, options.maxDatabases))
+            try LMDBError.check(mdb_env_set_maxreaders(env, options.maxReaders))
+            try LMDBError.check(mdb_env_set_mapsize(env, options.mapSize))
+            var flags = UInt32(MDB_NOTLS)
+            if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+            try LMDBError.check(mdb_env_open(env, path, flags, 0o640))
+            var dead: Int32 = 0
+            try LMDBError.check(mdb_reader_check(env, &dead))
+            staleReadersCleared = Int(dead)
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        self.handle = env
+        self.path = path
+        self.options = options
+        pthread_rwlock_init(&resizeLock, nil)
+    }
+
+    deinit { close() }
+
+    /// Closes the environment. Every transaction must have ended.
+    public func close() {
+        pthread_rwlock_wrlock(&resizeLock)
+        defer { pthread_rwlock_unlock(&resizeLock) }
+        guard !closed else { return }
+        closed = true
+        mdb_env_close(handle)
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read-only transaction (a consistent snapshot).
+    public func read<T>(_ body: (Transaction) throws -> T) throws -> T {
+        pthread_rwlock_rdlock(&resizeLock)
+        defer { pthread_rwlock_unlock(&resizeLock) }
+        let txn = try begin(readOnly: true)
+        defer { txn.abort() }
+        return try body(txn)
+    }
+
+    /// Runs `body` in a write transaction and commits it (durably: LMDB syncs on commit).
+    /// On MDB_MAP_FULL the transaction is aborted, the map grows, and `body` runs again from the
+    /// start: a write is applied whole or not at all, so `body` must not have outside effects.
+    public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
+        while true {
+            do {
+                pthread_rwlock_rdlock(&resizeLock)
+                defer { pthread_rwlock_unlock(&resizeLock) }
+                let txn = try begin(readOnly: false)
+                do {
+                    let result = try body(txn)
+                    try txn.commit()
+                    return result
+                } catch {
+                    txn.abort()
+                    throw error
+                }
+            } catch let error as LMDBError where error == .mapFull {
+                try grow()
+            }
+        }
+    }
+
+    private func begin(readOnly: Bool) throws -> Transaction {
+        var txn: OpaquePointer?
+        var rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
+        if rc == MDB_MAP_RESIZED {
+            // Another process grew the map: adopt its size. Needs the exclusive lock, which we
+            // cannot take while holding the shared one, so do it through a retry.
+            pthread_rwlock_unlock(&resizeLock)
+            adoptForeignMapSize()
+            pthread_rwlock_rdlock(&resizeLock)
+            rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
+        }
+        try LMDBError.check(rc)
+        return Transaction(handle: txn!, environment: self, readOnly: readOnly)
+    }
+
+    private func adoptForeignMapSize() {
+        pthread_rwlock_wrlock(&resizeLock)
+        defer { pthread_rwlock_unlock(&resizeLock) }
+        _ = mdb_env_set_mapsize(handle, 0)
+    }
+
+    /// Grows the map by the growth factor, with no transaction of this process open.
+    private func grow() throws {
+        pthread_rwlock_wrlock(&resizeLock)
+        defer { pthread_rwlock_unlock(&resizeLock) }
+        let current = info().mapSize
+        try LMDBError.check(mdb_env_set_mapsize(handle, current * max(options.growthFactor, 2)))
+    }
+
+    // MARK: Databases and information
+
+    /// Opens (and with `create`, creates) a named database. Call once at start-up.
+    public func database<Key: LMDBCodable, Value: LMDBCodable>(
+        named name: String, create: Bool = true, as: (Key.Type, Value.Type) = (Key.self, Value.self)
+    ) throws -> Database<Key, Value> {
+        try write { txn in
+            var dbi = MDB_dbi()
+            try LMDBError.check(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi))
+            return Database(name: name, dbi: dbi)
+        }
+    }
+
+    public struct Info: Sendable {
+        public var mapSize: Int
+        public var lastPage: Int
+        public var readersInUse: Int
+        public var maxReaders: Int
+        public var pageSize: Int
+    }
+
+    public func info() -> Info {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        var stat = MDB_stat()
+        mdb_env_stat(handle, &stat)
+        return Info(
+            mapSize: info.me_mapsize, lastPage: info.me_last_pgno, readersInUse: Int(info.me_numreaders),
+            maxReaders: Int(info.me_maxreaders), pageSize: Int(stat.ms_psize))
+    }
+
+    /// Size of `data.mdb` on disk, in bytes.
+    public var fileSize: Int {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: (path as NSString).appendingPathComponent("data.mdb"))
+        return (attributes?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// Writes a consistent copy of the environment into `directory` (which must exist and be
+    /// empty); `compact` omits free pages. Safe while other processes read and write.
+    public func copy(to directory: String, compact: Bool) throws {
+        pthread_rwlock_rdlock(&resizeLock)
+        defer { pthread_rwlock_unlock(&resizeLock) }
+        try LMDBError.check(mdb_env_copy2(handle, directory, compact ? UInt32(MDB_CP_COMPACT) : 0))
+    }
+
+    /// Flushes the data to disk (only useful after writes made with relaxed sync settings).
+    public func sync() throws {
+        try LMDBError.check(mdb_env_sync(handle, 1))
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import FitchatCore
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a hot, compacted copy of the store into DEST (a new or empty directory); safe while the daemon runs.")
+    @Argument(help: "Directory to write data.mdb into.") var destination: String
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let file = try StoreOperations.backup(settings: try store.settings(), to: destination)
+        print("backup written to \(file)")
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replace the store with a backup made by 'fitchat backup'; refuses while a daemon serves the data directory.")
+    @Argument(help: "Directory holding the backup's data.mdb.") var source: String
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let kept = try StoreOperations.restore(settings: try store.settings(), from: source)
+        print("restored from \(source)" + (kept.map { "; the previous data is kept as \($0)" } ?? ""))
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print every message as JSON Lines, oldest first; safe while the daemon runs.")
+    @Option(help: "Only this room.") var room: String?
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        try MessageExport.write(settings: try store.settings(), room: room) { line in print(line) }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import FitchatCore
+import Foundation
+
+struct DB: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Inspect, migrate and check the chat store.",
+        subcommands: [Status.self, Migrate.self, Check.self])
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Schema version, path, sizes, entries per table, readers.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let admin = try Admin(settings: try store.settings())
+            let status = try admin.store.status()
+            print(StatusReport.render(status))
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring the store to this fitchat's schema version.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let admin = try Admin(settings: try store.settings(), migrate: true)
+            print("schema version \(try admin.store.status().schemaVersion): up to date")
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify that every index entry points at its record and every record is indexed.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let admin = try Admin(settings: try store.settings())
+            let problems = try admin.store.check()
+            if let first = problems.first {
+                printError("inconsistent: \(first)" + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""))
+                throw ExitCode(1)
+            }
+            print("ok: every index entry points at its record and every record is indexed")
+        }
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data("fitchat: \(text)\n".utf8))
+}

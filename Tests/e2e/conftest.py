@@ -1,0 +1,98 @@
+"""Fixtures that run the real `fitchat` binary: a daemon on a free port with its own data dir."""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+BIN_DIR = os.environ.get("FITCHAT_BIN_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", ".build", "debug")
+FITCHAT = os.path.join(BIN_DIR, "fitchat")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    def __init__(self, data_dir, port, extra_env=None):
+        self.data_dir = data_dir
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.extra_env = extra_env or {}
+        self.proc = None
+        self.log_path = os.path.join(data_dir, "daemon.log")
+
+    def env(self):
+        env = dict(os.environ)
+        env.pop("FITCHAT_DATA_DIR", None)
+        env.update({"FITCHAT_CONFIG": "/dev/null", "FITCHAT_LOG_TARGET": "stderr"})
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout=30):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [FITCHAT, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir],
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"fitchat serve exited with {self.proc.returncode}: {self.read_log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("fitchat serve did not answer /healthz: " + self.read_log())
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def cli(self, *args, input=None, check=True):
+        """Runs `fitchat ARGS --data-dir D`; returns the CompletedProcess."""
+        result = subprocess.run([FITCHAT, *args, "--data-dir", self.data_dir], input=input,
+                                capture_output=True, text=True, env=self.env(), timeout=60)
+        if check and result.returncode != 0:
+            raise AssertionError(f"fitchat {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+        return result
+
+    def token(self, user, create=True):
+        args = ["token", "issue", user] + (["--create"] if create else [])
+        return self.cli(*args).stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def data_dir():
+    with tempfile.TemporaryDirectory(prefix="fitchat-e2e-") as d:
+        yield d
+
+
+@pytest.fixture
+def daemon(data_dir):
+    d = Daemon(data_dir, free_port()).start()
+    yield d
+    d.stop()

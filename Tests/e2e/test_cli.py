@@ -1,0 +1,107 @@
+"""The admin CLI against a real store, with and without a running daemon (issue 2)."""
+import json
+import os
+import subprocess
+import urllib.request
+
+from conftest import FITCHAT, Daemon, free_port
+
+
+def test_healthz_answers_ok(daemon):
+    with urllib.request.urlopen(daemon.url + "/healthz", timeout=5) as r:
+        assert r.status == 200
+        assert r.read().strip() == b"ok"
+
+
+def test_every_command_has_help():
+    for args in (["--help"], ["serve", "--help"], ["db", "status", "--help"], ["user", "add", "--help"],
+                 ["room", "add-member", "--help"], ["token", "issue", "--help"], ["export", "--help"],
+                 ["backup", "--help"], ["restore", "--help"]):
+        result = subprocess.run([FITCHAT, *args], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, args
+        assert "USAGE" in result.stdout.upper(), args
+
+
+def test_seed_rooms_and_status(data_dir):
+    d = Daemon(data_dir, free_port())
+    rooms = d.cli("room", "list").stdout
+    for name in ("general", "workout-tips", "nutrition", "progress"):
+        assert name in rooms
+    status = d.cli("db", "status").stdout
+    assert "schema version" in status.lower()
+    assert d.cli("db", "check").returncode == 0
+
+
+def test_users_rooms_members_while_the_daemon_runs(daemon):
+    added = daemon.cli("user", "add", "ann", "--display-name", "Ann Lee", "--password-stdin",
+                       input="correct horse battery\n")
+    assert "ann" in added.stdout
+    daemon.cli("user", "add", "coach", "--admin")
+    users = daemon.cli("user", "list").stdout
+    assert "Ann Lee" in users and "admin" in users
+    daemon.cli("room", "add", "trainers", "--description", "Staff only", "--private")
+    daemon.cli("room", "add-member", "trainers", "coach")
+    rooms = daemon.cli("room", "list").stdout
+    assert "trainers" in rooms and "private" in rooms
+    daemon.cli("room", "archive", "trainers")
+    assert "archived" in daemon.cli("room", "list").stdout
+    assert daemon.cli("db", "check").returncode == 0
+
+
+def test_mistakes_are_one_line_on_stderr(daemon):
+    for args, needle in ((["user", "add", "bad name!"], "invalid user name"),
+                         (["room", "add", "Upper", "--description", "x"], "invalid room name"),
+                         (["room", "add-member", "general", "nobody"], "nobody"),
+                         (["user", "disable", "ghost"], "ghost")):
+        result = daemon.cli(*args, check=False)
+        assert result.returncode != 0, args
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, (args, result.stderr)
+        assert needle in lines[0], (args, result.stderr)
+    daemon.cli("user", "add", "ann")
+    dup = daemon.cli("user", "add", "ann", check=False)
+    assert dup.returncode != 0 and "already exists" in dup.stderr
+
+
+def test_a_second_daemon_on_the_same_data_dir_is_refused(daemon):
+    second = subprocess.run([FITCHAT, "serve", "--listen", f"127.0.0.1:{free_port()}", "--data-dir", daemon.data_dir],
+                            capture_output=True, text=True, env=daemon.env(), timeout=30)
+    assert second.returncode != 0
+    assert "already serving" in second.stderr
+
+
+def test_token_issue_prints_a_token_last(daemon):
+    token = daemon.token("bot-1")
+    assert len(token) >= 40 and " " not in token
+    missing = daemon.cli("token", "issue", "nobody", check=False)
+    assert missing.returncode != 0
+
+
+def test_backup_while_running_and_restore_refused_while_running(daemon, tmp_path):
+    daemon.cli("user", "add", "ann")
+    dest = tmp_path / "backup"
+    daemon.cli("backup", str(dest))
+    assert (dest / "data.mdb").exists()
+    refused = daemon.cli("restore", str(dest), check=False)
+    assert refused.returncode != 0 and "in use" in refused.stderr
+    daemon.stop()
+    daemon.cli("user", "add", "bob")
+    daemon.cli("restore", str(dest))
+    users = daemon.cli("user", "list").stdout
+    assert "ann" in users and "bob" not in users
+    assert daemon.cli("db", "check").returncode == 0
+
+
+def test_export_is_json_lines_oldest_first(daemon):
+    daemon.cli("user", "add", "ann")
+    daemon.cli("room", "add-member", "general", "ann")
+    daemon.cli("room", "add-member", "nutrition", "ann")
+    lines = daemon.cli("export").stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 2
+    assert [r["message_type"] for r in records] == ["join", "join"]
+    assert records[0]["id"] < records[1]["id"]
+    for key in ("id", "room", "user", "message", "message_type", "created_at", "is_edited", "edited_at"):
+        assert key in records[0]
+    only = [json.loads(line) for line in daemon.cli("export", "--room", "nutrition").stdout.splitlines()]
+    assert [r["room"] for r in only] == ["nutrition"]
