@@ -8,7 +8,6 @@ PYTHON       ?= python3
 VENV         := build/venv
 LISTEN       ?= 127.0.0.1:8080
 DATA_DIR     ?= var
-SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages the build and the tests need (systemd provides systemd-socket-activate).
 BUILD_DEBS   := liblmdb-dev libsystemd-dev pkg-config

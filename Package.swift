@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "FitchatBench",
             dependencies: [
-                "ChatStore", "ChatModel",
+                "ChatStore", "ChatModel", "LMDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -89,9 +89,10 @@ let package = Package(
         ),
 
         // Tests.
-        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "ChatModelTests", dependencies: ["ChatModel"]),
-        .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB"]),
+        .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol"]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol"]),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "HTTPServer"] + nio),

@@ -32,7 +32,10 @@ class Daemon:
     def env(self):
         env = dict(os.environ)
         env.pop("FITCHAT_DATA_DIR", None)
-        env.update({"FITCHAT_CONFIG": "/dev/null", "FITCHAT_LOG_TARGET": "stderr"})
+        # An empty config file of our own: the machine's /etc/fitchat must not leak into tests.
+        empty_config = os.path.join(self.data_dir, "empty.conf")
+        open(empty_config, "a").close()
+        env.update({"FITCHAT_CONFIG": empty_config, "FITCHAT_LOG_TARGET": "stderr"})
         env.update(self.extra_env)
         return env
 

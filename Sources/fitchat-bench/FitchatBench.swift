@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct FitchatBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fitchat-bench",
+        abstract: "Benchmarks of fitchat that print numbers (never installed).",
+        subcommands: [StoreBench.self, CrashChild.self, HoldReader.self])
+}
