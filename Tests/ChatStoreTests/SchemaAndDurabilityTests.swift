@@ -26,6 +26,8 @@ private func rewriteRaw(_ dir: String, schemaVersion: UInt64, clearUserRooms: Bo
         let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
         let rooms = try store.allRooms()
         for room in rooms.prefix(3) { _ = try await store.join(room: room.id, user: ann.id) }
+        _ = try await store.append(NewMessage(roomID: rooms[0].id, userID: ann.id, text: "kept"))
+        let before = try store.status().entries.map { "\($0.table)=\($0.count)" }
         store.close()
 
         // Version 1 had no user_rooms index.
@@ -37,6 +39,7 @@ private func rewriteRaw(_ dir: String, schemaVersion: UInt64, clearUserRooms: Bo
         defer { store.close() }
         #expect(try store.status().schemaVersion == ChatStore.schemaVersion)
         #expect(try Set(store.rooms(ofUser: ann.id)) == Set(rooms.prefix(3).map(\.id)))
+        #expect(try store.status().entries.map { "\($0.table)=\($0.count)" } == before)
         #expect(try store.check() == [])
     }
 
