@@ -96,7 +96,15 @@ let package = Package(
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol"]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol"]),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "HTTPServer"] + nio),
-        .testTarget(name: "SocketIOLiveTests", dependencies: ["SocketIO", "HTTPServer"] + nio),
+        .testTarget(
+            name: "SocketIOLiveTests",
+            dependencies: [
+                "SocketIO", "HTTPServer", "TestSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ] + nio
+        ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),
         .testTarget(name: "FitchatCoreTests", dependencies: ["FitchatCore"]),
     ],
