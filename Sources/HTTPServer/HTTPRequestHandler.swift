@@ -4,7 +4,7 @@ import NIOHTTP1
 
 /// Collects one request at a time (head + bounded body), runs its route, writes the response.
 /// NIO's pipelining handler keeps responses in request order.
-final class HTTPRequestHandler: ChannelDuplexHandler, @unchecked Sendable {
+final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
     typealias OutboundOut = HTTPServerResponsePart
@@ -44,7 +44,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, @unchecked Sendable {
                 write(context: context, head: head, response: .text(.payloadTooLarge, "request body too large\n"), close: true)
                 return
             }
-            let request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)
+            var request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)
+            request.connectionClosed = context.channel.closeFuture
             body = nil
             inFlight = true
             let router = self.router

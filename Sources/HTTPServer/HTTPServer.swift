@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOWebSocket
 
 public struct HTTPServerConfiguration: Sendable {
     /// Largest request body collected for a handler; larger requests get 413.
@@ -10,6 +11,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// Connections idle this long (no request in flight) are closed.
     public var idleTimeout: TimeAmount = .seconds(75)
     public var serverName: String = "fitchat"
+    /// Largest WebSocket message (after reassembly of fragments); larger ones close with 1009.
+    public var maxWebSocketMessage: Int = 1_000_000
+    /// Largest request head (request line + headers) accepted.
+    public var maxRequestHeadSize: Int = 16 * 1024
     public init() {}
 }
 
@@ -20,6 +25,7 @@ public final class HTTPServer: Sendable {
     public let group: EventLoopGroup
     let logger: Logger
     let router = Router()
+    private let webSocketRoutes = NIOLockedValueBox<[WebSocketRoute]>([])
     private let listeners = NIOLockedValueBox<[Channel]>([])
 
     public init(configuration: HTTPServerConfiguration = .init(), group: EventLoopGroup, logger: Logger) {
@@ -31,6 +37,11 @@ public final class HTTPServer: Sendable {
     /// Answers `method` (nil: any) on `path`, or on every path under it with `prefix`.
     public func route(_ method: HTTPMethod?, _ path: String, prefix: Bool = false, handler: @escaping HTTPHandler) {
         router.add(.init(method: method, path: path, prefix: prefix, handler: handler))
+    }
+
+    /// Adds a WebSocket endpoint (checked before the HTTP routes for upgrade requests).
+    public func webSocket(_ route: WebSocketRoute) {
+        webSocketRoutes.withLockedValue { $0.append(route) }
     }
 
     /// Binds and listens on host:port (port 0: the system chooses); returns the bound address.
@@ -71,12 +82,42 @@ public final class HTTPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
+            .childChannelInitializer { [webSocketRoutes] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
-                    try channel.pipeline.syncOperations.addHandler(
-                        HTTPRequestHandler(router: router, configuration: configuration, logger: logger))
+                    var limits = NIOHTTPDecoderLimitConfiguration()
+                    limits.maxHeaderListSize = configuration.maxRequestHeadSize
+                    limits.maxHeaderFieldSize = configuration.maxRequestHeadSize
+                    let requestHandler = HTTPRequestHandler(router: router, configuration: configuration, logger: logger)
+                    let upgrader = NIOWebSocketServerUpgrader(
+                        maxFrameSize: configuration.maxWebSocketMessage,
+                        automaticErrorHandling: true,
+                        shouldUpgrade: { channel, head in
+                            let accepted = webSocketRoutes.withLockedValue { $0 }.contains { route in
+                                head.uri.hasPrefix(route.pathPrefix) && route.accepts(head)
+                            }
+                            return channel.eventLoop.makeSucceededFuture(accepted ? HTTPHeaders() : nil)
+                        },
+                        upgradePipelineHandler: { channel, head in
+                            guard let route = webSocketRoutes.withLockedValue({ $0 }).first(where: { head.uri.hasPrefix($0.pathPrefix) && $0.accepts(head) }) else {
+                                return channel.close()
+                            }
+                            return route.upgraded(channel, head)
+                        }
+                    )
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true,
+                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                            // The WebSocket handlers take over: the request handler and idle timer go.
+                            context.pipeline.removeHandler(name: "request", promise: nil)
+                            context.pipeline.removeHandler(name: "idle", promise: nil)
+                        }),
+                        withErrorHandling: true,
+                        withOutboundHeaderValidation: true,
+                        withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: limits
+                    )
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout), name: "idle")
+                    try channel.pipeline.syncOperations.addHandler(requestHandler, name: "request")
                 }
             }
     }

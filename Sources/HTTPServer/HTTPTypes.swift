@@ -6,6 +6,14 @@ public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: ByteBuffer?
     public var remoteAddress: SocketAddress?
+    /// Completes when the client's connection closes (a held long-poll uses it to notice).
+    public var connectionClosed: EventLoopFuture<Void>?
+
+    public init(head: HTTPRequestHead, body: ByteBuffer? = nil, remoteAddress: SocketAddress? = nil) {
+        self.head = head
+        self.body = body
+        self.remoteAddress = remoteAddress
+    }
 
     public var method: HTTPMethod { head.method }
     public var uri: String { head.uri }

@@ -1,0 +1,166 @@
+import EngineIOProtocol
+import HTTPServer
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// Engine.IO v4 over the HTTP server: handshakes, long-polling, WebSocket and the upgrade between
+/// them. Sessions are handed to `onSession` (the Socket.IO layer) as they open.
+public final class EngineServer: Sendable {
+    public let configuration: EngineConfiguration
+    public let path: String
+    public let originPolicy: OriginPolicy
+    let group: EventLoopGroup
+    let logger: Logger
+    private let sessions = NIOLockedValueBox<[String: EngineSession]>([:])
+    private let sessionHandler = NIOLockedValueBox<(@Sendable (EngineSession) -> Void)?>(nil)
+
+    public init(configuration: EngineConfiguration = .init(), path: String = "/socket.io/", originPolicy: OriginPolicy = .init(),
+                group: EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.path = path
+        self.originPolicy = originPolicy
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Called on the session's event loop for each new session, before any message arrives.
+    public func onSession(_ handler: @escaping @Sendable (EngineSession) -> Void) {
+        sessionHandler.withLockedValue { $0 = handler }
+    }
+
+    public var sessionCount: Int { sessions.withLockedValue { $0.count } }
+
+    /// Every open session (for a graceful shutdown).
+    public var allSessions: [EngineSession] { sessions.withLockedValue { Array($0.values) } }
+
+    /// Adds the polling route and the WebSocket endpoint to `http`.
+    public func install(on http: HTTPServer) {
+        http.route(nil, path, prefix: false) { [self] request in await self.handle(request) }
+        http.webSocket(WebSocketRoute(
+            pathPrefix: path,
+            accepts: { [self] head in self.acceptsWebSocket(head) },
+            upgraded: { [self] channel, head in self.upgraded(channel: channel, head: head) }
+        ))
+    }
+
+    func remove(_ session: EngineSession) {
+        _ = sessions.withLockedValue { $0.removeValue(forKey: session.sid) }
+    }
+
+    private func session(_ sid: String) -> EngineSession? {
+        sessions.withLockedValue { $0[sid] }
+    }
+
+    private func open(transport: EngineTransport, eventLoop: EventLoop, head: HTTPRequestHead, remote: SocketAddress?) -> EngineSession {
+        let session = EngineSession(server: self, transport: transport, eventLoop: eventLoop, handshake: head, remoteAddress: remote)
+        sessions.withLockedValue { $0[session.sid] = session }
+        return session
+    }
+
+    /// Hands a new session to the layer above, on its loop, then starts its heartbeat.
+    private func announce(_ session: EngineSession) {
+        session.eventLoop.preconditionInEventLoop()
+        sessionHandler.withLockedValue { $0 }?(session)
+        session.start()
+    }
+
+    // MARK: Polling (and refusals of WebSocket requests the upgrader declined)
+
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let classified = EngineRequest.classify(
+            method: "\(request.method)", query: request.query,
+            isWebSocketUpgrade: request.headers.first(name: "Upgrade")?.lowercased() == "websocket",
+            configuration: configuration)
+        guard originPolicy.allows(request.headers) else { return refusal(.forbidden) }
+        switch classified {
+        case .failure(let error):
+            return refusal(error)
+        case .success(.handshake(.websocket)), .success(.upgrade):
+            // The upgrader declined: say why.
+            if case .success(.upgrade(let sid)) = classified, session(sid) == nil { return refusal(.unknownSession) }
+            return refusal(.badRequest)
+        case .success(.handshake(.polling)):
+            let loop = group.next()
+            let session = open(transport: .polling, eventLoop: loop, head: request.head, remote: request.remoteAddress)
+            try? await loop.submit { self.announce(session) }.get()
+            let handshake = Handshake(sid: session.sid, transport: .polling, configuration: configuration)
+            return payload(PollingPayload.encode([handshake.openPacket]))
+        case .success(.poll(let sid)):
+            guard let session = session(sid) else { return refusal(.unknownSession) }
+            do {
+                let packets = try await session.poll(closed: request.connectionClosed).get()
+                return payload(PollingPayload.encode(packets))
+            } catch let error as EngineError {
+                return refusal(error)
+            } catch {
+                return refusal(.badRequest)
+            }
+        case .success(.post(let sid)):
+            guard let session = session(sid) else { return refusal(.unknownSession) }
+            let body = request.body.map { String(buffer: $0) } ?? ""
+            guard body.utf8.count <= configuration.maxPayload else {
+                session.close()
+                return .text(.payloadTooLarge, "payload too large\n")
+            }
+            do {
+                let packets = try PollingPayload.decode(body)
+                try await session.post(packets).get()
+                return .text(.ok, "ok")
+            } catch {
+                session.close()
+                return refusal(.badRequest)
+            }
+        }
+    }
+
+    private func refusal(_ error: EngineError) -> HTTPResponse {
+        HTTPResponse(status: HTTPResponseStatus(statusCode: error.httpStatus),
+                     headers: ["Content-Type": "application/json"], body: ByteBuffer(string: error.json))
+    }
+
+    private func payload(_ text: String) -> HTTPResponse {
+        HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; charset=UTF-8", "Cache-Control": "no-store"],
+                     body: ByteBuffer(string: text))
+    }
+
+    // MARK: WebSocket
+
+    private func acceptsWebSocket(_ head: HTTPRequestHead) -> Bool {
+        guard originPolicy.allows(head.headers) else { return false }
+        let query = HTTPRequest(head: head).query
+        switch EngineRequest.classify(method: "\(head.method)", query: query, isWebSocketUpgrade: true, configuration: configuration) {
+        case .success(.handshake(.websocket)): return head.method == .GET
+        case .success(.upgrade(let sid)): return head.method == .GET && session(sid) != nil
+        default: return false
+        }
+    }
+
+    private func upgraded(channel: Channel, head: HTTPRequestHead) -> EventLoopFuture<Void> {
+        let handler = EngineWebSocketHandler(eventLoop: channel.eventLoop, maxQueuedBytes: configuration.maxQueuedBytes)
+        let query = HTTPRequest(head: head).query
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(handler.raw, position: .first)
+            try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
+                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: self.configuration.maxPayload))
+            try channel.pipeline.syncOperations.addHandler(handler)
+            if let sid = query["sid"] {
+                guard let session = self.session(sid) else {
+                    channel.close(promise: nil)
+                    return
+                }
+                handler.bind(session)
+                session.attachProbe(handler)
+            } else {
+                let session = self.open(transport: .websocket, eventLoop: channel.eventLoop, head: head, remote: channel.remoteAddress)
+                handler.bind(session)
+                session.attachWebSocket(handler)
+                let handshake = Handshake(sid: session.sid, transport: .websocket, configuration: self.configuration)
+                handler.write(OutboundMessage([handshake.openPacket]).webSocketFrames, session: session)
+                self.announce(session)
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import EngineIOProtocol
+import HTTPServer
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One Engine.IO session. Its state lives on `eventLoop`; public methods may be called from
+/// anywhere and hop there. The pure `EngineSessionMachine` decides; this class does the I/O.
+public final class EngineSession: @unchecked Sendable {
+    public let sid: String
+    public let eventLoop: EventLoop
+    /// The request that opened the session (headers carry cookies and Origin).
+    public let handshake: HTTPRequestHead
+    public let remoteAddress: SocketAddress?
+
+    /// Called on `eventLoop` for each message from the client.
+    public var onMessage: ((EnginePayload) -> Void)?
+    /// Called once on `eventLoop` when the session ends.
+    public var onClose: ((EngineCloseReason) -> Void)?
+
+    private var machine: EngineSessionMachine
+    private var pendingPoll: EventLoopPromise<[EnginePacket]>?
+    private var webSocket: EngineWebSocketHandler?
+    private var probe: EngineWebSocketHandler?
+    private var timer: Scheduled<Void>?
+    private let server: EngineServer
+
+    init(server: EngineServer, transport: EngineTransport, eventLoop: EventLoop, handshake: HTTPRequestHead, remoteAddress: SocketAddress?) {
+        self.server = server
+        sid = SessionID.make()
+        self.eventLoop = eventLoop
+        self.handshake = handshake
+        self.remoteAddress = remoteAddress
+        machine = EngineSessionMachine(transport: transport, configuration: server.configuration, now: .now())
+    }
+
+    public var transport: EngineTransport {
+        eventLoop.preconditionInEventLoop()
+        return machine.transport
+    }
+
+    public var isClosed: Bool {
+        eventLoop.preconditionInEventLoop()
+        return machine.isClosed
+    }
+
+    // MARK: Sending
+
+    /// Sends messages (each a text or binary Engine.IO message).
+    public func send(_ payloads: [EnginePayload]) {
+        send(OutboundMessage(payloads.map { EnginePacket(.message, $0) }))
+    }
+
+    /// Sends a message encoded once for many sessions.
+    public func send(_ message: OutboundMessage) {
+        onLoop { session in
+            if session.machine.transport == .websocket, !session.machine.isClosed, let socket = session.webSocket {
+                socket.write(message.webSocketFrames, session: session)
+            } else {
+                session.perform(session.machine.send(message.packets))
+            }
+        }
+    }
+
+    /// Ends the session from the server side.
+    public func close() {
+        onLoop { $0.perform($0.machine.close(.serverClosed)) }
+    }
+
+    // MARK: Driven by the server
+
+    func start() {
+        eventLoop.preconditionInEventLoop()
+        scheduleTimer()
+    }
+
+    func poll(closed connection: EventLoopFuture<Void>?) -> EventLoopFuture<[EnginePacket]> {
+        eventLoop.flatSubmit {
+            let actions = self.machine.pollArrived()
+            if case .refuse(let error)? = actions.first {
+                self.perform(Array(actions.dropFirst()))
+                return self.eventLoop.makeFailedFuture(error)
+            }
+            let promise = self.eventLoop.makePromise(of: [EnginePacket].self)
+            self.pendingPoll = promise
+            self.perform(actions)
+            connection?.whenComplete { [weak self] _ in
+                guard let self else { return }
+                self.eventLoop.execute {
+                    guard let pending = self.pendingPoll, pending.futureResult === promise.futureResult else { return }
+                    self.pendingPoll = nil
+                    self.machine.pollAbandoned()
+                    promise.succeed([])
+                }
+            }
+            return promise.futureResult
+        }
+    }
+
+    func post(_ packets: [EnginePacket]) -> EventLoopFuture<Void> {
+        eventLoop.submit {
+            let actions = self.machine.posted(packets, now: .now())
+            if case .refuse(let error) = actions.first { self.perform(Array(actions.dropFirst())); throw error }
+            self.perform(actions)
+        }
+    }
+
+    /// A WebSocket connected to an existing polling session (the upgrade begins).
+    func attachProbe(_ socket: EngineWebSocketHandler) {
+        onLoop { session in
+            guard !session.machine.isClosed, session.machine.transport == .polling, session.probe == nil else {
+                socket.close(code: 1008, session: session)
+                return
+            }
+            session.probe = socket
+        }
+    }
+
+    /// A WebSocket that opened the session itself (websocket-only clients).
+    func attachWebSocket(_ socket: EngineWebSocketHandler) {
+        eventLoop.preconditionInEventLoop()
+        webSocket = socket
+    }
+
+    func webSocketReceived(_ packet: EnginePacket, from socket: EngineWebSocketHandler) {
+        onLoop { session in
+            guard socket === session.webSocket || socket === session.probe else { return }
+            let wasPolling = session.machine.transport == .polling
+            let actions = session.machine.webSocketReceived(packet, now: .now())
+            if wasPolling, session.machine.transport == .websocket {
+                session.webSocket = session.probe
+                session.probe = nil
+            }
+            session.perform(actions, replyingOn: socket)
+        }
+    }
+
+    func webSocketClosed(_ socket: EngineWebSocketHandler) {
+        onLoop { session in
+            if socket === session.probe {
+                session.probe = nil
+                session.perform(session.machine.webSocketClosed())
+            } else if socket === session.webSocket {
+                session.perform(session.machine.webSocketClosed())
+            }
+        }
+    }
+
+    // MARK: Carrying out the machine's actions
+
+    private func perform(_ actions: [EngineSessionMachine.Action], replyingOn socket: EngineWebSocketHandler? = nil) {
+        for action in actions {
+            switch action {
+            case .answerPoll(let packets):
+                pendingPoll?.succeed(packets)
+                pendingPoll = nil
+            case .refuse:
+                break
+            case .sendOnWebSocket(let packets):
+                guard let target = socket ?? webSocket else { continue }
+                target.write(OutboundMessage(packets).webSocketFrames, session: self)
+            case .deliver(let payload):
+                onMessage?(payload)
+            case .close(let reason):
+                finish(reason)
+            }
+        }
+    }
+
+    private func finish(_ reason: EngineCloseReason) {
+        timer?.cancel()
+        timer = nil
+        pendingPoll?.succeed([EnginePacket(.close)])
+        pendingPoll = nil
+        switch reason {
+        case .clientClosed: webSocket?.close(code: 1000, session: self)
+        case .queueOverflow: webSocket?.abort(session: self)
+        default: webSocket?.close(code: 1000, session: self, first: OutboundMessage([EnginePacket(.close)]).webSocketFrames)
+        }
+        probe?.close(code: 1000, session: self)
+        webSocket = nil
+        probe = nil
+        server.remove(self)
+        let onClose = self.onClose
+        self.onClose = nil
+        onMessage = nil
+        onClose?(reason)
+    }
+
+    private func scheduleTimer() {
+        timer?.cancel()
+        guard !machine.isClosed else { return }
+        timer = eventLoop.scheduleTask(deadline: machine.heartbeat.nextWakeup) { [weak self] in
+            guard let self else { return }
+            self.perform(self.machine.tick(now: .now()))
+            self.scheduleTimer()
+        }
+    }
+
+    /// The outbound queue of a WebSocket passed its limit: the client stopped reading.
+    func webSocketOverflowed() {
+        onLoop { $0.perform($0.machine.close(.queueOverflow)) }
+    }
+
+    private func onLoop(_ body: @escaping (EngineSession) -> Void) {
+        if eventLoop.inEventLoop { body(self) } else { eventLoop.execute { body(self) } }
+    }
+}

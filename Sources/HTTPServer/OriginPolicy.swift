@@ -1,0 +1,20 @@
+import NIOHTTP1
+
+/// Decides whether a request's `Origin` may use a real-time endpoint: a browser request must come
+/// from the server's own origin (same host and port as its `Host` header) or from a configured
+/// allowlist; a request without `Origin` (not a browser) is allowed. This is what stops
+/// cross-site WebSocket hijacking, where a browser would otherwise attach the victim's cookie.
+public struct OriginPolicy: Sendable, Equatable {
+    /// Extra origins allowed, e.g. `https://chat.example-gym.com`; `*` allows any.
+    public var allowed: [String]
+
+    public init(allowed: [String] = []) { self.allowed = allowed }
+
+    public func allows(_ headers: HTTPHeaders) -> Bool {
+        guard let origin = headers.first(name: "Origin") else { return true }
+        let normalized = origin.lowercased()
+        if allowed.contains("*") || allowed.contains(where: { $0.lowercased() == normalized }) { return true }
+        guard let host = headers.first(name: "Host")?.lowercased(), !host.isEmpty else { return false }
+        return normalized == "http://\(host)" || normalized == "https://\(host)"
+    }
+}

@@ -1,0 +1,140 @@
+import EngineIO
+import EngineIOProtocol
+import NIOConcurrencyHelpers
+import NIOCore
+import SocketIOProtocol
+
+/// What the application says to a CONNECT: accept (with data to keep on the socket) or refuse.
+public enum ConnectDecision: Sendable {
+    case accept(Sendable?)
+    case refuse(JSONValue)
+}
+
+/// A CONNECT as the application sees it.
+public struct ConnectRequest: Sendable {
+    public var namespace: String
+    public var auth: JSONValue?
+    public var session: EngineSession
+}
+
+/// A Socket.IO namespace: its connect hook, event handlers and rooms.
+public final class Namespace: Sendable {
+    public typealias EventHandler = @Sendable (Socket, [JSONValue], Acknowledgement?) -> Void
+    public typealias AnyEventHandler = @Sendable (Socket, String, [JSONValue], Acknowledgement?) -> Void
+
+    public let name: String
+    unowned let server: SocketIOServer
+    private let state = NIOLockedValueBox(State())
+
+    struct State {
+        var authorize: (@Sendable (ConnectRequest) async -> ConnectDecision)?
+        var onConnect: (@Sendable (Socket) -> Void)?
+        var onDisconnect: (@Sendable (Socket, String) -> Void)?
+        var handlers: [String: EventHandler] = [:]
+        var onAnyEvent: AnyEventHandler?
+        var sockets: [String: Socket] = [:]
+        var rooms: [String: [String: Socket]] = [:]
+    }
+
+    init(name: String, server: SocketIOServer) {
+        self.name = name
+        self.server = server
+    }
+
+    // MARK: Application hooks
+
+    /// Decides each CONNECT (default: accept everyone).
+    public func authorize(_ hook: @escaping @Sendable (ConnectRequest) async -> ConnectDecision) {
+        state.withLockedValue { $0.authorize = hook }
+    }
+
+    public func onConnect(_ handler: @escaping @Sendable (Socket) -> Void) {
+        state.withLockedValue { $0.onConnect = handler }
+    }
+
+    /// Called once per socket with the reason (`client namespace disconnect`, `transport close`, …).
+    public func onDisconnect(_ handler: @escaping @Sendable (Socket, String) -> Void) {
+        state.withLockedValue { $0.onDisconnect = handler }
+    }
+
+    public func on(_ event: String, _ handler: @escaping EventHandler) {
+        state.withLockedValue { $0.handlers[event] = handler }
+    }
+
+    /// Handles events that have no handler of their own.
+    public func onAny(_ handler: @escaping AnyEventHandler) {
+        state.withLockedValue { $0.onAnyEvent = handler }
+    }
+
+    // MARK: Sockets and rooms
+
+    public var sockets: [Socket] { state.withLockedValue { Array($0.sockets.values) } }
+
+    public func sockets(in room: String) -> [Socket] {
+        state.withLockedValue { $0.rooms[room].map { Array($0.values) } ?? [] }
+    }
+
+    func join(_ socket: Socket, _ room: String) {
+        state.withLockedValue { $0.rooms[room, default: [:]][socket.id] = socket }
+    }
+
+    func leave(_ socket: Socket, _ room: String) {
+        state.withLockedValue { state in
+            state.rooms[room]?.removeValue(forKey: socket.id)
+            if state.rooms[room]?.isEmpty == true { state.rooms.removeValue(forKey: room) }
+        }
+    }
+
+    /// Emits to every socket in `room` (every socket of the namespace when nil), except `except`.
+    /// The packet and its frames are encoded once and the same bytes go to every recipient.
+    @discardableResult
+    public func emit(to room: String?, except: Socket? = nil, _ event: String, _ args: [JSONValue]) -> Int {
+        let recipients = state.withLockedValue { state in
+            room.map { state.rooms[$0].map { Array($0.values) } ?? [] } ?? Array(state.sockets.values)
+        }
+        let message = Self.outbound(SocketIOPacket.event(event, args, namespace: name))
+        var count = 0
+        for socket in recipients where socket !== except {
+            socket.session.send(message)
+            count += 1
+        }
+        return count
+    }
+
+    static func outbound(_ packet: SocketIOPacket) -> OutboundMessage {
+        let (text, attachments) = packet.encode()
+        return OutboundMessage([.message(text)] + attachments.map { EnginePacket.message($0) })
+    }
+
+    // MARK: Used by the connection
+
+    func decide(_ request: ConnectRequest) async -> ConnectDecision {
+        guard let hook = state.withLockedValue({ $0.authorize }) else { return .accept(nil) }
+        return await hook(request)
+    }
+
+    func added(_ socket: Socket) {
+        let onConnect = state.withLockedValue { state in
+            state.sockets[socket.id] = socket
+            return state.onConnect
+        }
+        onConnect?(socket)
+    }
+
+    func removed(_ socket: Socket, reason: String) {
+        let onDisconnect = state.withLockedValue { state -> (@Sendable (Socket, String) -> Void)? in
+            guard state.sockets.removeValue(forKey: socket.id) != nil else { return nil }
+            for room in socket.roomsSnapshot {
+                state.rooms[room]?.removeValue(forKey: socket.id)
+                if state.rooms[room]?.isEmpty == true { state.rooms.removeValue(forKey: room) }
+            }
+            return state.onDisconnect
+        }
+        onDisconnect?(socket, reason)
+    }
+
+    func dispatch(_ socket: Socket, _ name: String, _ args: [JSONValue], ack: Acknowledgement?) {
+        let (handler, any) = state.withLockedValue { ($0.handlers[name], $0.onAnyEvent) }
+        if let handler { handler(socket, args, ack) } else { any?(socket, name, args, ack) }
+    }
+}
