@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol"]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol"]),
-        .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "HTTPServer"] + nio),
+        .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "EngineIOProtocol", "SocketIO", "HTTPServer", logging] + nio),
         .testTarget(
             name: "SocketIOLiveTests",
             dependencies: [
