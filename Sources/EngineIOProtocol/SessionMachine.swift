@@ -172,8 +172,9 @@ public struct EngineSessionMachine: Sendable {
         queuedBytes = 0
         var actions: [Action] = []
         if pollPending {
+            // The client asked to close: its pending poll just ends (noop). Otherwise tell it.
             pollPending = false
-            actions.append(.answerPoll([EnginePacket(.close)]))
+            actions.append(.answerPoll([EnginePacket(reason == .clientClosed ? .noop : .close)]))
         }
         actions.append(.close(reason))
         return actions

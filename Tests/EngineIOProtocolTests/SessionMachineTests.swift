@@ -86,6 +86,13 @@ func configuration(maxQueuedBytes: Int = 4_000_000) -> EngineConfiguration {
         #expect(machine.isClosed)
     }
 
+    @Test func aClosePostedDuringAPollEndsThatPollWithANoop() {
+        let clock = ManualClock()
+        var machine = EngineSessionMachine(transport: .polling, configuration: configuration(), now: clock.now)
+        _ = machine.pollArrived()
+        #expect(machine.posted([EnginePacket(.close)], now: clock.now) == [.answerPoll([EnginePacket(.noop)]), .close(.clientClosed)])
+    }
+
     @Test func pingsGoToThePollAndAMissingPongTimesOut() {
         var clock = ManualClock()
         var machine = EngineSessionMachine(transport: .polling, configuration: configuration(), now: clock.now)

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+/// The Engine.IO half of the official socket.io-protocol test suite, ported case by case, against
+/// `socketio-conformance-server` (pingInterval 300 ms, pingTimeout 200 ms).
+let pingInterval = 300, pingTimeout = 200
+
+@Suite struct EngineIOHandshakeTests {
+    @Test func pollingOpensASession() throws {
+        let server = try ConformanceServer()
+        let response = try server.get("/socket.io/?EIO=4&transport=polling")
+        #expect(response.status == 200)
+        #expect(response.body.hasPrefix("0"))
+        let open = try jsonObject(response.body.dropFirst())
+        #expect(Set(open.keys) == ["sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"])
+        #expect(open["sid"] is String)
+        #expect(open["upgrades"] as? [String] == ["websocket"])
+        #expect(open["pingInterval"] as? Int == pingInterval)
+        #expect(open["pingTimeout"] as? Int == pingTimeout)
+        #expect(open["maxPayload"] as? Int == 1_000_000)
+    }
+
+    @Test func pollingRefusesAMissingOrInvalidEIO() throws {
+        let server = try ConformanceServer()
+        #expect(try server.get("/socket.io/?transport=polling").status == 400)
+        #expect(try server.get("/socket.io/?EIO=abc&transport=polling").status == 400)
+    }
+
+    @Test func pollingRefusesAMissingOrInvalidTransport() throws {
+        let server = try ConformanceServer()
+        #expect(try server.get("/socket.io/?EIO=4").status == 400)
+        #expect(try server.get("/socket.io/?EIO=4&transport=abc").status == 400)
+    }
+
+    @Test func pollingRefusesAnInvalidHandshakeMethod() throws {
+        let server = try ConformanceServer()
+        #expect(try http("POST", port: server.port, "/socket.io/?EIO=4&transport=polling", body: "").status == 400)
+        #expect(try http("PUT", port: server.port, "/socket.io/?EIO=4&transport=polling", body: "").status == 400)
+    }
+
+    @Test func webSocketOpensASession() throws {
+        let server = try ConformanceServer()
+        let socket = try server.webSocket()
+        guard case .text(let data) = try socket.receive() else { Issue.record("no handshake"); return }
+        #expect(data.hasPrefix("0"))
+        let open = try jsonObject(data.dropFirst())
+        #expect(Set(open.keys) == ["sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"])
+        #expect(open["upgrades"] as? [String] == [])
+        #expect(open["pingInterval"] as? Int == pingInterval)
+        #expect(open["pingTimeout"] as? Int == pingTimeout)
+        #expect(open["maxPayload"] as? Int == 1_000_000)
+    }
+
+    @Test func webSocketRefusesAMissingOrInvalidEIO() throws {
+        let server = try ConformanceServer()
+        for path in ["/socket.io/?transport=websocket", "/socket.io/?EIO=abc&transport=websocket"] {
+            #expect(throws: RawWebSocket.HandshakeRefused(status: 400)) { try server.webSocket(path) }
+        }
+    }
+
+    @Test func webSocketRefusesAMissingOrInvalidTransport() throws {
+        let server = try ConformanceServer()
+        for path in ["/socket.io/?EIO=4", "/socket.io/?EIO=4&transport=abc"] {
+            #expect(throws: RawWebSocket.HandshakeRefused(status: 400)) { try server.webSocket(path) }
+        }
+    }
+}
+
+@Suite struct EngineIOHeartbeatTests {
+    @Test func pollingPingsAndPongs() throws {
+        let server = try ConformanceServer()
+        let sid = try server.pollingSession()
+        for _ in 0..<3 {
+            let poll = try server.get("/socket.io/?EIO=4&transport=polling&sid=\(sid)")
+            #expect(poll.status == 200)
+            #expect(poll.body == "2")
+            #expect(try server.post("/socket.io/?EIO=4&transport=polling&sid=\(sid)", "3").status == 200)
+        }
+    }
+
+    @Test func pollingSessionClosesOnPingTimeout() throws {
+        let server = try ConformanceServer()
+        let sid = try server.pollingSession()
+        Thread.sleep(forTimeInterval: Double(pingInterval + pingTimeout) / 1000)
+        #expect(try server.get("/socket.io/?EIO=4&transport=polling&sid=\(sid)").status == 400)
+    }
+
+    @Test func webSocketPingsAndPongs() throws {
+        let server = try ConformanceServer()
+        let socket = try server.webSocket()
+        _ = try socket.receive()
+        for _ in 0..<3 {
+            #expect(try socket.receive() == .text("2"))
+            try socket.send("3")
+        }
+    }
+
+    @Test func webSocketSessionClosesOnPingTimeout() throws {
+        let server = try ConformanceServer()
+        let socket = try server.webSocket()
+        _ = try socket.waitForClose()
+    }
+}
+
+@Suite struct EngineIOCloseTests {
+    @Test func pollingClientClosesTheSession() throws {
+        let server = try ConformanceServer()
+        let sid = try server.pollingSession()
+        let poll = try PendingRequest(port: server.port, method: "GET", path: "/socket.io/?EIO=4&transport=polling&sid=\(sid)")
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(try server.post("/socket.io/?EIO=4&transport=polling&sid=\(sid)", "1").status == 200)
+        let response = try poll.response()
+        #expect(response.status == 200)
+        #expect(response.body == "6")
+        #expect(try server.get("/socket.io/?EIO=4&transport=polling&sid=\(sid)").status == 400)
+    }
+
+    @Test func webSocketClientClosesTheSession() throws {
+        let server = try ConformanceServer()
+        let socket = try server.webSocket()
+        _ = try socket.receive()
+        try socket.send("1")
+        _ = try socket.waitForClose()
+    }
+}
+
+@Suite struct EngineIOUpgradeTests {
+    @Test func pollingUpgradesToWebSocket() throws {
+        let server = try ConformanceServer()
+        let sid = try server.pollingSession()
+        let socket = try server.webSocket("/socket.io/?EIO=4&transport=websocket&sid=\(sid)")
+        try socket.send("2probe")
+        #expect(try socket.receive() == .text("3probe"))
+        try socket.send("5")
+        // The session now lives on the WebSocket: the next ping comes there.
+        #expect(try socket.receive() == .text("2"))
+    }
+
+    @Test func pollingWithTheSameSidIsRefusedAfterTheUpgrade() throws {
+        let server = try ConformanceServer()
+        let sid = try server.pollingSession()
+        let socket = try server.webSocket("/socket.io/?EIO=4&transport=websocket&sid=\(sid)")
+        try socket.send("2probe")
+        try socket.send("5")
+        #expect(try socket.receive() == .text("3probe"))
+        // "5" travels on the WebSocket, the poll on another connection: give the upgrade a moment.
+        Thread.sleep(forTimeInterval: 0.1)
+        let poll = try server.get("/socket.io/?EIO=4&transport=polling&sid=\(sid)")
+        #expect(poll.status == 400, "got \(poll.status) \(poll.body)")
+    }
+
+    @Test func aSecondWebSocketWithTheSameSidIsRefusedAfterTheUpgrade() throws {
+        let server = try ConformanceServer()
+        let sid = try server.pollingSession()
+        let socket = try server.webSocket("/socket.io/?EIO=4&transport=websocket&sid=\(sid)")
+        try socket.send("2probe")
+        try socket.send("5")
+        #expect(try socket.receive() == .text("3probe"))
+        do {
+            let second = try server.webSocket("/socket.io/?EIO=4&transport=websocket&sid=\(sid)")
+            _ = try second.waitForClose()
+        } catch is RawWebSocket.HandshakeRefused {
+            // Refusing the handshake outright closes it too.
+        }
+    }
+}
