@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// Beyond the official suite: the limits and the Origin check the server promises.
+@Suite struct LimitsAndOriginTests {
+    @Test func aPollingBodyOverMaxPayloadIs413() throws {
+        let server = try ConformanceServer()
+        let sid = try server.pollingSession()
+        let body = "4" + String(repeating: "x", count: 1_000_001)
+        #expect(try server.post("/socket.io/?EIO=4&transport=polling&sid=\(sid)", body).status == 413)
+    }
+
+    @Test func aWebSocketMessageOverMaxPayloadClosesWith1009() throws {
+        let server = try ConformanceServer()
+        let socket = try server.webSocket()
+        _ = try socket.receive()
+        try socket.send("4" + String(repeating: "x", count: 1_000_001))
+        #expect(try socket.waitForClose() == 1009)
+    }
+
+    @Test func aFragmentedMessageOverMaxPayloadClosesWith1009() throws {
+        let server = try ConformanceServer()
+        let socket = try server.webSocket()
+        _ = try socket.receive()
+        let half = [UInt8](repeating: UInt8(ascii: "x"), count: 600_000)
+        try socket.sendFrame(opcode: 0x1, [UInt8(ascii: "4")] + half, fin: false)
+        try socket.sendFrame(opcode: 0x0, half, fin: true)
+        #expect(try socket.waitForClose() == 1009)
+    }
+
+    @Test func invalidUTF8InATextFrameClosesWith1007() throws {
+        let server = try ConformanceServer()
+        let socket = try server.webSocket()
+        _ = try socket.receive()
+        try socket.sendFrame(opcode: 0x1, [UInt8(ascii: "4"), 0xC3, 0x28])
+        #expect(try socket.waitForClose() == 1007)
+    }
+
+    @Test func aForeignOriginIsRefusedOnBothTransports() throws {
+        let server = try ConformanceServer()
+        let polling = try http("GET", port: server.port, "/socket.io/?EIO=4&transport=polling", headers: ["Origin": "http://evil.example"])
+        #expect(polling.status == 403)
+        #expect(polling.body == #"{"code":4,"message":"Forbidden"}"#)
+        #expect(throws: RawWebSocket.HandshakeRefused(status: 403)) {
+            try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket", headers: ["Origin": "http://evil.example"])
+        }
+    }
+
+    @Test func theServersOwnOriginAndNoOriginAreAllowed() throws {
+        let server = try ConformanceServer()
+        let own = try http("GET", port: server.port, "/socket.io/?EIO=4&transport=polling", headers: ["Origin": "http://127.0.0.1:\(server.port)"])
+        #expect(own.status == 200)
+        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket", headers: ["Origin": "http://127.0.0.1:\(server.port)"])
+        guard case .text(let open) = try socket.receive() else { Issue.record("no handshake"); return }
+        #expect(open.hasPrefix("0{"))
+        #expect(try server.get("/socket.io/?EIO=4&transport=polling").status == 200)
+    }
+
+    @Test func sessionIdsAreLongAndDistinct() throws {
+        let server = try ConformanceServer()
+        let sids = try (0..<50).map { _ in try server.pollingSession() }
+        #expect(Set(sids).count == 50)
+        #expect(sids.allSatisfy { $0.count >= 22 }, "at least 128 bits in base64url")
+    }
+}
