@@ -1,0 +1,28 @@
+/// The error codes of the chat's event contract.
+public enum ChatErrorCode: String, Sendable, Equatable, CaseIterable {
+    case invalidMessage = "invalid_message"
+    case messageTooLong = "message_too_long"
+    case roomNotFound = "room_not_found"
+    case forbidden
+    case notJoined = "not_joined"
+    case rateLimited = "rate_limited"
+    case unauthorized
+    case invalidRequest = "invalid_request"
+    case internalError = "internal_error"
+}
+
+/// A refusal as the client sees it: a code to act on and a sentence to show.
+public struct ChatError: Error, Sendable, Equatable {
+    public var code: ChatErrorCode
+    public var message: String
+
+    public init(_ code: ChatErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static func roomNotFound(_ name: String) -> ChatError { .init(.roomNotFound, "no room named '\(name)'") }
+    public static let rateLimited = ChatError(.rateLimited, "slow down")
+    public static func notJoined(_ name: String) -> ChatError { .init(.notJoined, "join '\(name)' first") }
+    public static func forbidden(_ name: String) -> ChatError { .init(.forbidden, "'\(name)' is private") }
+}
