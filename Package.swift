@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "FitchatCore",
             dependencies: [
-                "ChatModel", "ChatStore", "HTTPServer", "SocketIO", "Systemd", logging,
+                "ChatModel", "ChatStore", "HTTPServer", "EngineIO", "EngineIOProtocol", "SocketIO", "SocketIOProtocol", "Systemd", logging,
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -101,6 +101,23 @@ public final class Namespace: Sendable {
         return count
     }
 
+    /// Emits once to every socket in any of `rooms` (a socket in several gets it once).
+    @discardableResult
+    public func emit(to rooms: [String], except: Socket? = nil, _ event: String, _ args: [JSONValue]) -> Int {
+        let recipients = state.withLockedValue { state in
+            var unique: [String: Socket] = [:]
+            for room in rooms { unique.merge(state.rooms[room] ?? [:]) { first, _ in first } }
+            return Array(unique.values)
+        }
+        let message = Self.outbound(SocketIOPacket.event(event, args, namespace: name))
+        var count = 0
+        for socket in recipients where socket !== except {
+            socket.session.send(message)
+            count += 1
+        }
+        return count
+    }
+
     static func outbound(_ packet: SocketIOPacket) -> OutboundMessage {
         let (text, attachments) = packet.encode()
         return OutboundMessage([.message(text)] + attachments.map { EnginePacket.message($0) })

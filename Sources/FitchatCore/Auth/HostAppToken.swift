@@ -1,0 +1,90 @@
+import ChatModel
+import Crypto
+import Foundation
+
+/// HS256 JSON Web Tokens from the host app (the Fitness Trainer backend): `sub` is the user name,
+/// `exp` is required, `name` is the display name. Only HS256 is accepted; `alg: none` and every
+/// other algorithm are refused, so a token cannot choose how it is checked.
+public struct HostAppTokenVerifier: Sendable {
+    public static let minimumSecretBytes = 32
+
+    public struct Claims: Equatable, Sendable {
+        public var userName: String
+        public var displayName: String
+        public var expiresAt: Int64
+    }
+
+    public enum Refusal: Error, Equatable {
+        case malformed, algorithm, signature, expired, notYetValid, claims
+    }
+
+    public struct SecretTooShort: Error, CustomStringConvertible {
+        public var description: String {
+            "token_secret must be at least \(HostAppTokenVerifier.minimumSecretBytes) bytes (FITCHAT_TOKEN_SECRET); generate one with: head -c 48 /dev/urandom | base64"
+        }
+    }
+
+    private let key: SymmetricKey
+
+    public init(secret: String) throws {
+        guard secret.utf8.count >= Self.minimumSecretBytes else { throw SecretTooShort() }
+        key = SymmetricKey(data: Array(secret.utf8))
+    }
+
+    /// Checks a token; `now` in seconds since 1970.
+    public func verify(_ token: String, now: Int64) -> Result<Claims, Refusal> {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerBytes = Self.base64URLDecode(parts[0]), let payloadBytes = Self.base64URLDecode(parts[1]),
+              let signature = Self.base64URLDecode(parts[2]),
+              let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any],
+              let payload = try? JSONSerialization.jsonObject(with: payloadBytes) as? [String: Any]
+        else { return .failure(.malformed) }
+        guard header["alg"] as? String == "HS256" else { return .failure(.algorithm) }
+        let signed = Data("\(parts[0]).\(parts[1])".utf8)
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: key) else {
+            return .failure(.signature)
+        }
+        guard let exp = Self.seconds(payload["exp"]) else { return .failure(.claims) }
+        guard exp > now else { return .failure(.expired) }
+        if let nbf = Self.seconds(payload["nbf"]), nbf > now { return .failure(.notYetValid) }
+        guard let sub = payload["sub"] as? String, Names.isValidUserName(sub) else { return .failure(.claims) }
+        var displayName = sub
+        if let name = payload["name"] as? String {
+            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !trimmed.isEmpty { displayName = String(trimmed.prefix(64)) }
+        }
+        return .success(Claims(userName: sub, displayName: displayName, expiresAt: exp))
+    }
+
+    /// Makes a token (for tests and for operators checking their host-app setup).
+    public func sign(_ claims: [String: Any]) -> String {
+        let header = Self.base64URLEncode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let payload = Self.base64URLEncode((try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data())
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(payload)".utf8), using: key)
+        return "\(header).\(payload).\(Self.base64URLEncode(Data(mac)))"
+    }
+
+    private static func seconds(_ value: Any?) -> Int64? {
+        switch value {
+        case let number as NSNumber where isNumberNotBoolean(number): return number.int64Value
+        default: return nil
+        }
+    }
+
+    static func base64URLDecode(_ text: Substring) -> Data? {
+        guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+
+    static func base64URLEncode(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// JSON numbers only (not booleans, which Foundation also hands out as NSNumber).
+private func isNumberNotBoolean(_ number: NSNumber) -> Bool {
+    String(cString: number.objCType) != "c"
+}
