@@ -11,10 +11,14 @@ public struct OriginPolicy: Sendable, Equatable {
     public init(allowed: [String] = []) { self.allowed = allowed }
 
     public func allows(_ headers: HTTPHeaders) -> Bool {
-        guard let origin = headers.first(name: "Origin") else { return true }
+        // Several Origin headers are suspicious: every one of them must pass.
+        headers["Origin"].allSatisfy { allows(origin: $0, host: headers.first(name: "Host")) }
+    }
+
+    private func allows(origin: String, host: String?) -> Bool {
         let normalized = origin.lowercased()
         if allowed.contains("*") || allowed.contains(where: { $0.lowercased() == normalized }) { return true }
-        guard let host = headers.first(name: "Host")?.lowercased(), !host.isEmpty else { return false }
+        guard let host = host?.lowercased(), !host.isEmpty else { return false }
         return normalized == "http://\(host)" || normalized == "https://\(host)"
     }
 }

@@ -101,6 +101,16 @@ public final class Namespace: Sendable {
         return count
     }
 
+    /// Emits to the sockets of `room` that `include` accepts.
+    @discardableResult
+    public func emit(to room: String, where include: (Socket) -> Bool, _ event: String, _ args: [JSONValue]) -> Int {
+        let recipients = sockets(in: room).filter(include)
+        guard !recipients.isEmpty else { return 0 }
+        let message = Self.outbound(SocketIOPacket.event(event, args, namespace: name))
+        for socket in recipients { socket.session.send(message) }
+        return recipients.count
+    }
+
     /// Emits once to every socket in any of `rooms` (a socket in several gets it once).
     @discardableResult
     public func emit(to rooms: [String], except: Socket? = nil, _ event: String, _ args: [JSONValue]) -> Int {

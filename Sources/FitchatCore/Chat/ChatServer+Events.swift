@@ -54,7 +54,7 @@ extension ChatServer {
         // The membership is gone: every connection of this user leaves the room.
         for own in sockets(of: user.id) { own.leave(Self.room(name)) }
         let entry = TypingTracker.Entry(room: room.id, user: user.id)
-        if state.withLockedValue({ $0.typing.stop(entry) }) { announceTyping(entry, typing: false, except: nil) }
+        if state.withLockedValue({ $0.typing.stop(entry) }) { announceTyping(entry, typing: false) }
         namespace.emit(to: Self.room(name), "new_message", [ChatJSON.message(leaveMessage, room: room, user: user)])
         namespace.emit(to: Self.room(name), "user_left", [["room": .string(name), "user": ChatJSON.user(user)]])
         return [("room", .string(name))]
@@ -71,7 +71,7 @@ extension ChatServer {
         // Durable first: the append returns once the commit is on disk.
         let message = try await store.append(NewMessage(roomID: room.id, userID: user.id, text: text))
         let entry = TypingTracker.Entry(room: room.id, user: user.id)
-        if state.withLockedValue({ $0.typing.stop(entry) }) { announceTyping(entry, typing: false, except: socket) }
+        if state.withLockedValue({ $0.typing.stop(entry) }) { announceTyping(entry, typing: false) }
         let json = ChatJSON.message(message, room: room, user: user)
         // The ack goes out before the broadcast, on the same ordered session: the sender sees
         // its ack first, and nobody sees the message before it is durable.
@@ -88,10 +88,10 @@ extension ChatServer {
         if active {
             try limit(\.typingEvents, user)
             if state.withLockedValue({ $0.typing.start(entry, now: Clock.monotonicMicros()) }) {
-                announceTyping(entry, typing: true, except: socket)
+                announceTyping(entry, typing: true)
             }
         } else if state.withLockedValue({ $0.typing.stop(entry) }) {
-            announceTyping(entry, typing: false, except: socket)
+            announceTyping(entry, typing: false)
         }
         return [("room", .string(name)), ("typing", .bool(active))]
     }

@@ -138,7 +138,7 @@ public final class ChatServer: Sendable {
             return (state.presence.disconnected(user.id), state.typing.clear(user: user.id))
         }
         logger.info("disconnected", metadata: ["user": "\(user.name)", "reason": "\(reason)", "session": "\(socket.session.sid)"])
-        for entry in stoppedTyping { announceTyping(entry, typing: false, except: nil) }
+        for entry in stoppedTyping { announceTyping(entry, typing: false) }
         if wentOffline { announcePresence(of: user, online: false) }
         client.finish()
     }
@@ -151,9 +151,10 @@ public final class ChatServer: Sendable {
         namespace.emit(to: names, "presence", [["user": ChatJSON.user(user), "online": .bool(online)]])
     }
 
-    func announceTyping(_ entry: TypingTracker.Entry, typing: Bool, except: Socket?) {
+    /// Tells the others in the room: never the typer's own connections.
+    func announceTyping(_ entry: TypingTracker.Entry, typing: Bool) {
         guard let room = try? store.room(id: entry.room), let user = try? store.user(id: entry.user) else { return }
-        namespace.emit(to: Self.room(room.name), except: except, "user_typing",
+        namespace.emit(to: Self.room(room.name), where: { $0.client?.user.id != entry.user }, "user_typing",
                        [["room": .string(room.name), "user": ChatJSON.user(user), "typing": .bool(typing)]])
     }
 
@@ -163,7 +164,7 @@ public final class ChatServer: Sendable {
                 try? await Task.sleep(for: .milliseconds(200))
                 guard let self else { return }
                 let expired = self.state.withLockedValue { $0.typing.expire(now: Clock.monotonicMicros()) }
-                for entry in expired { self.announceTyping(entry, typing: false, except: nil) }
+                for entry in expired { self.announceTyping(entry, typing: false) }
             }
         }
         typingTimer.withLockedValue { $0 = task }
