@@ -12,6 +12,12 @@ public struct HostAppTokenVerifier: Sendable {
         public var userName: String
         public var displayName: String
         public var expiresAt: Int64
+
+        public init(userName: String, displayName: String, expiresAt: Int64) {
+            self.userName = userName
+            self.displayName = displayName
+            self.expiresAt = expiresAt
+        }
     }
 
     public enum Refusal: Error, Equatable {
