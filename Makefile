@@ -11,7 +11,7 @@ DATA_DIR     ?= var
 
 # Debian packages the build and the tests need (systemd provides systemd-socket-activate).
 BUILD_DEBS   := liblmdb-dev libsystemd-dev pkg-config
-TEST_DEBS    := lmdb-utils systemd python3-venv
+TEST_DEBS    := lmdb-utils systemd python3-venv chromium chromium-driver fonts-noto-color-emoji fonts-dejavu-core
 
 .PHONY: run test build deps test-deps venv swift-test interop-test bench clean
 

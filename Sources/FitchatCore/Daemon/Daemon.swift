@@ -71,6 +71,9 @@ struct DaemonService: Service {
         AccountRoutes(store: store, chat: chat, originPolicy: originPolicy, openRegistration: settings.openRegistration, logger: logger)
             .install(on: http)
         Routes.install(on: http, store: store)
+        let files = try StaticFiles(root: WebRoot.resolve(configured: settings.webRoot))
+        PageRoutes.install(on: http, files: files, store: store, authenticator: authenticator, openRegistration: settings.openRegistration)
+        logger.info("serving the page from \(files.root)")
         let address = try await http.bind(host: settings.listen.host, port: settings.listen.port)
         logger.notice("listening on \(address)", metadata: ["host_app_tokens": "\(hostApp != nil ? "accepted" : "off")"])
         let control = try await ControlServer.start(path: settings.controlSocketPath, group: group, logger: logger) { message in

@@ -1,0 +1,224 @@
+"""The chat page in real headless Chromium (Debian's chromium + chromium-driver, driven by
+selenium): sign in, pick a room, send, receive live messages and typing from a python-socketio
+client, literal HTML, no horizontal scrolling on a phone or a desktop. Screenshots go to
+build/screenshots/ for a person to look at."""
+import os
+import shutil
+import time
+
+import pytest
+
+from chat_client import ChatClient
+from conftest import Daemon, free_port
+
+selenium = pytest.importorskip("selenium")
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "build", "screenshots")
+PASSWORD = "squat-rack-42"
+
+
+def chromium_paths():
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
+    if not browser or not os.path.exists(driver):
+        pytest.fail("Debian's chromium and chromium-driver are required (make test installs them)")
+    return browser, driver
+
+
+@pytest.fixture
+def browser():
+    binary, driver_path = chromium_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--window-size=1280,800", "--force-device-scale-factor=1", "--lang=en-GB"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def gym(data_dir):
+    d = Daemon(data_dir, free_port()).start()
+    d.cli("user", "add", "ann", "--display-name", "Ann Lifter", "--password-stdin", input=PASSWORD + "\n")
+    yield d
+    d.stop()
+
+
+def wait(driver, timeout=15):
+    return WebDriverWait(driver, timeout)
+
+
+def shot(driver, name):
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
+
+
+def sign_in(driver, gym):
+    driver.get(gym.url + "/chat")
+    wait(driver).until(EC.url_contains("/login"))
+    driver.find_element(By.NAME, "username").send_keys("ann")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.NAME, "password").submit()
+    wait(driver).until(EC.url_contains("/chat"))
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=connection]").get_attribute("data-state") == "connected")
+
+
+def pick_room(driver, room):
+    wait(driver).until(EC.element_to_be_clickable((By.CSS_SELECTOR, f'[data-room="{room}"]'))).click()
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').get_attribute("aria-current") == "true")
+
+
+def messages_text(driver):
+    return driver.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text
+
+
+def no_horizontal_scroll(driver):
+    return driver.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+        " document.body.scrollWidth]")
+
+
+def test_sign_in_chat_live_and_literal_html(browser, gym):
+    sign_in(browser, gym)
+    pick_room(browser, "general")
+
+    bob = ChatClient(gym.url, token=gym.token("bob")).connect()
+    try:
+        assert bob.call("join_room", {"room": "general"})["ok"]
+        # The page sends with Enter; bob receives it live.
+        box = browser.find_element(By.CSS_SELECTOR, "[data-testid=message-input]")
+        box.send_keys("Morning! Leg day", Keys.SHIFT, Keys.ENTER, Keys.SHIFT, "who's in?")
+        assert box.get_attribute("value") == "Morning! Leg day\nwho's in?"  # Shift+Enter is a newline
+        box.send_keys(Keys.ENTER)
+        got = bob.wait_for("new_message", lambda m: m["user"]["name"] == "ann" and m["message_type"] == "text")
+        assert got["message"] == "Morning! Leg day\nwho's in?"
+        wait(browser).until(lambda d: box.get_attribute("value") == "")
+
+        # A message sent meanwhile by bob shows up live; so does his typing.
+        assert bob.call("typing_start", {"room": "general"})["ok"]
+        wait(browser).until(lambda d: "bob is typing" in d.find_element(By.CSS_SELECTOR, "[data-testid=typing]").text)
+        shot(browser, "desktop-typing")
+        assert bob.call("send_message", {"room": "general", "message": "Count me in 🏋️"})["ok"]
+        wait(browser).until(lambda d: "Count me in 🏋️" in messages_text(d))
+        wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=typing]").text == "")
+
+        # HTML is shown as text and never runs.
+        payload = '<img src=x onerror="window.__pwned=1"><b>bold?</b><script>window.__pwned=2</script>'
+        assert bob.call("send_message", {"room": "general", "message": payload})["ok"]
+        wait(browser).until(lambda d: payload in messages_text(d))
+        messages = browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]")
+        assert messages.find_elements(By.TAG_NAME, "img") == []
+        assert messages.find_elements(By.TAG_NAME, "script") == []
+        assert messages.find_elements(By.TAG_NAME, "b") == []
+        time.sleep(0.5)
+        assert browser.execute_script("return window.__pwned === undefined")
+
+        # The online participants include bob; the room list shows descriptions and counts.
+        wait(browser).until(lambda d: "bob" in d.find_element(By.CSS_SELECTOR, "[data-testid=participants]").text)
+        wait(browser).until(lambda d: "2 online" in d.find_element(By.CSS_SELECTOR, '[data-room="general"]').text)
+        room = browser.find_element(By.CSS_SELECTOR, '[data-room="nutrition"]')
+        assert "Discuss nutrition and meal planning" in room.text
+        for _ in range(3):
+            bob.call("send_message", {"room": "general", "message": "Bench 3x8 at 80 kg, felt strong"})
+        time.sleep(0.5)
+        shot(browser, "desktop-1280x800")
+        width = no_horizontal_scroll(browser)
+        assert width[0] <= width[1] and width[2] <= width[1], width
+
+        browser.set_window_size(390, 844)
+        time.sleep(0.5)
+        shot(browser, "phone-390x844")
+        width = no_horizontal_scroll(browser)
+        assert width[0] <= width[1] and width[2] <= width[1], width
+        # The composer is pinned at the bottom of the phone screen.
+        bottom = browser.execute_script(
+            "const r = document.querySelector('[data-testid=composer]').getBoundingClientRect();"
+            " return [r.bottom, window.innerHeight]")
+        assert abs(bottom[0] - bottom[1]) <= 2, bottom
+
+        browser.set_window_size(360, 740)
+        time.sleep(0.3)
+        width = no_horizontal_scroll(browser)
+        assert width[0] <= width[1], width
+
+        # An error from an ack is shown where it happened.
+        browser.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", box, "y" * 2001)
+        box.send_keys(Keys.ENTER)
+        wait(browser).until(lambda d: "too long" in d.find_element(By.CSS_SELECTOR, "[data-testid=composer-error]").text)
+        browser.execute_script("arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'))", box)
+
+    finally:
+        bob.close()
+
+
+def test_login_page_and_errors(browser, gym):
+    browser.get(gym.url + "/login")
+    shot(browser, "login")
+    browser.find_element(By.NAME, "username").send_keys("ann")
+    browser.find_element(By.NAME, "password").send_keys("wrong password")
+    browser.find_element(By.NAME, "password").submit()
+    error = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=login-error]")))
+    assert "do not match" in error.text
+
+
+def test_headers_csp_and_caching(gym):
+    import urllib.request
+    with urllib.request.urlopen(gym.url + "/login", timeout=10) as response:
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp and "default-src 'none'" in csp
+        assert response.headers["Content-Type"].startswith("text/html")
+    with urllib.request.urlopen(gym.url + "/static/chat.js", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/javascript")
+        etag = response.headers["ETag"]
+        assert etag and response.headers["Cache-Control"] == "no-cache"
+    request = urllib.request.Request(gym.url + "/static/chat.js", headers={"If-None-Match": etag})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("expected 304")
+    except urllib.error.HTTPError as not_modified:
+        assert not_modified.code == 304
+    with urllib.request.urlopen(gym.url + "/static/chat.css", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/css")
+    # /chat without a session goes to /login.
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(gym.url + "/chat", timeout=10)
+        raise AssertionError("expected a redirect")
+    except urllib.error.HTTPError as redirect:
+        assert redirect.code == 303 and redirect.headers["Location"] == "/login"
+
+
+def test_first_run_offers_setup(browser, data_dir):
+    d = Daemon(data_dir, free_port()).start()
+    try:
+        browser.get(d.url + "/")
+        wait(browser).until(EC.url_contains("/setup"))
+        shot(browser, "setup")
+        browser.find_element(By.NAME, "username").send_keys("owner")
+        browser.find_element(By.NAME, "display_name").send_keys("Gym Owner")
+        browser.find_element(By.NAME, "password").send_keys("owner-password")
+        browser.find_element(By.NAME, "password").submit()
+        wait(browser).until(EC.url_contains("/chat"))
+        wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=me]").text == "Gym Owner")
+        browser.get(d.url + "/setup")
+        wait(browser).until(EC.url_contains("/login"))
+    finally:
+        d.stop()
+
+
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
