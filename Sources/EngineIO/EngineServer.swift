@@ -36,6 +36,17 @@ public final class EngineServer: Sendable {
     /// Every open session (for a graceful shutdown).
     public var allSessions: [EngineSession] { sessions.withLockedValue { Array($0.values) } }
 
+    /// Open sessions by current transport (for metrics).
+    public func sessionCountsByTransport() async -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for session in allSessions {
+            if let transport = try? await session.eventLoop.submit({ session.isClosed ? nil : session.transport }).get() {
+                counts[transport.rawValue, default: 0] += 1
+            }
+        }
+        return counts
+    }
+
     /// Adds the polling route and the WebSocket endpoint to `http`.
     public func install(on http: HTTPServer) {
         http.route(nil, path, prefix: false) { [self] request in await self.handle(request) }

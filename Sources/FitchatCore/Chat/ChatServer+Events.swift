@@ -70,12 +70,13 @@ extension ChatServer {
         guard try store.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
         // Durable first: the append returns once the commit is on disk.
         let message = try await store.append(NewMessage(roomID: room.id, userID: user.id, text: text))
+        observer.stored()
         let entry = TypingTracker.Entry(room: room.id, user: user.id)
         if state.withLockedValue({ $0.typing.stop(entry) }) { announceTyping(entry, typing: false) }
         let json = ChatJSON.message(message, room: room, user: user)
         // The ack goes out before the broadcast, on the same ordered session: the sender sees
         // its ack first, and nobody sees the message before it is durable.
-        defer { namespace.emit(to: Self.room(name), "new_message", [json]) }
+        defer { observer.delivered(namespace.emit(to: Self.room(name), "new_message", [json])) }
         return [("message", json)]
     }
 

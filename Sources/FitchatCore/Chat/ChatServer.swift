@@ -28,7 +28,17 @@ public final class ChatServer: Sendable {
         var socketsByUser: [UserID: [String: Socket]] = [:]
     }
 
+    /// What the chat reports as it works (metrics); all no-ops by default.
+    public struct Observer: Sendable {
+        public var stored: @Sendable () -> Void = {}
+        public var delivered: @Sendable (Int) -> Void = { _ in }
+        public var refused: @Sendable (String) -> Void = { _ in }
+        public var connections: @Sendable (Int) -> Void = { _ in }
+        public init() {}
+    }
+
     let store: ChatStore
+    let observer: Observer
     let authenticator: Authenticator
     let namespace: Namespace
     let limits: Limits
@@ -36,8 +46,9 @@ public final class ChatServer: Sendable {
     let state: NIOLockedValueBox<State>
     private let typingTimer = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    public init(store: ChatStore, authenticator: Authenticator, io: SocketIOServer, limits: Limits, logger: Logger) {
+    public init(store: ChatStore, authenticator: Authenticator, io: SocketIOServer, limits: Limits, logger: Logger, observer: Observer = .init()) {
         self.store = store
+        self.observer = observer
         self.authenticator = authenticator
         self.limits = limits
         self.logger = logger
@@ -83,6 +94,7 @@ public final class ChatServer: Sendable {
                     let fields = try await handler(self, socket, args)
                     ack?.reply([ChatJSON.success(fields)])
                 } catch let error as ChatError {
+                    observer.refused(error.code.rawValue)
                     if let ack { ack(ChatJSON.failure(error)) } else { socket.emit("error", ChatJSON.error(error)) }
                 } catch {
                     logger.error("event failed", metadata: ["event": "\(event)", "error": "\(error)", "user": "\(client.user.name)"])
@@ -98,6 +110,7 @@ public final class ChatServer: Sendable {
         let token = request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.session.handshake.headers)
         guard let token, let (user, credential) = await authenticator.authenticate(token: token) else {
             logger.notice("connection refused: unauthorized", metadata: ["remote": "\(address)"])
+            observer.refused("unauthorized")
             return .refuse(["message": "unauthorized"])
         }
         let admitted = state.withLockedValue { state in
@@ -107,6 +120,7 @@ public final class ChatServer: Sendable {
         }
         guard admitted else {
             logger.warning("connection refused: too many connections from one address", metadata: ["remote": "\(address)", "user": "\(user.name)"])
+            observer.refused("rate_limited")
             return .refuse(["message": "rate_limited"])
         }
         return .accept(ChatClient(user: user, credential: credential, address: address))
@@ -115,10 +129,11 @@ public final class ChatServer: Sendable {
     private func connected(_ socket: Socket) {
         guard let client = socket.client else { return }
         let user = client.user
-        let cameOnline = state.withLockedValue { state in
+        let (cameOnline, total) = state.withLockedValue { state in
             state.socketsByUser[user.id, default: [:]][socket.id] = socket
-            return state.presence.connected(user.id)
+            return (state.presence.connected(user.id), state.socketsByUser.values.reduce(0) { $0 + $1.count })
         }
+        observer.connections(total)
         logger.info("connected", metadata: ["user": "\(user.name)", "remote": "\(client.address)", "session": "\(socket.session.sid)"])
         socket.emit("status", ["connected": true, "user": ChatJSON.user(user)])
         client.enqueue { [self] in
@@ -137,6 +152,7 @@ public final class ChatServer: Sendable {
             if state.connectionsPerAddress[client.address] == 0 { state.connectionsPerAddress.removeValue(forKey: client.address) }
             return (state.presence.disconnected(user.id), state.typing.clear(user: user.id))
         }
+        observer.connections(connectionCount)
         logger.info("disconnected", metadata: ["user": "\(user.name)", "reason": "\(reason)", "session": "\(socket.session.sid)"])
         for entry in stoppedTyping { announceTyping(entry, typing: false) }
         if wentOffline { announcePresence(of: user, online: false) }
@@ -213,6 +229,11 @@ public final class ChatServer: Sendable {
     }
 
     public var connectedUsers: Int { state.withLockedValue { $0.presence.onlineUsers.count } }
+    public var connectionCount: Int { state.withLockedValue { $0.socketsByUser.values.reduce(0) { $0 + $1.count } } }
+    /// Rooms with at least one connection in them.
+    public var activeRooms: Int {
+        state.withLockedValue { Set($0.socketsByUser.values.flatMap(\.values).flatMap(\.rooms)) }.count
+    }
 }
 
 extension Clock {

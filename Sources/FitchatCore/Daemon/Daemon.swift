@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Systemd
 
 /// `fitchat serve`: holds the data directory, opens (and migrates) the store, serves HTTP and the
 /// control socket, and on SIGTERM/SIGINT stops accepting, drains and closes the store.
@@ -19,6 +20,7 @@ public final class Daemon: Sendable {
     }
 
     public func run() async throws {
+        LogSetup.bootstrap(target: settings.logTarget, level: settings.logLevel)
         let logger = Logger(label: "fitchat")
         // A short secret stops the start: a guessable secret would let anyone sign tokens.
         let hostApp = try settings.tokenSecret.map { try HostAppTokenVerifier(secret: $0) }
@@ -29,8 +31,10 @@ public final class Daemon: Sendable {
             "path": "\(status.path)", "schema": "\(status.schemaVersion)",
             "stale_readers_cleared": "\(status.staleReadersCleared)",
         ])
+        let metrics = ChatMetrics.bootstrap()
+        store.onCommit = { batch, seconds in metrics.committed(batch: batch, seconds: seconds) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(System.coreCount, 2))
-        let service = DaemonService(settings: settings, store: store, hostApp: hostApp, group: group, logger: logger)
+        let service = DaemonService(settings: settings, store: store, hostApp: hostApp, metrics: metrics, group: group, logger: logger)
         let serviceGroup = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await serviceGroup.run()
@@ -39,6 +43,7 @@ public final class Daemon: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
+        // Closing the store lets the writer finish every queued write first.
         store.close()
         try await group.shutdownGracefully()
         withExtendedLifetime(lock) {}
@@ -46,15 +51,18 @@ public final class Daemon: Sendable {
     }
 }
 
-/// The running daemon as one service of the lifecycle: start, wait for the shutdown signal, drain.
+/// The running daemon as one service of the lifecycle: start, report ready, keep the watchdog
+/// fed, and on SIGTERM drain in order.
 struct DaemonService: Service {
     let settings: Settings
     let store: ChatStore
     let hostApp: HostAppTokenVerifier?
+    let metrics: ChatMetrics
     let group: EventLoopGroup
     let logger: Logger
 
     func run() async throws {
+        let notifier = Notifier()
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.maxWebSocketMessage = 1_000_000
         let http = HTTPServer(configuration: httpConfiguration, group: group, logger: logger)
@@ -66,16 +74,35 @@ struct DaemonService: Service {
         limits.messageBurst = settings.messageBurst
         limits.messageRate = settings.messageRate
         limits.maxConnectionsPerIP = settings.maxConnectionsPerIP
+        var observer = ChatServer.Observer()
+        observer.stored = { metrics.messagesStored.increment() }
+        observer.delivered = { metrics.deliveries.increment(by: $0) }
+        observer.refused = { metrics.refused($0) }
+        observer.connections = { metrics.connections.record($0) }
         let authenticator = Authenticator(store: store, hostApp: hostApp)
-        let chat = ChatServer(store: store, authenticator: authenticator, io: io, limits: limits, logger: logger)
+        let chat = ChatServer(store: store, authenticator: authenticator, io: io, limits: limits, logger: logger, observer: observer)
         AccountRoutes(store: store, chat: chat, originPolicy: originPolicy, openRegistration: settings.openRegistration, logger: logger)
             .install(on: http)
         Routes.install(on: http, store: store)
+        http.route(.GET, "/metrics") { _ in
+            HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                         body: ByteBuffer(string: await metrics.exposition(engine: engine)))
+        }
+        if ProcessInfo.processInfo.environment["FITCHAT_TEST_HOOKS"] == "1" { TestHooks.install(on: http, group: group, logger: logger) }
         let files = try StaticFiles(root: WebRoot.resolve(configured: settings.webRoot))
         PageRoutes.install(on: http, files: files, store: store, authenticator: authenticator, openRegistration: settings.openRegistration)
         logger.info("serving the page from \(files.root)")
-        let address = try await http.bind(host: settings.listen.host, port: settings.listen.port)
-        logger.notice("listening on \(address)", metadata: ["host_app_tokens": "\(hostApp != nil ? "accepted" : "off")"])
+
+        // Sockets passed by systemd come first; without them, bind --listen.
+        let passed = ListenFDs.http(ListenFDs.take())
+        if passed.isEmpty {
+            let address = try await http.bind(host: settings.listen.host, port: settings.listen.port)
+            logger.notice("listening on \(address)", metadata: ["host_app_tokens": "\(hostApp != nil ? "accepted" : "off")"])
+        } else {
+            let addresses = try await http.adopt(listeningFDs: passed)
+            logger.notice("serving sockets passed by systemd: \(addresses.map(\.description).joined(separator: ", "))",
+                          metadata: ["host_app_tokens": "\(hostApp != nil ? "accepted" : "off")"])
+        }
         let control = try await ControlServer.start(path: settings.controlSocketPath, group: group, logger: logger) { message in
             logger.info("control message", metadata: ["message": "\(message)"])
             switch message {
@@ -84,12 +111,38 @@ struct DaemonService: Service {
             case .ping: break
             }
         }
+
+        // Ready only now: the store is open and migrated and the server accepts.
+        notifier.ready(status: Self.status(chat))
+        let background = Task {
+            await withTaskGroup(of: Void.self) { tasks in
+                if let interval = notifier.watchdogInterval() {
+                    logger.info("watchdog on", metadata: ["interval_ms": "\(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)"])
+                    tasks.addTask { await Watchdog(interval: interval, group: group, store: store, notifier: notifier, logger: logger).run() }
+                }
+                tasks.addTask {
+                    while (try? await Task.sleep(for: .seconds(10))) != nil {
+                        notifier.status(Self.status(chat))
+                    }
+                }
+            }
+        }
+
         try? await gracefulShutdown()
+        notifier.stopping()
         logger.notice("stopping: no longer accepting connections")
+        background.cancel()
         await http.stopAccepting()
+        // Close every Socket.IO session properly: clients get a close packet and reconnect later.
         for session in engine.allSessions { session.close() }
+        try? await Task.sleep(for: .milliseconds(200))
         chat.stop()
         await control.close()
+    }
+
+    static func status(_ chat: ChatServer) -> String {
+        let connections = chat.connectionCount, rooms = chat.activeRooms
+        return "\(connections) connection\(connections == 1 ? "" : "s"), \(rooms) room\(rooms == 1 ? "" : "s") active"
     }
 }
 

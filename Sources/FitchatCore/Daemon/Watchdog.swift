@@ -1,0 +1,66 @@
+import ChatStore
+import Logging
+import NIOCore
+import Systemd
+
+/// The systemd watchdog, meaning something: a keep-alive goes out every half interval only after
+/// a health probe passes — every event loop ran a no-op task and the store's writer thread
+/// answered a ping, all within the interval. A hung loop or writer stops the keep-alives, and
+/// systemd restarts the service.
+struct Watchdog {
+    let interval: Duration
+    let group: EventLoopGroup
+    let store: ChatStore
+    let notifier: Notifier
+    let logger: Logger
+
+    func run() async {
+        let period = interval / 2
+        var healthy = true
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            let passed = await probe(deadline: interval)
+            logger.debug("health probe", metadata: ["passed": "\(passed)", "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)"])
+            if passed {
+                notifier.watchdog()
+                if !healthy { logger.notice("health probe passes again") }
+            } else if healthy {
+                logger.error("health probe failed: withholding watchdog keep-alives")
+            }
+            healthy = passed
+            let elapsed = ContinuousClock.now - started
+            if elapsed < period { try? await Task.sleep(for: period - elapsed) }
+        }
+    }
+
+    /// True when every loop and the writer answered within `deadline`.
+    func probe(deadline: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { tasks in
+            for loop in group.makeIterator() {
+                tasks.addTask { await answers(loop.submit {}, within: deadline) }
+            }
+            tasks.addTask {
+                await withTaskGroup(of: Bool.self) { race in
+                    race.addTask { (try? await store.ping()) != nil }
+                    race.addTask { try? await Task.sleep(for: deadline); return false }
+                    let first = await race.next() ?? false
+                    race.cancelAll()
+                    return first
+                }
+            }
+            var all = true
+            for await answered in tasks where !answered { all = false }
+            return all
+        }
+    }
+
+    private func answers(_ future: EventLoopFuture<Void>, within deadline: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { race in
+            race.addTask { (try? await future.get()) != nil }
+            race.addTask { try? await Task.sleep(for: deadline); return false }
+            let first = await race.next() ?? false
+            race.cancelAll()
+            return first
+        }
+    }
+}
