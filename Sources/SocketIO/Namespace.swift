@@ -92,19 +92,17 @@ public final class Namespace: Sendable {
         let recipients = state.withLockedValue { state in
             room.map { state.rooms[$0].map { Array($0.values) } ?? [] } ?? Array(state.sockets.values)
         }
-        let message = Self.outbound(SocketIOPacket.event(event, args, namespace: name))
-        var count = 0
-        for socket in recipients where socket !== except {
-            socket.session.send(message)
-            count += 1
-        }
-        return count
+        return send(event, args, to: recipients.filter { $0 !== except })
     }
 
     /// Emits to the sockets of `room` that `include` accepts.
     @discardableResult
     public func emit(to room: String, where include: (Socket) -> Bool, _ event: String, _ args: [JSONValue]) -> Int {
-        let recipients = sockets(in: room).filter(include)
+        send(event, args, to: sockets(in: room).filter(include))
+    }
+
+    /// Encodes the event once and hands the same bytes to every recipient.
+    private func send(_ event: String, _ args: [JSONValue], to recipients: [Socket]) -> Int {
         guard !recipients.isEmpty else { return 0 }
         let message = Self.outbound(SocketIOPacket.event(event, args, namespace: name))
         for socket in recipients { socket.session.send(message) }
@@ -119,13 +117,7 @@ public final class Namespace: Sendable {
             for room in rooms { unique.merge(state.rooms[room] ?? [:]) { first, _ in first } }
             return Array(unique.values)
         }
-        let message = Self.outbound(SocketIOPacket.event(event, args, namespace: name))
-        var count = 0
-        for socket in recipients where socket !== except {
-            socket.session.send(message)
-            count += 1
-        }
-        return count
+        return send(event, args, to: recipients.filter { $0 !== except })
     }
 
     static func outbound(_ packet: SocketIOPacket) -> OutboundMessage {

@@ -1,17 +1,7 @@
 import LMDB
+import TestSupport
 import Testing
 
-/// A small deterministic generator so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func roundTrip<T: LMDBCodable>(_ value: T) throws -> T {
     try value.encoded.withUnsafeBytes { raw in try T.decode(raw) }
@@ -19,7 +9,7 @@ func roundTrip<T: LMDBCodable>(_ value: T) throws -> T {
 
 @Suite struct CodecTests {
     @Test func integersRoundTripAndSortLikeNumbers() throws {
-        var rng = SeededGenerator(state: 42)
+        var rng = SeededGenerator(seed: 42)
         let edges: [Int64] = [.min, -1, 0, 1, .max]
         let values = edges + (0..<2000).map { _ in Int64(bitPattern: rng.next()) }
         for value in values { #expect(try roundTrip(value) == value) }
@@ -36,7 +26,7 @@ func roundTrip<T: LMDBCodable>(_ value: T) throws -> T {
     }
 
     @Test func compositeKeysOrderByTheirPartsInTurn() throws {
-        var rng = SeededGenerator(state: 7)
+        var rng = SeededGenerator(seed: 7)
         var keys: [Key3<UInt64, Int64, UInt64>] = []
         for _ in 0..<3000 {
             keys.append(Key3(rng.next() % 5, Int64(bitPattern: rng.next()) % 1000, rng.next() % 100))

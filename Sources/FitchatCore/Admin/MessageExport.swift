@@ -22,31 +22,9 @@ public enum MessageExport {
         }
     }
 
+    /// One export line: the same shape as a `new_message` event.
     static func line(_ message: Message, room: String, user: User?) -> String {
-        let json = JSONWriter()
-        json.object {
-            json.field("id") { json.number(message.id) }
-            json.field("room") { json.string(room) }
-            json.field("user") {
-                if let user {
-                    json.object {
-                        json.field("id") { json.number(user.id) }
-                        json.field("name") { json.string(user.name) }
-                        json.field("display_name") { json.string(user.displayName) }
-                    }
-                } else {
-                    json.null()
-                }
-            }
-            json.field("message") { json.string(message.text) }
-            json.field("message_type") { json.string(message.type.name) }
-            json.field("created_at") { json.string(ISO8601.format(micros: message.createdAt)) }
-            json.field("is_edited") { json.bool(message.isEdited) }
-            json.field("edited_at") {
-                if let edited = message.editedAt { json.string(ISO8601.format(micros: edited)) } else { json.null() }
-            }
-        }
-        return json.text
+        ChatJSON.message(message, roomName: room, user: user).jsonString
     }
 }
 

@@ -10,10 +10,14 @@ enum ChatJSON {
     static func time(_ micros: Micros) -> JSONValue { .string(ISO8601.format(micros: micros)) }
 
     static func message(_ message: Message, room: Room, user: User?) -> JSONValue {
+        Self.message(message, roomName: room.name, user: user)
+    }
+
+    static func message(_ message: Message, roomName: String, user: User?) -> JSONValue {
         [
             "id": .int(Int64(message.id)),
-            "room": .string(room.name),
-            "user": user.map(Self.user) ?? ["id": .int(Int64(message.userID)), "name": "unknown", "display_name": "unknown"],
+            "room": .string(roomName),
+            "user": user.map(Self.user) ?? .null,
             "message": .string(message.text),
             "message_type": .string(message.type.name),
             "created_at": time(message.createdAt),

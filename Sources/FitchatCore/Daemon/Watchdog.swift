@@ -37,26 +37,19 @@ struct Watchdog {
     func probe(deadline: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { tasks in
             for loop in group.makeIterator() {
-                tasks.addTask { await answers(loop.submit {}, within: deadline) }
+                tasks.addTask { await answers({ try await loop.submit {}.get() }, within: deadline) }
             }
-            tasks.addTask {
-                await withTaskGroup(of: Bool.self) { race in
-                    race.addTask { (try? await store.ping()) != nil }
-                    race.addTask { try? await Task.sleep(for: deadline); return false }
-                    let first = await race.next() ?? false
-                    race.cancelAll()
-                    return first
-                }
-            }
+            tasks.addTask { await answers({ try await store.ping() }, within: deadline) }
             var all = true
             for await answered in tasks where !answered { all = false }
             return all
         }
     }
 
-    private func answers(_ future: EventLoopFuture<Void>, within deadline: Duration) async -> Bool {
+    /// True when `check` completes within `deadline`.
+    private func answers(_ check: @escaping @Sendable () async throws -> Void, within deadline: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { race in
-            race.addTask { (try? await future.get()) != nil }
+            race.addTask { (try? await check()) != nil }
             race.addTask { try? await Task.sleep(for: deadline); return false }
             let first = await race.next() ?? false
             race.cancelAll()
