@@ -36,7 +36,9 @@ build: deps
 
 bench: deps
 	$(SWIFT) build -c release --product fitchat-bench
+	$(SWIFT) build -c release --product fitchat
 	"$$($(SWIFT) build -c release --show-bin-path)/fitchat-bench" store --data-dir build/bench-store --messages 1000000 --rooms 20 --json
+	"$$($(SWIFT) build -c release --show-bin-path)/fitchat-bench" cold-start --fitchat "$$($(SWIFT) build -c release --show-bin-path)/fitchat" --runs 10
 
 deps:
 	@bash scripts/ensure-debs.sh $(BUILD_DEBS)
