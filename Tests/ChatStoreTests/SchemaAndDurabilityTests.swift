@@ -69,15 +69,15 @@ private func rewriteRaw(_ dir: String, schemaVersion: UInt64, clearUserRooms: Bo
             let child = try Child(bench, ["crash-child", "--data-dir", dir])
             #expect(child.readLine() == "READY", "round \(round): the child did not start")
             let delay = Int.random(in: 50...500, using: &generator)
-            let killer = Task.detached {
-                try await Task.sleep(for: .milliseconds(delay))
-                child.kill()
-            }
+            // A GCD timer, not a task: this test blocks its own thread reading the pipe.
+            let pid = child.process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delay)) { _ = kill(pid, SIGKILL) }
             var acked: [UInt64] = []
             while let line = child.readLine() {
                 if line.hasPrefix("ACK "), let id = UInt64(line.dropFirst(4)) { acked.append(id) }
             }
-            try await killer.value
+            child.process.waitUntilExit()
+            #expect(child.process.terminationReason == .uncaughtSignal, "round \(round): the child was not killed")
             totalAcked += acked.count
 
             let store = try makeStore(dir)

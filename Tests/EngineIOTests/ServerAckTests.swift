@@ -34,7 +34,7 @@ import Glibc
 
         async let answered = socket.emitWithAck("question", ["how many reps?"])
         // The client reads the EVENT with its ack id and answers with an ACK carrying that id.
-        let packet = try client.readText(containing: "question")
+        let packet = try await client.readText(containing: "question")
         let id = packet.dropFirst(2).prefix { $0.isNumber }
         #expect(packet == #"42\#(id)["question","how many reps?"]"#)
         try client.sendText("43\(id)[12]")
@@ -49,25 +49,46 @@ import Glibc
 }
 
 extension RawWebSocketClient {
-    /// Reads unmasked server text frames until one contains `needle`.
-    func readText(containing needle: String, timeout: Double = 5) throws -> String {
+    /// Reads unmasked server text frames until one contains `needle`. It never blocks a thread
+    /// of the cooperative pool: the server-side task under test may need one to run.
+    func readText(containing needle: String, timeout: Double = 5) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
-        var buffer: [UInt8] = []
+        var buffer = leftover
+        leftover = []
         while Date() < deadline {
+            if let text = Self.takeText(&buffer, containing: needle) { return text }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&pfd, 1, 200) > 0 else { continue }
+            guard poll(&pfd, 1, 0) > 0 else {
+                try await Task.sleep(for: .milliseconds(10))
+                continue
+            }
             var chunk = [UInt8](repeating: 0, count: 4096)
             let n = read(fd, &chunk, chunk.count)
             guard n > 0 else { break }
             buffer += chunk[0..<n]
-            while buffer.count >= 2 {
-                let length = Int(buffer[1] & 0x7F)
-                guard length < 126, buffer.count >= 2 + length else { break }
-                let text = String(decoding: buffer[2..<(2 + length)], as: UTF8.self)
-                buffer.removeFirst(2 + length)
-                if text.contains(needle) { return text }
-            }
         }
+        if let text = Self.takeText(&buffer, containing: needle) { return text }
         throw POSIXError(.ETIMEDOUT)
+    }
+
+    /// Takes whole frames off `buffer` until a text frame contains `needle`.
+    static func takeText(_ buffer: inout [UInt8], containing needle: String) -> String? {
+        while buffer.count >= 2 {
+            var length = Int(buffer[1] & 0x7F), header = 2
+            if length == 126 {
+                guard buffer.count >= 4 else { return nil }
+                length = Int(buffer[2]) << 8 | Int(buffer[3])
+                header = 4
+            } else if length == 127 {
+                guard buffer.count >= 10 else { return nil }
+                length = buffer[2..<10].reduce(0) { $0 << 8 | Int($1) }
+                header = 10
+            }
+            guard buffer.count >= header + length else { return nil }
+            let text = String(decoding: buffer[header..<(header + length)], as: UTF8.self)
+            buffer.removeFirst(header + length)
+            if text.contains(needle) { return text }
+        }
+        return nil
     }
 }

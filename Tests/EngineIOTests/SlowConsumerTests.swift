@@ -67,6 +67,8 @@ func residentMegabytes() -> Int {
 /// A WebSocket client on a bare socket with a tiny receive buffer, so it can stop reading.
 final class RawWebSocketClient {
     let fd: Int32
+    /// Bytes read past the 101 response (the first frames may arrive with it).
+    var leftover: [UInt8] = []
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -95,6 +97,8 @@ final class RawWebSocketClient {
             received += buffer[0..<n]
         }
         guard String(decoding: received, as: UTF8.self).hasPrefix("HTTP/1.1 101") else { throw POSIXError(.EPROTO) }
+        let headEnd = (0...(received.count - 4)).first { received[$0..<($0 + 4)].elementsEqual([13, 10, 13, 10]) }!
+        leftover = Array(received[(headEnd + 4)...])
     }
 
     func sendText(_ text: String) throws {
