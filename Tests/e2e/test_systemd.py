@@ -165,3 +165,29 @@ def test_the_daemon_also_binds_by_itself_without_systemd(daemon):
     with urllib.request.urlopen(daemon.url + "/metrics", timeout=10) as response:
         text = response.read().decode()
     assert "fitchat_sessions" in text and "fitchat_commit_duration_seconds_bucket" in text
+
+
+def test_several_passed_sockets_are_all_served(data_dir):
+    port_a, port_b = free_port(), free_port()
+    config = os.path.join(data_dir, "empty.conf")
+    open(config, "w").close()
+    env = dict(os.environ, FITCHAT_CONFIG=config, FITCHAT_LOG_TARGET="stderr")
+    env.pop("FITCHAT_DATA_DIR", None)
+    with open(os.path.join(data_dir, "daemon.log"), "ab") as log:
+        proc = subprocess.Popen(
+            [ACTIVATE, "-l", f"127.0.0.1:{port_a}", "-l", f"127.0.0.1:{port_b}", "--fdname=http:http",
+             "-E", "FITCHAT_CONFIG", "-E", "FITCHAT_LOG_TARGET", FITCHAT, "serve", "--data-dir", data_dir],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not (listening(port_a) and listening(port_b)):
+                time.sleep(0.05)
+            for port in (port_a, port_b):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=20) as response:
+                    assert response.read() == b"ok\n"
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
