@@ -8,13 +8,19 @@ final class ChatClient: Sendable {
     let credential: Authenticator.Credential
     let address: String
     private let jobs: AsyncStream<@Sendable () async -> Void>.Continuation
+    private let stream: AsyncStream<@Sendable () async -> Void>
 
     init(user: User, credential: Authenticator.Credential, address: String) {
         self.user = user
         self.credential = credential
         self.address = address
-        let (stream, continuation) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
-        jobs = continuation
+        (stream, jobs) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+    }
+
+    /// Starts working through the queue; called once the socket is really connected (a client
+    /// that goes away during its CONNECT never starts a task).
+    func start() {
+        let stream = self.stream
         Task {
             for await job in stream { await job() }
         }

@@ -113,11 +113,8 @@ public final class ChatServer: Sendable {
             observer.refused("unauthorized")
             return .refuse(["message": "unauthorized"])
         }
-        let admitted = state.withLockedValue { state in
-            guard state.connectionsPerAddress[address, default: 0] < limits.maxConnectionsPerIP else { return false }
-            state.connectionsPerAddress[address, default: 0] += 1
-            return true
-        }
+        // Counted when the socket connects (a CONNECT abandoned half-way must not leak a slot).
+        let admitted = state.withLockedValue { $0.connectionsPerAddress[address, default: 0] < limits.maxConnectionsPerIP }
         guard admitted else {
             logger.warning("connection refused: too many connections from one address", metadata: ["remote": "\(address)", "user": "\(user.name)"])
             observer.refused("rate_limited")
@@ -129,7 +126,9 @@ public final class ChatServer: Sendable {
     private func connected(_ socket: Socket) {
         guard let client = socket.client else { return }
         let user = client.user
+        client.start()
         let (cameOnline, total) = state.withLockedValue { state in
+            state.connectionsPerAddress[client.address, default: 0] += 1
             state.socketsByUser[user.id, default: [:]][socket.id] = socket
             return (state.presence.connected(user.id), state.socketsByUser.values.reduce(0) { $0 + $1.count })
         }
