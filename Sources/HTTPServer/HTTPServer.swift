@@ -80,7 +80,7 @@ public final class HTTPServer: Sendable {
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP; .socketOption would set SO_DEBUG
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [webSocketRoutes] channel in
                 channel.eventLoop.makeCompletedFuture {
