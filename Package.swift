@@ -96,11 +96,14 @@ let package = Package(
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol"]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol"]),
-        .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "EngineIOProtocol", "SocketIO", "HTTPServer", logging] + nio),
+        .testTarget(
+            name: "EngineIOTests",
+            dependencies: ["EngineIO", "EngineIOProtocol", "SocketIO", "HTTPServer", logging, .product(name: "NIOHTTP1", package: "swift-nio")] + nio
+        ),
         .testTarget(
             name: "SocketIOLiveTests",
             dependencies: [
-                "SocketIO", "HTTPServer", "TestSupport",
+                "SocketIO", "EngineIO", "EngineIOProtocol", "SocketIOProtocol", "HTTPServer", "TestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -12,7 +12,7 @@ public enum ChatErrorCode: String, Sendable, Equatable, CaseIterable {
 }
 
 /// A refusal as the client sees it: a code to act on and a sentence to show.
-public struct ChatError: Error, Sendable, Equatable {
+public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: ChatErrorCode
     public var message: String
 
@@ -20,6 +20,8 @@ public struct ChatError: Error, Sendable, Equatable {
         self.code = code
         self.message = message
     }
+
+    public var description: String { message }
 
     public static func roomNotFound(_ name: String) -> ChatError { .init(.roomNotFound, "no room named '\(name)'") }
     public static let rateLimited = ChatError(.rateLimited, "slow down")

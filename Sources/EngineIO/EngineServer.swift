@@ -14,8 +14,16 @@ public final class EngineServer: Sendable {
     public let originPolicy: OriginPolicy
     let group: EventLoopGroup
     let logger: Logger
-    private let sessions = NIOLockedValueBox<[String: EngineSession]>([:])
-    private let sessionHandler = NIOLockedValueBox<(@Sendable (EngineSession) -> Void)?>(nil)
+    private let registry: NIOLockedValueBox<Registry>
+    /// The handler sits in a struct field, never directly in the generic box: a closure stored as
+    /// the box's `Value` is kept reabstracted, and every `inout` read of it (`withLockedValue { $0 }`)
+    /// wrote back a new pair of reabstraction thunks around the old ones — one pair per session,
+    /// until a handshake walked a chain of 100,000 thunks and overflowed the stack.
+    private let sessionHandler = NIOLockedValueBox(SessionHandler())
+
+    private struct SessionHandler {
+        var call: (@Sendable (EngineSession) -> Void)?
+    }
 
     public init(configuration: EngineConfiguration = .init(), path: String = "/socket.io/", originPolicy: OriginPolicy = .init(),
                 group: EventLoopGroup, logger: Logger) {
@@ -24,17 +32,35 @@ public final class EngineServer: Sendable {
         self.originPolicy = originPolicy
         self.group = group
         self.logger = logger
+        registry = NIOLockedValueBox(Registry(admission: SessionAdmission(
+            maxPerAddress: configuration.maxSessionsPerAddress, maxHalfOpenPerAddress: configuration.maxHalfOpenSessionsPerAddress)))
+    }
+
+    /// Open sessions, and how many each address holds (checked and counted under one lock).
+    private struct Registry {
+        var sessions: [String: (session: EngineSession, address: String, admitted: Bool)] = [:]
+        var admission: SessionAdmission
     }
 
     /// Called on the session's event loop for each new session, before any message arrives.
     public func onSession(_ handler: @escaping @Sendable (EngineSession) -> Void) {
-        sessionHandler.withLockedValue { $0 = handler }
+        sessionHandler.withLockedValue { $0.call = handler }
     }
 
-    public var sessionCount: Int { sessions.withLockedValue { $0.count } }
+    /// The handler as `announce` reads it.
+    var currentSessionHandler: (@Sendable (EngineSession) -> Void)? {
+        sessionHandler.withLockedValue { $0.call }
+    }
+
+    public var sessionCount: Int { registry.withLockedValue { $0.sessions.count } }
 
     /// Every open session (for a graceful shutdown).
-    public var allSessions: [EngineSession] { sessions.withLockedValue { Array($0.values) } }
+    public var allSessions: [EngineSession] { registry.withLockedValue { $0.sessions.values.map(\.session) } }
+
+    /// Sessions open from `address`, and how many of them are still half-open.
+    public func sessionCounts(from address: String) -> SessionAdmission.Counts {
+        registry.withLockedValue { $0.admission.counts(address) }
+    }
 
     /// Open sessions by current transport (for metrics).
     public func sessionCountsByTransport() async -> [String: Int] {
@@ -58,23 +84,47 @@ public final class EngineServer: Sendable {
     }
 
     func remove(_ session: EngineSession) {
-        _ = sessions.withLockedValue { $0.removeValue(forKey: session.sid) }
+        registry.withLockedValue { registry in
+            guard let entry = registry.sessions.removeValue(forKey: session.sid) else { return }
+            registry.admission.close(entry.address, wasAdmitted: entry.admitted)
+        }
+    }
+
+    /// The layer above accepted the session (a namespace CONNECT succeeded): it stops counting
+    /// as half-open.
+    func admit(_ session: EngineSession) {
+        registry.withLockedValue { registry in
+            guard let entry = registry.sessions[session.sid], !entry.admitted else { return }
+            registry.sessions[session.sid]?.admitted = true
+            registry.admission.admit(entry.address)
+        }
     }
 
     private func session(_ sid: String) -> EngineSession? {
-        sessions.withLockedValue { $0[sid] }
+        registry.withLockedValue { $0.sessions[sid]?.session }
     }
 
-    private func open(transport: EngineTransport, eventLoop: EventLoop, head: HTTPRequestHead, remote: SocketAddress?) -> EngineSession {
+    /// A new session, unless its address already holds as many as it may.
+    private func open(transport: EngineTransport, eventLoop: EventLoop, head: HTTPRequestHead, remote: SocketAddress?)
+        -> Result<EngineSession, SessionAdmission.Refusal> {
+        let address = remote?.ipAddress ?? "unknown"
         let session = EngineSession(server: self, transport: transport, eventLoop: eventLoop, handshake: head, remoteAddress: remote)
-        sessions.withLockedValue { $0[session.sid] = session }
-        return session
+        return registry.withLockedValue { registry in
+            if let refusal = registry.admission.open(address) { return .failure(refusal) }
+            registry.sessions[session.sid] = (session, address, false)
+            return .success(session)
+        }
+    }
+
+    private func logRefusal(_ refusal: SessionAdmission.Refusal, remote: SocketAddress?) {
+        logger.warning("session refused: too many from one address",
+                       metadata: ["remote": "\(remote?.ipAddress ?? "unknown")", "reason": "\(refusal)"])
     }
 
     /// Hands a new session to the layer above, on its loop, then starts its heartbeat.
     private func announce(_ session: EngineSession) {
         session.eventLoop.preconditionInEventLoop()
-        sessionHandler.withLockedValue { $0 }?(session)
+        currentSessionHandler?(session)
         session.start()
     }
 
@@ -95,14 +145,20 @@ public final class EngineServer: Sendable {
             return refusal(.badRequest)
         case .success(.handshake(.polling)):
             let loop = group.next()
-            let session = open(transport: .polling, eventLoop: loop, head: request.head, remote: request.remoteAddress)
+            let session: EngineSession
+            switch open(transport: .polling, eventLoop: loop, head: request.head, remote: request.remoteAddress) {
+            case .success(let opened): session = opened
+            case .failure(let refusal):
+                logRefusal(refusal, remote: request.remoteAddress)
+                return tooManySessions
+            }
             try? await loop.submit { self.announce(session) }.get()
             let handshake = Handshake(sid: session.sid, transport: .polling, configuration: configuration)
             return payload(PollingPayload.encode([handshake.openPacket]))
         case .success(.poll(let sid)):
             guard let session = session(sid) else { return refusal(.unknownSession) }
             do {
-                let packets = try await session.poll(closed: request.connectionClosed).get()
+                let packets = try await session.poll(ended: request.ended).get()
                 return payload(PollingPayload.encode(packets))
             } catch let error as EngineError {
                 return refusal(error)
@@ -125,6 +181,11 @@ public final class EngineServer: Sendable {
                 return refusal(.badRequest)
             }
         }
+    }
+
+    private var tooManySessions: HTTPResponse {
+        HTTPResponse(status: .tooManyRequests, headers: ["Content-Type": "application/json"],
+                     body: ByteBuffer(string: #"{"code":3,"message":"Too many sessions from this address"}"#))
     }
 
     private func refusal(_ error: EngineError) -> HTTPResponse {
@@ -165,7 +226,14 @@ public final class EngineServer: Sendable {
                 handler.bind(session)
                 session.attachProbe(handler)
             } else {
-                let session = self.open(transport: .websocket, eventLoop: channel.eventLoop, head: head, remote: channel.remoteAddress)
+                let opened = self.open(transport: .websocket, eventLoop: channel.eventLoop, head: head, remote: channel.remoteAddress)
+                guard case .success(let session) = opened else {
+                    if case .failure(let refusal) = opened { self.logRefusal(refusal, remote: channel.remoteAddress) }
+                    // 1013 "try again later": the client may reconnect once its other sessions end.
+                    handler.raw.context?.writeAndFlush(NIOAny(WebSocketFrameBytes.close(code: 1013, reason: "too many sessions")))
+                        .whenComplete { _ in channel.close(promise: nil) }
+                    return
+                }
                 handler.bind(session)
                 session.attachWebSocket(handler)
                 let handshake = Handshake(sid: session.sid, transport: .websocket, configuration: self.configuration)

@@ -62,6 +62,12 @@ public final class EngineSession: @unchecked Sendable {
         }
     }
 
+    /// The layer above accepted this client (signed in): the session no longer counts against its
+    /// address's half-open sessions.
+    public func markAdmitted() {
+        server.admit(self)
+    }
+
     /// Ends the session from the server side.
     public func close() {
         onLoop { $0.perform($0.machine.close(.serverClosed)) }
@@ -74,7 +80,7 @@ public final class EngineSession: @unchecked Sendable {
         scheduleTimer()
     }
 
-    func poll(closed connection: EventLoopFuture<Void>?) -> EventLoopFuture<[EnginePacket]> {
+    func poll(ended request: EventLoopFuture<RequestEnd>?) -> EventLoopFuture<[EnginePacket]> {
         eventLoop.flatSubmit {
             let actions = self.machine.pollArrived()
             if case .refuse(let error)? = actions.first {
@@ -84,8 +90,8 @@ public final class EngineSession: @unchecked Sendable {
             let promise = self.eventLoop.makePromise(of: [EnginePacket].self)
             self.pendingPoll = promise
             self.perform(actions)
-            connection?.whenComplete { [weak self] _ in
-                guard let self else { return }
+            request?.whenSuccess { [weak self] end in
+                guard let self, end == .connectionClosed else { return }
                 self.eventLoop.execute {
                     guard let pending = self.pendingPoll, pending.futureResult === promise.futureResult else { return }
                     self.pendingPoll = nil

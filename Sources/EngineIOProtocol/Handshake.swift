@@ -11,6 +11,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var allowWebSocket = true
     /// Bytes queued for a client before it is considered gone (it stopped reading).
     public var maxQueuedBytes: Int = 4_000_000
+    /// Open sessions from one address, and those of them no namespace CONNECT admitted yet.
+    public var maxSessionsPerAddress: Int = 1000
+    public var maxHalfOpenSessionsPerAddress: Int = 64
     public init() {}
 }
 

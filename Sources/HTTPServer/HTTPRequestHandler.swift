@@ -12,13 +12,17 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @
     private let router: Router
     private let configuration: HTTPServerConfiguration
     private let logger: Logger
+    private let limiter: ConnectionLimiter
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var tooLarge = false
     private var inFlight = false
+    /// The request being answered learns through this how it ended.
+    private var ended: EventLoopPromise<RequestEnd>?
 
-    init(router: Router, configuration: HTTPServerConfiguration, logger: Logger) {
+    init(router: Router, configuration: HTTPServerConfiguration, logger: Logger, limiter: ConnectionLimiter) {
         self.router = router
+        self.limiter = limiter
         self.configuration = configuration
         self.logger = logger
     }
@@ -26,6 +30,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            limiter.busy(context.channel)
             self.head = head
             body = nil
             tooLarge = false
@@ -45,7 +50,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @
                 return
             }
             var request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)
-            request.connectionClosed = context.channel.closeFuture
+            let ended = context.eventLoop.makePromise(of: RequestEnd.self)
+            self.ended = ended
+            request.ended = ended.futureResult
             body = nil
             inFlight = true
             let router = self.router
@@ -55,9 +62,25 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @
             promise.futureResult.whenSuccess { response in
                 let (handler, context) = loopBound.value
                 handler.inFlight = false
+                handler.end(.answered)
                 handler.write(context: context, head: head, response: response, close: !head.isKeepAlive)
             }
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end(.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        end(.connectionClosed)
+    }
+
+    private func end(_ how: RequestEnd) {
+        let ended = self.ended
+        self.ended = nil
+        ended?.succeed(how)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -81,6 +104,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @
         }
         let done = context.writeAndFlushPromise()
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        if !close { limiter.idle(context.channel) }
         if close { done.futureResult.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
     }
 }

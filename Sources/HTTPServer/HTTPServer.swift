@@ -15,6 +15,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxWebSocketMessage: Int = 1_000_000
     /// Largest request head (request line + headers) accepted.
     public var maxRequestHeadSize: Int = 16 * 1024
+    /// Open TCP connections at most (each holds a file descriptor); nil: no cap.
+    public var maxConnections: Int?
     public init() {}
 }
 
@@ -27,11 +29,14 @@ public final class HTTPServer: Sendable {
     let router = Router()
     private let webSocketRoutes = NIOLockedValueBox<[WebSocketRoute]>([])
     private let listeners = NIOLockedValueBox<[Channel]>([])
+    /// One cap shared by every listener.
+    public let connections: ConnectionLimiter
 
     public init(configuration: HTTPServerConfiguration = .init(), group: EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.group = group
         self.logger = logger
+        connections = ConnectionLimiter(maxConnections: configuration.maxConnections ?? .max)
     }
 
     /// Answers `method` (nil: any) on `path`, or on every path under it with `prefix`.
@@ -77,7 +82,13 @@ public final class HTTPServer: Sendable {
         let router = self.router
         let configuration = self.configuration
         let logger = self.logger
+        let limiter = connections
         return ServerBootstrap(group: group)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimitHandler(limiter: limiter))
+                }
+            }
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP; .socketOption would set SO_DEBUG
@@ -87,7 +98,7 @@ public final class HTTPServer: Sendable {
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     limits.maxHeaderListSize = configuration.maxRequestHeadSize
                     limits.maxHeaderFieldSize = configuration.maxRequestHeadSize
-                    let requestHandler = HTTPRequestHandler(router: router, configuration: configuration, logger: logger)
+                    let requestHandler = HTTPRequestHandler(router: router, configuration: configuration, logger: logger, limiter: limiter)
                     let upgrader = NIOWebSocketServerUpgrader(
                         maxFrameSize: configuration.maxWebSocketMessage,
                         automaticErrorHandling: true,
@@ -108,6 +119,7 @@ public final class HTTPServer: Sendable {
                         withPipeliningAssistance: true,
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
                             // The WebSocket handlers take over: the request handler and idle timer go.
+                            limiter.busy(context.channel)
                             context.pipeline.removeHandler(name: "request", promise: nil)
                             context.pipeline.removeHandler(name: "idle", promise: nil)
                         }),

@@ -6,8 +6,10 @@ public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: ByteBuffer?
     public var remoteAddress: SocketAddress?
-    /// Completes when the client's connection closes (a held long-poll uses it to notice).
-    public var connectionClosed: EventLoopFuture<Void>?
+    /// Completes when this request is over: answered, or its connection closed first (a held
+    /// long-poll uses it to notice). Per request, not the connection's `closeFuture`: callbacks
+    /// on that one pile up for as long as a keep-alive connection lives.
+    public var ended: EventLoopFuture<RequestEnd>?
 
     public init(head: HTTPRequestHead, body: ByteBuffer? = nil, remoteAddress: SocketAddress? = nil) {
         self.head = head
@@ -37,6 +39,11 @@ public struct HTTPRequest: Sendable {
         }
         return result
     }
+}
+
+/// How a request ended.
+public enum RequestEnd: Sendable, Equatable {
+    case answered, connectionClosed
 }
 
 public struct HTTPResponse: Sendable {

@@ -30,6 +30,7 @@ public final class Namespace: Sendable {
         var authorize: (@Sendable (ConnectRequest) async -> ConnectDecision)?
         var onConnect: (@Sendable (Socket) -> Void)?
         var onDisconnect: (@Sendable (Socket, String) -> Void)?
+        var onAbandoned: (@Sendable (Sendable?) -> Void)?
         var handlers: [String: EventHandler] = [:]
         var onAnyEvent: AnyEventHandler?
         var sockets: [String: Socket] = [:]
@@ -55,6 +56,12 @@ public final class Namespace: Sendable {
     /// Called once per socket with the reason (`client namespace disconnect`, `transport close`, …).
     public func onDisconnect(_ handler: @escaping @Sendable (Socket, String) -> Void) {
         state.withLockedValue { $0.onDisconnect = handler }
+    }
+
+    /// Called with what `authorize` attached when an accepted CONNECT finds its transport already
+    /// closed (no socket is made): whatever the hook reserved for it can be released.
+    public func onAbandoned(_ handler: @escaping @Sendable (Sendable?) -> Void) {
+        state.withLockedValue { $0.onAbandoned = handler }
     }
 
     public func on(_ event: String, _ handler: @escaping EventHandler) {
@@ -130,6 +137,10 @@ public final class Namespace: Sendable {
     func decide(_ request: ConnectRequest) async -> ConnectDecision {
         guard let hook = state.withLockedValue({ $0.authorize }) else { return .accept(nil) }
         return await hook(request)
+    }
+
+    func abandoned(_ data: Sendable?) {
+        state.withLockedValue { $0.onAbandoned }?(data)
     }
 
     func added(_ socket: Socket) {

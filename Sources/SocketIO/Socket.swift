@@ -35,7 +35,10 @@ public final class Socket: Sendable {
     public let data: Sendable?
     /// The CONNECT payload.
     public let auth: JSONValue?
-    unowned let connection: SocketIOConnection
+    /// Held strongly: an operator action may reach a socket after its transport closed and the
+    /// session let go of the connection (an `unowned` reference trapped there). No cycle outlives
+    /// the socket: the connection drops its sockets when they disconnect or the transport closes.
+    let connection: SocketIOConnection
     private let state = NIOLockedValueBox(State())
 
     struct State {

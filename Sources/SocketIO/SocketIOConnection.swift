@@ -10,8 +10,9 @@ final class SocketIOConnection: @unchecked Sendable {
     unowned let server: SocketIOServer
     let session: EngineSession
     private var sockets: [String: Socket] = [:]
-    /// Namespaces whose CONNECT is being decided, with packets that arrived meanwhile.
-    private var connecting: [String: [SocketIOPacket]] = [:]
+    /// Namespaces whose CONNECT is being decided, and whether the client asked to DISCONNECT
+    /// meanwhile. Nothing else is kept for them: events before CONNECT succeeded are not accepted.
+    private var connecting: [String: Bool] = [:]
     private var assembler: BinaryAssembler
     private var connectTimer: Scheduled<Void>?
     private var nextAckID: UInt64 = 0
@@ -43,6 +44,7 @@ final class SocketIOConnection: @unchecked Sendable {
             case .text(let text):
                 if assembler.isWaiting { throw SocketIODecodingError.unexpectedBinary }
                 let (packet, attachments) = try SocketIOPacket.decode(text, limits: server.configuration.limits)
+                guard admits(packet, attachments: attachments, size: text.utf8.count) else { return }
                 if let complete = try assembler.start(packet, attachments: attachments) { handle(complete) }
             case .binary(let bytes):
                 if let complete = try assembler.add(bytes) { handle(complete) }
@@ -54,10 +56,34 @@ final class SocketIOConnection: @unchecked Sendable {
         }
     }
 
+    /// Whether a decoded packet may go on. Before its namespace's CONNECT succeeded a client is
+    /// nobody: its events are dropped (as the reference server does) and a binary one ends the
+    /// connection, so no attachment is ever assembled for an unauthenticated client; a CONNECT
+    /// with an oversized auth payload is refused before it is held during authorization.
+    private func admits(_ packet: SocketIOPacket, attachments: Int, size: Int) -> Bool {
+        switch packet.type {
+        case .connect:
+            guard size <= server.configuration.maxConnectPacketBytes else {
+                send(SocketIOPacket(.connectError, namespace: packet.namespace, data: ["message": "auth payload too large"]))
+                return false
+            }
+            return true
+        case .event, .binaryEvent, .ack, .binaryAck:
+            if sockets[packet.namespace] != nil { return true }
+            if attachments > 0 {
+                server.logger.info("closing Socket.IO connection: binary packet before CONNECT", metadata: ["session": "\(session.sid)"])
+                session.close()
+            }
+            return false
+        case .disconnect, .connectError:
+            return true
+        }
+    }
+
     private func handle(_ packet: SocketIOPacket) {
         if packet.type == .connect { return connect(packet) }
-        if connecting[packet.namespace] != nil {
-            connecting[packet.namespace]!.append(packet)
+        if packet.type == .disconnect, connecting[packet.namespace] != nil {
+            connecting[packet.namespace] = true
             return
         }
         switch packet.type {
@@ -91,23 +117,27 @@ final class SocketIOConnection: @unchecked Sendable {
             return
         }
         guard sockets[name] == nil, connecting[name] == nil else { return }
-        connecting[name] = []
+        connecting[name] = false
         let request = ConnectRequest(namespace: name, auth: packet.data, session: session)
         let promise = eventLoop.makePromise(of: ConnectDecision.self)
         promise.completeWithTask { await namespace.decide(request) }
         promise.futureResult.whenSuccess { [self] decision in
-            let waiting = connecting.removeValue(forKey: name) ?? []
-            guard !closed else { return }
+            let disconnectRequested = connecting.removeValue(forKey: name) ?? false
+            guard !closed else {
+                if case .accept(let data) = decision { namespace.abandoned(data) }
+                return
+            }
             switch decision {
             case .refuse(let reason):
                 send(SocketIOPacket(.connectError, namespace: name, data: reason))
             case .accept(let data):
                 connectTimer?.cancel()
+                session.markAdmitted()
                 let socket = Socket(id: SocketID.make(), namespace: namespace, connection: self, data: data, auth: packet.data)
                 sockets[name] = socket
                 send(SocketIOPacket(.connect, namespace: name, data: ["sid": .string(socket.id)]))
                 namespace.added(socket)
-                for queued in waiting { handle(queued) }
+                if disconnectRequested { disconnect(socket, notifyClient: false, reason: "client namespace disconnect") }
             }
         }
     }

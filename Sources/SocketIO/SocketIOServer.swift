@@ -13,6 +13,8 @@ public final class SocketIOServer: Sendable {
         /// Server-to-client acks not answered by then fail.
         public var ackTimeout: TimeAmount = .seconds(10)
         public var limits = SocketIOLimits()
+        /// Largest CONNECT packet (its auth payload) held while the application decides.
+        public var maxConnectPacketBytes = 16 * 1024
         public init() {}
     }
 

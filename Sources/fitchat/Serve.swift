@@ -14,6 +14,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where logs go: auto (journald when started by systemd), journal or stderr.")
     var logTarget: String?
 
+    @Option(help: "Open TCP connections at most, or auto (from the file-descriptor limit; env FITCHAT_MAX_CONNECTIONS).")
+    var maxConnections: String?
+
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
@@ -21,6 +24,7 @@ struct Serve: AsyncParsableCommand {
         if let listen { flags["listen"] = listen }
         if let webRoot { flags["web_root"] = webRoot }
         if let logTarget { flags["log_target"] = logTarget }
+        if let maxConnections { flags["max_connections"] = maxConnections }
         let settings = try store.settings(extraFlags: flags)
         try await Daemon(settings: settings).run()
     }

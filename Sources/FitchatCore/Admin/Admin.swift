@@ -19,9 +19,10 @@ public final class Admin {
 
     public func addUser(name: String, displayName: String?, admin: Bool, password: String?) async throws -> User {
         try Names.validateUserName(name)
+        let displayName = try Admin.displayName(displayName, or: name)
         let hash = try password.map { try PasswordHasher().hash($0) }
         let user = try await store.createUser(
-            name: name, displayName: Admin.displayName(displayName, or: name), role: admin ? .admin : .member, passwordHash: hash)
+            name: name, displayName: displayName, role: admin ? .admin : .member, passwordHash: hash)
         notify(.userChanged(name: name))
         return user
     }
@@ -103,9 +104,10 @@ public final class Admin {
         return room
     }
 
-    static func displayName(_ given: String?, or name: String) -> String {
-        let trimmed = given?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        return trimmed.isEmpty ? name : trimmed
+    /// The display name to store: the given one within `DisplayName`'s rules, or the user name.
+    static func displayName(_ given: String?, or name: String) throws -> String {
+        let valid = try DisplayName.validate(given ?? "").get()
+        return valid.isEmpty ? name : valid
     }
 
     /// Tells a running daemon; a missing daemon is fine (the store has the change).

@@ -56,8 +56,8 @@ public struct HostAppTokenVerifier: Sendable {
         guard let sub = payload["sub"] as? String, Names.isValidUserName(sub) else { return .failure(.claims) }
         var displayName = sub
         if let name = payload["name"] as? String {
-            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !trimmed.isEmpty { displayName = String(trimmed.prefix(64)) }
+            let clipped = DisplayName.clipped(name)
+            if !clipped.isEmpty { displayName = clipped }
         }
         return .success(Claims(userName: sub, displayName: displayName, expiresAt: exp))
     }

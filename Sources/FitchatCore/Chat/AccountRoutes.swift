@@ -117,12 +117,13 @@ final class AccountRoutes: Sendable {
         guard Names.isValidUserName(name) else {
             return reply.failure(.badRequest, ChatError(.invalidRequest, NameError.invalidUserName(name).description), back: back)
         }
+        if case .failure(let error) = DisplayName.validate(displayName) { return reply.failure(.badRequest, error, back: back) }
         guard password.count >= Self.minimumPasswordLength else {
             return reply.failure(.badRequest, ChatError(.invalidRequest, "passwords need at least \(Self.minimumPasswordLength) characters"), back: back)
         }
         do {
             let hash = try await Self.hash(password)
-            let user = try await store.createUser(name: name, displayName: displayName.isEmpty ? name : String(displayName.prefix(64)),
+            let user = try await store.createUser(name: name, displayName: displayName.isEmpty ? name : displayName,
                                                   role: role, passwordHash: hash)
             logger.notice("account created", metadata: ["user": "\(name)", "role": "\(role)"])
             return await signedIn(user, reply)

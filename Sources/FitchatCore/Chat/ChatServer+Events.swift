@@ -60,7 +60,7 @@ extension ChatServer {
         return [("room", .string(name))]
     }
 
-    func sendMessage(_ socket: Socket, _ args: [JSONValue]) async throws -> [(String, JSONValue)] {
+    func sendMessage(_ socket: Socket, _ args: [JSONValue]) async throws -> EventReply {
         let user = try self.user(of: socket)
         let name = try roomName(args)
         guard let raw = args.first?["message"]?.stringValue else { throw ChatError(.invalidMessage, "'message' must be a string") }
@@ -74,10 +74,11 @@ extension ChatServer {
         let entry = TypingTracker.Entry(room: room.id, user: user.id)
         if state.withLockedValue({ $0.typing.stop(entry) }) { announceTyping(entry, typing: false) }
         let json = ChatJSON.message(message, room: room, user: user)
-        // The ack goes out before the broadcast, on the same ordered session: the sender sees
-        // its ack first, and nobody sees the message before it is durable.
-        defer { observer.delivered(namespace.emit(to: Self.room(name), "new_message", [json])) }
-        return [("message", json)]
+        // The broadcast follows the ack (the caller sends the ack first, on the same ordered
+        // session): the sender sees its ack first, and nobody sees the message before it is durable.
+        return EventReply(fields: [("message", json)]) { [self] in
+            observer.delivered(namespace.emit(to: Self.room(name), "new_message", [json]))
+        }
     }
 
     func typing(_ socket: Socket, _ args: [JSONValue], active: Bool) throws -> [(String, JSONValue)] {

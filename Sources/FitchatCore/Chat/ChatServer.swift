@@ -26,6 +26,11 @@ public final class ChatServer: Sendable {
         var typingEvents = RateLimiter<UserID>(burst: 30, rate: 5)
         var connectionsPerAddress: [String: Int] = [:]
         var socketsByUser: [UserID: [String: Socket]] = [:]
+
+        mutating func releaseSlot(of address: String) {
+            connectionsPerAddress[address, default: 1] -= 1
+            if connectionsPerAddress[address, default: 0] <= 0 { connectionsPerAddress.removeValue(forKey: address) }
+        }
     }
 
     /// What the chat reports as it works (metrics); all no-ops by default.
@@ -72,10 +77,13 @@ public final class ChatServer: Sendable {
         namespace.authorize { [self] request in await authorize(request) }
         namespace.onConnect { [self] socket in connected(socket) }
         namespace.onDisconnect { [self] socket, reason in disconnected(socket, reason: reason) }
+        namespace.onAbandoned { [self] data in
+            if let client = data as? ChatClient { releaseSlot(of: client.address) }
+        }
         on("get_rooms") { server, socket, _ in try server.getRooms(socket) }
         on("join_room") { server, socket, args in try await server.joinRoom(socket, args) }
         on("leave_room") { server, socket, args in try await server.leaveRoom(socket, args) }
-        on("send_message") { server, socket, args in try await server.sendMessage(socket, args) }
+        onReplying("send_message") { server, socket, args in try await server.sendMessage(socket, args) }
         on("typing_start") { server, socket, args in try server.typing(socket, args, active: true) }
         on("typing_stop") { server, socket, args in try server.typing(socket, args, active: false) }
         namespace.onAny { socket, name, _, ack in
@@ -87,12 +95,18 @@ public final class ChatServer: Sendable {
     /// Registers an event handler that runs in the client's queue and answers with an ack
     /// (`{"ok":true,…}` / `{"ok":false,"error":…}`) or, without an ack, an `error` event on failure.
     private func on(_ event: String, _ handler: @escaping @Sendable (ChatServer, Socket, [JSONValue]) async throws -> [(String, JSONValue)]) {
+        onReplying(event) { server, socket, args in EventReply(fields: try await handler(server, socket, args)) }
+    }
+
+    /// Like `on`, for handlers with work that must follow their ack (see `EventReply`).
+    private func onReplying(_ event: String, _ handler: @escaping @Sendable (ChatServer, Socket, [JSONValue]) async throws -> EventReply) {
         namespace.on(event) { [self] socket, args, ack in
             guard let client = socket.client else { return }
             client.enqueue { [self] in
                 do {
-                    let fields = try await handler(self, socket, args)
-                    ack?.reply([ChatJSON.success(fields)])
+                    let reply = try await handler(self, socket, args)
+                    ack?.reply([ChatJSON.success(reply.fields)])
+                    reply.afterAck?()
                 } catch let error as ChatError {
                     observer.refused(error.code.rawValue)
                     if let ack { ack(ChatJSON.failure(error)) } else { socket.emit("error", ChatJSON.error(error)) }
@@ -113,8 +127,13 @@ public final class ChatServer: Sendable {
             observer.refused("unauthorized")
             return .refuse(["message": "unauthorized"])
         }
-        // Counted when the socket connects (a CONNECT abandoned half-way must not leak a slot).
-        let admitted = state.withLockedValue { $0.connectionsPerAddress[address, default: 0] < limits.maxConnectionsPerIP }
+        // The slot is reserved here, under the same lock as the check, so simultaneous CONNECTs
+        // cannot all pass; it is released at disconnect, or when the CONNECT is abandoned.
+        let admitted = state.withLockedValue { state in
+            guard state.connectionsPerAddress[address, default: 0] < limits.maxConnectionsPerIP else { return false }
+            state.connectionsPerAddress[address, default: 0] += 1
+            return true
+        }
         guard admitted else {
             logger.warning("connection refused: too many connections from one address", metadata: ["remote": "\(address)", "user": "\(user.name)"])
             observer.refused("rate_limited")
@@ -128,7 +147,6 @@ public final class ChatServer: Sendable {
         let user = client.user
         client.start()
         let (cameOnline, total) = state.withLockedValue { state in
-            state.connectionsPerAddress[client.address, default: 0] += 1
             state.socketsByUser[user.id, default: [:]][socket.id] = socket
             return (state.presence.connected(user.id), state.socketsByUser.values.reduce(0) { $0 + $1.count })
         }
@@ -147,8 +165,7 @@ public final class ChatServer: Sendable {
         let (wentOffline, stoppedTyping) = state.withLockedValue { state in
             state.socketsByUser[user.id]?.removeValue(forKey: socket.id)
             if state.socketsByUser[user.id]?.isEmpty == true { state.socketsByUser.removeValue(forKey: user.id) }
-            state.connectionsPerAddress[client.address, default: 1] -= 1
-            if state.connectionsPerAddress[client.address] == 0 { state.connectionsPerAddress.removeValue(forKey: client.address) }
+            state.releaseSlot(of: client.address)
             return (state.presence.disconnected(user.id), state.typing.clear(user: user.id))
         }
         observer.connections(connectionCount)
@@ -156,6 +173,15 @@ public final class ChatServer: Sendable {
         for entry in stoppedTyping { announceTyping(entry, typing: false) }
         if wentOffline { announcePresence(of: user, online: false) }
         client.finish()
+    }
+
+    private func releaseSlot(of address: String) {
+        state.withLockedValue { $0.releaseSlot(of: address) }
+    }
+
+    /// Connections counted for `address` (reserved at CONNECT, released at disconnect).
+    func connectionSlots(of address: String) -> Int {
+        state.withLockedValue { $0.connectionsPerAddress[address, default: 0] }
     }
 
     // MARK: Broadcasts
@@ -233,6 +259,14 @@ public final class ChatServer: Sendable {
     public var activeRooms: Int {
         state.withLockedValue { Set($0.socketsByUser.values.flatMap(\.values).flatMap(\.rooms)) }.count
     }
+}
+
+/// An event's answer: the fields of its `{"ok":true,…}` ack, and what to do once the ack is on its
+/// way — a broadcast the sender also receives goes after the ack on the same ordered session, as
+/// the contract promises.
+struct EventReply: Sendable {
+    var fields: [(String, JSONValue)]
+    var afterAck: (@Sendable () -> Void)?
 }
 
 extension Clock {

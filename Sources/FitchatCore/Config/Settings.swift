@@ -12,6 +12,10 @@ public struct Settings: Sendable, Equatable {
     public var messageBurst: Double = 20
     public var messageRate: Double = 5
     public var maxConnectionsPerIP: Int = 1000
+    /// Connections from one address that have not signed in yet (no Socket.IO CONNECT succeeded).
+    public var maxPendingConnectionsPerIP: Int = 64
+    /// Open TCP connections at most; nil → derived from the file-descriptor limit.
+    public var maxConnections: Int?
     public var openRegistration: Bool = false
     /// Extra origins (scheme://host[:port]) allowed besides the server's own.
     public var allowedOrigins: [String] = []
@@ -23,6 +27,22 @@ public struct Settings: Sendable, Equatable {
     public init(layout: InstallLayout) {
         dataDir = layout.defaultDataDir
         runtimeDir = layout.defaultRuntimeDir
+    }
+
+    /// The connection cap in effect: `max_connections`, or what the file-descriptor limit leaves.
+    public var effectiveMaxConnections: Int { maxConnections ?? Self.defaultMaxConnections(fileLimit: Self.currentFileLimit()) }
+
+    /// Leaves room below the descriptor limit for what is not a connection: the store's files, the
+    /// listening and control sockets, the journal, each event loop's epoll and wakeup descriptors.
+    public static func defaultMaxConnections(fileLimit: Int) -> Int {
+        max(16, fileLimit - max(64, fileLimit / 10))
+    }
+
+    /// The soft RLIMIT_NOFILE of this process.
+    public static func currentFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        return Int(clamping: min(limit.rlim_cur, 1 << 20))  // RLIM_INFINITY is all ones
     }
 
     /// The Unix socket the daemon listens on for admin notifications from the CLI.

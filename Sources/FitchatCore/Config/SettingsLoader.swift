@@ -10,7 +10,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 public enum SettingsLoader {
     public static let keys: [String] = [
         "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "message_burst", "message_rate",
-        "max_connections_per_ip", "open_registration", "allowed_origins", "log_target", "log_level",
+        "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "open_registration", "allowed_origins", "log_target", "log_level",
     ]
 
     /// - Parameters:
@@ -98,6 +98,10 @@ public enum SettingsLoader {
             settings.messageRate = try number(0...1_000_000)
         case "max_connections_per_ip":
             settings.maxConnectionsPerIP = Int(try number(1...10_000_000))
+        case "max_pending_connections_per_ip":
+            settings.maxPendingConnectionsPerIP = Int(try number(1...10_000_000))
+        case "max_connections":
+            settings.maxConnections = value.isEmpty || value == "auto" ? nil : Int(try number(1...10_000_000))
         case "open_registration":
             switch value.lowercased() {
             case "yes", "true", "on", "1": settings.openRegistration = true

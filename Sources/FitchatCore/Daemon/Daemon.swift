@@ -65,9 +65,15 @@ struct DaemonService: Service {
         let notifier = Notifier()
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.maxWebSocketMessage = 1_000_000
+        httpConfiguration.maxConnections = settings.effectiveMaxConnections
         let http = HTTPServer(configuration: httpConfiguration, group: group, logger: logger)
+        logger.info("accepting at most \(settings.effectiveMaxConnections) connections (file limit \(Settings.currentFileLimit()))")
         let originPolicy = OriginPolicy(allowed: settings.allowedOrigins)
-        let engine = EngineServer(configuration: EngineConfiguration(), originPolicy: originPolicy, group: group, logger: logger)
+        var engineConfiguration = EngineConfiguration()
+        // Sessions per address: the signed-in ones (also capped per socket at CONNECT) plus half-open ones.
+        engineConfiguration.maxSessionsPerAddress = settings.maxConnectionsPerIP + settings.maxPendingConnectionsPerIP
+        engineConfiguration.maxHalfOpenSessionsPerAddress = settings.maxPendingConnectionsPerIP
+        let engine = EngineServer(configuration: engineConfiguration, originPolicy: originPolicy, group: group, logger: logger)
         engine.install(on: http)
         let io = SocketIOServer(engine: engine, logger: logger)
         var limits = ChatServer.Limits()

@@ -1,0 +1,71 @@
+/// How long a piece of user text may be, counted three ways. Characters (grapheme clusters) are
+/// what a person sees, but one character can hold any number of combining scalars — `"a" +
+/// "\u{301}" × 450,000` is one character of 900 KB — so bytes (UTF-8) and scalars are bounded too.
+public struct TextLimit: Sendable, Equatable {
+    public var maxCharacters: Int
+    public var maxScalars: Int
+    public var maxBytes: Int
+
+    public init(maxCharacters: Int, maxScalars: Int, maxBytes: Int) {
+        self.maxCharacters = maxCharacters
+        self.maxScalars = maxScalars
+        self.maxBytes = maxBytes
+    }
+
+    /// Message text: 2,000 characters, 4,000 scalars, 8 KiB.
+    public static let message = TextLimit(maxCharacters: 2000, maxScalars: 4000, maxBytes: 8 * 1024)
+    /// Display names: 64 characters, 128 scalars, 256 bytes.
+    public static let displayName = TextLimit(maxCharacters: 64, maxScalars: 128, maxBytes: 256)
+
+    /// Whether `text` fits. The cheap counts come first, so an oversized text is refused before
+    /// anything walks its grapheme clusters.
+    public func allows(_ text: String) -> Bool {
+        text.utf8.count <= maxBytes && text.unicodeScalars.count <= maxScalars && text.count <= maxCharacters
+    }
+
+    /// The longest prefix of whole characters that fits (for names taken from elsewhere).
+    public func clip(_ text: String) -> String {
+        var bytes = 0, scalars = 0, characters = 0
+        var end = text.startIndex
+        for character in text {
+            bytes += character.utf8.count
+            scalars += character.unicodeScalars.count
+            characters += 1
+            guard bytes <= maxBytes, scalars <= maxScalars, characters <= maxCharacters else { break }
+            end = text.index(after: end)
+        }
+        return String(text[..<end])
+    }
+
+    /// Says what the limit is, for error messages.
+    public var description: String {
+        "at most \(maxCharacters) characters (\(maxBytes >= 1024 ? "\(maxBytes / 1024) KiB" : "\(maxBytes) bytes") of UTF-8)"
+    }
+}
+
+/// Rules for display names: trimmed, not empty after trimming (then the user name is used), no
+/// control characters, within `TextLimit.displayName`.
+public enum DisplayName {
+    public static func validate(_ raw: String) -> Result<String, ChatError> {
+        let text = raw.trimmingWhitespace()
+        guard TextLimit.displayName.allows(text) else {
+            return .failure(ChatError(.invalidRequest, "display names are \(TextLimit.displayName.description)"))
+        }
+        guard !text.unicodeScalars.contains(where: \.isControl) else {
+            return .failure(ChatError(.invalidRequest, "display names may not contain control characters"))
+        }
+        return .success(text)
+    }
+
+    /// For names that come from a trusted source (a host app's token): trimmed, control
+    /// characters dropped, clipped to the limit rather than refused.
+    public static func clipped(_ raw: String) -> String {
+        let scalars = raw.trimmingWhitespace().unicodeScalars.filter { !$0.isControl }
+        return TextLimit.displayName.clip(String(String.UnicodeScalarView(scalars)).trimmingWhitespace())
+    }
+}
+
+extension Unicode.Scalar {
+    /// C0 and C1 control characters.
+    var isControl: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
+}

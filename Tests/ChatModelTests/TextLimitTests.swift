@@ -1,0 +1,39 @@
+import ChatModel
+import Testing
+
+@Suite struct TextLimitTests {
+    @Test func oneCharacterOfHalfAMegabyteIsTooLong() {
+        let text = "a" + String(repeating: "\u{301}", count: 450_000)
+        #expect(text.count == 1)
+        #expect(MessageText.validate(text) == .failure(ChatError(.messageTooLong, "messages are at most 2000 characters (8 KiB of UTF-8)")))
+    }
+
+    @Test func messagesAreBoundedInCharactersScalarsAndBytes() {
+        #expect((try? MessageText.validate(String(repeating: "x", count: 2000)).get()) != nil)
+        #expect(throws: ChatError.self) { try MessageText.validate(String(repeating: "x", count: 2001)).get() }
+        // 2,000 three-byte characters (6,000 bytes) are fine; 2,000 flags (16,000 bytes) are not.
+        #expect((try? MessageText.validate(String(repeating: "語", count: 2000)).get()) != nil)
+        #expect(throws: ChatError.self) { try MessageText.validate(String(repeating: "🇩🇪", count: 2000)).get() }
+        // Few bytes but many scalars per character.
+        let stacked = String(repeating: "e" + String(repeating: "\u{301}", count: 3), count: 1500)
+        #expect(stacked.count == 1500 && stacked.utf8.count < 8192)
+        #expect(throws: ChatError.self) { try MessageText.validate(stacked).get() }
+    }
+
+    @Test func displayNamesAreBoundedAndFreeOfControlCharacters() {
+        #expect(DisplayName.validate("  Maria K  ") == .success("Maria K"))
+        #expect(DisplayName.validate("") == .success(""))
+        #expect((try? DisplayName.validate(String(repeating: "x", count: 65)).get()) == nil)
+        #expect((try? DisplayName.validate("a" + String(repeating: "\u{301}", count: 300_000)).get()) == nil)
+        #expect((try? DisplayName.validate("evil\u{0A}line").get()) == nil)
+    }
+
+    @Test func clippingKeepsWholeCharactersWithinTheLimit() {
+        let clipped = DisplayName.clipped("a" + String(repeating: "\u{301}", count: 300_000))
+        #expect(clipped.isEmpty)  // the one character does not fit at all
+        #expect(DisplayName.clipped(String(repeating: "ab", count: 100)) == String(repeating: "ab", count: 32))
+        let flags = DisplayName.clipped(String(repeating: "🇩🇪", count: 64))
+        #expect(flags.utf8.count <= 256 && flags.count == 32)
+        #expect(DisplayName.clipped(" Ann\u{07} ") == "Ann")
+    }
+}

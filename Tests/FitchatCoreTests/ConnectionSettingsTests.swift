@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+@testable import FitchatCore
+
+@Suite struct ConnectionSettingsTests {
+    let layout = InstallLayout(isInstalled: false, executableDir: "/src/.build/debug")
+
+    @Test func connectionCapsComeFromFileEnvironmentAndFlags() throws {
+        let defaults = try SettingsLoader.load(environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
+        #expect(defaults.maxConnections == nil)
+        #expect(defaults.maxPendingConnectionsPerIP == 64)
+        let set = try SettingsLoader.load(
+            flags: ["max_connections": "500"],
+            environment: ["FITCHAT_MAX_CONNECTIONS": "700", "FITCHAT_MAX_PENDING_CONNECTIONS_PER_IP": "8"],
+            layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
+        #expect(set.maxConnections == 500 && set.effectiveMaxConnections == 500)
+        #expect(set.maxPendingConnectionsPerIP == 8)
+        #expect(throws: ConfigError.self) {
+            try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "0"], layout: layout, defaultConfigFile: "/nonexistent")
+        }
+        let auto = try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "auto"], layout: layout, defaultConfigFile: "/nonexistent")
+        #expect(auto.maxConnections == nil)
+    }
+
+    @Test func theDefaultCapLeavesDescriptorsForEverythingElse() {
+        #expect(Settings.defaultMaxConnections(fileLimit: 256) == 192)
+        #expect(Settings.defaultMaxConnections(fileLimit: 1024) == 922)
+        #expect(Settings.defaultMaxConnections(fileLimit: 65536) == 58983)
+        #expect(Settings.defaultMaxConnections(fileLimit: 50) == 16)
+        #expect(Settings.currentFileLimit() > 0)
+    }
+}

@@ -1,0 +1,97 @@
+import EngineIO
+import EngineIOProtocol
+import Foundation
+import SocketIO
+import SocketIOProtocol
+import Testing
+
+/// What one address can make the server hold before anyone signed in: a bounded number of
+/// sessions, and no events — binary or not — until a namespace CONNECT succeeded.
+@Suite struct HalfOpenSessionTests {
+    @Test func sessionsOfOneAddressAreCappedAndAConnectFreesAHalfOpenSlot() async throws {
+        var engine = EngineConfiguration()
+        engine.maxSessionsPerAddress = 4
+        engine.maxHalfOpenSessionsPerAddress = 3
+        let server = try await InProcessServer(engine: engine).start()
+        defer { Task { await server.stop() } }
+
+        var sids: [String] = []
+        for _ in 0..<3 { sids.append(try pollingSid(port: server.port)) }
+        let refused = try http("GET", port: server.port, "/socket.io/?EIO=4&transport=polling")
+        #expect(refused.status == 429)
+        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket")
+        #expect(try socket.waitForClose() == 1013)
+
+        // One session signs in: it stops counting as half-open, so one more may open.
+        #expect(try http("POST", port: server.port, "/socket.io/?EIO=4&transport=polling&sid=\(sids[0])", body: "40").status == 200)
+        #expect(await server.eventually { server.io.of("/").sockets.count == 1 })
+        #expect(server.engine.sessionCounts(from: "127.0.0.1") == .init(open: 3, halfOpen: 2))
+        sids.append(try pollingSid(port: server.port))
+        // Four open: the total cap holds even with a half-open slot free.
+        #expect(try http("GET", port: server.port, "/socket.io/?EIO=4&transport=polling").status == 429)
+
+        // Closing sessions gives their slots back.
+        for sid in sids { _ = try http("POST", port: server.port, "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: "1") }
+        #expect(await server.eventually { server.engine.sessionCount == 0 })
+        #expect(server.engine.sessionCounts(from: "127.0.0.1") == .init())
+    }
+
+    @Test func aBinaryEventBeforeConnectEndsTheSessionWithoutAssemblingIt() async throws {
+        let server = try await InProcessServer().start()
+        defer { Task { await server.stop() } }
+        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket")
+        _ = try socket.receive()  // open
+        try socket.send(#"451-["upload",{"_placeholder":true,"num":0}]"#)
+        #expect(try socket.waitForClose() != nil || socket.isClosed)
+        #expect(await server.eventually { server.engine.sessionCount == 0 })
+    }
+
+    @Test func eventsBeforeOrDuringConnectAreDropped() async throws {
+        let server = try await InProcessServer().start()
+        defer { Task { await server.stop() } }
+        let seen = Recorder()
+        server.io.of("/").authorize { _ in
+            try? await Task.sleep(for: .milliseconds(300))
+            return .accept(nil)
+        }
+        server.io.of("/").onAny { _, name, _, _ in seen.add(name) }
+        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket")
+        _ = try socket.receive()  // open
+        try socket.send(#"42["before"]"#)
+        try socket.send("40")
+        try socket.send(#"42["during"]"#)
+        guard case .text(let connected) = try socket.receiveSkippingPings(), connected.hasPrefix("40") else {
+            Issue.record("no CONNECT")
+            return
+        }
+        try socket.send(#"42["after"]"#)
+        #expect(await server.eventually { seen.names == ["after"] })
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(seen.names == ["after"])
+    }
+
+    @Test func aConnectWithAnOversizedAuthPayloadIsRefused() async throws {
+        let server = try await InProcessServer().start()
+        defer { Task { await server.stop() } }
+        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket")
+        _ = try socket.receive()  // open
+        try socket.send(#"40{"token":""# + String(repeating: "x", count: 20_000) + #""}"#)
+        #expect(try socket.receiveSkippingPings() == .text(#"44{"message":"auth payload too large"}"#))
+        #expect(server.io.of("/").sockets.isEmpty)
+    }
+
+    private func pollingSid(port: Int) throws -> String {
+        let response = try http("GET", port: port, "/socket.io/?EIO=4&transport=polling")
+        guard response.status == 200, let sid = try jsonObject(response.body.dropFirst())["sid"] as? String else {
+            throw ClientError("handshake refused: \(response.status) \(response.body)")
+        }
+        return sid
+    }
+}
+
+final class Recorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [String] = []
+    func add(_ name: String) { lock.lock(); recorded.append(name); lock.unlock() }
+    var names: [String] { lock.lock(); defer { lock.unlock() }; return recorded }
+}

@@ -1,0 +1,47 @@
+import EngineIO
+import EngineIOProtocol
+import Foundation
+import HTTPServer
+import Logging
+import NIOCore
+import NIOPosix
+import SocketIO
+
+/// An HTTP + Engine.IO + Socket.IO server in this process on a port of its own, for tests that
+/// need to look inside (session counts, sockets) or configure limits.
+final class InProcessServer {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    let http: HTTPServer
+    let engine: EngineServer
+    let io: SocketIOServer
+    private(set) var port = 0
+
+    init(http httpConfiguration: HTTPServerConfiguration = .init(), engine engineConfiguration: EngineConfiguration = .init(),
+         socketIO socketIOConfiguration: SocketIOServer.Configuration = .init()) {
+        let logger = Logger(label: "test")
+        http = HTTPServer(configuration: httpConfiguration, group: group, logger: logger)
+        engine = EngineServer(configuration: engineConfiguration, group: group, logger: logger)
+        engine.install(on: http)
+        io = SocketIOServer(engine: engine, configuration: socketIOConfiguration, logger: logger)
+    }
+
+    func start() async throws -> InProcessServer {
+        port = try await http.bind(host: "127.0.0.1", port: 0).port!
+        return self
+    }
+
+    func stop() async {
+        await http.stopAccepting()
+        for session in engine.allSessions { session.close() }
+        try? await group.shutdownGracefully()
+    }
+
+    /// Polls `condition` for up to two seconds.
+    func eventually(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<200 {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+}
