@@ -15,6 +15,7 @@ struct HandshakeBench: ParsableCommand {
     var close: Bool = true
 
     func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // one line per window, also into a file or pipe
         let parts = server.split(separator: ":")
         guard parts.count == 2, let port = UInt16(parts[1]) else { throw ValidationError("--server HOST:PORT") }
         let connection = try KeepAliveConnection(host: String(parts[0]), port: port)

@@ -13,12 +13,17 @@ import Testing
     @Test func anOperatorActionOnASocketWhoseTransportClosedIsHarmless() async throws {
         let server = try await InProcessServer().start()
         defer { Task { await server.stop() } }
-        var client: RawWebSocket? = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket")
-        _ = try client!.receive()  // open
-        try client!.send("40")
+        let port = server.port
+        var client: RawWebSocket? = try await blocking {
+            let client = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+            _ = try client.receive()  // open
+            try client.send("40")
+            _ = try client.receiveSkippingPings()  // CONNECT
+            return client
+        }
         #expect(await server.eventually { server.io.of("/").sockets.count == 1 })
         let socket = try #require(server.io.of("/").sockets.first)
-
+        #expect(client != nil)
         client = nil  // the TCP connection closes; the session ends and lets go of its connection
         #expect(await server.eventually { server.io.of("/").sockets.isEmpty && server.engine.sessionCount == 0 })
         try await Task.sleep(for: .milliseconds(50))
@@ -41,18 +46,23 @@ import Testing
         defer { Task { await server.stop() } }
 
         // Several requests on one keep-alive connection, which stays open.
-        let connection = try RawConnection(port: server.port)
-        for _ in 0..<3 {
-            try connection.write(Array("GET /hold HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
-            let (status, headers) = try connection.readHead(timeout: 5)
-            #expect(status == 200)
-            try connection.need(Int(headers["content-length"] ?? "0")!, timeout: 5)
-            _ = connection.take(Int(headers["content-length"] ?? "0")!)
+        let port = server.port
+        let connection = try await blocking {
+            let connection = try RawConnection(port: port)
+            for _ in 0..<3 {
+                try connection.write(Array("GET /hold HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+                let (status, headers) = try connection.readHead(timeout: 5)
+                #expect(status == 200)
+                try connection.need(Int(headers["content-length"] ?? "0")!, timeout: 5)
+                _ = connection.take(Int(headers["content-length"] ?? "0")!)
+            }
+            return connection
         }
         let futures = ends.withLockedValue { $0 }
         #expect(futures.count == 3)
         // Each request's future is done once answered: no callback waits on the open connection.
         for future in futures { #expect(try await future.get() == .answered) }
+        _ = connection
     }
 
     @Test func connectionsAboveTheCapTakeAnIdleOnesPlaceSoHealthChecksGetIn() async throws {
@@ -63,9 +73,10 @@ import Testing
         _ = try await server.start()
         defer { Task { await server.stop() } }
 
-        let idle = try (0..<30).map { _ in try RawConnection(port: server.port) }
+        let port = server.port
+        let idle = try (0..<30).map { _ in try RawConnection(port: port) }
         #expect(await server.eventually { server.http.connections.openConnections >= 8 })
-        let health = try http("GET", port: server.port, "/healthz")
+        let health = try await blocking { try http("GET", port: port, "/healthz") }
         #expect(health.status == 200)
         #expect(server.http.connections.openConnections <= 8)
         _ = idle

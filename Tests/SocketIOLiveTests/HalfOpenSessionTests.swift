@@ -15,23 +15,24 @@ import Testing
         let server = try await InProcessServer(engine: engine).start()
         defer { Task { await server.stop() } }
 
-        var sids: [String] = []
-        for _ in 0..<3 { sids.append(try pollingSid(port: server.port)) }
-        let refused = try http("GET", port: server.port, "/socket.io/?EIO=4&transport=polling")
-        #expect(refused.status == 429)
-        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket")
-        #expect(try socket.waitForClose() == 1013)
-
-        // One session signs in: it stops counting as half-open, so one more may open.
-        #expect(try http("POST", port: server.port, "/socket.io/?EIO=4&transport=polling&sid=\(sids[0])", body: "40").status == 200)
+        let port = server.port
+        var sids = try await blocking {
+            let sids = try (0..<3).map { _ in try pollingSid(port: port) }
+            #expect(try http("GET", port: port, "/socket.io/?EIO=4&transport=polling").status == 429)
+            let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+            #expect(try socket.waitForClose() == 1013)
+            // One session signs in: it stops counting as half-open, so one more may open.
+            #expect(try http("POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sids[0])", body: "40").status == 200)
+            return sids
+        }
         #expect(await server.eventually { server.io.of("/").sockets.count == 1 })
         #expect(server.engine.sessionCounts(from: "127.0.0.1") == .init(open: 3, halfOpen: 2))
-        sids.append(try pollingSid(port: server.port))
+        sids.append(try await blocking { try pollingSid(port: port) })
         // Four open: the total cap holds even with a half-open slot free.
-        #expect(try http("GET", port: server.port, "/socket.io/?EIO=4&transport=polling").status == 429)
+        #expect(try await blocking { try http("GET", port: port, "/socket.io/?EIO=4&transport=polling").status } == 429)
 
         // Closing sessions gives their slots back.
-        for sid in sids { _ = try http("POST", port: server.port, "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: "1") }
+        for sid in sids { _ = try await blocking { try http("POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: "1") } }
         #expect(await server.eventually { server.engine.sessionCount == 0 })
         #expect(server.engine.sessionCounts(from: "127.0.0.1") == .init())
     }
@@ -39,10 +40,13 @@ import Testing
     @Test func aBinaryEventBeforeConnectEndsTheSessionWithoutAssemblingIt() async throws {
         let server = try await InProcessServer().start()
         defer { Task { await server.stop() } }
-        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket")
-        _ = try socket.receive()  // open
-        try socket.send(#"451-["upload",{"_placeholder":true,"num":0}]"#)
-        #expect(try socket.waitForClose() != nil || socket.isClosed)
+        let port = server.port
+        try await blocking {
+            let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+            _ = try socket.receive()  // open
+            try socket.send(#"451-["upload",{"_placeholder":true,"num":0}]"#)
+            _ = try socket.waitForClose()
+        }
         #expect(await server.eventually { server.engine.sessionCount == 0 })
     }
 
@@ -55,38 +59,47 @@ import Testing
             return .accept(nil)
         }
         server.io.of("/").onAny { _, name, _, _ in seen.add(name) }
-        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket")
-        _ = try socket.receive()  // open
-        try socket.send(#"42["before"]"#)
-        try socket.send("40")
-        try socket.send(#"42["during"]"#)
-        guard case .text(let connected) = try socket.receiveSkippingPings(), connected.hasPrefix("40") else {
-            Issue.record("no CONNECT")
-            return
+        let port = server.port
+        let socket = try await blocking {
+            let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+            _ = try socket.receive()  // open
+            try socket.send(#"42["before"]"#)
+            try socket.send("40")
+            try socket.send(#"42["during"]"#)
+            guard case .text(let connected) = try socket.receiveSkippingPings(), connected.hasPrefix("40") else {
+                throw ClientError("no CONNECT")
+            }
+            try socket.send(#"42["after"]"#)
+            return socket
         }
-        try socket.send(#"42["after"]"#)
         #expect(await server.eventually { seen.names == ["after"] })
         try await Task.sleep(for: .milliseconds(100))
         #expect(seen.names == ["after"])
+        _ = socket
     }
 
     @Test func aConnectWithAnOversizedAuthPayloadIsRefused() async throws {
         let server = try await InProcessServer().start()
         defer { Task { await server.stop() } }
-        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket")
-        _ = try socket.receive()  // open
-        try socket.send(#"40{"token":""# + String(repeating: "x", count: 20_000) + #""}"#)
-        #expect(try socket.receiveSkippingPings() == .text(#"44{"message":"auth payload too large"}"#))
+        let port = server.port
+        let answer = try await blocking {
+            let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+            _ = try socket.receive()  // open
+            try socket.send(#"40{"token":""# + String(repeating: "x", count: 20_000) + #""}"#)
+            return try socket.receiveSkippingPings()
+        }
+        #expect(answer == .text(#"44{"message":"auth payload too large"}"#))
         #expect(server.io.of("/").sockets.isEmpty)
     }
 
-    private func pollingSid(port: Int) throws -> String {
-        let response = try http("GET", port: port, "/socket.io/?EIO=4&transport=polling")
-        guard response.status == 200, let sid = try jsonObject(response.body.dropFirst())["sid"] as? String else {
-            throw ClientError("handshake refused: \(response.status) \(response.body)")
-        }
-        return sid
+}
+
+private func pollingSid(port: Int) throws -> String {
+    let response = try http("GET", port: port, "/socket.io/?EIO=4&transport=polling")
+    guard response.status == 200, let sid = try jsonObject(response.body.dropFirst())["sid"] as? String else {
+        throw ClientError("handshake refused: \(response.status) \(response.body)")
     }
+    return sid
 }
 
 final class Recorder: @unchecked Sendable {

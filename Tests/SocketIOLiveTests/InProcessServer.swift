@@ -23,6 +23,7 @@ final class InProcessServer {
         engine = EngineServer(configuration: engineConfiguration, group: group, logger: logger)
         engine.install(on: http)
         io = SocketIOServer(engine: engine, configuration: socketIOConfiguration, logger: logger)
+        _ = io.of("/")
     }
 
     func start() async throws -> InProcessServer {
@@ -43,5 +44,13 @@ final class InProcessServer {
             try? await Task.sleep(for: .milliseconds(10))
         }
         return condition()
+    }
+}
+
+/// Runs blocking client I/O on a GCD thread, never on the cooperative pool: the server's own
+/// async work (a CONNECT's authorization, a route) needs that pool while the client waits.
+func blocking<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -179,11 +179,6 @@ public final class ChatServer: Sendable {
         state.withLockedValue { $0.releaseSlot(of: address) }
     }
 
-    /// Connections counted for `address` (reserved at CONNECT, released at disconnect).
-    func connectionSlots(of address: String) -> Int {
-        state.withLockedValue { $0.connectionsPerAddress[address, default: 0] }
-    }
-
     // MARK: Broadcasts
 
     func announcePresence(of user: User, online: Bool) {
