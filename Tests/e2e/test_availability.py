@@ -50,7 +50,8 @@ def test_one_character_of_900_kb_is_refused_with_message_too_long(daemon, transp
 def test_display_names_are_bounded_in_bytes(data_dir):
     d = Daemon(data_dir, free_port(), extra_env={"FITCHAT_OPEN_REGISTRATION": "yes"}).start()
     try:
-        body = json.dumps({"username": "mallory", "password": "correct horse battery", "display_name": COMBINING[:300_001]}).encode()
+        body = json.dumps({"username": "mallory", "password": "correct horse battery", "display_name": COMBINING[:300_001]},
+                          ensure_ascii=False).encode()  # 600 KB, one character
         request = urllib.request.Request(d.url + "/register", data=body, method="POST",
                                          headers={"Content-Type": "application/json", "Origin": d.url})
         with pytest.raises(urllib.error.HTTPError) as refused:
