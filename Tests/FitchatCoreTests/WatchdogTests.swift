@@ -12,7 +12,8 @@ import Testing
             await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
         }, within: .milliseconds(200))
         #expect(!answered)
-        #expect(ContinuousClock.now - started < .seconds(5), "the probe waited for the hung check")
+        // Generous: the machine may be loaded; the old probe never returned at all.
+        #expect(ContinuousClock.now - started < .seconds(30), "the probe waited for the hung check")
     }
 
     @Test func aPromptCheckPasses() async {
