@@ -25,3 +25,13 @@ import Testing
         #expect(!(await Watchdog.answers({ throw Broken() }, within: .seconds(5))))
     }
 }
+
+@Suite struct WatchdogRaceTests {
+    /// A check that answers must pass every time: the deadline's timer, cancelled when the check
+    /// answers, must never be taken for a missed deadline.
+    @Test func promptChecksPassEveryTime() async {
+        for _ in 0..<200 {
+            #expect(await Watchdog.answers({}, within: .seconds(10)))
+        }
+    }
+}

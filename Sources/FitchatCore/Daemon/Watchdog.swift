@@ -61,13 +61,12 @@ struct Watchdog {
         return await withCheckedContinuation { continuation in
             pending.withLockedValue { $0 = continuation }
             let timer = Task {
-                try? await Task.sleep(for: deadline)
-                finish(false)
+                // Only a deadline that passed fails the check; a cancelled timer says nothing.
+                if (try? await Task.sleep(for: deadline)) != nil { finish(false) }
             }
             Task {
-                let answered = (try? await check()) != nil
+                finish((try? await check()) != nil)
                 timer.cancel()
-                finish(answered)
             }
         }
     }
