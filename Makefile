@@ -38,11 +38,12 @@ interop-test:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-bench: deps
+# Release build; fitchat and the seed peer (../shared/peers/seed-flask, in its own venv) under the
+# same load generator, side by side; the table is printed and written to build/bench/.
+bench: deps test-deps
 	$(SWIFT) build -c release --product fitchat-bench
 	$(SWIFT) build -c release --product fitchat
-	"$$($(SWIFT) build -c release --show-bin-path)/fitchat-bench" store --data-dir build/bench-store --messages 1000000 --rooms 20 --json
-	"$$($(SWIFT) build -c release --show-bin-path)/fitchat-bench" cold-start --fitchat "$$($(SWIFT) build -c release --show-bin-path)/fitchat" --runs 10
+	$(PYTHON) scripts/bench.py --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_FLAGS)
 
 deps:
 	@bash scripts/ensure-debs.sh $(BUILD_DEBS)

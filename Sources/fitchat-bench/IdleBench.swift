@@ -13,6 +13,7 @@ struct IdleBench: AsyncParsableCommand {
     @Option(help: "The server's host-app token secret (HS256).") var secret: String
     @Option(help: "Connections to hold.") var connections: Int = 1000
     @Option(help: "Join every connection to this room (default: stay in none).") var join: String?
+    @Option(help: "With --join: spread the connections over M rooms named JOIN-1 … JOIN-M (they must exist).") var rooms: Int = 1
     @Option(help: "Seconds to hold them once all are up.") var hold: Double = 5
     @Option(help: "The server's pid (required: its memory is what is measured).") var serverPid: Int32
     @Option(help: "Prefix of the generated user names.") var userPrefix: String = "idle"
@@ -29,9 +30,10 @@ struct IdleBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let connector = BenchConnector(group: group, host: host, port: port)
         let secret = self.secret, prefix = userPrefix, room = join
+        let roomNames: [String?] = join.map { name in rooms <= 1 ? [name] : (1...rooms).map { "\(name)-\($0)" } } ?? [nil]
         let started = DispatchTime.now().uptimeNanoseconds
         let (held, failures) = await connector.connectAll(count: connections, timeout: .seconds(120)) { index, loop in
-            BenchClient(token: BenchToken.sign(user: "\(prefix)-\(index)", secret: secret), room: room, plan: .none,
+            BenchClient(token: BenchToken.sign(user: "\(prefix)-\(index)", secret: secret), room: roomNames[index % roomNames.count], plan: .none,
                         joined: loop.makePromise())
         }
         let setup = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -41,7 +43,8 @@ struct IdleBench: AsyncParsableCommand {
         try await group.shutdownGracefully()
 
         let perConnection = held.isEmpty ? 0 : Double(after - before) / Double(held.count)
-        print(String(format: "%d connections%@ up in %.1f s (%d failed)", held.count, room.map { " joined to \($0)" } ?? "", setup, failures.count))
+        let joinedTo = room.map { rooms > 1 ? " joined to \(rooms) rooms \($0)-N" : " joined to \($0)" } ?? ""
+        print(String(format: "%d connections%@ up in %.1f s (%d failed)", held.count, joinedTo, setup, failures.count))
         print(String(format: "server RSS %.1f MB before, %.1f MB with them: %.1f KB per connection",
                      Double(before) / 1e6, Double(after) / 1e6, perConnection / 1024))
         if json {
