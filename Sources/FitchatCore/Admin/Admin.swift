@@ -8,16 +8,23 @@ public final class Admin {
     public let settings: Settings
     public let store: ChatStore
 
-    public init(settings: Settings, migrate: Bool = false) throws {
+    /// - Parameter creation: `.mayCreate` only for commands that create something (and `db migrate`).
+    public init(settings: Settings, migrate: Bool = false, creation: StoreAccess.Creation = .mustExist) throws {
+        var settings = settings
+        settings.dataDir = StoreAccess.absolutePath(settings.dataDir)
         self.settings = settings
-        self.store = try StoreAccess.open(dataDir: settings.dataDir, migrate: migrate)
+        self.store = try StoreAccess.open(dataDir: settings.dataDir, migrate: migrate, creation: creation)
     }
+
+    /// The store this command works on, for the operator (printed by the CLI on standard error).
+    public var storePath: String { (settings.dataDir as NSString).appendingPathComponent("data.mdb") }
 
     deinit { store.close() }
 
     // MARK: Users
 
     public func addUser(name: String, displayName: String?, admin: Bool, password: String?) async throws -> User {
+        try requireDaemonReachable()
         try Names.validateUserName(name)
         let displayName = try Admin.displayName(displayName, or: name)
         let hash = try password.map { try PasswordHasher().hash($0) }
@@ -28,6 +35,7 @@ public final class Admin {
     }
 
     public func setPassword(name: String, password: String) async throws {
+        try requireDaemonReachable()
         var user = try requireUser(name)
         user.passwordHash = try PasswordHasher().hash(password)
         try await store.updateUser(user)
@@ -37,6 +45,7 @@ public final class Admin {
     }
 
     public func disableUser(name: String) async throws {
+        try requireDaemonReachable()
         var user = try requireUser(name)
         user.disabled = true
         try await store.updateUser(user)
@@ -48,6 +57,7 @@ public final class Admin {
 
     /// Issues a session token for scripts, bots and tests; `create` makes the user first if needed.
     public func issueToken(userName: String, create: Bool) async throws -> String {
+        try requireDaemonReachable()
         var user = try store.user(named: userName)
         if user == nil, create {
             user = try await addUser(name: userName, displayName: nil, admin: false, password: nil)
@@ -63,6 +73,7 @@ public final class Admin {
     // MARK: Rooms
 
     public func addRoom(name: String, description: String, isPrivate: Bool) async throws -> Room {
+        try requireDaemonReachable()
         try Names.validateRoomName(name)
         let room = try await store.createRoom(name: name, description: description, isPrivate: isPrivate)
         notify(.roomsChanged)
@@ -72,11 +83,13 @@ public final class Admin {
     public func rooms() throws -> [Room] { try store.allRooms() }
 
     public func archiveRoom(name: String) async throws {
+        try requireDaemonReachable()
         _ = try await store.archiveRoom(named: name)
         notify(.roomsChanged)
     }
 
     public func addMember(room roomName: String, user userName: String) async throws -> Bool {
+        try requireDaemonReachable()
         let room = try requireRoom(roomName)
         let user = try requireUser(userName)
         let membership = try await store.join(room: room.id, user: user.id)
@@ -85,6 +98,7 @@ public final class Admin {
     }
 
     public func removeMember(room roomName: String, user userName: String) async throws -> Bool {
+        try requireDaemonReachable()
         let room = try requireRoom(roomName)
         let user = try requireUser(userName)
         let left = try await store.leave(room: room.id, user: user.id)
@@ -108,6 +122,21 @@ public final class Admin {
     static func displayName(_ given: String?, or name: String) throws -> String {
         let valid = try DisplayName.validate(given ?? "").get()
         return valid.isEmpty ? name : valid
+    }
+
+    /// A change made behind a running daemon's back would not take effect (a disabled user stays
+    /// connected): when the pid file names a live daemon, its control socket must answer first.
+    func requireDaemonReachable() throws {
+        guard case .some(let pid) = DaemonLock.holder(dataDir: settings.dataDir) else { return }
+        let socket = settings.controlSocketPath
+        switch ControlClient.send(.ping, socketPath: socket) {
+        case .delivered: return
+        case .noDaemon, .failed:
+            throw ConfigError(
+                "a fitchat daemon" + (pid.map { " (pid \($0))" } ?? "") + " serves \(settings.dataDir), but its control socket \(socket) "
+                    + "does not answer; nothing was changed. Run this command with the daemon's runtime directory "
+                    + "(FITCHAT_RUNTIME_DIR or runtime_dir in the config file), or stop the daemon first.")
+        }
     }
 
     /// Tells a running daemon; a missing daemon is fine (the store has the change).
