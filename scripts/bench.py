@@ -99,6 +99,7 @@ def start_fitchat(bin_dir, secret, nofile):
         run("room", "add", f"bench-{n}", "--description", f"Benchmark room {n}")
     port = free_port()
     env.update(FITCHAT_TOKEN_SECRET=secret, FITCHAT_MESSAGE_RATE="0", FITCHAT_MAX_CONNECTIONS_PER_IP="1000000",
+               FITCHAT_MAX_PENDING_CONNECTIONS_PER_IP="1000000",
                FITCHAT_LOG_LEVEL="warning", FITCHAT_LOG_TARGET="stderr")
     log = open(os.path.join(workdir, "daemon.log"), "ab")
     proc = subprocess.Popen(["prlimit", f"--nofile={nofile}:{nofile}", "--", *unprivileged(), fitchat, "serve",

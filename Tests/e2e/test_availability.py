@@ -2,7 +2,6 @@
 ack before the sender's own broadcast (frame level, both transports), the per-address cap under
 simultaneous CONNECTs, and the connection cap at a low descriptor limit."""
 import json
-import resource
 import socket
 import subprocess
 import threading
@@ -14,7 +13,7 @@ import socketio
 import websocket
 
 from chat_client import ChatClient
-from conftest import FITCHAT, Daemon, free_port
+from conftest import AS_SERVICE_USER, FITCHAT, Daemon, free_port
 
 COMBINING = "a" + "\u0301" * 450_000  # one character, 900 KB of UTF-8
 
@@ -181,14 +180,10 @@ def test_simultaneous_connects_never_pass_the_per_address_cap(data_dir):
 
 def test_healthz_answers_with_300_idle_connections_at_a_256_descriptor_limit(data_dir):
     d = Daemon(data_dir, free_port())
-
-    def low_limit():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-
     d.log = open(d.log_path, "ab")
-    d.proc = subprocess.Popen([FITCHAT, "serve", "--listen",
+    d.proc = subprocess.Popen(["prlimit", "--nofile=256:256", "--", *AS_SERVICE_USER, FITCHAT, "serve", "--listen",
                                f"127.0.0.1:{d.port}", "--data-dir", data_dir],
-                              stdout=d.log, stderr=subprocess.STDOUT, env=d.env(), preexec_fn=low_limit)
+                              stdout=d.log, stderr=subprocess.STDOUT, env=d.env())
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -197,7 +192,7 @@ def test_healthz_answers_with_300_idle_connections_at_a_256_descriptor_limit(dat
                     if r.status == 200:
                         break
             except OSError:
-                assert time.monotonic() < deadline, d.read_log()
+                assert time.monotonic() < deadline and d.proc.poll() is None, d.read_log()
                 time.sleep(0.1)
         idle = [socket.create_connection(("127.0.0.1", d.port), timeout=5) for _ in range(300)]
         time.sleep(0.5)
