@@ -10,15 +10,41 @@ public final class ConnectionLimiter: Sendable {
     private let state = NIOLockedValueBox(State())
 
     /// Keyed by the channel's identity: an entry holds its channel, so the key cannot be reused
-    /// until the entry is gone.
+    /// until the entry is gone. Idle connections are queued in the order they became idle, so the
+    /// one idle the longest is found without scanning them all (a full table must stay cheap);
+    /// a queue entry is stale once its connection got busy again or went, and is skipped.
     struct State {
         var connections: [ObjectIdentifier: Entry] = [:]
+        var idleOrder = CircularBuffer<(key: ObjectIdentifier, mark: Int)>()
+        var nextMark = 0
+
+        mutating func markIdle(_ key: ObjectIdentifier) {
+            guard connections[key] != nil else { return }
+            connections[key]!.idleMark = nextMark
+            idleOrder.append((key, nextMark))
+            nextMark += 1
+            // Stale entries never outnumber live ones by much: a keep-alive connection making
+            // many requests must not grow the queue.
+            if idleOrder.count > 2 * connections.count + 64 {
+                idleOrder = CircularBuffer(idleOrder.filter { connections[$0.key]?.idleMark == $0.mark })
+            }
+        }
+
+        mutating func removeLongestIdle() -> Channel? {
+            while let (key, mark) = idleOrder.popFirst() {
+                if let entry = connections[key], entry.idleMark == mark {
+                    connections.removeValue(forKey: key)
+                    return entry.channel
+                }
+            }
+            return nil
+        }
     }
 
     struct Entry {
         let channel: Channel
-        /// Since when the connection has had nothing in flight; nil while busy.
-        var idleSince: NIODeadline?
+        /// When the connection last became idle (nothing in flight); nil while busy.
+        var idleMark: Int?
     }
 
     public init(maxConnections: Int) {
@@ -29,15 +55,15 @@ public final class ConnectionLimiter: Sendable {
 
     /// Admits an accepted connection (it starts idle); false when it must be refused.
     func admit(_ channel: Channel) -> Bool {
+        let key = ObjectIdentifier(channel)
         let (admitted, evicted) = state.withLockedValue { state -> (Bool, Channel?) in
             var evicted: Channel?
             if state.connections.count >= maxConnections {
-                guard let oldest = state.connections.filter({ $0.value.idleSince != nil })
-                    .min(by: { $0.value.idleSince! < $1.value.idleSince! }) else { return (false, nil) }
-                state.connections.removeValue(forKey: oldest.key)
-                evicted = oldest.value.channel
+                evicted = state.removeLongestIdle()
+                if evicted == nil { return (false, nil) }
             }
-            state.connections[ObjectIdentifier(channel)] = Entry(channel: channel, idleSince: .now())
+            state.connections[key] = Entry(channel: channel)
+            state.markIdle(key)
             return (true, evicted)
         }
         evicted?.close(promise: nil)
@@ -46,11 +72,11 @@ public final class ConnectionLimiter: Sendable {
 
     /// A request is being answered, or the connection became a WebSocket: never evicted.
     func busy(_ channel: Channel) {
-        state.withLockedValue { $0.connections[ObjectIdentifier(channel)]?.idleSince = nil }
+        state.withLockedValue { $0.connections[ObjectIdentifier(channel)]?.idleMark = nil }
     }
 
     func idle(_ channel: Channel) {
-        state.withLockedValue { $0.connections[ObjectIdentifier(channel)]?.idleSince = .now() }
+        state.withLockedValue { $0.markIdle(ObjectIdentifier(channel)) }
     }
 
     func closed(_ channel: Channel) {
