@@ -21,7 +21,7 @@ public final class DaemonLock {
     /// Takes the lock or throws `Busy` naming the holder.
     public init(dataDir: String) throws {
         path = DaemonLock.path(forDataDir: dataDir)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, FileModes.file)
         guard fd >= 0 else { throw ConfigError("cannot open \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let pid = DaemonLock.readPID(fd: fd)

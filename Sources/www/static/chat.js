@@ -65,6 +65,7 @@ class FitnessChat {
       if (this.participants.has(data.user.id)) this.setParticipant(data.user, data.online);
       this.refreshRoomsSoon();
     });
+    socket.on("room_removed", (data) => this.removedFrom(data));
     socket.on("user_typing", (data) => this.handleTypingIndicator(data));
     socket.on("error", (error) => this.showError(error));
 
@@ -162,6 +163,34 @@ class FitnessChat {
     } finally {
       if (this.joining === name) this.joining = null;
     }
+  }
+
+  // An admin ended our membership: out of the room at once, with a notice instead of the input.
+  removedFrom(data) {
+    this.refreshRoomsSoon();
+    if (data.room !== this.currentRoom) return;
+    this.currentRoom = null;
+    this.joining = null;
+    this.stopTyping();
+    this.el.title.textContent = "No room";
+    this.el.description.textContent = "";
+    for (const button of this.el.rooms.querySelectorAll("button.room")) button.removeAttribute("aria-current");
+    this.shownIds.clear();
+    const notice = this.doc.createElement("li");
+    notice.className = "notice removed-note";
+    notice.dataset.testid = "room-removed";
+    notice.textContent = data.message || `You were removed from '${data.room}'.`;
+    this.el.messages.replaceChildren(notice);
+    this.participants.clear();
+    this.updateParticipants();
+    this.typers.clear();
+    this.renderTyping();
+    this.el.input.value = "";
+    this.el.input.disabled = true;
+    this.el.send.disabled = true;
+    this.el.input.placeholder = "Pick a room";
+    this.el.error.textContent = notice.textContent;
+    this.el.error.dataset.code = "room_removed";
   }
 
   // MARK: Messages
@@ -318,7 +347,7 @@ class FitnessChat {
       invalid_message: "Type a message first (no control characters).",
       not_joined: "Join the room first.",
       forbidden: "That room is private.",
-      room_not_found: "That room no longer exists.",
+      room_not_found: "That room does not exist (or is private).",
     };
     this.el.error.textContent = friendly[error.code] || error.message || "Something went wrong.";
     this.el.error.dataset.code = error.code || "";
