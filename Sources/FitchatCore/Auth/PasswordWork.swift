@@ -57,7 +57,7 @@ public final class PasswordWork: Sendable {
         next?.resume(returning: true)
     }
 
-    var counts: (running: Int, waiting: Int) { state.withLockedValue { ($0.running, $0.waiters.count) } }
+    public var counts: (running: Int, waiting: Int) { state.withLockedValue { ($0.running, $0.waiters.count) } }
 }
 
 /// Checks a password so that an unknown name, a disabled account and an account without a
