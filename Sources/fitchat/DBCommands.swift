@@ -24,6 +24,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try Admin(settings: try store.settings(), migrate: true)
+            for note in admin.store.migrationNotes { print("note: \(note)") }
             print("schema version \(try admin.store.status().schemaVersion): up to date")
         }
     }

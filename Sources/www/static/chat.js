@@ -113,7 +113,7 @@ class FitnessChat {
       item.append(button);
       list.append(item);
     }
-    if (!this.currentRoom && !this.joining && rooms.length) {
+    if (!this.currentRoom && !this.joining && !this.removedNotice && rooms.length) {
       const general = rooms.find((room) => room.name === "general") || rooms[0];
       this.selectRoom(general.name, { quiet: true, keepFocus: true });
     }
@@ -131,6 +131,7 @@ class FitnessChat {
       if (this.joining !== name) return;
       if (!answer.ok) { this.showError(answer.error); return; }
       this.currentRoom = name;
+      this.removedNotice = false;
       this.el.title.textContent = "# " + answer.room.name;
       this.el.description.textContent = answer.room.description;
       for (const button of this.el.rooms.querySelectorAll("button.room")) {
@@ -171,6 +172,7 @@ class FitnessChat {
     if (data.room !== this.currentRoom) return;
     this.currentRoom = null;
     this.joining = null;
+    this.removedNotice = true;  // stay out (no automatic room) until the member picks one
     this.stopTyping();
     this.el.title.textContent = "No room";
     this.el.description.textContent = "";
