@@ -13,7 +13,7 @@ DATA_DIR     ?= var
 BUILD_DEBS   := liblmdb-dev libsystemd-dev pkg-config
 TEST_DEBS    := lmdb-utils systemd python3-venv chromium chromium-driver fonts-noto-color-emoji fonts-dejavu-core
 
-.PHONY: run test build deps test-deps venv swift-test interop-test bench clean
+.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean
 
 run: deps build
 	@mkdir -p $(DATA_DIR)
@@ -21,7 +21,11 @@ run: deps build
 
 test: deps test-deps venv
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	@$(MAKE) --no-print-directory swift-test interop-test
+	@$(MAKE) --no-print-directory smoke swift-test interop-test
+
+# `make run`'s daemon, started the same way but unprivileged, must answer.
+smoke:
+	bash scripts/smoke-run.sh "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/fitchat"
 
 swift-test:
 	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \

@@ -41,6 +41,25 @@ struct StoreOptions: ParsableArguments {
     func settings(extraFlags: [String: String] = [:]) throws -> Settings {
         var flags = extraFlags
         if let dataDir { flags["data_dir"] = dataDir }
-        return try SettingsLoader.load(flags: flags, configFile: config)
+        var settings = try SettingsLoader.load(flags: flags, configFile: config)
+        // Absolute from here on: every message names the real path, whatever the working directory.
+        settings.dataDir = StoreAccess.absolutePath(settings.dataDir)
+        settings.runtimeDir = settings.runtimeDir.map(StoreAccess.absolutePath)
+        return settings
     }
+
+    /// The admin operations on the store these options name. When the operator named no data
+    /// directory, says on standard error which store the defaults chose.
+    func admin(migrate: Bool = false, creation: StoreAccess.Creation = .mustExist) throws -> Admin {
+        let admin = try Admin(settings: try settings(), migrate: migrate, creation: creation)
+        if dataDir == nil, ProcessInfo.processInfo.environment["FITCHAT_DATA_DIR"] == nil {
+            printNote("using the store \(admin.storePath)")
+        }
+        return admin
+    }
+}
+
+/// A line for the operator on standard error, so standard output stays parseable.
+func printNote(_ text: String) {
+    FileHandle.standardError.write(Data("fitchat: \(text)\n".utf8))
 }

@@ -17,7 +17,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let password = passwordStdin ? try PasswordInput.readStdin() : nil
-            let user = try await Admin(settings: try store.settings())
+            let user = try await store.admin(creation: .mayCreate)
                 .addUser(name: name, displayName: displayName, admin: admin, password: password)
             print("added \(user.role.name) '\(user.name)' (id \(user.id))" + (password == nil ? ", no password: sign in with a token" : ""))
         }
@@ -28,7 +28,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let users = try Admin(settings: try store.settings()).users()
+            let users = try store.admin().users()
             print(Table.render(
                 header: ["ID", "NAME", "DISPLAY NAME", "ROLE", "PASSWORD", "HOST APP", "STATE"],
                 rows: users.map {
@@ -46,7 +46,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let password = try PasswordInput.readNew()
-            try await Admin(settings: try store.settings()).setPassword(name: name, password: password)
+            try await store.admin().setPassword(name: name, password: password)
             print("password of '\(name)' changed; their sessions were ended")
         }
     }
@@ -57,7 +57,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            try await Admin(settings: try store.settings()).disableUser(name: name)
+            try await store.admin().disableUser(name: name)
             print("disabled '\(name)'")
         }
     }
@@ -70,7 +70,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            try await Admin(settings: try store.settings()).linkHostApp(name: name, linked: true)
+            try await store.admin().linkHostApp(name: name, linked: true)
             print("host-app tokens for '\(name)' now sign in this account")
         }
     }
@@ -82,7 +82,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            try await Admin(settings: try store.settings()).linkHostApp(name: name, linked: false)
+            try await store.admin().linkHostApp(name: name, linked: false)
             print("host-app tokens no longer sign in '\(name)'")
         }
     }
@@ -100,7 +100,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let token = try await Admin(settings: try store.settings()).issueToken(userName: user, create: create)
+            let token = try await store.admin(creation: create ? .mayCreate : .mustExist).issueToken(userName: user, create: create)
             print(token)
         }
     }

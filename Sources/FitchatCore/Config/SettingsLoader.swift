@@ -32,12 +32,10 @@ public enum SettingsLoader {
         let explicitFile = configFile ?? environment["FITCHAT_CONFIG"]
         let file = explicitFile ?? defaultConfigFile
         if explicitFile != nil || FileManager.default.fileExists(atPath: file) {
-            let text: String
-            do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
-            } catch {
-                throw ConfigError("cannot read config file \(file): \(describe(error))")
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw ConfigError("config file \(StoreAccess.absolutePath(file)) does not exist (from \(configFile != nil ? "--config" : "FITCHAT_CONFIG"))")
             }
+            let text = try readConfigFile(file)
             for (lineNumber, key, value) in try parseConfigFile(text, path: file) {
                 try apply(key: key, value: value, to: &settings, source: "\(file):\(lineNumber)")
             }
@@ -129,6 +127,24 @@ public enum SettingsLoader {
             throw ConfigError("\(source): unknown setting '\(key)' (known: \(keys.joined(separator: ", ")))")
         }
     }
+}
+
+/// The file's text, or a sentence naming the file and the reason (never Foundation's error dump).
+func readConfigFile(_ path: String) throws -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw ConfigError("cannot read config file \(StoreAccess.absolutePath(path)): \(String(cString: strerror(errno)))")
+    }
+    defer { try? handle.close() }
+    let data: Data
+    do {
+        data = try handle.readToEnd() ?? Data()
+    } catch {
+        throw ConfigError("cannot read config file \(StoreAccess.absolutePath(path)): \(describe(error))")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw ConfigError("config file \(StoreAccess.absolutePath(path)) is not UTF-8 text")
+    }
+    return text
 }
 
 func describe(_ error: Error) -> String {

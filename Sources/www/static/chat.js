@@ -3,6 +3,18 @@
 // Message text is always rendered with textContent, never as HTML.
 "use strict";
 
+// The server's limit; it counts user-perceived characters (grapheme clusters), as Segmenter does.
+const MAX_MESSAGE_CHARACTERS = 2000;
+
+function characterCount(text) {
+  if (typeof Intl !== "undefined" && Intl.Segmenter) {
+    let count = 0;
+    for (const _ of new Intl.Segmenter().segment(text)) count += 1;
+    return count;
+  }
+  return Array.from(text).length;
+}
+
 class FitnessChat {
   constructor(doc) {
     this.doc = doc;
@@ -36,7 +48,8 @@ class FitnessChat {
     this.socket = socket;
     socket.on("state", (state, detail) => this.showConnection(state, detail));
     socket.on("connect_error", (error) => {
-      if (error.message === "unauthorized") window.location.assign("/login");
+      // Signed out elsewhere, expired or disabled: the sign-in page says why.
+      if (error.message === "unauthorized") window.location.assign("/login?error=signed_out");
       else this.showConnection("refused", error);
     });
     socket.on("connect", () => {
@@ -81,6 +94,7 @@ class FitnessChat {
     });
     this.el.input.addEventListener("input", () => {
       this.autoGrow();
+      this.checkLength();
       this.noteTyping();
     });
     socket.connect();
@@ -199,7 +213,7 @@ class FitnessChat {
 
   async sendMessage() {
     const text = this.el.input.value;
-    if (!this.currentRoom || !text.trim()) return;
+    if (!this.currentRoom || !text.trim() || !this.checkLength()) return;
     const room = this.currentRoom;
     this.stopTyping();
     this.el.send.disabled = true;
@@ -358,6 +372,21 @@ class FitnessChat {
   clearError() {
     this.el.error.textContent = "";
     this.el.error.dataset.code = "";
+  }
+
+  // A paste past the limit is not cut silently (as maxlength would): count, say, keep the text.
+  checkLength() {
+    const count = characterCount(this.el.input.value);
+    const over = count - MAX_MESSAGE_CHARACTERS;
+    if (over > 0) {
+      this.el.error.textContent = `${count} characters: ${over} over the limit of ${MAX_MESSAGE_CHARACTERS}. Shorten it to send.`;
+      this.el.error.dataset.code = "draft_too_long";
+      this.el.send.disabled = true;
+      return false;
+    }
+    if (this.el.error.dataset.code === "draft_too_long") this.clearError();
+    this.el.send.disabled = false;
+    return true;
   }
 
   autoGrow() {
