@@ -125,3 +125,12 @@ import Testing
         }
     }
 }
+
+@Suite struct ControlMessageTests {
+    @Test func memberRemovedCrossesTheControlSocketIntact() throws {
+        let message = ControlMessage.memberRemoved(room: "staff", user: "ann")
+        let line = try JSONEncoder().encode(message)
+        #expect(String(decoding: line, as: UTF8.self).contains(#""op":"member_removed""#))
+        #expect(try JSONDecoder().decode(ControlMessage.self, from: line) == message)
+    }
+}
