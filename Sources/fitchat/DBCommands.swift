@@ -24,6 +24,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try store.admin(migrate: true, creation: .mayCreate)
+            for note in admin.store.migrationNotes { print("note: \(note)") }
             print("schema version \(try admin.store.status().schemaVersion): up to date")
         }
     }

@@ -12,6 +12,22 @@ struct Fitchat: AsyncParsableCommand {
             Serve.self, DB.self, UserCommand.self, RoomCommand.self, TokenCommand.self, Export.self, Backup.self, Restore.self,
         ]
     )
+
+    /// Before anything is written: every file fitchat creates is 0640 or stricter (the store
+    /// and its backups hold password hashes), whatever umask the caller had.
+    static func main() async {
+        umask(FileModes.umask)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by every command that opens the store.

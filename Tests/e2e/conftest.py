@@ -90,6 +90,11 @@ class Daemon:
         except OSError:
             return ""
 
+    def read_log_all(self):
+        """The whole log, for checks on what must never be logged."""
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
     def cli(self, *args, input=None, check=True):
         """Runs `fitchat ARGS --data-dir D`; returns the CompletedProcess."""
         result = subprocess.run([FITCHAT, *args, "--data-dir", self.data_dir], input=input,

@@ -258,3 +258,19 @@ import urllib.request  # noqa: E402
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_a_removed_member_is_moved_out_of_the_room(browser, gym):
+    gym.cli("room", "add", "staff", "--description", "Trainers only", "--private")
+    gym.cli("room", "add-member", "staff", "ann")
+    sign_in(browser, gym)
+    pick_room(browser, "staff")
+    gym.cli("room", "remove-member", "staff", "ann")
+    error = browser.find_element(By.CSS_SELECTOR, "[data-testid=composer-error]")
+    wait(browser).until(lambda d: error.get_attribute("data-code") == "room_removed")
+    assert "removed" in error.text and "staff" in error.text
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=message-input]").get_attribute("disabled")
+    assert "removed" in browser.find_element(By.CSS_SELECTOR, "[data-testid=room-removed]").text
+    # The private room leaves the room list.
+    wait(browser).until(lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-room="staff"]'))
+    shot(browser, "removed-from-room")

@@ -55,7 +55,18 @@ public final class Admin {
 
     public func users() throws -> [User] { try store.allUsers() }
 
-    /// Issues a session token for scripts, bots and tests; `create` makes the user first if needed.
+    /// Lets (or no longer lets) host-app tokens sign in this account. Host-app users are marked
+    /// when a token provisions them; a local account is only ever linked by this explicit step.
+    public func linkHostApp(name: String, linked: Bool) async throws {
+        try requireDaemonReachable()
+        var user = try requireUser(name)
+        user.hostApp = linked
+        try await store.updateUser(user)
+        notify(.userChanged(name: user.name))
+    }
+
+    /// Issues a session token for scripts, bots and tests; `create` makes the user first if needed
+    /// (a local user without a password: session tokens sign in any user, host-app tokens do not).
     public func issueToken(userName: String, create: Bool) async throws -> String {
         try requireDaemonReachable()
         var user = try store.user(named: userName)
@@ -102,7 +113,8 @@ public final class Admin {
         let room = try requireRoom(roomName)
         let user = try requireUser(userName)
         let left = try await store.leave(room: room.id, user: user.id)
-        notify(.roomsChanged)
+        // The daemon takes every socket of the user out of the room and tells the others.
+        if left != nil { notify(.memberRemoved(room: room.name, user: user.name)) }
         return left != nil
     }
 

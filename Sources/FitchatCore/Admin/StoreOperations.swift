@@ -22,7 +22,10 @@ public enum StoreOperations {
         let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: false)
         defer { store.close() }
         try store.backup(to: destination)
-        return (destination as NSString).appendingPathComponent("data.mdb")
+        let file = (destination as NSString).appendingPathComponent("data.mdb")
+        // It holds password hashes: never world-readable, whatever the caller's umask.
+        try FileModes.restrict(file)
+        return file
     }
 
     /// Replaces the data of `settings.dataDir` with the backup in `source`. Refuses while a daemon
@@ -58,6 +61,8 @@ public enum StoreOperations {
         let staging = target + ".restoring"
         try? fm.removeItem(atPath: staging)
         try fm.copyItem(atPath: sourceFile, toPath: staging)
+        // A copy keeps the backup's mode; the live store is never world-readable.
+        try FileModes.restrict(staging)
         guard rename(staging, target) == 0 else { throw ConfigError("cannot move \(staging) into place: \(String(cString: strerror(errno)))") }
         try? fm.removeItem(atPath: (dataDir as NSString).appendingPathComponent("lock.mdb"))
         return keptAs
@@ -72,5 +77,19 @@ public enum StoreOperations {
             n += 1
         }
         return candidate
+    }
+}
+
+/// Modes of the files fitchat writes: owner read-write, group read (the admin group), others
+/// nothing. The process also starts with umask 027, so files made by libraries (LMDB's lock file,
+/// a backup's data.mdb) come out no wider.
+public enum FileModes {
+    public static let file: mode_t = 0o640
+    public static let umask: mode_t = 0o027
+
+    public static func restrict(_ path: String) throws {
+        guard chmod(path, file) == 0 else {
+            throw ConfigError("cannot set the mode of \(path) to 0640: \(String(cString: strerror(errno)))")
+        }
     }
 }

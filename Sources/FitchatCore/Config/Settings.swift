@@ -17,6 +17,8 @@ public struct Settings: Sendable, Equatable {
     /// Open TCP connections at most; nil → derived from the file-descriptor limit.
     public var maxConnections: Int?
     public var openRegistration: Bool = false
+    /// Host names the server answers to besides IP literals and `localhost` (DNS rebinding guard).
+    public var serverNames: [String] = []
     /// Extra origins (scheme://host[:port]) allowed besides the server's own.
     public var allowedOrigins: [String] = []
     public var logTarget: String = "auto"
@@ -102,4 +104,19 @@ public struct InstallLayout: Sendable, Equatable {
     public var defaultDataDir: String { isInstalled ? "/var/lib/fitchat" : "var" }
     public var defaultRuntimeDir: String? { isInstalled ? "/run/fitchat" : nil }
     public var defaultWebRoot: String? { isInstalled ? "/usr/share/fitchat/www" : nil }
+}
+
+/// Printing settings (a log line, a debugger, `dump`) never shows the token secret.
+extension Settings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "Settings(listen: \(listen), dataDir: \(dataDir), runtimeDir: \(runtimeDir ?? "-"), tokenSecret: \(tokenSecret == nil ? "none" : "<redacted>"), "
+            + "serverNames: \(serverNames), allowedOrigins: \(allowedOrigins), logLevel: \(logLevel))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["listen": listen, "dataDir": dataDir, "tokenSecret": tokenSecret == nil ? "none" : "<redacted>",
+                                "serverNames": serverNames, "allowedOrigins": allowedOrigins], displayStyle: .struct)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var description: String
@@ -10,7 +11,8 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 public enum SettingsLoader {
     public static let keys: [String] = [
         "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "message_burst", "message_rate",
-        "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "open_registration", "allowed_origins", "log_target", "log_level",
+        "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "open_registration", "allowed_origins",
+        "server_names", "log_target", "log_level",
     ]
 
     /// - Parameters:
@@ -112,6 +114,12 @@ public enum SettingsLoader {
                 throw bad("'\(origin)' must start with http:// or https://")
             }
             settings.allowedOrigins = origins
+        case "server_names":
+            let names = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            for name in names where !HostPolicy.isValidServerName(name) {
+                throw bad("'\(name)' is not a host name (letters, digits, '-' and dots; no scheme or port)")
+            }
+            settings.serverNames = names
         case "log_target":
             guard ["auto", "journal", "stderr"].contains(value) else { throw bad("expected auto, journal or stderr") }
             settings.logTarget = value

@@ -1,3 +1,4 @@
+import ChatModel
 import ChatStore
 import EngineIO
 import EngineIOProtocol
@@ -28,6 +29,7 @@ public final class Daemon: Sendable {
         let lock = try DaemonLock(dataDir: settings.dataDir)
         let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: true, creation: .mayCreate)
         let status = try store.status()
+        for note in store.migrationNotes { logger.warning("migration: \(note)") }
         logger.notice("store open", metadata: [
             "path": "\(status.path)", "schema": "\(status.schemaVersion)",
             "stale_readers_cleared": "\(status.staleReadersCleared)",
@@ -54,7 +56,7 @@ public final class Daemon: Sendable {
 
 /// The running daemon as one service of the lifecycle: start, report ready, keep the watchdog
 /// fed, and on SIGTERM drain in order.
-struct DaemonService: Service {
+struct DaemonService: Service, CustomStringConvertible {
     let settings: Settings
     let store: ChatStore
     let hostApp: HostAppTokenVerifier?
@@ -62,11 +64,15 @@ struct DaemonService: Service {
     let group: EventLoopGroup
     let logger: Logger
 
+    /// ServiceLifecycle logs each service at debug level: never the settings (they hold the token secret).
+    var description: String { "fitchat daemon" }
+
     func run() async throws {
         let notifier = Notifier()
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.maxWebSocketMessage = 1_000_000
         httpConfiguration.maxConnections = settings.effectiveMaxConnections
+        httpConfiguration.hostPolicy = HostPolicy(serverNames: settings.serverNames)
         let http = HTTPServer(configuration: httpConfiguration, group: group, logger: logger)
         logger.info("accepting at most \(settings.effectiveMaxConnections) connections (file limit \(Settings.currentFileLimit()))")
         let originPolicy = OriginPolicy(allowed: settings.allowedOrigins)
@@ -116,10 +122,11 @@ struct DaemonService: Service {
                           metadata: ["host_app_tokens": "\(hostApp != nil ? "accepted" : "off")"])
         }
         let control = try await ControlServer.start(path: settings.controlSocketPath, group: group, logger: logger) { message in
-            logger.info("control message", metadata: ["message": "\(message)"])
+            logger.info("control message", metadata: ["message": "\(SafeText.forLog("\(message)", limit: 200))"])
             switch message {
             case .roomsChanged: chat.roomsChanged()
             case .userChanged(let name), .sessionsRevoked(let name): chat.revalidate(userNamed: name)
+            case .memberRemoved(let room, let user): chat.memberRemoved(roomNamed: room, userNamed: user)
             case .ping: break
             }
         }

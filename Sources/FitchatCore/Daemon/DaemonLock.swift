@@ -23,7 +23,7 @@ public final class DaemonLock {
         path = DaemonLock.path(forDataDir: dataDir)
         var attempts = 0
         while true {
-            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, FileModes.file)
             guard fd >= 0 else { throw ConfigError("cannot open \(path): \(String(cString: strerror(errno)))") }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 let pid = DaemonLock.readPID(fd: fd)

@@ -78,6 +78,7 @@ class FitnessChat {
       if (this.participants.has(data.user.id)) this.setParticipant(data.user, data.online);
       this.refreshRoomsSoon();
     });
+    socket.on("room_removed", (data) => this.removedFrom(data));
     socket.on("user_typing", (data) => this.handleTypingIndicator(data));
     socket.on("error", (error) => this.showError(error));
 
@@ -126,7 +127,7 @@ class FitnessChat {
       item.append(button);
       list.append(item);
     }
-    if (!this.currentRoom && !this.joining && rooms.length) {
+    if (!this.currentRoom && !this.joining && !this.removedNotice && rooms.length) {
       const general = rooms.find((room) => room.name === "general") || rooms[0];
       this.selectRoom(general.name, { quiet: true, keepFocus: true });
     }
@@ -144,6 +145,7 @@ class FitnessChat {
       if (this.joining !== name) return;
       if (!answer.ok) { this.showError(answer.error); return; }
       this.currentRoom = name;
+      this.removedNotice = false;
       this.el.title.textContent = "# " + answer.room.name;
       this.el.description.textContent = answer.room.description;
       for (const button of this.el.rooms.querySelectorAll("button.room")) {
@@ -176,6 +178,35 @@ class FitnessChat {
     } finally {
       if (this.joining === name) this.joining = null;
     }
+  }
+
+  // An admin ended our membership: out of the room at once, with a notice instead of the input.
+  removedFrom(data) {
+    this.refreshRoomsSoon();
+    if (data.room !== this.currentRoom) return;
+    this.currentRoom = null;
+    this.joining = null;
+    this.removedNotice = true;  // stay out (no automatic room) until the member picks one
+    this.stopTyping();
+    this.el.title.textContent = "No room";
+    this.el.description.textContent = "";
+    for (const button of this.el.rooms.querySelectorAll("button.room")) button.removeAttribute("aria-current");
+    this.shownIds.clear();
+    const notice = this.doc.createElement("li");
+    notice.className = "notice removed-note";
+    notice.dataset.testid = "room-removed";
+    notice.textContent = data.message || `You were removed from '${data.room}'.`;
+    this.el.messages.replaceChildren(notice);
+    this.participants.clear();
+    this.updateParticipants();
+    this.typers.clear();
+    this.renderTyping();
+    this.el.input.value = "";
+    this.el.input.disabled = true;
+    this.el.send.disabled = true;
+    this.el.input.placeholder = "Pick a room";
+    this.el.error.textContent = notice.textContent;
+    this.el.error.dataset.code = "room_removed";
   }
 
   // MARK: Messages
@@ -332,7 +363,7 @@ class FitnessChat {
       invalid_message: "Type a message first (no control characters).",
       not_joined: "Join the room first.",
       forbidden: "That room is private.",
-      room_not_found: "That room no longer exists.",
+      room_not_found: "That room does not exist (or is private).",
     };
     this.el.error.textContent = friendly[error.code] || error.message || "Something went wrong.";
     this.el.error.dataset.code = error.code || "";
