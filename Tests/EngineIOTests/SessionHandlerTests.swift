@@ -18,17 +18,18 @@ import Testing
         engine.onSession { _ in calls.increment() }
         let loop = group.next()
         let count = 30_000
-        // A 256 KiB stack: 30,000 sessions' worth of thunks (60,000 frames) cannot fit in it.
-        let finished = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            let session = EngineSession(server: engine, transport: .polling, eventLoop: loop,
-                                        handshake: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), remoteAddress: nil)
-            for _ in 0..<count { engine.currentSessionHandler?(session) }
-            finished.signal()
+        // A 256 KiB stack: 30,000 sessions' worth of thunks (60,000 frames) cannot fit in it. The
+        // test awaits the thread without blocking a thread of the cooperative pool.
+        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                let session = EngineSession(server: engine, transport: .polling, eventLoop: loop,
+                                            handshake: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), remoteAddress: nil)
+                for _ in 0..<count { engine.currentSessionHandler?(session) }
+                finished.resume()
+            }
+            thread.stackSize = 256 * 1024
+            thread.start()
         }
-        thread.stackSize = 256 * 1024
-        thread.start()
-        finished.wait()
         #expect(calls.value == count)
         try await group.shutdownGracefully()
     }
