@@ -43,29 +43,20 @@ public struct TextLimit: Sendable, Equatable {
     }
 }
 
-/// Rules for display names: trimmed, not empty after trimming (then the user name is used), no
-/// control characters, within `TextLimit.displayName`.
+/// The length rule for display names: trimmed, within `TextLimit.displayName` (empty after
+/// trimming means "use the user name"). Which characters a name may hold is the name rules' business.
 public enum DisplayName {
     public static func validate(_ raw: String) -> Result<String, ChatError> {
         let text = raw.trimmingWhitespace()
         guard TextLimit.displayName.allows(text) else {
             return .failure(ChatError(.invalidRequest, "display names are \(TextLimit.displayName.description)"))
         }
-        guard !text.unicodeScalars.contains(where: \.isControl) else {
-            return .failure(ChatError(.invalidRequest, "display names may not contain control characters"))
-        }
         return .success(text)
     }
 
-    /// For names that come from a trusted source (a host app's token): trimmed, control
-    /// characters dropped, clipped to the limit rather than refused.
+    /// For names that come from a trusted source (a host app's token): trimmed and clipped to the
+    /// limit rather than refused.
     public static func clipped(_ raw: String) -> String {
-        let scalars = raw.trimmingWhitespace().unicodeScalars.filter { !$0.isControl }
-        return TextLimit.displayName.clip(String(String.UnicodeScalarView(scalars)).trimmingWhitespace())
+        TextLimit.displayName.clip(raw.trimmingWhitespace()).trimmingWhitespace()
     }
-}
-
-extension Unicode.Scalar {
-    /// C0 and C1 control characters.
-    var isControl: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
 }
