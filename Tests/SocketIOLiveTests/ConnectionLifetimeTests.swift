@@ -16,9 +16,9 @@ import Testing
         let port = server.port
         var client: RawWebSocket? = try await blocking {
             let client = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
-            _ = try client.receive()  // open
+            _ = try client.receive(timeout: 20)  // open
             try client.send("40")
-            _ = try client.receiveSkippingPings()  // CONNECT
+            _ = try client.receiveSkippingPings(timeout: 20)  // CONNECT
             return client
         }
         #expect(await server.eventually { server.io.of("/").sockets.count == 1 })
@@ -51,9 +51,9 @@ import Testing
             let connection = try RawConnection(port: port)
             for _ in 0..<3 {
                 try connection.write(Array("GET /hold HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
-                let (status, headers) = try connection.readHead(timeout: 5)
+                let (status, headers) = try connection.readHead(timeout: 20)
                 #expect(status == 200)
-                try connection.need(Int(headers["content-length"] ?? "0")!, timeout: 5)
+                try connection.need(Int(headers["content-length"] ?? "0")!, timeout: 20)
                 _ = connection.take(Int(headers["content-length"] ?? "0")!)
             }
             return connection
@@ -78,7 +78,7 @@ import Testing
         let port = server.port
         let idle = try (0..<30).map { _ in try RawConnection(port: port) }
         #expect(await server.eventually { server.http.connections.openConnections >= 8 })
-        let health = try await blocking { try http("GET", port: port, "/healthz") }
+        let health = try await blocking { try http("GET", port: port, "/healthz", timeout: 20) }
         #expect(health.status == 200)
         #expect(server.http.connections.openConnections <= 8)
         _ = idle

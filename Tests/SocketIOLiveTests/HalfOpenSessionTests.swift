@@ -18,21 +18,21 @@ import Testing
         let port = server.port
         var sids = try await blocking {
             let sids = try (0..<3).map { _ in try pollingSid(port: port) }
-            #expect(try http("GET", port: port, "/socket.io/?EIO=4&transport=polling").status == 429)
+            #expect(try http("GET", port: port, "/socket.io/?EIO=4&transport=polling", timeout: 20).status == 429)
             let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
-            #expect(try socket.waitForClose() == 1013)
+            #expect(try socket.waitForClose(timeout: 20) == 1013)
             // One session signs in: it stops counting as half-open, so one more may open.
-            #expect(try http("POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sids[0])", body: "40").status == 200)
+            #expect(try http("POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sids[0])", body: "40", timeout: 20).status == 200)
             return sids
         }
         #expect(await server.eventually { server.io.of("/").sockets.count == 1 })
         #expect(server.engine.sessionCounts(from: "127.0.0.1") == .init(open: 3, halfOpen: 2))
         sids.append(try await blocking { try pollingSid(port: port) })
         // Four open: the total cap holds even with a half-open slot free.
-        #expect(try await blocking { try http("GET", port: port, "/socket.io/?EIO=4&transport=polling").status } == 429)
+        #expect(try await blocking { try http("GET", port: port, "/socket.io/?EIO=4&transport=polling", timeout: 20).status } == 429)
 
         // Closing sessions gives their slots back.
-        for sid in sids { _ = try await blocking { try http("POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: "1") } }
+        for sid in sids { _ = try await blocking { try http("POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: "1", timeout: 20) } }
         #expect(await server.eventually { server.engine.sessionCount == 0 })
         #expect(server.engine.sessionCounts(from: "127.0.0.1") == .init())
     }
@@ -43,9 +43,9 @@ import Testing
         let port = server.port
         try await blocking {
             let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
-            _ = try socket.receive()  // open
+            _ = try socket.receive(timeout: 20)  // open
             try socket.send(#"451-["upload",{"_placeholder":true,"num":0}]"#)
-            _ = try socket.waitForClose()
+            _ = try socket.waitForClose(timeout: 20)
         }
         #expect(await server.eventually { server.engine.sessionCount == 0 })
     }
@@ -62,11 +62,11 @@ import Testing
         let port = server.port
         let socket = try await blocking {
             let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
-            _ = try socket.receive()  // open
+            _ = try socket.receive(timeout: 20)  // open
             try socket.send(#"42["before"]"#)
             try socket.send("40")
             try socket.send(#"42["during"]"#)
-            guard case .text(let connected) = try socket.receiveSkippingPings(), connected.hasPrefix("40") else {
+            guard case .text(let connected) = try socket.receiveSkippingPings(timeout: 20), connected.hasPrefix("40") else {
                 throw ClientError("no CONNECT")
             }
             try socket.send(#"42["after"]"#)
@@ -84,9 +84,9 @@ import Testing
         let port = server.port
         let answer = try await blocking {
             let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
-            _ = try socket.receive()  // open
+            _ = try socket.receive(timeout: 20)  // open
             try socket.send(#"40{"token":""# + String(repeating: "x", count: 20_000) + #""}"#)
-            return try socket.receiveSkippingPings()
+            return try socket.receiveSkippingPings(timeout: 20)
         }
         #expect(answer == .text(#"44{"message":"auth payload too large"}"#))
         #expect(server.io.of("/").sockets.isEmpty)
@@ -95,7 +95,7 @@ import Testing
 }
 
 private func pollingSid(port: Int) throws -> String {
-    let response = try http("GET", port: port, "/socket.io/?EIO=4&transport=polling")
+    let response = try http("GET", port: port, "/socket.io/?EIO=4&transport=polling", timeout: 20)
     guard response.status == 200, let sid = try jsonObject(response.body.dropFirst())["sid"] as? String else {
         throw ClientError("handshake refused: \(response.status) \(response.body)")
     }

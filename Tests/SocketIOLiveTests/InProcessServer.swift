@@ -37,9 +37,9 @@ final class InProcessServer {
         try? await group.shutdownGracefully()
     }
 
-    /// Polls `condition` for up to two seconds.
+    /// Polls `condition` for up to ten seconds (a loaded machine runs the server's tasks late).
     func eventually(_ condition: () -> Bool) async -> Bool {
-        for _ in 0..<200 {
+        for _ in 0..<1000 {
             if condition() { return true }
             try? await Task.sleep(for: .milliseconds(10))
         }

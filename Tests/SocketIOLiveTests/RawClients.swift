@@ -122,8 +122,8 @@ final class PendingRequest {
     }
 }
 
-func http(_ method: String, port: Int, _ path: String, body: String? = nil, headers: [String: String] = [:]) throws -> HTTPResult {
-    try PendingRequest(port: port, method: method, path: path, body: body, headers: headers).response()
+func http(_ method: String, port: Int, _ path: String, body: String? = nil, headers: [String: String] = [:], timeout: Double = 5) throws -> HTTPResult {
+    try PendingRequest(port: port, method: method, path: path, body: body, headers: headers).response(timeout: timeout)
 }
 
 /// A WebSocket client (RFC 6455): masked frames out, unmasked frames in.
