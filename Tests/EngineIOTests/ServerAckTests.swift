@@ -29,7 +29,8 @@ import Glibc
         defer { client.close() }
         try client.handshake()
         try client.sendText("40")
-        for _ in 0..<200 where io.of("/").sockets.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        // Generous: on a loaded machine the CONNECT may take a while to be handled.
+        for _ in 0..<1000 where io.of("/").sockets.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         let socket = try #require(io.of("/").sockets.first)
 
         async let answered = socket.emitWithAck("question", ["how many reps?"])

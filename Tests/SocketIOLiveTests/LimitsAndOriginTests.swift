@@ -14,7 +14,9 @@ import Testing
         let server = try ConformanceServer()
         let socket = try server.webSocket()
         _ = try socket.receive()
-        try socket.send("4" + String(repeating: "x", count: 1_000_001))
+        // The server may close as soon as it reads the frame's length, before this write ends:
+        // a failed write is expected then; the close code is what is asserted.
+        try? socket.send("4" + String(repeating: "x", count: 1_000_001))
         #expect(try socket.waitForClose() == 1009)
     }
 
@@ -24,7 +26,7 @@ import Testing
         _ = try socket.receive()
         let half = [UInt8](repeating: UInt8(ascii: "x"), count: 600_000)
         try socket.sendFrame(opcode: 0x1, [UInt8(ascii: "4")] + half, fin: false)
-        try socket.sendFrame(opcode: 0x0, half, fin: true)
+        try? socket.sendFrame(opcode: 0x0, half, fin: true)  // may fail once the server has closed
         #expect(try socket.waitForClose() == 1009)
     }
 

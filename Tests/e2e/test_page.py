@@ -15,6 +15,7 @@ selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -54,7 +55,9 @@ def gym(data_dir):
 
 
 def wait(driver, timeout=15):
-    return WebDriverWait(driver, timeout)
+    # The page re-renders lists from state (rooms_list, presence): an element found a moment ago
+    # may have been replaced; look it up again rather than fail.
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def shot(driver, name):
@@ -73,7 +76,8 @@ def sign_in(driver, gym):
 
 
 def pick_room(driver, room):
-    wait(driver).until(EC.element_to_be_clickable((By.CSS_SELECTOR, f'[data-room="{room}"]'))).click()
+    # Find and click in one step, retried if the room list was re-rendered in between.
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').click() or True)
     wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').get_attribute("aria-current") == "true")
 
 
