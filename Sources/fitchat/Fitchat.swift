@@ -1,5 +1,6 @@
 import ArgumentParser
 import FitchatCore
+import Foundation
 
 @main
 struct Fitchat: AsyncParsableCommand {
@@ -7,6 +8,7 @@ struct Fitchat: AsyncParsableCommand {
         commandName: "fitchat",
         abstract: "A self-hosted real-time chat for gyms.",
         discussion: "Settings come from flags, then FITCHAT_* environment variables, then the config file (/etc/fitchat/fitchat.conf), then defaults.",
+        version: FitchatVersion.string,
         subcommands: [
             Serve.self, DB.self, UserCommand.self, RoomCommand.self, TokenCommand.self, Export.self, Backup.self, Restore.self,
         ]
@@ -21,9 +23,16 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Config file of 'key = value' lines (default /etc/fitchat/fitchat.conf when present; env FITCHAT_CONFIG).")
     var config: String?
 
-    func settings(extraFlags: [String: String] = [:]) throws -> Settings {
+    /// `announce`: without --data-dir, say on stderr which store the command opens and why.
+    func settings(extraFlags: [String: String] = [:], announce: Bool = true) throws -> Settings {
         var flags = extraFlags
         if let dataDir { flags["data_dir"] = dataDir }
-        return try SettingsLoader.load(flags: flags, configFile: config)
+        let layout = InstallLayout.detect()
+        let settings = try SettingsLoader.load(flags: flags, configFile: config, layout: layout)
+        if announce, dataDir == nil {
+            let origin = settings.dataDir != layout.defaultDataDir ? "configured" : (layout.isInstalled ? "installed layout" : "source-tree layout")
+            FileHandle.standardError.write(Data("fitchat: store \(settings.dataDir) (\(origin))\n".utf8))
+        }
+        return settings
     }
 }
