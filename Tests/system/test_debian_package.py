@@ -179,6 +179,11 @@ def test_3_a_real_client_chats_and_the_units_check_out(container, port):
         assert got["user"]["name"] == "ann"
         assert ann.wait_for("new_message", lambda m: m["message"] == text)
         STATE["text"] = text
+        # The root CLI reaches the running daemon through /run/fitchat/control.sock: a new room
+        # reaches connected clients at once.
+        assert container.run("test", "-S", "/run/fitchat/control.sock", check=False).returncode == 0
+        container.run("fitchat", "room", "add", "deadlifts", "--description", "Deadlift days")
+        bob.wait_for("rooms_list", lambda d: "deadlifts" in [r["name"] for r in d["rooms"]])
     finally:
         ann.sio.disconnect()
         bob.sio.disconnect()
@@ -227,6 +232,7 @@ def test_4_the_journal_has_fields_and_no_message_text(container, port):
     refused = ChatClient(url(port), token="not-a-token")
     with pytest.raises(Exception):
         refused.connect()
+    assert "unauthorized" in refused.refusal()
 
     def entries():
         found = journal(container, "-u", "fitchat.service")
@@ -325,6 +331,10 @@ def test_7_stop_remove_and_purge(container, port):
     container.run("systemctl", "stop", "fitchat.socket", "fitchat.service")
     assert container.show("fitchat.service", "Result") == "success"
     assert container.show("fitchat.service", "ActiveState") == "inactive"
+    # With no daemon running, the CLI opens /var/lib/fitchat itself.
+    users = container.run("fitchat", "user", "list")
+    assert "coach" in users.stdout and "ann" in users.stdout and "/var/lib/fitchat" in users.stderr
+    assert "root" not in container.sh("stat -c '%n %U' /var/lib/fitchat/*").stdout
     with timed("apt-get remove"):
         container.run("apt-get", "remove", "-y", "-q", "fitchat")
     assert container.run("dpkg-query", "-W", "-f", "${Status}", "fitchat").stdout == "deinstall ok config-files"
