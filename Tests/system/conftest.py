@@ -43,6 +43,9 @@ def pytest_terminal_summary(terminalreporter):
     if TIMINGS:
         terminalreporter.section("system test timings")
         for name, seconds in TIMINGS.items():
+            if seconds is None:
+                terminalreporter.write_line(f"{name}: cached")
+                continue
             unit = "ms" if name.startswith("cold start") else "s"
             value = seconds * 1000 if unit == "ms" else seconds
             terminalreporter.write_line(f"{name}: {value:.1f} {unit}")
@@ -78,7 +81,7 @@ def debian_mirror():
 def ensure_root():
     """The pristine root: debootstrap once, then reused (an interrupted one is never taken)."""
     if os.path.exists(os.path.join(ROOT_CACHE, ".fitchat-complete")):
-        TIMINGS["debootstrap"] = 0.0
+        TIMINGS["debootstrap"] = None
         log(f"debootstrap: cached {ROOT_CACHE}")
         return
     partial = ROOT_CACHE + ".partial"
