@@ -18,7 +18,7 @@ TEST_DEBS    := lmdb-utils systemd python3-venv chromium chromium-driver fonts-n
 DEB_DEBS     := dpkg-dev binutils
 SYSTEM_DEBS  := $(DEB_DEBS) debootstrap systemd-container util-linux lintian python3-venv
 
-.PHONY: run test build deps test-deps venv swift-test interop-test bench clean deb test-system system-deps
+.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps
 
 run: deps build
 	@mkdir -p $(DATA_DIR)
@@ -26,7 +26,11 @@ run: deps build
 
 test: deps test-deps venv
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	@$(MAKE) --no-print-directory swift-test interop-test
+	@$(MAKE) --no-print-directory smoke swift-test interop-test
+
+# `make run`'s daemon, started the same way but unprivileged, must answer.
+smoke:
+	bash scripts/smoke-run.sh "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/fitchat"
 
 swift-test:
 	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \
@@ -39,11 +43,12 @@ interop-test:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-bench: deps
+# Release build; fitchat and the seed peer (../shared/peers/seed-flask, in its own venv) under the
+# same load generator, side by side; the table is printed and written to build/bench/.
+bench: deps test-deps
 	$(SWIFT) build -c release --product fitchat-bench
 	$(SWIFT) build -c release --product fitchat
-	"$$($(SWIFT) build -c release --show-bin-path)/fitchat-bench" store --data-dir build/bench-store --messages 1000000 --rooms 20 --json
-	"$$($(SWIFT) build -c release --show-bin-path)/fitchat-bench" cold-start --fitchat "$$($(SWIFT) build -c release --show-bin-path)/fitchat" --runs 10
+	$(PYTHON) scripts/bench.py --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_FLAGS)
 
 deb: deps
 	@bash scripts/ensure-debs.sh $(DEB_DEBS)

@@ -80,7 +80,10 @@ let package = Package(
                 "ChatStore", "ChatModel", "LMDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ] + nio,
             path: "Sources/fitchat-bench"
         ),
         .executableTarget(

@@ -8,6 +8,8 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
     case userExists(String)
     case roomNotFound(String)
     case userNotFound(String)
+    /// A display name that would pass for another user's name.
+    case displayNameTaken(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
         case .userExists(let name): "user '\(name)' already exists"
         case .roomNotFound(let name): "no room named '\(name)'"
         case .userNotFound(let name): "no user named '\(name)'"
+        case .displayNameTaken(let name): "the display name '\(SafeText.forLog(name))' is another user's name"
         }
     }
 }
@@ -44,8 +47,10 @@ public protocol ChatRepository: Sendable {
     func allUsers() throws -> [User]
     func userCount() throws -> Int
     func user(id: UserID) throws -> User?
+    /// By name, case-insensitively after Unicode normalisation (see `Names.folded`).
     func user(named name: String) throws -> User?
-    func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?) async throws -> User
+    /// Refuses a name that folds to a taken one, and a display name that folds to another user's name.
+    func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool) async throws -> User
     /// Replaces the stored user with the same id (display name, role, password hash, disabled).
     func updateUser(_ user: User) async throws
 
@@ -76,4 +81,11 @@ public protocol ChatRepository: Sendable {
     func deleteSession(tokenHash: [UInt8]) async throws
     /// Removes every session of the user; returns how many there were.
     func deleteSessions(ofUser user: UserID) async throws -> Int
+}
+
+extension ChatRepository {
+    /// A local account (not provisioned by the host app).
+    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?) async throws -> User {
+        try await createUser(name: name, displayName: displayName, role: role, passwordHash: passwordHash, hostApp: false)
+    }
 }

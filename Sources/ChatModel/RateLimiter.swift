@@ -20,6 +20,21 @@ public struct TokenBucket: Sendable, Equatable {
         return true
     }
 
+    /// Whether a token is there, without taking it.
+    public func hasToken(now: Micros) -> Bool {
+        var copy = self
+        copy.refill(now: now)
+        return copy.tokens >= 1
+    }
+
+    /// Seconds until the next token (0 when there is one), for `Retry-After`.
+    public func secondsUntilToken(now: Micros) -> Double {
+        var copy = self
+        copy.refill(now: now)
+        guard copy.tokens < 1 else { return 0 }
+        return rate > 0 ? (1 - copy.tokens) / rate : .infinity
+    }
+
     mutating func refill(now: Micros) {
         guard now > last else { return }
         tokens = min(burst, tokens + Double(now - last) / 1_000_000 * rate)
@@ -55,6 +70,18 @@ public struct RateLimiter<Key: Hashable & Sendable>: Sendable {
         let allowed = bucket.take(now: now)
         buckets[key] = bucket
         return allowed
+    }
+
+    /// Whether `key` has a token now, without taking it (count failures only after the fact).
+    public func wouldAllow(_ key: Key, now: Micros) -> Bool {
+        isOff || (buckets[key]?.hasToken(now: now) ?? true)
+    }
+
+    /// Whole seconds until `key` has a token again (at least 1 when it has none).
+    public func retryAfter(_ key: Key, now: Micros) -> Int {
+        guard !isOff, let bucket = buckets[key] else { return 0 }
+        let seconds = bucket.secondsUntilToken(now: now)
+        return seconds == 0 ? 0 : Int(min(seconds, 86_400).rounded(.up))
     }
 
     /// Forgets full buckets now and then, so memory follows the active keys only.

@@ -41,8 +41,11 @@ public struct User: Sendable, Equatable, Hashable {
     public var passwordHash: String?
     public var disabled: Bool
     public var createdAt: Micros
+    /// Provisioned by the host app (or linked to it by an admin): only such users may sign in
+    /// with a host-app token. A local account never is, or any token naming it would take it over.
+    public var hostApp: Bool
 
-    public init(id: UserID, name: String, displayName: String, role: UserRole = .member, passwordHash: String? = nil, disabled: Bool = false, createdAt: Micros) {
+    public init(id: UserID, name: String, displayName: String, role: UserRole = .member, passwordHash: String? = nil, disabled: Bool = false, createdAt: Micros, hostApp: Bool = false) {
         self.id = id
         self.name = name
         self.displayName = displayName
@@ -50,6 +53,7 @@ public struct User: Sendable, Equatable, Hashable {
         self.passwordHash = passwordHash
         self.disabled = disabled
         self.createdAt = createdAt
+        self.hostApp = hostApp
     }
 }
 

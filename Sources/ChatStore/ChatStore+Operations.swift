@@ -57,11 +57,11 @@ extension ChatStore {
             // users <-> users_by_name
             try txn.cursor(tables.users).scan { id, user in
                 if user.id != id { return report("users[\(id)] holds a record with id \(user.id)") }
-                if try txn.get(tables.usersByName, user.name) != id { return report("user \(id) '\(user.name)' is missing from users_by_name") }
+                if try txn.get(tables.usersByName, Names.folded(user.name)) != id { return report("user \(id) '\(user.name)' is missing from users_by_name") }
                 return true
             }
             try txn.cursor(tables.usersByName).scan { name, id in
-                guard let user = try txn.get(tables.users, id), user.name == name else {
+                guard let user = try txn.get(tables.users, id), Names.folded(user.name) == name else {
                     return report("users_by_name['\(name)'] points at missing user \(id)")
                 }
                 return true

@@ -33,7 +33,7 @@ extension ChatStore {
 
     public func user(named name: String) throws -> User? {
         try read { txn in
-            guard let id = try txn.get(tables.usersByName, name) else { return nil }
+            guard let id = try txn.get(tables.usersByName, Names.folded(name)) else { return nil }
             return try txn.get(tables.users, id)
         }
     }

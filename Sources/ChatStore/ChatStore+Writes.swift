@@ -31,22 +31,37 @@ extension ChatStore {
 
     // MARK: Users
 
-    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?) async throws -> User {
+    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool) async throws -> User {
         let now = self.now()
         return try await write { txn, tables in
-            guard try txn.get(tables.usersByName, name) == nil else { throw RepositoryError.userExists(name) }
+            // Keyed by the folded name: `ALICE` cannot register beside `alice`.
+            guard try txn.get(tables.usersByName, Names.folded(name)) == nil else { throw RepositoryError.userExists(name) }
+            try Self.requireHonestDisplayName(txn, tables, displayName, of: name, id: nil)
             let user = User(id: try tables.nextID(txn, MetaKey.nextUserID), name: name, displayName: displayName,
-                            role: role, passwordHash: passwordHash, disabled: false, createdAt: now)
+                            role: role, passwordHash: passwordHash, disabled: false, createdAt: now, hostApp: hostApp)
             try txn.put(tables.users, user.id, user)
-            try txn.put(tables.usersByName, name, user.id)
+            try txn.put(tables.usersByName, Names.folded(name), user.id)
             return user
         }
     }
 
-    /// Replaces display name, role, password hash and disabled flag; the name (and its index) stays.
+    /// A display name may not pass for another user's name (`mallory` shown as "admin").
+    static func requireHonestDisplayName(_ txn: Transaction, _ tables: Tables, _ displayName: String, of name: String, id: UserID?) throws {
+        let impersonates = Names.displayNameImpersonates(displayName, ownName: name) { key in
+            guard let holder = try? txn.get(tables.usersByName, key) else { return false }
+            return holder != id
+        }
+        if impersonates { throw RepositoryError.displayNameTaken(displayName) }
+    }
+
+    /// Replaces display name, role, password hash, disabled flag and host-app mark; the name
+    /// (and its index) stays.
     public func updateUser(_ user: User) async throws {
         try await write { txn, tables in
             guard let stored = try txn.get(tables.users, user.id) else { throw RepositoryError.userNotFound(user.name) }
+            if user.displayName != stored.displayName {
+                try Self.requireHonestDisplayName(txn, tables, user.displayName, of: stored.name, id: user.id)
+            }
             var updated = user
             updated.name = stored.name
             updated.createdAt = stored.createdAt

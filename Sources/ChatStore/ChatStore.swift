@@ -6,7 +6,7 @@ import LMDB
 /// records with their indexes written in one transaction, one writer thread with group commit.
 public final class ChatStore: @unchecked Sendable {
     /// The schema this build writes. Older stores are migrated; newer ones are refused.
-    public static let schemaVersion: UInt32 = 2
+    public static let schemaVersion: UInt32 = 3
 
     public struct Options: Sendable {
         public var migrate = false
@@ -22,6 +22,8 @@ public final class ChatStore: @unchecked Sendable {
     let tables: Tables
     let writer: Writer
     let now: @Sendable () -> Micros
+    /// What opening this store migrated that the operator should know (renamed users, …).
+    public let migrationNotes: [String]
     private let closeLock = NSLock()
     private var isClosed = false
 
@@ -39,7 +41,7 @@ public final class ChatStore: @unchecked Sendable {
         envOptions.maxReaders = 256
         let environment = try Environment(path: directory, options: envOptions)
         let tables = try Tables(environment: environment, create: true)
-        try Migrations.prepare(environment: environment, tables: tables, migrate: options.migrate, now: options.now())
+        migrationNotes = try Migrations.prepare(environment: environment, tables: tables, migrate: options.migrate, now: options.now())
         self.directory = directory
         self.environment = environment
         self.tables = tables

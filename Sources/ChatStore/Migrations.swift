@@ -4,8 +4,8 @@ import LMDB
 /// Schema versions and the steps between them. Each step runs inside the one write transaction
 /// that also records the new version, so a migration is applied whole or not at all.
 enum Migrations {
-    /// Step from version `n` to `n + 1`, by `n`.
-    static let steps: [UInt32: (Transaction, Tables) throws -> Void] = [
+    /// Step from version `n` to `n + 1`, by `n`; each returns notes for the operator.
+    static let steps: [UInt32: (Transaction, Tables) throws -> [String]] = [
         // Version 1 had no user_rooms index: build it from the participants.
         1: { txn, tables in
             try txn.clear(tables.userRooms)
@@ -13,25 +13,78 @@ enum Migrations {
                 try txn.put(tables.userRooms, RoomUserKey(key.b, key.a), Empty())
                 return true
             }
+            return []
         },
+        2: { txn, tables in try foldUserNamesAndMarkHostAppUsers(txn, tables) },
     ]
 
+    /// Version 2 keyed users_by_name by the exact name and had no host-app mark.
+    ///
+    /// - users_by_name is rebuilt keyed by the folded name. Where two users fold alike (`alice`,
+    ///   `ALICE`), the older keeps its name and the newer is renamed `NAME-ID` (a note says so);
+    ///   no user, session or message is lost, and the renamed user's sessions stay valid.
+    /// - Before version 3 any host-app token could sign in any user. Users without a password who
+    ///   are not admins are what the host app provisioned (or `token issue --create` made); they
+    ///   keep signing in with host-app tokens. Password accounts and admins no longer do unless an
+    ///   admin links them (`fitchat user link-host NAME`).
+    static func foldUserNamesAndMarkHostAppUsers(_ txn: Transaction, _ tables: Tables) throws -> [String] {
+        var users: [User] = []
+        try txn.cursor(tables.users).scan { _, user in
+            users.append(user)
+            return true
+        }
+        try txn.clear(tables.usersByName)
+        var notes: [String] = []
+        var marked = 0
+        for var user in users.sorted(by: { $0.id < $1.id }) {
+            if try txn.get(tables.usersByName, Names.folded(user.name)) != nil {
+                let holder = try txn.get(tables.usersByName, Names.folded(user.name)).flatMap { try txn.get(tables.users, $0) }
+                let old = user.name
+                user.name = try freeName(for: user, txn, tables)
+                notes.append("user \(user.id) '\(SafeText.forLog(old))' has the same name as '\(SafeText.forLog(holder?.name ?? "?"))' "
+                             + "(user \(holder?.id ?? 0)) apart from case or width; renamed to '\(user.name)'")
+            }
+            user.hostApp = user.passwordHash == nil && user.role == .member
+            if user.hostApp { marked += 1 }
+            try txn.put(tables.users, user.id, user)
+            try txn.put(tables.usersByName, Names.folded(user.name), user.id)
+        }
+        if marked > 0 {
+            notes.append("\(marked) user\(marked == 1 ? "" : "s") without a password may keep signing in with host-app tokens; "
+                         + "password accounts and admins no longer can (link one with 'fitchat user link-host NAME')")
+        }
+        return notes
+    }
+
+    private static func freeName(for user: User, _ txn: Transaction, _ tables: Tables) throws -> String {
+        var attempt = 0
+        while true {
+            let suffix = "-\(user.id)" + (attempt == 0 ? "" : "-\(attempt)")
+            let candidate = String(user.name.prefix(64 - suffix.utf8.count)) + suffix
+            if try txn.get(tables.usersByName, Names.folded(candidate)) == nil { return candidate }
+            attempt += 1
+        }
+    }
+
     /// Initialises a new store (schema version, the seed rooms) or checks / migrates an existing one.
-    static func prepare(environment: Environment, tables: Tables, migrate: Bool, now: Micros) throws {
+    /// Returns what the operator should know about the migration (renamed users, …).
+    static func prepare(environment: Environment, tables: Tables, migrate: Bool, now: Micros) throws -> [String] {
         try environment.write { txn in
             guard let found = try tables.metaU64(txn, MetaKey.schemaVersion).map(UInt32.init) else {
                 try initialise(txn, tables, now: now)
-                return
+                return []
             }
             if found > ChatStore.schemaVersion {
                 throw ChatStoreError.newerSchema(found: found, supported: ChatStore.schemaVersion)
             }
-            guard found < ChatStore.schemaVersion else { return }
+            guard found < ChatStore.schemaVersion else { return [] }
             guard migrate else { throw ChatStoreError.needsMigration(found: found, supported: ChatStore.schemaVersion) }
+            var notes: [String] = []
             for version in found..<ChatStore.schemaVersion {
-                try steps[version]!(txn, tables)
+                notes += try steps[version]!(txn, tables)
             }
             try tables.setMetaU64(txn, MetaKey.schemaVersion, UInt64(ChatStore.schemaVersion))
+            return notes
         }
     }
 

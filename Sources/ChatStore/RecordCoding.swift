@@ -60,6 +60,8 @@ struct RecordReader {
 /// Record version of every table: bump one when its layout changes and teach `decode` the old one.
 enum RecordVersion {
     static let current: UInt8 = 1
+    /// Users: 2 added the host-app mark (schema 3).
+    static let user: UInt8 = 2
 }
 
 extension Room: LMDBCodable {
@@ -78,18 +80,21 @@ extension Room: LMDBCodable {
 
 extension User: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
-        var w = RecordWriter(version: RecordVersion.current)
+        var w = RecordWriter(version: RecordVersion.user)
         w.u64(id); w.string(name); w.string(displayName); w.u8(role.rawValue); w.optionalString(passwordHash)
-        w.bool(disabled); w.i64(createdAt)
+        w.bool(disabled); w.i64(createdAt); w.bool(hostApp)
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> User {
         var r = try RecordReader(raw)
-        guard r.version == 1 else { throw .decoding }
+        guard r.version == 1 || r.version == 2 else { throw .decoding }
         let id = try r.u64(), name = try r.string(), display = try r.string()
         guard let role = UserRole(rawValue: try r.u8()) else { throw .decoding }
-        return User(id: id, name: name, displayName: display, role: role, passwordHash: try r.optionalString(),
-                    disabled: try r.bool(), createdAt: try r.i64())
+        let hash = try r.optionalString(), disabled = try r.bool(), createdAt = try r.i64()
+        // Version 1 had no mark; the schema-3 migration decides it and rewrites every record.
+        let hostApp = r.version >= 2 ? try r.bool() : false
+        return User(id: id, name: name, displayName: display, role: role, passwordHash: hash, disabled: disabled,
+                    createdAt: createdAt, hostApp: hostApp)
     }
 }
 

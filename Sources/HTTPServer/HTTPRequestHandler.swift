@@ -44,6 +44,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @
                 write(context: context, head: head, response: .text(.payloadTooLarge, "request body too large\n"), close: true)
                 return
             }
+            guard configuration.hostPolicy.allows(head.headers) else {
+                body = nil
+                write(context: context, head: head, response: .text(.misdirectedRequest,
+                      "this server does not answer to that host name; its operator can add it to server_names\n"), close: true)
+                return
+            }
             var request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)
             request.connectionClosed = context.channel.closeFuture
             body = nil

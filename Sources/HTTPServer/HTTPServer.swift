@@ -15,6 +15,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxWebSocketMessage: Int = 1_000_000
     /// Largest request head (request line + headers) accepted.
     public var maxRequestHeadSize: Int = 16 * 1024
+    /// Which Host headers are answered (others: 421, and no WebSocket upgrade).
+    public var hostPolicy = HostPolicy()
     public init() {}
 }
 
@@ -92,7 +94,8 @@ public final class HTTPServer: Sendable {
                         maxFrameSize: configuration.maxWebSocketMessage,
                         automaticErrorHandling: true,
                         shouldUpgrade: { channel, head in
-                            let accepted = webSocketRoutes.withLockedValue { $0 }.contains { route in
+                            // A refused Host falls through to the HTTP handler, which answers 421.
+                            let accepted = configuration.hostPolicy.allows(head.headers) && webSocketRoutes.withLockedValue { $0 }.contains { route in
                                 head.uri.hasPrefix(route.pathPrefix) && route.accepts(head)
                             }
                             return channel.eventLoop.makeSucceededFuture(accepted ? HTTPHeaders() : nil)

@@ -23,7 +23,14 @@ public final class Environment: @unchecked Sendable {
     let options: Options
     /// Shared by every transaction of this process; exclusive while the map is resized, because
     /// `mdb_env_set_mapsize` may only be called when this process has no transaction open.
-    private var resizeLock = pthread_rwlock_t()
+    /// Heap-allocated: a pthread lock must not move, and a stored property passed with `&` has no
+    /// guaranteed stable address (Swift may pass a temporary copy).
+    private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t> = {
+        let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+        lock.initialize(to: pthread_rwlock_t())
+        pthread_rwlock_init(lock, nil)
+        return lock
+    }()
     private var closed = false
 
     public init(path: String, options: Options = Options()) throws {
@@ -47,15 +54,19 @@ public final class Environment: @unchecked Sendable {
         self.handle = env
         self.path = path
         self.options = options
-        pthread_rwlock_init(&resizeLock, nil)
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        pthread_rwlock_destroy(resizeLock)
+        resizeLock.deinitialize(count: 1)
+        resizeLock.deallocate()
+    }
 
     /// Closes the environment. Every transaction must have ended.
     public func close() {
-        pthread_rwlock_wrlock(&resizeLock)
-        defer { pthread_rwlock_unlock(&resizeLock) }
+        pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
         guard !closed else { return }
         closed = true
         mdb_env_close(handle)
@@ -65,8 +76,8 @@ public final class Environment: @unchecked Sendable {
 
     /// Runs `body` in a read-only transaction (a consistent snapshot).
     public func read<T>(_ body: (Transaction) throws -> T) throws -> T {
-        pthread_rwlock_rdlock(&resizeLock)
-        defer { pthread_rwlock_unlock(&resizeLock) }
+        pthread_rwlock_rdlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
         let txn = try begin(readOnly: true)
         defer { txn.abort() }
         return try body(txn)
@@ -78,8 +89,8 @@ public final class Environment: @unchecked Sendable {
     public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
         while true {
             do {
-                pthread_rwlock_rdlock(&resizeLock)
-                defer { pthread_rwlock_unlock(&resizeLock) }
+                pthread_rwlock_rdlock(resizeLock)
+                defer { pthread_rwlock_unlock(resizeLock) }
                 let txn = try begin(readOnly: false)
                 do {
                     let result = try body(txn)
@@ -101,9 +112,9 @@ public final class Environment: @unchecked Sendable {
         if rc == MDB_MAP_RESIZED {
             // Another process grew the map: adopt its size. Needs the exclusive lock, which we
             // cannot take while holding the shared one, so do it through a retry.
-            pthread_rwlock_unlock(&resizeLock)
+            pthread_rwlock_unlock(resizeLock)
             adoptForeignMapSize()
-            pthread_rwlock_rdlock(&resizeLock)
+            pthread_rwlock_rdlock(resizeLock)
             rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         }
         try LMDBError.check(rc)
@@ -111,15 +122,15 @@ public final class Environment: @unchecked Sendable {
     }
 
     private func adoptForeignMapSize() {
-        pthread_rwlock_wrlock(&resizeLock)
-        defer { pthread_rwlock_unlock(&resizeLock) }
+        pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
         _ = mdb_env_set_mapsize(handle, 0)
     }
 
     /// Grows the map by the growth factor, with no transaction of this process open.
     private func grow() throws {
-        pthread_rwlock_wrlock(&resizeLock)
-        defer { pthread_rwlock_unlock(&resizeLock) }
+        pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
         let current = info().mapSize
         try LMDBError.check(mdb_env_set_mapsize(handle, current * max(options.growthFactor, 2)))
     }
@@ -164,8 +175,8 @@ public final class Environment: @unchecked Sendable {
     /// Writes a consistent copy of the environment into `directory` (which must exist and be
     /// empty); `compact` omits free pages. Safe while other processes read and write.
     public func copy(to directory: String, compact: Bool) throws {
-        pthread_rwlock_rdlock(&resizeLock)
-        defer { pthread_rwlock_unlock(&resizeLock) }
+        pthread_rwlock_rdlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
         try LMDBError.check(mdb_env_copy2(handle, directory, compact ? UInt32(MDB_CP_COMPACT) : 0))
     }
 

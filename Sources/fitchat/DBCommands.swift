@@ -12,7 +12,7 @@ struct DB: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let admin = try Admin(settings: try store.settings())
+            let admin = try store.admin()
             let status = try admin.store.status()
             print(StatusReport.render(status))
         }
@@ -23,7 +23,8 @@ struct DB: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let admin = try Admin(settings: try store.settings(), migrate: true)
+            let admin = try store.admin(migrate: true, creation: .mayCreate)
+            for note in admin.store.migrationNotes { print("note: \(note)") }
             print("schema version \(try admin.store.status().schemaVersion): up to date")
         }
     }
@@ -34,7 +35,7 @@ struct DB: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let admin = try Admin(settings: try store.settings())
+            let admin = try store.admin()
             let problems = try admin.store.check()
             if let first = problems.first {
                 printError("inconsistent: \(first)" + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""))

@@ -13,6 +13,22 @@ struct Fitchat: AsyncParsableCommand {
             Serve.self, DB.self, UserCommand.self, RoomCommand.self, TokenCommand.self, Export.self, Backup.self, Restore.self,
         ]
     )
+
+    /// Before anything is written: every file fitchat creates is 0640 or stricter (the store
+    /// and its backups hold password hashes), whatever umask the caller had.
+    static func main() async {
+        umask(FileModes.umask)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by every command that opens the store.
@@ -23,16 +39,28 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Config file of 'key = value' lines (default /etc/fitchat/fitchat.conf when present; env FITCHAT_CONFIG).")
     var config: String?
 
-    /// `announce`: without --data-dir, say on stderr which store the command opens and why.
-    func settings(extraFlags: [String: String] = [:], announce: Bool = true) throws -> Settings {
+    func settings(extraFlags: [String: String] = [:]) throws -> Settings {
         var flags = extraFlags
         if let dataDir { flags["data_dir"] = dataDir }
-        let layout = InstallLayout.detect()
-        let settings = try SettingsLoader.load(flags: flags, configFile: config, layout: layout)
-        if announce, dataDir == nil {
-            let origin = settings.dataDir != layout.defaultDataDir ? "configured" : (layout.isInstalled ? "installed layout" : "source-tree layout")
-            FileHandle.standardError.write(Data("fitchat: store \(settings.dataDir) (\(origin))\n".utf8))
-        }
+        var settings = try SettingsLoader.load(flags: flags, configFile: config)
+        // Absolute from here on: every message names the real path, whatever the working directory.
+        settings.dataDir = StoreAccess.absolutePath(settings.dataDir)
+        settings.runtimeDir = settings.runtimeDir.map(StoreAccess.absolutePath)
         return settings
     }
+
+    /// The admin operations on the store these options name. When the operator named no data
+    /// directory, says on standard error which store the defaults chose.
+    func admin(migrate: Bool = false, creation: StoreAccess.Creation = .mustExist) throws -> Admin {
+        let admin = try Admin(settings: try settings(), migrate: migrate, creation: creation)
+        if dataDir == nil, ProcessInfo.processInfo.environment["FITCHAT_DATA_DIR"] == nil {
+            printNote("using the store \(admin.storePath)")
+        }
+        return admin
+    }
+}
+
+/// A line for the operator on standard error, so standard output stays parseable.
+func printNote(_ text: String) {
+    FileHandle.standardError.write(Data("fitchat: \(text)\n".utf8))
 }

@@ -1,3 +1,4 @@
+import ChatModel
 import FitchatCore
 import Foundation
 
@@ -42,9 +43,10 @@ enum PasswordInput {
 }
 
 enum Table {
-    /// Left-aligned columns separated by two spaces.
+    /// Left-aligned columns separated by two spaces. Cells are escaped: a display name with a
+    /// newline or a right-to-left override must not forge rows or reorder what the operator reads.
     static func render(header: [String], rows: [[String]]) -> String {
-        let all = [header] + rows
+        let all = [header] + rows.map { $0.map { SafeText.escaped($0) } }
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
             row.enumerated().map { index, cell in

@@ -14,7 +14,7 @@ struct RoomCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let room = try await Admin(settings: try store.settings()).addRoom(name: name, description: description, isPrivate: `private`)
+            let room = try await store.admin(creation: .mayCreate).addRoom(name: name, description: description, isPrivate: `private`)
             print("added \(room.isPrivate ? "private " : "")room '\(room.name)' (id \(room.id))")
         }
     }
@@ -24,7 +24,7 @@ struct RoomCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let rooms = try Admin(settings: try store.settings()).rooms()
+            let rooms = try store.admin().rooms()
             print(Table.render(
                 header: ["ID", "NAME", "ACCESS", "STATE", "DESCRIPTION"],
                 rows: rooms.map { ["\($0.id)", $0.name, $0.isPrivate ? "private" : "public", $0.isActive ? "active" : "archived", $0.description] }))
@@ -37,7 +37,7 @@ struct RoomCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            try await Admin(settings: try store.settings()).archiveRoom(name: name)
+            try await store.admin().archiveRoom(name: name)
             print("archived '\(name)'")
         }
     }
@@ -49,7 +49,7 @@ struct RoomCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let added = try await Admin(settings: try store.settings()).addMember(room: room, user: user)
+            let added = try await store.admin().addMember(room: room, user: user)
             print(added ? "'\(user)' is now a member of '\(room)'" : "'\(user)' already was a member of '\(room)'")
         }
     }
@@ -61,7 +61,7 @@ struct RoomCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let removed = try await Admin(settings: try store.settings()).removeMember(room: room, user: user)
+            let removed = try await store.admin().removeMember(room: room, user: user)
             print(removed ? "'\(user)' is no longer a member of '\(room)'" : "'\(user)' was not a member of '\(room)'")
         }
     }

@@ -21,7 +21,7 @@ struct Serve: AsyncParsableCommand {
         if let listen { flags["listen"] = listen }
         if let webRoot { flags["web_root"] = webRoot }
         if let logTarget { flags["log_target"] = logTarget }
-        let settings = try store.settings(extraFlags: flags, announce: false)
+        let settings = try store.settings(extraFlags: flags)
         try await Daemon(settings: settings).run()
     }
 }

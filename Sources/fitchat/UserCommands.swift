@@ -5,7 +5,7 @@ import Foundation
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage accounts.",
-        subcommands: [Add.self, List.self, Passwd.self, Disable.self])
+        subcommands: [Add.self, List.self, Passwd.self, Disable.self, LinkHost.self, UnlinkHost.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account.")
@@ -17,7 +17,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let password = passwordStdin ? try PasswordInput.readStdin() : nil
-            let user = try await Admin(settings: try store.settings())
+            let user = try await store.admin(creation: .mayCreate)
                 .addUser(name: name, displayName: displayName, admin: admin, password: password)
             print("added \(user.role.name) '\(user.name)' (id \(user.id))" + (password == nil ? ", no password: sign in with a token" : ""))
         }
@@ -28,11 +28,12 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let users = try Admin(settings: try store.settings()).users()
+            let users = try store.admin().users()
             print(Table.render(
-                header: ["ID", "NAME", "DISPLAY NAME", "ROLE", "PASSWORD", "STATE"],
+                header: ["ID", "NAME", "DISPLAY NAME", "ROLE", "PASSWORD", "HOST APP", "STATE"],
                 rows: users.map {
-                    ["\($0.id)", $0.name, $0.displayName, $0.role.name, $0.passwordHash == nil ? "no" : "yes", $0.disabled ? "disabled" : "active"]
+                    ["\($0.id)", $0.name, $0.displayName, $0.role.name, $0.passwordHash == nil ? "no" : "yes", $0.hostApp ? "yes" : "no",
+                     $0.disabled ? "disabled" : "active"]
                 }))
         }
     }
@@ -45,7 +46,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let password = try PasswordInput.readNew()
-            try await Admin(settings: try store.settings()).setPassword(name: name, password: password)
+            try await store.admin().setPassword(name: name, password: password)
             print("password of '\(name)' changed; their sessions were ended")
         }
     }
@@ -56,8 +57,33 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            try await Admin(settings: try store.settings()).disableUser(name: name)
+            try await store.admin().disableUser(name: name)
             print("disabled '\(name)'")
+        }
+    }
+
+    struct LinkHost: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "link-host",
+            abstract: "Let host-app tokens sign in this account (users the host app created are linked already).")
+        @Argument var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await store.admin().linkHostApp(name: name, linked: true)
+            print("host-app tokens for '\(name)' now sign in this account")
+        }
+    }
+
+    struct UnlinkHost: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "unlink-host", abstract: "Stop host-app tokens from signing in this account; its connections are re-checked.")
+        @Argument var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await store.admin().linkHostApp(name: name, linked: false)
+            print("host-app tokens no longer sign in '\(name)'")
         }
     }
 }
@@ -74,7 +100,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let token = try await Admin(settings: try store.settings()).issueToken(userName: user, create: create)
+            let token = try await store.admin(creation: create ? .mayCreate : .mustExist).issueToken(userName: user, create: create)
             print(token)
         }
     }

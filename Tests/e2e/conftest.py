@@ -13,6 +13,21 @@ BIN_DIR = os.environ.get("FITCHAT_BIN_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", ".build", "debug")
 FITCHAT = os.path.join(BIN_DIR, "fitchat")
 
+# The daemon runs as it does in production: unprivileged. Running as root hid a permission bug
+# (a socket option that needs CAP_NET_ADMIN reset every connection), so when the tests run as root
+# the daemon drops to `nobody`, and its data directories belong to that user.
+SERVICE_USER = "nobody"
+AS_SERVICE_USER = (["setpriv", f"--reuid={SERVICE_USER}", "--regid=nogroup", "--clear-groups", "--inh-caps=-all"]
+                   if os.geteuid() == 0 else [])
+
+
+def give_to_service_user(path):
+    """Makes `path` (a test's data directory) the service user's, as the package does for /var/lib/fitchat."""
+    if os.geteuid() == 0:
+        import pwd
+        entry = pwd.getpwnam(SERVICE_USER)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
 
 def free_port():
     with socket.socket() as s:
@@ -42,7 +57,7 @@ class Daemon:
     def start(self, timeout=30):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [FITCHAT, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir],
+            [*AS_SERVICE_USER, FITCHAT, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir],
             stdout=self.log, stderr=subprocess.STDOUT, env=self.env())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -75,6 +90,11 @@ class Daemon:
         except OSError:
             return ""
 
+    def read_log_all(self):
+        """The whole log, for checks on what must never be logged."""
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
     def cli(self, *args, input=None, check=True):
         """Runs `fitchat ARGS --data-dir D`; returns the CompletedProcess."""
         result = subprocess.run([FITCHAT, *args, "--data-dir", self.data_dir], input=input,
@@ -91,6 +111,7 @@ class Daemon:
 @pytest.fixture
 def data_dir():
     with tempfile.TemporaryDirectory(prefix="fitchat-e2e-") as d:
+        give_to_service_user(d)
         yield d
 
 

@@ -117,7 +117,7 @@ def test_validation_errors(chat, transport):
     ok(ann.call("send_message", {"room": "general", "message": "x" * 2000}))
     failed(ann.call("send_message", {"room": "general"}), "invalid_message")
     chat.cli("room", "add", "staff", "--description", "Trainers only", "--private")
-    failed(ann.call("join_room", {"room": "staff"}), "forbidden")
+    failed(ann.call("join_room", {"room": "staff"}), "room_not_found")  # private looks missing
     chat.cli("room", "add-member", "staff", "ann")
     ok(ann.call("join_room", {"room": "staff"}))
 
@@ -297,18 +297,19 @@ def test_login_logout_and_cookie_sessions(chat, transport):
     assert post("/setup", {"username": "root", "password": "12345678"})[0] == 403
 
 
-def test_logins_are_throttled_per_account(chat, transport):
+def test_logins_are_throttled_per_account_and_address(chat, transport):
     import urllib.error
     import urllib.request
     codes = []
-    for _ in range(14):
+    for _ in range(7):
         request = urllib.request.Request(chat.url + "/login", data=b'{"username":"ghost","password":"nope nope"}',
                                          method="POST", headers={"Content-Type": "application/json"})
         try:
-            urllib.request.urlopen(request, timeout=10)
+            urllib.request.urlopen(request, timeout=30)
         except urllib.error.HTTPError as error:
-            codes.append(error.code)
-    assert codes[:10] == [401] * 10 and 429 in codes[10:]
+            codes.append((error.code, error.headers.get("Retry-After")))
+    # Five failures per account and address, then 429 with Retry-After (issue 10: see test_security).
+    assert [code for code, _ in codes[:5]] == [401] * 5 and codes[5][0] == 429 and int(codes[5][1]) >= 1, codes
 
 
 def test_first_run_setup_creates_the_admin(data_dir):

@@ -4,7 +4,7 @@ import os
 import subprocess
 import urllib.request
 
-from conftest import FITCHAT, Daemon, free_port
+from conftest import FITCHAT, Daemon, free_port, give_to_service_user
 
 
 def test_healthz_answers_ok(daemon):
@@ -24,6 +24,7 @@ def test_every_command_has_help():
 
 def test_seed_rooms_and_status(data_dir):
     d = Daemon(data_dir, free_port())
+    d.cli("db", "migrate")  # makes the store; read commands never do
     rooms = d.cli("room", "list").stdout
     for name in ("general", "workout-tips", "nutrition", "progress"):
         assert name in rooms
@@ -105,3 +106,89 @@ def test_export_is_json_lines_oldest_first(daemon):
         assert key in records[0]
     only = [json.loads(line) for line in daemon.cli("export", "--room", "nutrition").stdout.splitlines()]
     assert [r["room"] for r in only] == ["nutrition"]
+
+
+# What a new owner hits (issue 10): no store made by mistake, absolute paths, sentences not internals.
+
+def test_read_commands_never_create_a_store(data_dir):
+    d = Daemon(data_dir, free_port())
+    for args in (["user", "list"], ["db", "status"], ["db", "check"], ["export"], ["room", "list"],
+                 ["user", "disable", "ann"], ["backup", os.path.join(data_dir, "bk")]):
+        result = d.cli(*args, check=False)
+        assert result.returncode != 0, args
+        assert f"no fitchat store in {os.path.realpath(data_dir)}" in result.stderr, (args, result.stderr)
+    assert not os.path.exists(os.path.join(data_dir, "data.mdb"))
+    assert not os.path.exists(os.path.join(data_dir, "bk"))
+
+
+def test_a_missing_data_dir_is_named_absolutely_and_never_created(tmp_path):
+    missing = tmp_path / "nowhere"
+    env = dict(os.environ, FITCHAT_CONFIG=os.devnull)
+    for args in (["user", "list"], ["user", "add", "ann"], ["token", "issue", "ann", "--create"], ["db", "migrate"]):
+        result = subprocess.run([FITCHAT, *args, "--data-dir", "nowhere"], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0, args
+        assert str(missing) in result.stderr, (args, result.stderr)
+    assert not missing.exists()
+
+
+def test_creating_commands_make_a_store_in_an_existing_directory(data_dir):
+    d = Daemon(data_dir, free_port())
+    d.token("ann", create=True)
+    assert "ann" in d.cli("user", "list").stdout
+
+
+def test_writes_behind_a_daemon_that_cannot_be_told_are_refused(data_dir):
+    runtime = os.path.join(data_dir, "run")  # the data dir belongs to the daemon's user
+    os.mkdir(runtime)
+    give_to_service_user(runtime)
+    d = Daemon(data_dir, free_port(), extra_env={"FITCHAT_RUNTIME_DIR": str(runtime)})
+    d.cli("user", "add", "ann")
+    d.start()
+    try:
+        # The CLI, without the daemon's runtime dir, cannot reach its control socket.
+        other = dict(d.env())
+        other.pop("FITCHAT_RUNTIME_DIR")
+        result = subprocess.run([FITCHAT, "user", "disable", "ann", "--data-dir", data_dir], env=other,
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0
+        assert os.path.join(os.path.realpath(data_dir), "control.sock") in result.stderr, result.stderr
+        assert "nothing was changed" in result.stderr
+        assert "active" in d.cli("user", "list").stdout
+        # With the daemon's runtime dir the same command works.
+        d.cli("user", "disable", "ann")
+        assert "disabled" in d.cli("user", "list").stdout
+    finally:
+        d.stop()
+
+
+def test_an_address_in_use_is_a_sentence_and_leaves_no_pid_file(daemon, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    result = subprocess.run([FITCHAT, "serve", "--listen", f"127.0.0.1:{daemon.port}", "--data-dir", str(other)],
+                            env=daemon.env(), capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{daemon.port}: the address is already in use" in result.stderr, result.stderr
+    assert "errno" not in result.stderr and "descriptor" not in result.stderr
+    assert not (other / "fitchat.pid").exists()
+
+
+def test_a_missing_config_file_is_named(tmp_path):
+    result = subprocess.run([FITCHAT, "user", "list", "--config", "missing.conf", "--data-dir", str(tmp_path)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert f"config file {tmp_path}/missing.conf does not exist" in result.stderr, result.stderr
+    assert "NSCocoaErrorDomain" not in result.stderr
+
+
+def test_two_restores_in_one_second_keep_both_previous_stores(data_dir, tmp_path):
+    d = Daemon(data_dir, free_port())
+    d.cli("user", "add", "ann")
+    backup = tmp_path / "backup"
+    d.cli("backup", str(backup))
+    first = d.cli("restore", str(backup))
+    second = d.cli("restore", str(backup))
+    assert "NSCocoaErrorDomain" not in first.stderr + second.stderr
+    kept = [name for name in os.listdir(data_dir) if ".before-restore-" in name]
+    assert len(kept) == 2, kept
+    assert "ann" in d.cli("user", "list").stdout

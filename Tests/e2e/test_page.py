@@ -150,11 +150,18 @@ def test_sign_in_chat_live_and_literal_html(browser, gym):
         width = no_horizontal_scroll(browser)
         assert width[0] <= width[1], width
 
-        # An error from an ack is shown where it happened.
-        browser.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", box, "y" * 2001)
+        # A paste over the limit is counted and said, not cut: the text stays, nothing is sent.
+        long_ones = lambda: [m for m in bob.received("new_message") if m["message"].startswith("yyyy")]
+        browser.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", box, "y" * 2140)
         box.send_keys(Keys.ENTER)
-        wait(browser).until(lambda d: "too long" in d.find_element(By.CSS_SELECTOR, "[data-testid=composer-error]").text)
+        error = browser.find_element(By.CSS_SELECTOR, "[data-testid=composer-error]")
+        wait(browser).until(lambda d: "2140 characters: 140 over the limit of 2000" in error.text)
+        assert len(box.get_attribute("value")) == 2140
+        assert browser.find_element(By.CSS_SELECTOR, ".composer .send").get_attribute("disabled")
+        time.sleep(0.5)
+        assert long_ones() == []
         browser.execute_script("arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'))", box)
+        wait(browser).until(lambda d: error.text == "")
 
     finally:
         bob.close()
@@ -168,6 +175,35 @@ def test_login_page_and_errors(browser, gym):
     browser.find_element(By.NAME, "password").submit()
     error = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=login-error]")))
     assert "do not match" in error.text
+    # The user name stays; only the password is cleared.
+    assert browser.find_element(By.NAME, "username").get_attribute("value") == "ann"
+    assert browser.find_element(By.NAME, "password").get_attribute("value") == ""
+
+
+def test_a_taken_name_at_registration_keeps_the_form(browser, data_dir):
+    d = Daemon(data_dir, free_port(), extra_env={"FITCHAT_OPEN_REGISTRATION": "yes"}).start()
+    try:
+        d.cli("user", "add", "ann")
+        browser.get(d.url + "/register")
+        browser.find_element(By.NAME, "username").send_keys("ann")
+        browser.find_element(By.NAME, "display_name").send_keys("Another Ann")
+        browser.find_element(By.NAME, "password").send_keys("long enough password")
+        browser.find_element(By.NAME, "password").submit()
+        error = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=login-error]")))
+        assert "user name is taken" in error.text
+        assert browser.find_element(By.NAME, "username").get_attribute("value") == "ann"
+        assert browser.find_element(By.NAME, "display_name").get_attribute("value") == "Another Ann"
+        assert "/register" in browser.current_url
+    finally:
+        d.stop()
+
+
+def test_a_disabled_member_is_told_why_on_the_sign_in_page(browser, gym):
+    sign_in(browser, gym)
+    gym.cli("user", "disable", "ann")
+    wait(browser, 30).until(EC.url_contains("/login"))
+    error = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=login-error]")))
+    assert "signed out" in error.text
 
 
 def test_headers_csp_and_caching(gym):
@@ -222,3 +258,19 @@ import urllib.request  # noqa: E402
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_a_removed_member_is_moved_out_of_the_room(browser, gym):
+    gym.cli("room", "add", "staff", "--description", "Trainers only", "--private")
+    gym.cli("room", "add-member", "staff", "ann")
+    sign_in(browser, gym)
+    pick_room(browser, "staff")
+    gym.cli("room", "remove-member", "staff", "ann")
+    error = browser.find_element(By.CSS_SELECTOR, "[data-testid=composer-error]")
+    wait(browser).until(lambda d: error.get_attribute("data-code") == "room_removed")
+    assert "removed" in error.text and "staff" in error.text
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=message-input]").get_attribute("disabled")
+    assert "removed" in browser.find_element(By.CSS_SELECTOR, "[data-testid=room-removed]").text
+    # The private room leaves the room list.
+    wait(browser).until(lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-room="staff"]'))
+    shot(browser, "removed-from-room")

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from chat_client import ChatClient
-from conftest import FITCHAT, free_port
+from conftest import AS_SERVICE_USER, FITCHAT, free_port
 
 ACTIVATE = "/usr/bin/systemd-socket-activate"
 WATCHDOG_USEC = 2_000_000
@@ -25,6 +25,7 @@ class NotifyListener:
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(path)
+        os.chmod(path, 0o777)  # the daemon runs unprivileged and must be able to send here
         self.sock.settimeout(0.2)
         self.messages = []
         self.running = True
@@ -75,7 +76,7 @@ def activated(data_dir):
     proc = subprocess.Popen(
         [ACTIVATE, "-l", f"127.0.0.1:{port}", "--fdname=http",
          "-E", "FITCHAT_CONFIG", "-E", "NOTIFY_SOCKET", "-E", "WATCHDOG_USEC", "-E", "FITCHAT_TEST_HOOKS",
-         "-E", "FITCHAT_LOG_TARGET", "-E", "FITCHAT_LOG_LEVEL", FITCHAT, "serve", "--data-dir", data_dir],
+         "-E", "FITCHAT_LOG_TARGET", "-E", "FITCHAT_LOG_LEVEL", *AS_SERVICE_USER, FITCHAT, "serve", "--data-dir", data_dir],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     # systemd-socket-activate listens at once and starts fitchat on the first connection, so
     # wait for the listening socket without connecting to it.
@@ -176,7 +177,7 @@ def test_several_passed_sockets_are_all_served(data_dir):
     with open(os.path.join(data_dir, "daemon.log"), "ab") as log:
         proc = subprocess.Popen(
             [ACTIVATE, "-l", f"127.0.0.1:{port_a}", "-l", f"127.0.0.1:{port_b}", "--fdname=http:http",
-             "-E", "FITCHAT_CONFIG", "-E", "FITCHAT_LOG_TARGET", FITCHAT, "serve", "--data-dir", data_dir],
+             "-E", "FITCHAT_CONFIG", "-E", "FITCHAT_LOG_TARGET", *AS_SERVICE_USER, FITCHAT, "serve", "--data-dir", data_dir],
             env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 10

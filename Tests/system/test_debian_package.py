@@ -158,7 +158,7 @@ def test_2_the_socket_waits_and_the_first_request_starts_the_service(container, 
 def test_3_a_real_client_chats_and_the_units_check_out(container, port):
     issued = container.run("fitchat", "token", "issue", "ann", "--create")
     token = issued.stdout.strip().splitlines()[-1]
-    assert "store /var/lib/fitchat (installed layout)" in issued.stderr, issued.stderr
+    assert "using the store /var/lib/fitchat" in issued.stderr, issued.stderr
     # Files the root CLI created belong to the service's user.
     owners = container.sh("stat -c '%n %U' /var/lib/fitchat/*").stdout
     assert "root" not in owners, owners

@@ -8,16 +8,23 @@ public final class Admin {
     public let settings: Settings
     public let store: ChatStore
 
-    public init(settings: Settings, migrate: Bool = false) throws {
+    /// - Parameter creation: `.mayCreate` only for commands that create something (and `db migrate`).
+    public init(settings: Settings, migrate: Bool = false, creation: StoreAccess.Creation = .mustExist) throws {
+        var settings = settings
+        settings.dataDir = StoreAccess.absolutePath(settings.dataDir)
         self.settings = settings
-        self.store = try StoreAccess.open(dataDir: settings.dataDir, migrate: migrate)
+        self.store = try StoreAccess.open(dataDir: settings.dataDir, migrate: migrate, creation: creation)
     }
+
+    /// The store this command works on, for the operator (printed by the CLI on standard error).
+    public var storePath: String { (settings.dataDir as NSString).appendingPathComponent("data.mdb") }
 
     deinit { store.close() }
 
     // MARK: Users
 
     public func addUser(name: String, displayName: String?, admin: Bool, password: String?) async throws -> User {
+        try requireDaemonReachable()
         try Names.validateUserName(name)
         let hash = try password.map { try PasswordHasher().hash($0) }
         let user = try await store.createUser(
@@ -27,6 +34,7 @@ public final class Admin {
     }
 
     public func setPassword(name: String, password: String) async throws {
+        try requireDaemonReachable()
         var user = try requireUser(name)
         user.passwordHash = try PasswordHasher().hash(password)
         try await store.updateUser(user)
@@ -36,6 +44,7 @@ public final class Admin {
     }
 
     public func disableUser(name: String) async throws {
+        try requireDaemonReachable()
         var user = try requireUser(name)
         user.disabled = true
         try await store.updateUser(user)
@@ -45,8 +54,20 @@ public final class Admin {
 
     public func users() throws -> [User] { try store.allUsers() }
 
-    /// Issues a session token for scripts, bots and tests; `create` makes the user first if needed.
+    /// Lets (or no longer lets) host-app tokens sign in this account. Host-app users are marked
+    /// when a token provisions them; a local account is only ever linked by this explicit step.
+    public func linkHostApp(name: String, linked: Bool) async throws {
+        try requireDaemonReachable()
+        var user = try requireUser(name)
+        user.hostApp = linked
+        try await store.updateUser(user)
+        notify(.userChanged(name: user.name))
+    }
+
+    /// Issues a session token for scripts, bots and tests; `create` makes the user first if needed
+    /// (a local user without a password: session tokens sign in any user, host-app tokens do not).
     public func issueToken(userName: String, create: Bool) async throws -> String {
+        try requireDaemonReachable()
         var user = try store.user(named: userName)
         if user == nil, create {
             user = try await addUser(name: userName, displayName: nil, admin: false, password: nil)
@@ -62,6 +83,7 @@ public final class Admin {
     // MARK: Rooms
 
     public func addRoom(name: String, description: String, isPrivate: Bool) async throws -> Room {
+        try requireDaemonReachable()
         try Names.validateRoomName(name)
         let room = try await store.createRoom(name: name, description: description, isPrivate: isPrivate)
         notify(.roomsChanged)
@@ -71,11 +93,13 @@ public final class Admin {
     public func rooms() throws -> [Room] { try store.allRooms() }
 
     public func archiveRoom(name: String) async throws {
+        try requireDaemonReachable()
         _ = try await store.archiveRoom(named: name)
         notify(.roomsChanged)
     }
 
     public func addMember(room roomName: String, user userName: String) async throws -> Bool {
+        try requireDaemonReachable()
         let room = try requireRoom(roomName)
         let user = try requireUser(userName)
         let membership = try await store.join(room: room.id, user: user.id)
@@ -84,10 +108,12 @@ public final class Admin {
     }
 
     public func removeMember(room roomName: String, user userName: String) async throws -> Bool {
+        try requireDaemonReachable()
         let room = try requireRoom(roomName)
         let user = try requireUser(userName)
         let left = try await store.leave(room: room.id, user: user.id)
-        notify(.roomsChanged)
+        // The daemon takes every socket of the user out of the room and tells the others.
+        if left != nil { notify(.memberRemoved(room: room.name, user: user.name)) }
         return left != nil
     }
 
@@ -106,6 +132,21 @@ public final class Admin {
     static func displayName(_ given: String?, or name: String) -> String {
         let trimmed = given?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         return trimmed.isEmpty ? name : trimmed
+    }
+
+    /// A change made behind a running daemon's back would not take effect (a disabled user stays
+    /// connected): when the pid file names a live daemon, its control socket must answer first.
+    func requireDaemonReachable() throws {
+        guard case .some(let pid) = DaemonLock.holder(dataDir: settings.dataDir) else { return }
+        let socket = settings.controlSocketPath
+        switch ControlClient.send(.ping, socketPath: socket) {
+        case .delivered: return
+        case .noDaemon, .failed:
+            throw ConfigError(
+                "a fitchat daemon" + (pid.map { " (pid \($0))" } ?? "") + " serves \(settings.dataDir), but its control socket \(socket) "
+                    + "does not answer; nothing was changed. Run this command with the daemon's runtime directory "
+                    + "(FITCHAT_RUNTIME_DIR or runtime_dir in the config file), or stop the daemon first.")
+        }
     }
 
     /// Tells a running daemon; a missing daemon is fine (the store has the change).

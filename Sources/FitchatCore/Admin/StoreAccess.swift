@@ -1,13 +1,48 @@
 import ChatStore
 import Foundation
 
-/// The one place that opens the chat store for the daemon and the CLI.
+/// Opens the chat store for the CLI and the daemon, with the rules an operator can rely on:
+/// only commands that create something may create a store, only in a directory that exists, and
+/// every message names the absolute path.
 public enum StoreAccess {
-    public static func open(dataDir: String, migrate: Bool, readOnlyCheck: Bool = false) throws -> ChatStore {
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let store = try ChatStore.open(directory: dataDir, migrate: migrate)
-        matchOwner(of: dataDir)
+    public enum Creation: Sendable {
+        /// Read commands and changes to existing records: a missing store is an error.
+        case mustExist
+        /// `serve`, `db migrate` and commands that create records: a new store in an existing directory.
+        case mayCreate
+    }
+
+    public static func open(dataDir: String, migrate: Bool, creation: Creation = .mustExist) throws -> ChatStore {
+        let directory = absolutePath(dataDir)
+        try requireStore(in: directory, creation: creation)
+        let store = try ChatStore.open(directory: directory, migrate: migrate)
+        matchOwner(of: directory)
         return store
+    }
+
+    /// Throws a sentence for the operator when `directory` cannot hold (or does not hold) a store.
+    public static func requireStore(in directory: String, creation: Creation) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            switch creation {
+            case .mustExist:
+                throw ConfigError("no fitchat store in \(directory): the directory does not exist (give --data-dir or FITCHAT_DATA_DIR)")
+            case .mayCreate:
+                throw ConfigError("data directory \(directory) does not exist; create it first (mkdir -p \(directory)) or give another with --data-dir")
+            }
+        }
+        guard isDirectory.boolValue else { throw ConfigError("data directory \(directory) is not a directory") }
+        if creation == .mustExist, !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("data.mdb")) {
+            throw ConfigError("no fitchat store in \(directory) (give --data-dir or FITCHAT_DATA_DIR; 'fitchat serve' or 'fitchat user add' makes a new one)")
+        }
+    }
+
+    /// `path` made absolute against the working directory, with `.` and `..` resolved.
+    public static func absolutePath(_ path: String) -> String {
+        let url = path.hasPrefix("/")
+            ? URL(fileURLWithPath: path)
+            : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
+        return url.standardizedFileURL.path
     }
 
     /// An operator running the CLI as root must not leave root-owned store files behind that the

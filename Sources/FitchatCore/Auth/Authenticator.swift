@@ -4,7 +4,8 @@ import Foundation
 import NIOHTTP1
 
 /// Who is this? Resolves a session token (from the page's login or `fitchat token issue`) or a
-/// host-app JWT to an active user. Host-app users are provisioned on first sight.
+/// host-app JWT to an active user. Host-app users are provisioned (and marked) on first sight; a
+/// host-app token never signs in a local account unless an admin linked it (`user link-host`).
 public final class Authenticator: Sendable {
     public static let sessionCookie = "fitchat_session"
 
@@ -35,17 +36,28 @@ public final class Authenticator: Sendable {
     private func hostAppUser(_ token: String) async -> User? {
         guard let hostApp, case .success(let claims) = hostApp.verify(token, now: Clock.nowMicros() / 1_000_000) else { return nil }
         if let existing = try? store.user(named: claims.userName) {
-            return existing.disabled ? nil : existing
+            return Self.hostAppMaySignIn(existing) ? existing : nil
         }
         do {
-            return try await store.createUser(name: claims.userName, displayName: claims.displayName, role: .member, passwordHash: nil)
+            return try await provision(claims, displayName: claims.displayName)
+        } catch RepositoryError.displayNameTaken {
+            // The host app's display name would pass for another user's name: show the user name.
+            return try? await provision(claims, displayName: claims.userName)
         } catch RepositoryError.userExists {
             // Two first connections raced; the other one created the user.
-            return try? store.user(named: claims.userName).flatMap { $0.disabled ? nil : $0 }
+            return try? store.user(named: claims.userName).flatMap { Self.hostAppMaySignIn($0) ? $0 : nil }
         } catch {
             return nil
         }
     }
+
+    private func provision(_ claims: HostAppTokenVerifier.Claims, displayName: String) async throws -> User {
+        try await store.createUser(name: claims.userName, displayName: displayName, role: .member, passwordHash: nil, hostApp: true)
+    }
+
+    /// Only users the host app provisioned, or an admin linked: a token naming a local account
+    /// (the admin made by /setup, a password member) must not take it over.
+    static func hostAppMaySignIn(_ user: User) -> Bool { user.hostApp && !user.disabled }
 
     /// The session cookie's value in a request's headers.
     public static func sessionToken(in headers: HTTPHeaders) -> String? {

@@ -52,7 +52,11 @@ public struct HostAppTokenVerifier: Sendable {
         }
         guard let exp = Self.seconds(payload["exp"]) else { return .failure(.claims) }
         guard exp > now else { return .failure(.expired) }
-        if let nbf = Self.seconds(payload["nbf"]), nbf > now { return .failure(.notYetValid) }
+        // Fail closed: an `nbf` that is there but not a sane time refuses the token.
+        if payload["nbf"] != nil {
+            guard let nbf = Self.seconds(payload["nbf"]) else { return .failure(.claims) }
+            if nbf > now { return .failure(.notYetValid) }
+        }
         guard let sub = payload["sub"] as? String, Names.isValidUserName(sub) else { return .failure(.claims) }
         var displayName = sub
         if let name = payload["name"] as? String {
@@ -70,11 +74,16 @@ public struct HostAppTokenVerifier: Sendable {
         return "\(header).\(payload).\(Self.base64URLEncode(Data(mac)))"
     }
 
-    private static func seconds(_ value: Any?) -> Int64? {
-        switch value {
-        case let number as NSNumber where isNumberNotBoolean(number): return number.int64Value
-        default: return nil
-        }
+    /// Latest time a token may name: the end of year 9999 (beyond it, `1e300` and friends).
+    static let latestTime: Double = 253_402_300_799
+
+    /// A NumericDate: a JSON number of seconds from 0 to year 9999. Strings, booleans, NaN and
+    /// absurd values are nil, and the caller refuses the token.
+    static func seconds(_ value: Any?) -> Int64? {
+        guard let number = value as? NSNumber, isNumberNotBoolean(number) else { return nil }
+        let seconds = number.doubleValue
+        guard seconds.isFinite, seconds >= 0, seconds <= latestTime else { return nil }
+        return Int64(seconds)
     }
 
     static func base64URLDecode(_ text: Substring) -> Data? {

@@ -17,18 +17,25 @@ final class AccountRoutes: Sendable {
     let originPolicy: OriginPolicy
     let openRegistration: Bool
     let logger: Logger
-    private let throttle = NIOLockedValueBox((
-        accounts: RateLimiter<String>(burst: 10, rate: 0.1),
-        addresses: RateLimiter<String>(burst: 30, rate: 0.5)))
+    private let throttle = NIOLockedValueBox(LoginThrottle())
+    /// New accounts per address: a few at once, then one a minute.
+    private let registrations = NIOLockedValueBox(RateLimiter<String>(burst: 5, rate: 1.0 / 60))
+    let passwordWork: PasswordWork
+    let loginCheck: LoginCheck
     private let setupLock = NIOLockedValueBox(false)
     static let minimumPasswordLength = 8
 
-    init(store: ChatStore, chat: ChatServer, originPolicy: OriginPolicy, openRegistration: Bool, logger: Logger) {
+    init(store: ChatStore, chat: ChatServer, originPolicy: OriginPolicy, openRegistration: Bool, logger: Logger,
+         passwordWork: PasswordWork = PasswordWork(slots: 2, queueLimit: 32)) {
         self.store = store
         self.chat = chat
         self.originPolicy = originPolicy
         self.openRegistration = openRegistration
         self.logger = logger
+        self.passwordWork = passwordWork
+        loginCheck = LoginCheck { password, hash in
+            try await passwordWork.run { (try? PasswordHasher.verify(password, against: hash)) ?? false }
+        }
     }
 
     func install(on http: HTTPServer) {
@@ -52,20 +59,38 @@ final class AccountRoutes: Sendable {
         let form = Self.form(request)
         let name = form["username"] ?? "", password = form["password"] ?? ""
         let address = request.remoteAddress?.ipAddress ?? "unknown"
-        let allowed = throttle.withLockedValue { limits in
-            let now = Clock.monotonicMicros()
-            return limits.addresses.allow(address, now: now) && limits.accounts.allow(name.lowercased(), now: now)
+        let refused = reply.failure(.unauthorized, ChatError(.unauthorized, "wrong user name or password"), back: "/login?error=unauthorized")
+        let metadata: Logger.Metadata = ["user": "\(SafeText.forLog(name))", "remote": "\(address)"]
+        // A name that breaks the naming rule cannot exist, and the rule is public: refused at once.
+        let valid = Names.isValidUserName(name)
+        let account = valid ? Names.folded(name) : ""
+        let decision = throttle.withLockedValue { $0.admit(account: account, address: address, now: Clock.monotonicMicros()) }
+        if case .throttled(let seconds) = decision {
+            logger.warning("login throttled", metadata: metadata)
+            return reply.failure(.tooManyRequests, .rateLimited, back: "/login?error=rate_limited", retryAfter: seconds)
         }
-        guard allowed else {
-            logger.warning("login throttled", metadata: ["user": "\(name)", "remote": "\(address)"])
-            return reply.failure(.tooManyRequests, .rateLimited, back: "/login?error=rate_limited")
+        guard valid else {
+            throttle.withLockedValue { $0.refusedCheaply(address: address, now: Clock.monotonicMicros()) }
+            logger.notice("login refused", metadata: metadata)
+            return refused
         }
-        guard let user = try? store.user(named: name), !user.disabled, let hash = user.passwordHash,
-              await Self.verify(password, against: hash) else {
-            logger.notice("login refused", metadata: ["user": "\(name)", "remote": "\(address)"])
-            return reply.failure(.unauthorized, ChatError(.unauthorized, "wrong user name or password"), back: "/login?error=unauthorized")
+        let signedInUser: User?
+        do {
+            signedInUser = try await loginCheck.check(try store.user(named: name), password: password)
+        } catch is PasswordWork.Busy {
+            logger.warning("login refused: too many password checks at once", metadata: metadata)
+            return reply.failure(.serviceUnavailable, ChatError(.rateLimited, "the server is busy; try again in a moment"),
+                                 back: "/login?error=rate_limited", retryAfter: 1)
+        } catch {
+            logger.error("login failed", metadata: metadata.merging(["error": "\(SafeText.forLog("\(error)", limit: 300))"]) { $1 })
+            return reply.failure(.internalServerError, ChatError(.internalError, "could not sign in; try again"), back: "/login")
         }
-        logger.notice("login", metadata: ["user": "\(name)", "remote": "\(address)"])
+        guard let user = signedInUser else {
+            throttle.withLockedValue { $0.failed(account: account, address: address, now: Clock.monotonicMicros()) }
+            logger.notice("login refused", metadata: metadata)
+            return refused
+        }
+        logger.notice("login", metadata: ["user": "\(user.name)", "remote": "\(address)"])
         return await signedIn(user, reply)
     }
 
@@ -75,7 +100,7 @@ final class AccountRoutes: Sendable {
             if let session = try? store.session(tokenHash: hash) {
                 try? await store.deleteSession(tokenHash: hash)
                 chat.closeSessions(hash: hash, userID: session.userID)
-                logger.notice("logout", metadata: ["user": "\((try? store.user(id: session.userID))?.name ?? "?")"])
+                logger.notice("logout", metadata: ["user": "\(SafeText.forLog((try? store.user(id: session.userID))?.name ?? "?"))"])
             }
         }
         var response = reply.success([:], redirect: "/login")
@@ -99,6 +124,16 @@ final class AccountRoutes: Sendable {
         guard openRegistration else {
             return reply.failure(.forbidden, ChatError(.forbidden, "registration is closed: ask the gym for an account"), back: "/login")
         }
+        let address = request.remoteAddress?.ipAddress ?? "unknown"
+        let retryAfter = registrations.withLockedValue { limiter -> Int? in
+            let now = Clock.monotonicMicros()
+            return limiter.allow(address, now: now) ? nil : max(1, limiter.retryAfter(address, now: now))
+        }
+        if let retryAfter {
+            logger.warning("registration throttled", metadata: ["remote": "\(address)"])
+            return reply.failure(.tooManyRequests, ChatError(.rateLimited, "too many new accounts from your address; try again later"),
+                                 back: "/register?error=rate_limited", retryAfter: retryAfter)
+        }
         return await createAccount(Self.form(request), role: .member, reply: reply, back: "/register")
     }
 
@@ -121,15 +156,21 @@ final class AccountRoutes: Sendable {
             return reply.failure(.badRequest, ChatError(.invalidRequest, "passwords need at least \(Self.minimumPasswordLength) characters"), back: back)
         }
         do {
-            let hash = try await Self.hash(password)
+            // Taken names are refused before the expensive hash.
+            guard try store.user(named: name) == nil else { throw RepositoryError.userExists(name) }
+            let hash = try await passwordWork.run { try PasswordHasher().hash(password) }
             let user = try await store.createUser(name: name, displayName: displayName.isEmpty ? name : String(displayName.prefix(64)),
                                                   role: role, passwordHash: hash)
             logger.notice("account created", metadata: ["user": "\(name)", "role": "\(role)"])
             return await signedIn(user, reply)
         } catch RepositoryError.userExists {
             return reply.failure(.conflict, ChatError(.invalidRequest, "that user name is taken"), back: back)
+        } catch RepositoryError.displayNameTaken {
+            return reply.failure(.conflict, ChatError(.invalidRequest, "that display name is another member's user name; choose another"), back: back)
+        } catch is PasswordWork.Busy {
+            return reply.failure(.serviceUnavailable, ChatError(.rateLimited, "the server is busy; try again in a moment"), back: back, retryAfter: 1)
         } catch {
-            logger.error("account creation failed", metadata: ["error": "\(error)"])
+            logger.error("account creation failed", metadata: ["error": "\(SafeText.forLog("\(error)", limit: 300))"])
             return reply.failure(.internalServerError, ChatError(.internalError, "could not create the account"), back: back)
         }
     }
@@ -177,19 +218,6 @@ final class AccountRoutes: Sendable {
         return String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces)
     }
 
-    /// scrypt takes a good fraction of a second on purpose: keep it off the event loops and the
-    /// cooperative pool.
-    static func verify(_ password: String, against hash: String) async -> Bool {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: (try? PasswordHasher.verify(password, against: hash)) ?? false) }
-        }
-    }
-
-    static func hash(_ password: String) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try PasswordHasher().hash(password) }) }
-        }
-    }
 }
 
 /// The two ways to answer: JSON for scripts, redirects for the page's forms.
@@ -201,9 +229,11 @@ struct Reply {
         return Self.json(.ok, ChatJSON.success(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
     }
 
-    func failure(_ status: HTTPResponseStatus, _ error: ChatError, back: String) -> HTTPResponse {
-        guard json else { return Self.redirect(back.contains("?") ? back : back + "?error=\(error.code.rawValue)") }
-        return Self.json(status, ChatJSON.failure(error))
+    func failure(_ status: HTTPResponseStatus, _ error: ChatError, back: String, retryAfter: Int? = nil) -> HTTPResponse {
+        var response = json ? Self.json(status, ChatJSON.failure(error))
+            : Self.redirect(back.contains("?") ? back : back + "?error=\(error.code.rawValue)")
+        if let retryAfter { response.headers.add(name: "Retry-After", value: "\(retryAfter)") }
+        return response
     }
 
     static func redirect(_ location: String) -> HTTPResponse {

@@ -17,8 +17,7 @@ extension ChatServer {
         let user = try self.user(of: socket)
         let name = try roomName(args)
         try limit(\.joins, user)
-        let room = try activeRoom(name)
-        if room.isPrivate, try store.participant(room: room.id, user: user.id) == nil { throw ChatError.forbidden(name) }
+        let room = try visibleRoom(name, to: user)
         let membership = try await store.join(room: room.id, user: user.id)
         socket.join(Self.room(name))
 
@@ -49,7 +48,7 @@ extension ChatServer {
     func leaveRoom(_ socket: Socket, _ args: [JSONValue]) async throws -> [(String, JSONValue)] {
         let user = try self.user(of: socket)
         let name = try roomName(args)
-        guard let room = try store.room(named: name) else { throw ChatError.roomNotFound(name) }
+        guard let room = try store.room(named: name), try isVisible(room, to: user) else { throw ChatError.roomNotFound(name) }
         guard let leaveMessage = try await store.leave(room: room.id, user: user.id) else { throw ChatError.notJoined(name) }
         // The membership is gone: every connection of this user leaves the room.
         for own in sockets(of: user.id) { own.leave(Self.room(name)) }
@@ -66,7 +65,7 @@ extension ChatServer {
         guard let raw = args.first?["message"]?.stringValue else { throw ChatError(.invalidMessage, "'message' must be a string") }
         let text = try MessageText.validate(raw).get()
         try limit(\.messages, user)
-        let room = try activeRoom(name)
+        let room = try visibleRoom(name, to: user)
         guard try store.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
         // Durable first: the append returns once the commit is on disk.
         let message = try await store.append(NewMessage(roomID: room.id, userID: user.id, text: text))
@@ -83,8 +82,9 @@ extension ChatServer {
     func typing(_ socket: Socket, _ args: [JSONValue], active: Bool) throws -> [(String, JSONValue)] {
         let user = try self.user(of: socket)
         let name = try roomName(args)
-        guard let room = try store.room(named: name), room.isActive else { throw ChatError.roomNotFound(name) }
-        guard socket.rooms.contains(Self.room(name)) else { throw ChatError.notJoined(name) }
+        let room = try visibleRoom(name, to: user)
+        // Membership, not this socket's rooms: a removed member's sockets must not type into it.
+        guard try store.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
         let entry = TypingTracker.Entry(room: room.id, user: user.id)
         if active {
             try limit(\.typingEvents, user)
@@ -122,9 +122,17 @@ extension ChatServer {
         return name
     }
 
-    private func activeRoom(_ name: String) throws -> Room {
-        guard Names.isValidRoomName(name), let room = try store.room(named: name), room.isActive else { throw ChatError.roomNotFound(name) }
+    /// An active room the user may see. A private room they are not a member of answers exactly
+    /// like a missing one, so outsiders cannot tell which private rooms exist.
+    private func visibleRoom(_ name: String, to user: User) throws -> Room {
+        guard Names.isValidRoomName(name), let room = try store.room(named: name), room.isActive, try isVisible(room, to: user) else {
+            throw ChatError.roomNotFound(name)
+        }
         return room
+    }
+
+    private func isVisible(_ room: Room, to user: User) throws -> Bool {
+        try !room.isPrivate || store.participant(room: room.id, user: user.id) != nil
     }
 
     private func limit(_ limiter: WritableKeyPath<State, RateLimiter<UserID>>, _ user: User) throws {

@@ -97,7 +97,7 @@ public final class ChatServer: Sendable {
                     observer.refused(error.code.rawValue)
                     if let ack { ack(ChatJSON.failure(error)) } else { socket.emit("error", ChatJSON.error(error)) }
                 } catch {
-                    logger.error("event failed", metadata: ["event": "\(event)", "error": "\(error)", "user": "\(client.user.name)"])
+                    logger.error("event failed", metadata: ["event": "\(event)", "error": "\(SafeText.forLog("\(error)", limit: 300))", "user": "\(client.user.name)"])
                     let failure = ChatError(.internalError, "something went wrong; try again")
                     if let ack { ack(ChatJSON.failure(failure)) } else { socket.emit("error", ChatJSON.error(failure)) }
                 }
@@ -194,20 +194,41 @@ public final class ChatServer: Sendable {
         return all.filter { $0.client?.credential == credential }
     }
 
-    /// Closes connections whose user is disabled or whose session no longer exists.
+    /// Closes connections whose user is disabled, whose session no longer exists, or whose
+    /// host-app link was removed.
     public func revalidate(userNamed name: String) {
         guard let user = try? store.user(named: name) else { return }
         for socket in sockets(of: user.id) {
             var valid = !user.disabled
-            if valid, case .session(let hash)? = socket.client?.credential {
-                valid = (try? store.session(tokenHash: hash)) != nil
+            switch socket.client?.credential {
+            case .session(let hash)?: valid = valid && (try? store.session(tokenHash: hash)) != nil
+            case .hostApp?: valid = valid && user.hostApp
+            case nil: break
             }
             if !valid {
-                logger.notice("closing connection of a disabled or signed-out user", metadata: ["user": "\(name)"])
+                logger.notice("closing connection of a disabled or signed-out user", metadata: ["user": "\(SafeText.forLog(name))"])
                 socket.disconnect()
                 socket.session.close()
             }
         }
+    }
+
+    /// An admin ended a membership (the store already has the `leave` message): every socket of
+    /// the user leaves the room now and gets `room_removed`, their typing stops, the room's others
+    /// see them leave, and everyone's room list is refreshed (a private room drops out of theirs).
+    public func memberRemoved(roomNamed roomName: String, userNamed userName: String) {
+        guard let room = try? store.room(named: roomName), let user = try? store.user(named: userName) else { return }
+        for socket in sockets(of: user.id) {
+            socket.leave(Self.room(room.name))
+            socket.emit("room_removed", ["room": .string(room.name), "message": .string("You were removed from '\(room.name)'.")])
+        }
+        let entry = TypingTracker.Entry(room: room.id, user: user.id)
+        if state.withLockedValue({ $0.typing.stop(entry) }) { announceTyping(entry, typing: false) }
+        if let leave = try? store.latestMessages(room: room.id, limit: 1).last, leave.userID == user.id, leave.type == .leave {
+            namespace.emit(to: Self.room(room.name), "new_message", [ChatJSON.message(leave, room: room, user: user)])
+        }
+        namespace.emit(to: Self.room(room.name), "user_left", [["room": .string(room.name), "user": ChatJSON.user(user)]])
+        roomsChanged()
     }
 
     /// Ends the connections that logged in with this session (logout).

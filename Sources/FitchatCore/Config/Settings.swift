@@ -16,6 +16,8 @@ public struct Settings: Sendable, Equatable {
     public var messageRate: Double = 5
     public var maxConnectionsPerIP: Int = 1000
     public var openRegistration: Bool = false
+    /// Host names the server answers to besides IP literals and `localhost` (DNS rebinding guard).
+    public var serverNames: [String] = []
     /// Extra origins (scheme://host[:port]) allowed besides the server's own.
     public var allowedOrigins: [String] = []
     public var logTarget: String = "auto"
@@ -95,4 +97,19 @@ public struct InstallLayout: Sendable, Equatable {
     public var defaultRuntimeDir: String? { isInstalled ? "/run/fitchat" : nil }
     public var defaultWebRoot: String? { isInstalled ? "/usr/share/fitchat/www" : nil }
     public var defaultTokenSecretFile: String? { isInstalled ? InstallLayout.tokenSecretFile : nil }
+}
+
+/// Printing settings (a log line, a debugger, `dump`) never shows the token secret.
+extension Settings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "Settings(listen: \(listen), dataDir: \(dataDir), runtimeDir: \(runtimeDir ?? "-"), tokenSecret: \(tokenSecret == nil ? "none" : "<redacted>"), "
+            + "serverNames: \(serverNames), allowedOrigins: \(allowedOrigins), logLevel: \(logLevel))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["listen": listen, "dataDir": dataDir, "tokenSecret": tokenSecret == nil ? "none" : "<redacted>",
+                                "serverNames": serverNames, "allowedOrigins": allowedOrigins], displayStyle: .struct)
+    }
 }

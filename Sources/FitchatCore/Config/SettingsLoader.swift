@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var description: String
@@ -10,7 +11,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 public enum SettingsLoader {
     public static let keys: [String] = [
         "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "token_secret_file", "message_burst", "message_rate",
-        "max_connections_per_ip", "open_registration", "allowed_origins", "log_target", "log_level",
+        "max_connections_per_ip", "open_registration", "allowed_origins", "server_names", "log_target", "log_level",
     ]
 
     /// - Parameters:
@@ -31,12 +32,10 @@ public enum SettingsLoader {
         let explicitFile = configFile ?? environment["FITCHAT_CONFIG"]
         let file = explicitFile ?? defaultConfigFile
         if explicitFile != nil || FileManager.default.fileExists(atPath: file) {
-            let text: String
-            do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
-            } catch {
-                throw ConfigError("cannot read config file \(file): \(describe(error))")
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw ConfigError("config file \(StoreAccess.absolutePath(file)) does not exist (from \(configFile != nil ? "--config" : "FITCHAT_CONFIG"))")
             }
+            let text = try readConfigFile(file)
             for (lineNumber, key, value) in try parseConfigFile(text, path: file) {
                 try apply(key: key, value: value, to: &settings, source: "\(file):\(lineNumber)")
             }
@@ -139,6 +138,12 @@ public enum SettingsLoader {
                 throw bad("'\(origin)' must start with http:// or https://")
             }
             settings.allowedOrigins = origins
+        case "server_names":
+            let names = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            for name in names where !HostPolicy.isValidServerName(name) {
+                throw bad("'\(name)' is not a host name (letters, digits, '-' and dots; no scheme or port)")
+            }
+            settings.serverNames = names
         case "log_target":
             guard ["auto", "journal", "stderr"].contains(value) else { throw bad("expected auto, journal or stderr") }
             settings.logTarget = value
@@ -151,6 +156,24 @@ public enum SettingsLoader {
             throw ConfigError("\(source): unknown setting '\(key)' (known: \(keys.joined(separator: ", ")))")
         }
     }
+}
+
+/// The file's text, or a sentence naming the file and the reason (never Foundation's error dump).
+func readConfigFile(_ path: String) throws -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw ConfigError("cannot read config file \(StoreAccess.absolutePath(path)): \(String(cString: strerror(errno)))")
+    }
+    defer { try? handle.close() }
+    let data: Data
+    do {
+        data = try handle.readToEnd() ?? Data()
+    } catch {
+        throw ConfigError("cannot read config file \(StoreAccess.absolutePath(path)): \(describe(error))")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw ConfigError("config file \(StoreAccess.absolutePath(path)) is not UTF-8 text")
+    }
+    return text
 }
 
 func describe(_ error: Error) -> String {

@@ -9,10 +9,12 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     case userChanged(name: String)
     /// The sessions of a user were revoked: close the sockets that used them.
     case sessionsRevoked(name: String)
+    /// A user's membership of a room was ended by an admin: their sockets leave it at once.
+    case memberRemoved(room: String, user: String)
     /// Liveness check (`fitchat` tells whether a daemon answers).
     case ping
 
-    private enum CodingKeys: String, CodingKey { case op, user }
+    private enum CodingKeys: String, CodingKey { case op, user, room }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -21,6 +23,8 @@ public enum ControlMessage: Codable, Sendable, Equatable {
         case "user_changed": self = .userChanged(name: try c.decode(String.self, forKey: .user))
         case "sessions_revoked": self = .sessionsRevoked(name: try c.decode(String.self, forKey: .user))
         case "ping": self = .ping
+        case "member_removed":
+            self = .memberRemoved(room: try c.decode(String.self, forKey: .room), user: try c.decode(String.self, forKey: .user))
         case let op: throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown op \(op)")
         }
     }
@@ -35,6 +39,10 @@ public enum ControlMessage: Codable, Sendable, Equatable {
         case .sessionsRevoked(let name):
             try c.encode("sessions_revoked", forKey: .op)
             try c.encode(name, forKey: .user)
+        case .memberRemoved(let room, let user):
+            try c.encode("member_removed", forKey: .op)
+            try c.encode(room, forKey: .room)
+            try c.encode(user, forKey: .user)
         case .ping: try c.encode("ping", forKey: .op)
         }
     }

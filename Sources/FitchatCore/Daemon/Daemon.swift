@@ -1,3 +1,4 @@
+import ChatModel
 import ChatStore
 import EngineIO
 import EngineIOProtocol
@@ -24,9 +25,11 @@ public final class Daemon: Sendable {
         let logger = Logger(label: "fitchat")
         // A short secret stops the start: a guessable secret would let anyone sign tokens.
         let hostApp = try settings.tokenSecret.map { try HostAppTokenVerifier(secret: $0) }
+        try StoreAccess.requireStore(in: settings.dataDir, creation: .mayCreate)
         let lock = try DaemonLock(dataDir: settings.dataDir)
-        let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: true)
+        let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: true, creation: .mayCreate)
         let status = try store.status()
+        for note in store.migrationNotes { logger.warning("migration: \(note)") }
         logger.notice("store open", metadata: [
             "path": "\(status.path)", "schema": "\(status.schemaVersion)",
             "stale_readers_cleared": "\(status.staleReadersCleared)",
@@ -53,7 +56,7 @@ public final class Daemon: Sendable {
 
 /// The running daemon as one service of the lifecycle: start, report ready, keep the watchdog
 /// fed, and on SIGTERM drain in order.
-struct DaemonService: Service {
+struct DaemonService: Service, CustomStringConvertible {
     let settings: Settings
     let store: ChatStore
     let hostApp: HostAppTokenVerifier?
@@ -61,10 +64,14 @@ struct DaemonService: Service {
     let group: EventLoopGroup
     let logger: Logger
 
+    /// ServiceLifecycle logs each service at debug level: never the settings (they hold the token secret).
+    var description: String { "fitchat daemon" }
+
     func run() async throws {
         let notifier = Notifier()
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.maxWebSocketMessage = 1_000_000
+        httpConfiguration.hostPolicy = HostPolicy(serverNames: settings.serverNames)
         let http = HTTPServer(configuration: httpConfiguration, group: group, logger: logger)
         let originPolicy = OriginPolicy(allowed: settings.allowedOrigins)
         let engine = EngineServer(configuration: EngineConfiguration(), originPolicy: originPolicy, group: group, logger: logger)
@@ -96,7 +103,12 @@ struct DaemonService: Service {
         // Sockets passed by systemd come first; without them, bind --listen.
         let passed = ListenFDs.http(ListenFDs.take())
         if passed.isEmpty {
-            let address = try await http.bind(host: settings.listen.host, port: settings.listen.port)
+            let address: SocketAddress
+            do {
+                address = try await http.bind(host: settings.listen.host, port: settings.listen.port)
+            } catch let error as IOError {
+                throw ConfigError(ListenError.describe(error, address: settings.listen))
+            }
             logger.notice("listening on \(address)", metadata: ["host_app_tokens": "\(hostApp != nil ? "accepted" : "off")"])
         } else {
             let addresses = try await http.adopt(listeningFDs: passed)
@@ -104,10 +116,11 @@ struct DaemonService: Service {
                           metadata: ["host_app_tokens": "\(hostApp != nil ? "accepted" : "off")"])
         }
         let control = try await ControlServer.start(path: settings.controlSocketPath, group: group, logger: logger) { message in
-            logger.info("control message", metadata: ["message": "\(message)"])
+            logger.info("control message", metadata: ["message": "\(SafeText.forLog("\(message)", limit: 200))"])
             switch message {
             case .roomsChanged: chat.roomsChanged()
             case .userChanged(let name), .sessionsRevoked(let name): chat.revalidate(userNamed: name)
+            case .memberRemoved(let room, let user): chat.memberRemoved(roomNamed: room, userNamed: user)
             case .ping: break
             }
         }
@@ -143,6 +156,23 @@ struct DaemonService: Service {
     static func status(_ chat: ChatServer) -> String {
         let connections = chat.connectionCount, rooms = chat.activeRooms
         return "\(connections) connection\(connections == 1 ? "" : "s"), \(rooms) room\(rooms == 1 ? "" : "s") active"
+    }
+}
+
+/// A failed `bind` as a sentence an operator can act on, instead of NIO's syscall text.
+enum ListenError {
+    static func describe(_ error: IOError, address: ListenAddress) -> String {
+        let reason = String(cString: strerror(error.errnoCode))
+        switch error.errnoCode {
+        case EADDRINUSE:
+            return "cannot listen on \(address): the address is already in use by another program (or another fitchat); stop it or choose another address with --listen"
+        case EACCES:
+            return "cannot listen on \(address): permission denied (ports below 1024 need privileges; use a higher port, or systemd's fitchat.socket)"
+        case EADDRNOTAVAIL:
+            return "cannot listen on \(address): no interface of this machine has that address; check --listen"
+        default:
+            return "cannot listen on \(address): \(reason)"
+        }
     }
 }
 

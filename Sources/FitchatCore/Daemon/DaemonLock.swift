@@ -21,22 +21,40 @@ public final class DaemonLock {
     /// Takes the lock or throws `Busy` naming the holder.
     public init(dataDir: String) throws {
         path = DaemonLock.path(forDataDir: dataDir)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ConfigError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let pid = DaemonLock.readPID(fd: fd)
+        var attempts = 0
+        while true {
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, FileModes.file)
+            guard fd >= 0 else { throw ConfigError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                let pid = DaemonLock.readPID(fd: fd)
+                close(fd)
+                throw Busy(dataDir: dataDir, pid: pid)
+            }
+            // The previous holder unlinks the file when it stops; a lock taken on that unlinked
+            // file would guard nothing, so make sure the path still names the locked file.
+            if DaemonLock.isSameFile(fd: fd, path: path) {
+                self.fd = fd
+                break
+            }
             close(fd)
-            throw Busy(dataDir: dataDir, pid: pid)
+            attempts += 1
+            if attempts > 100 { throw ConfigError("cannot lock \(path): it keeps being replaced") }
         }
-        self.fd = fd
         let text = "\(getpid())\n"
         _ = ftruncate(fd, 0)
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
     }
 
+    /// Removes the pid file while still holding the lock: no empty file is left behind.
     deinit {
-        _ = ftruncate(fd, 0)
+        unlink(path)
         close(fd)
+    }
+
+    private static func isSameFile(fd: Int32, path: String) -> Bool {
+        var opened = stat(), named = stat()
+        guard fstat(fd, &opened) == 0, stat(path, &named) == 0 else { return false }
+        return opened.st_dev == named.st_dev && opened.st_ino == named.st_ino
     }
 
     /// The pid of the daemon serving `dataDir`, or nil when none holds the lock.

@@ -1,5 +1,6 @@
 import ChatStore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Systemd
 
@@ -37,23 +38,36 @@ struct Watchdog {
     func probe(deadline: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { tasks in
             for loop in group.makeIterator() {
-                tasks.addTask { await answers({ try await loop.submit {}.get() }, within: deadline) }
+                tasks.addTask { await Watchdog.answers({ try await loop.submit {}.get() }, within: deadline) }
             }
-            tasks.addTask { await answers({ try await store.ping() }, within: deadline) }
+            tasks.addTask { await Watchdog.answers({ try await store.ping() }, within: deadline) }
             var all = true
             for await answered in tasks where !answered { all = false }
             return all
         }
     }
 
-    /// True when `check` completes within `deadline`.
-    private func answers(_ check: @escaping @Sendable () async throws -> Void, within deadline: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { race in
-            race.addTask { (try? await check()) != nil }
-            race.addTask { try? await Task.sleep(for: deadline); return false }
-            let first = await race.next() ?? false
-            race.cancelAll()
-            return first
+    /// True when `check` completes within `deadline`. Answers at the deadline even when `check`
+    /// never returns: a task group would wait for its hung child after `cancelAll` (an event loop's
+    /// `submit` cannot be cancelled), so the probe would hang with it instead of failing.
+    static func answers(_ check: @escaping @Sendable () async throws -> Void, within deadline: Duration) async -> Bool {
+        let pending = NIOLockedValueBox<CheckedContinuation<Bool, Never>?>(nil)
+        let finish: @Sendable (Bool) -> Void = { answered in
+            pending.withLockedValue { continuation in
+                continuation?.resume(returning: answered)
+                continuation = nil
+            }
+        }
+        return await withCheckedContinuation { continuation in
+            pending.withLockedValue { $0 = continuation }
+            let timer = Task {
+                // Only a deadline that passed fails the check; a cancelled timer says nothing.
+                if (try? await Task.sleep(for: deadline)) != nil { finish(false) }
+            }
+            Task {
+                finish((try? await check()) != nil)
+                timer.cancel()
+            }
         }
     }
 }

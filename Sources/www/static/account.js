@@ -10,6 +10,8 @@
     invalid_request: "Check the user name (letters, digits, . _ -) and a password of at least 8 characters.",
     registration_closed: "Registration is closed: ask your gym for an account.",
     internal_error: "Something went wrong on our side. Try again.",
+    signed_out: "You were signed out (or your account was disabled). Sign in again.",
+    user_exists: "That user name is taken: pick another.",
   };
   const code = new URLSearchParams(window.location.search).get("error");
   const box = document.querySelector("[data-testid=login-error]");
@@ -23,6 +25,48 @@
       .then((response) => response.json())
       .then((config) => { register.hidden = !config.open_registration; })
       .catch(() => {});
+  }
+  // Forms are sent with fetch so a mistake keeps what was typed (but the password) and shows the
+  // server's own sentence; without script the form still posts and redirects.
+  const form = document.querySelector("form.account-form");
+  if (form && window.fetch) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      try {
+        const response = await fetch(form.action, {
+          method: "POST",
+          headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams(new FormData(form)).toString(),
+          credentials: "same-origin",
+        });
+        const answer = await response.json().catch(() => ({}));
+        if (response.ok && answer.ok !== false) {
+          window.location.assign("/chat");
+          return;
+        }
+        const error = answer.error || {};
+        show(messages[error.code] && error.code !== "invalid_request" ? messages[error.code] : sentence(error.message) || messages.internal_error);
+        form.querySelectorAll("input[type=password]").forEach((input) => { input.value = ""; });
+        const focus = error.code === "unauthorized" ? form.querySelector("input[type=password]") : form.querySelector("input[name=username]");
+        if (focus) focus.focus();
+      } catch (failure) {
+        show("The server could not be reached. Check the connection and try again.");
+      } finally {
+        if (button) button.disabled = false;
+      }
+    });
+  }
+  function sentence(text) {
+    if (!text) return "";
+    const first = text.charAt(0).toUpperCase() + text.slice(1);
+    return /[.!?]$/.test(first) ? first : first + ".";
+  }
+  function show(text) {
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = false;
   }
   const first = document.querySelector("input[name=username]");
   if (first) first.focus();

@@ -3,6 +3,18 @@
 // Message text is always rendered with textContent, never as HTML.
 "use strict";
 
+// The server's limit; it counts user-perceived characters (grapheme clusters), as Segmenter does.
+const MAX_MESSAGE_CHARACTERS = 2000;
+
+function characterCount(text) {
+  if (typeof Intl !== "undefined" && Intl.Segmenter) {
+    let count = 0;
+    for (const _ of new Intl.Segmenter().segment(text)) count += 1;
+    return count;
+  }
+  return Array.from(text).length;
+}
+
 class FitnessChat {
   constructor(doc) {
     this.doc = doc;
@@ -36,7 +48,8 @@ class FitnessChat {
     this.socket = socket;
     socket.on("state", (state, detail) => this.showConnection(state, detail));
     socket.on("connect_error", (error) => {
-      if (error.message === "unauthorized") window.location.assign("/login");
+      // Signed out elsewhere, expired or disabled: the sign-in page says why.
+      if (error.message === "unauthorized") window.location.assign("/login?error=signed_out");
       else this.showConnection("refused", error);
     });
     socket.on("connect", () => {
@@ -65,6 +78,7 @@ class FitnessChat {
       if (this.participants.has(data.user.id)) this.setParticipant(data.user, data.online);
       this.refreshRoomsSoon();
     });
+    socket.on("room_removed", (data) => this.removedFrom(data));
     socket.on("user_typing", (data) => this.handleTypingIndicator(data));
     socket.on("error", (error) => this.showError(error));
 
@@ -80,6 +94,7 @@ class FitnessChat {
     });
     this.el.input.addEventListener("input", () => {
       this.autoGrow();
+      this.checkLength();
       this.noteTyping();
     });
     socket.connect();
@@ -112,7 +127,7 @@ class FitnessChat {
       item.append(button);
       list.append(item);
     }
-    if (!this.currentRoom && !this.joining && rooms.length) {
+    if (!this.currentRoom && !this.joining && !this.removedNotice && rooms.length) {
       const general = rooms.find((room) => room.name === "general") || rooms[0];
       this.selectRoom(general.name, { quiet: true, keepFocus: true });
     }
@@ -130,6 +145,7 @@ class FitnessChat {
       if (this.joining !== name) return;
       if (!answer.ok) { this.showError(answer.error); return; }
       this.currentRoom = name;
+      this.removedNotice = false;
       this.el.title.textContent = "# " + answer.room.name;
       this.el.description.textContent = answer.room.description;
       for (const button of this.el.rooms.querySelectorAll("button.room")) {
@@ -164,11 +180,40 @@ class FitnessChat {
     }
   }
 
+  // An admin ended our membership: out of the room at once, with a notice instead of the input.
+  removedFrom(data) {
+    this.refreshRoomsSoon();
+    if (data.room !== this.currentRoom) return;
+    this.currentRoom = null;
+    this.joining = null;
+    this.removedNotice = true;  // stay out (no automatic room) until the member picks one
+    this.stopTyping();
+    this.el.title.textContent = "No room";
+    this.el.description.textContent = "";
+    for (const button of this.el.rooms.querySelectorAll("button.room")) button.removeAttribute("aria-current");
+    this.shownIds.clear();
+    const notice = this.doc.createElement("li");
+    notice.className = "notice removed-note";
+    notice.dataset.testid = "room-removed";
+    notice.textContent = data.message || `You were removed from '${data.room}'.`;
+    this.el.messages.replaceChildren(notice);
+    this.participants.clear();
+    this.updateParticipants();
+    this.typers.clear();
+    this.renderTyping();
+    this.el.input.value = "";
+    this.el.input.disabled = true;
+    this.el.send.disabled = true;
+    this.el.input.placeholder = "Pick a room";
+    this.el.error.textContent = notice.textContent;
+    this.el.error.dataset.code = "room_removed";
+  }
+
   // MARK: Messages
 
   async sendMessage() {
     const text = this.el.input.value;
-    if (!this.currentRoom || !text.trim()) return;
+    if (!this.currentRoom || !text.trim() || !this.checkLength()) return;
     const room = this.currentRoom;
     this.stopTyping();
     this.el.send.disabled = true;
@@ -318,7 +363,7 @@ class FitnessChat {
       invalid_message: "Type a message first (no control characters).",
       not_joined: "Join the room first.",
       forbidden: "That room is private.",
-      room_not_found: "That room no longer exists.",
+      room_not_found: "That room does not exist (or is private).",
     };
     this.el.error.textContent = friendly[error.code] || error.message || "Something went wrong.";
     this.el.error.dataset.code = error.code || "";
@@ -327,6 +372,21 @@ class FitnessChat {
   clearError() {
     this.el.error.textContent = "";
     this.el.error.dataset.code = "";
+  }
+
+  // A paste past the limit is not cut silently (as maxlength would): count, say, keep the text.
+  checkLength() {
+    const count = characterCount(this.el.input.value);
+    const over = count - MAX_MESSAGE_CHARACTERS;
+    if (over > 0) {
+      this.el.error.textContent = `${count} characters: ${over} over the limit of ${MAX_MESSAGE_CHARACTERS}. Shorten it to send.`;
+      this.el.error.dataset.code = "draft_too_long";
+      this.el.send.disabled = true;
+      return false;
+    }
+    if (this.el.error.dataset.code === "draft_too_long") this.clearError();
+    this.el.send.disabled = false;
+    return true;
   }
 
   autoGrow() {
