@@ -335,13 +335,18 @@ def test_7_stop_remove_and_purge(container, port):
     users = container.run("fitchat", "user", "list")
     assert "coach" in users.stdout and "ann" in users.stdout and "/var/lib/fitchat" in users.stderr
     assert "root" not in container.sh("stat -c '%n %U' /var/lib/fitchat/*").stdout
+    # Running again, so that the removal has something to stop.
+    container.run("systemctl", "start", "fitchat.socket")
+    assert http_get(port, "/healthz")[0] == 200
+    assert container.show("fitchat.service", "ActiveState") == "active"
     with timed("apt-get remove"):
         container.run("apt-get", "remove", "-y", "-q", "fitchat")
     assert container.run("dpkg-query", "-W", "-f", "${Status}", "fitchat").stdout == "deinstall ok config-files"
     assert container.run("test", "-s", "/var/lib/fitchat/data.mdb", check=False).returncode == 0, "remove keeps the data"
     assert container.run("test", "-f", "/etc/fitchat/token-secret", check=False).returncode == 0
     assert container.run("test", "-f", "/etc/fitchat/fitchat.conf", check=False).returncode == 0
-    assert container.run("systemctl", "is-active", "fitchat.socket", check=False).stdout.strip() != "active"
+    for unit in ("fitchat.socket", "fitchat.service"):
+        assert container.run("systemctl", "is-active", unit, check=False).stdout.strip() != "active", unit
     with pytest.raises(OSError):
         http_get(port, "/healthz", timeout=5)
     with timed("apt-get purge"):
