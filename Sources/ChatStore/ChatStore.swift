@@ -79,9 +79,17 @@ public final class ChatStore: @unchecked Sendable {
         return Micros(ts.tv_sec) * 1_000_000 + Micros(ts.tv_nsec) / 1000
     }
 
-    func read<T>(_ body: (Transaction) throws -> T) throws -> T { try environment.read(body) }
+    /// Makes every read and write fail, as a broken disk would: how the daemon's answers to
+    /// storage failures are tested end to end (set only by the `FITCHAT_TEST_HOOKS` routes).
+    public let injectedFailures = FailureSwitch()
+
+    func read<T>(_ body: (Transaction) throws -> T) throws -> T {
+        if injectedFailures.isOn { throw ChatStoreError.injectedFailure }
+        return try environment.read(body)
+    }
 
     func write<T>(_ body: @escaping (Transaction, Tables) throws -> T) async throws -> T {
+        if injectedFailures.isOn { throw ChatStoreError.injectedFailure }
         let tables = self.tables
         return try await writer.submit { txn in try body(txn, tables) }
     }

@@ -4,6 +4,8 @@ public enum ChatStoreError: Error, Equatable, CustomStringConvertible {
     case needsMigration(found: UInt32, supported: UInt32)
     case closed
     case messageNotFound(UInt64)
+    /// Only from `ChatStore.injectedFailures` (tests).
+    case injectedFailure
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum ChatStoreError: Error, Equatable, CustomStringConvertible {
             "the chat store is closed"
         case .messageNotFound(let id):
             "no message with id \(id)"
+        case .injectedFailure:
+            "storage failure injected by a test hook"
         }
     }
 }

@@ -22,32 +22,31 @@ public final class Authenticator: Sendable {
         self.hostApp = hostApp
     }
 
-    /// The user behind `token`, or nil (unknown, expired, disabled, bad signature, …).
-    public func authenticate(token: String) async -> (User, Credential)? {
+    /// The user behind `token`, or nil (unknown, expired, disabled, bad signature, …). Throws
+    /// only when the store fails: that is the server's fault, never "unauthorized".
+    public func authenticate(token: String) async throws -> (User, Credential)? {
         if token.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
-            return await hostAppUser(token).map { ($0, .hostApp) }
+            return try await hostAppUser(token).map { ($0, .hostApp) }
         }
         let hash = SessionTokens.hash(token)
-        guard let session = try? store.session(tokenHash: hash), session.expiresAt > Clock.nowMicros(),
-              let user = try? store.user(id: session.userID), !user.disabled else { return nil }
+        guard let session = try store.session(tokenHash: hash), session.expiresAt > Clock.nowMicros(),
+              let user = try store.user(id: session.userID), !user.disabled else { return nil }
         return (user, .session(hash: hash))
     }
 
-    private func hostAppUser(_ token: String) async -> User? {
+    private func hostAppUser(_ token: String) async throws -> User? {
         guard let hostApp, case .success(let claims) = hostApp.verify(token, now: Clock.nowMicros() / 1_000_000) else { return nil }
-        if let existing = try? store.user(named: claims.userName) {
+        if let existing = try store.user(named: claims.userName) {
             return Self.hostAppMaySignIn(existing) ? existing : nil
         }
         do {
             return try await provision(claims, displayName: claims.displayName)
         } catch RepositoryError.displayNameTaken {
             // The host app's display name would pass for another user's name: show the user name.
-            return try? await provision(claims, displayName: claims.userName)
+            return try await provision(claims, displayName: claims.userName)
         } catch RepositoryError.userExists {
             // Two first connections raced; the other one created the user.
-            return try? store.user(named: claims.userName).flatMap { Self.hostAppMaySignIn($0) ? $0 : nil }
-        } catch {
-            return nil
+            return try store.user(named: claims.userName).flatMap { Self.hostAppMaySignIn($0) ? $0 : nil }
         }
     }
 

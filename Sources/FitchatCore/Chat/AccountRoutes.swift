@@ -97,8 +97,15 @@ final class AccountRoutes: Sendable {
     private func logout(_ request: HTTPRequest, _ reply: Reply) async -> HTTPResponse {
         if let token = Self.bearer(request) ?? Authenticator.sessionToken(in: request.headers) {
             let hash = SessionTokens.hash(token)
-            if let session = try? store.session(tokenHash: hash) {
-                try? await store.deleteSession(tokenHash: hash)
+            let session: Session?
+            do {
+                session = try store.session(tokenHash: hash)
+                if session != nil { try await store.deleteSession(tokenHash: hash) }
+            } catch {
+                // The token is still valid: saying "signed out" would be a lie.
+                return storageFailure(error, doing: "logout", reply: reply, back: "/chat")
+            }
+            if let session {
                 chat.closeSessions(hash: hash, userID: session.userID)
                 logger.notice("logout", metadata: ["user": "\(SafeText.forLog((try? store.user(id: session.userID))?.name ?? "?"))"])
             }
@@ -114,7 +121,9 @@ final class AccountRoutes: Sendable {
             return reply.failure(.conflict, ChatError(.forbidden, "setup is already under way"), back: "/setup")
         }
         defer { setupLock.withLockedValue { $0 = false } }
-        guard (try? store.userCount()) == 0 else {
+        let users: Int
+        do { users = try store.userCount() } catch { return storageFailure(error, doing: "setup", reply: reply, back: "/setup") }
+        guard users == 0 else {
             return reply.failure(.forbidden, ChatError(.forbidden, "setup is done: sign in instead"), back: "/login")
         }
         return await createAccount(Self.form(request), role: .admin, reply: reply, back: "/setup")
@@ -137,10 +146,22 @@ final class AccountRoutes: Sendable {
         return await createAccount(Self.form(request), role: .member, reply: reply, back: "/register")
     }
 
+    /// A store failure: logged at error level, answered 500 `internal_error`.
+    private func storageFailure(_ error: Error, doing what: String, reply: Reply, back: String) -> HTTPResponse {
+        logger.error("\(what) failed: the store failed", metadata: ["error": "\(SafeText.forLog("\(error)", limit: 300))"])
+        return reply.failure(.internalServerError, ChatError(.internalError, "the server could not complete that; try again"), back: back)
+    }
+
     private func me(_ request: HTTPRequest) async -> HTTPResponse {
         let reply = Reply(json: true)
-        guard let token = Self.bearer(request) ?? Authenticator.sessionToken(in: request.headers),
-              let (user, _) = await chat.authenticator.authenticate(token: token) else {
+        let identified: (User, Authenticator.Credential)?
+        do {
+            identified = try await (Self.bearer(request) ?? Authenticator.sessionToken(in: request.headers))
+                .asyncMap { try await chat.authenticator.authenticate(token: $0) } ?? nil
+        } catch {
+            return storageFailure(error, doing: "/api/me", reply: reply, back: "/login")
+        }
+        guard let (user, _) = identified else {
             return reply.failure(.unauthorized, ChatError(.unauthorized, "not signed in"), back: "/login")
         }
         return reply.success(["user": ChatJSON.user(user)], redirect: "/chat")

@@ -108,7 +108,16 @@ public final class ChatServer: Sendable {
     private func authorize(_ request: ConnectRequest) async -> ConnectDecision {
         let address = request.session.remoteAddress?.ipAddress ?? "unknown"
         let token = request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.session.handshake.headers)
-        guard let token, let (user, credential) = await authenticator.authenticate(token: token) else {
+        let identified: (User, Authenticator.Credential)?
+        do {
+            identified = try await token.asyncMap { try await authenticator.authenticate(token: $0) } ?? nil
+        } catch {
+            // The store failed: the server's fault, said as such (never "unauthorized").
+            logger.error("connection refused: the store failed", metadata: ["remote": "\(address)", "error": "\(SafeText.forLog("\(error)", limit: 300))"])
+            observer.refused("internal_error")
+            return .refuse(["message": "internal_error"])
+        }
+        guard let (user, credential) = identified else {
             logger.notice("connection refused: unauthorized", metadata: ["remote": "\(address)"])
             observer.refused("unauthorized")
             return .refuse(["message": "unauthorized"])
@@ -262,5 +271,13 @@ extension Clock {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Micros(ts.tv_sec) * 1_000_000 + Micros(ts.tv_nsec) / 1000
+    }
+}
+
+extension Optional {
+    /// `map` for an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -95,7 +95,7 @@ struct DaemonService: Service, CustomStringConvertible {
             HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                          body: ByteBuffer(string: await metrics.exposition(engine: engine)))
         }
-        if ProcessInfo.processInfo.environment["FITCHAT_TEST_HOOKS"] == "1" { TestHooks.install(on: http, group: group, logger: logger) }
+        if ProcessInfo.processInfo.environment["FITCHAT_TEST_HOOKS"] == "1" { TestHooks.install(on: http, group: group, store: store, logger: logger) }
         let files = try StaticFiles(root: WebRoot.resolve(configured: settings.webRoot))
         PageRoutes.install(on: http, files: files, store: store, authenticator: authenticator, openRegistration: settings.openRegistration)
         logger.info("serving the page from \(files.root)")

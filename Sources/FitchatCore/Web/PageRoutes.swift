@@ -9,9 +9,12 @@ enum PageRoutes {
     static func install(on http: HTTPServer, files: StaticFiles, store: ChatStore, authenticator: Authenticator, openRegistration: Bool) {
         http.route(.GET, "/") { _ in Reply.redirect("/chat") }
         http.route(.GET, "/chat") { request in
-            guard let token = Authenticator.sessionToken(in: request.headers),
-                  await authenticator.authenticate(token: token) != nil else {
-                return Reply.redirect(noUsers(store) ? "/setup" : "/login")
+            do {
+                let signedIn = try await Authenticator.sessionToken(in: request.headers)
+                    .asyncMap { try await authenticator.authenticate(token: $0) } ?? nil
+                if signedIn == nil { return Reply.redirect(try store.userCount() == 0 ? "/setup" : "/login") }
+            } catch {
+                return storeFailed
             }
             return files.response(for: "/chat.html", request: request) ?? .text(.internalServerError, "page missing\n")
         }
@@ -40,5 +43,8 @@ enum PageRoutes {
         }
     }
 
+    /// A failing store fails closed here: no setup page, the sign-in page instead.
     static func noUsers(_ store: ChatStore) -> Bool { (try? store.userCount()) == 0 }
+
+    static let storeFailed = HTTPResponse.text(.internalServerError, "fitchat cannot read its store right now; try again in a moment (the journal says why)\n")
 }
