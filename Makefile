@@ -1,6 +1,7 @@
 # fitchat — two commands: `make run` and `make test`.
 # Both install what is missing (Debian packages, a Python venv for the real clients), build once and
-# reuse the build across suites.
+# reuse the build across suites. `make deb` builds the Debian package; `make test-system` proves it
+# end to end on a booted Debian 12 (systemd-nspawn; run as root).
 
 SWIFT        ?= swift
 BUILD_FLAGS  ?=
@@ -12,8 +13,12 @@ DATA_DIR     ?= var
 # Debian packages the build and the tests need (systemd provides systemd-socket-activate).
 BUILD_DEBS   := liblmdb-dev libsystemd-dev pkg-config
 TEST_DEBS    := lmdb-utils systemd python3-venv chromium chromium-driver fonts-noto-color-emoji fonts-dejavu-core
+# The package build (dpkg-shlibdeps, dpkg-gencontrol, strip) and the system test (debootstrap,
+# systemd-nspawn, nsenter, lintian).
+DEB_DEBS     := dpkg-dev binutils
+SYSTEM_DEBS  := $(DEB_DEBS) debootstrap systemd-container util-linux lintian python3-venv
 
-.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean
+.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps
 
 run: deps build
 	@mkdir -p $(DATA_DIR)
@@ -45,8 +50,20 @@ bench: deps test-deps
 	$(SWIFT) build -c release --product fitchat
 	$(PYTHON) scripts/bench.py --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_FLAGS)
 
+deb: deps
+	@bash scripts/ensure-debs.sh $(DEB_DEBS)
+	packaging/build-deb
+
+# Builds the package (release, reused between runs in .build-release), checks it with lintian,
+# installs, upgrades and purges it in a booted Debian 12, and prints the timings.
+test-system: deps system-deps venv
+	$(VENV)/bin/python -m pytest -s -q -x -p no:cacheprovider Tests/system
+
 deps:
 	@bash scripts/ensure-debs.sh $(BUILD_DEBS)
+
+system-deps:
+	@bash scripts/ensure-debs.sh $(SYSTEM_DEBS)
 
 test-deps:
 	@bash scripts/ensure-debs.sh $(TEST_DEBS)
@@ -59,4 +76,4 @@ $(VENV)/.installed: Tests/interop/requirements.txt
 	@touch $@
 
 clean:
-	rm -rf .build build
+	rm -rf .build .build-release build

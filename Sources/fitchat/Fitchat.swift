@@ -8,6 +8,7 @@ struct Fitchat: AsyncParsableCommand {
         commandName: "fitchat",
         abstract: "A self-hosted real-time chat for gyms.",
         discussion: "Settings come from flags, then FITCHAT_* environment variables, then the config file (/etc/fitchat/fitchat.conf), then defaults.",
+        version: FitchatVersion.string,
         subcommands: [
             Serve.self, DB.self, UserCommand.self, RoomCommand.self, TokenCommand.self, Export.self, Backup.self, Restore.self,
         ]

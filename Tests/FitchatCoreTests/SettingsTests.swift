@@ -88,4 +88,43 @@ import Testing
     func badListenAddressesDoNot(text: String) {
         #expect(ListenAddress.parse(text) == nil)
     }
+
+    @Test func theInstalledLayoutComesFromTheBinaryNotArgv0() {
+        // From PATH in /, argv[0] is just "fitchat"; /proc/self/exe is the real file.
+        let path = InstallLayout.currentExecutablePath()
+        #expect(path.hasPrefix("/") && FileManager.default.fileExists(atPath: path))
+        #expect(!InstallLayout.detect().isInstalled)
+        #expect(InstallLayout.detect(executablePath: "/usr/bin/fitchat").isInstalled)
+        #expect(!InstallLayout.detect(executablePath: "/src/.build/release/fitchat").isInstalled)
+        #expect(installed.defaultTokenSecretFile == "/etc/fitchat/token-secret" && sourceTree.defaultTokenSecretFile == nil)
+    }
+
+    @Test func theTokenSecretComesFromAFileOrASystemdCredential() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-cred-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let credential = (dir as NSString).appendingPathComponent("token-secret")
+        try "from-the-credential-0123456789abcdef\n".write(toFile: credential, atomically: true, encoding: .utf8)
+        let none = "/nonexistent/fitchat.conf"
+
+        let fromCredential = try SettingsLoader.load(environment: ["CREDENTIALS_DIRECTORY": dir], layout: sourceTree, defaultConfigFile: none)
+        #expect(fromCredential.tokenSecret == "from-the-credential-0123456789abcdef")
+        #expect(fromCredential.tokenSecretFile == credential)
+
+        let file = try writeConfig("  from-a-file-0123456789abcdef0123456789  \n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let fromFile = try SettingsLoader.load(
+            environment: ["CREDENTIALS_DIRECTORY": dir, "FITCHAT_TOKEN_SECRET_FILE": file], layout: sourceTree, defaultConfigFile: none)
+        #expect(fromFile.tokenSecret == "from-a-file-0123456789abcdef0123456789")
+
+        let value = try SettingsLoader.load(
+            environment: ["CREDENTIALS_DIRECTORY": dir, "FITCHAT_TOKEN_SECRET": "a-value-wins-0123456789abcdef012345"],
+            layout: sourceTree, defaultConfigFile: none)
+        #expect(value.tokenSecret == "a-value-wins-0123456789abcdef012345" && value.tokenSecretFile == nil)
+
+        #expect(try SettingsLoader.load(environment: [:], layout: sourceTree, defaultConfigFile: none).tokenSecret == nil)
+        #expect(throws: ConfigError.self) {
+            try SettingsLoader.load(environment: ["FITCHAT_TOKEN_SECRET_FILE": "/nonexistent/secret"], layout: sourceTree, defaultConfigFile: none)
+        }
+    }
 }

@@ -9,6 +9,9 @@ public struct Settings: Sendable, Equatable {
     public var runtimeDir: String?
     /// HS256 secret for host-app tokens; nil → host-app tokens are not accepted.
     public var tokenSecret: String?
+    /// Where `tokenSecret` was read from when it came from a file (`token_secret_file`, a systemd
+    /// credential, or the installed /etc/fitchat/token-secret).
+    public var tokenSecretFile: String?
     public var messageBurst: Double = 20
     public var messageRate: Double = 5
     public var maxConnectionsPerIP: Int = 1000
@@ -88,6 +91,8 @@ public struct InstallLayout: Sendable, Equatable {
     public var executableDir: String
 
     public static let configFile = "/etc/fitchat/fitchat.conf"
+    /// Made by the package at first install (root:fitchat 0640), kept on upgrade.
+    public static let tokenSecretFile = "/etc/fitchat/token-secret"
 
     public init(isInstalled: Bool, executableDir: String) {
         self.isInstalled = isInstalled
@@ -95,15 +100,23 @@ public struct InstallLayout: Sendable, Equatable {
     }
 
     /// The running binary is "installed" when it lives under /usr (the Debian package puts it in /usr/bin).
-    public static func detect(executablePath: String = CommandLine.arguments.first ?? "") -> InstallLayout {
+    public static func detect(executablePath: String = currentExecutablePath()) -> InstallLayout {
         let resolved = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().path
         let dir = (resolved as NSString).deletingLastPathComponent
         return InstallLayout(isInstalled: resolved.hasPrefix("/usr/"), executableDir: dir)
     }
 
+    /// The binary itself, from /proc/self/exe: argv[0] is only a name when run from PATH
+    /// (`fitchat` in / would be taken for /fitchat).
+    public static func currentExecutablePath() -> String {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        return CommandLine.arguments.first ?? ""
+    }
+
     public var defaultDataDir: String { isInstalled ? "/var/lib/fitchat" : "var" }
     public var defaultRuntimeDir: String? { isInstalled ? "/run/fitchat" : nil }
     public var defaultWebRoot: String? { isInstalled ? "/usr/share/fitchat/www" : nil }
+    public var defaultTokenSecretFile: String? { isInstalled ? InstallLayout.tokenSecretFile : nil }
 }
 
 /// Printing settings (a log line, a debugger, `dump`) never shows the token secret.

@@ -10,7 +10,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 /// Every layer uses the same `key = value` vocabulary (environment: `FITCHAT_<KEY>`).
 public enum SettingsLoader {
     public static let keys: [String] = [
-        "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "message_burst", "message_rate",
+        "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "token_secret_file", "message_burst", "message_rate",
         "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "open_registration", "allowed_origins",
         "server_names", "log_target", "log_level",
     ]
@@ -50,7 +50,34 @@ public enum SettingsLoader {
         for (key, value) in flags.sorted(by: { $0.key < $1.key }) {
             try apply(key: key, value: value, to: &settings, source: "--\(key.replacingOccurrences(of: "_", with: "-"))")
         }
+        try loadTokenSecret(into: &settings, environment: environment, layout: layout)
         return settings
+    }
+
+    /// A `token_secret` given as a value wins; else the first of: `token_secret_file` (must be
+    /// readable), the systemd credential `$CREDENTIALS_DIRECTORY/token-secret` (`LoadCredential=`),
+    /// the installed /etc/fitchat/token-secret (when readable: the service's group and root).
+    static func loadTokenSecret(into settings: inout Settings, environment: [String: String], layout: InstallLayout) throws {
+        guard settings.tokenSecret == nil else { settings.tokenSecretFile = nil; return }
+        var candidates: [String] = []
+        if let credentials = environment["CREDENTIALS_DIRECTORY"], !credentials.isEmpty {
+            candidates.append((credentials as NSString).appendingPathComponent("token-secret"))
+        }
+        if let installed = layout.defaultTokenSecretFile { candidates.append(installed) }
+        if let explicit = settings.tokenSecretFile {
+            candidates = [explicit]
+        }
+        for path in candidates {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                if path == settings.tokenSecretFile { throw ConfigError("cannot read token_secret_file \(path)") }
+                continue
+            }
+            let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !secret.isEmpty else { throw ConfigError("token secret file \(path) is empty") }
+            settings.tokenSecret = secret
+            settings.tokenSecretFile = path
+            return
+        }
     }
 
     /// `key = value` lines; `#` starts a comment line; blank lines ignored; values may be quoted.
@@ -92,6 +119,8 @@ public enum SettingsLoader {
             settings.runtimeDir = value
         case "token_secret":
             settings.tokenSecret = value.isEmpty ? nil : value
+        case "token_secret_file":
+            settings.tokenSecretFile = value.isEmpty ? nil : value
         case "message_burst":
             settings.messageBurst = try number(1...1_000_000)
         case "message_rate":
