@@ -2,12 +2,16 @@ import EngineIOProtocol
 import HTTPServer
 import Logging
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOHTTP1
 
 /// One Engine.IO session. Its state lives on `eventLoop`; public methods may be called from
 /// anywhere and hop there. The pure `EngineSessionMachine` decides; this class does the I/O.
 public final class EngineSession: @unchecked Sendable {
+    /// The session id: it lets whoever holds it poll and post as this client, so it is a secret.
     public let sid: String
+    /// What logs name the session by: a number of this process, never the sid.
+    public let logID: String
     public let eventLoop: EventLoop
     /// The request that opened the session (headers carry cookies and Origin).
     public let handshake: HTTPRequestHead
@@ -25,9 +29,12 @@ public final class EngineSession: @unchecked Sendable {
     private var timer: Scheduled<Void>?
     private let server: EngineServer
 
+    private static let serials = NIOLockedValueBox<UInt64>(0)
+
     init(server: EngineServer, transport: EngineTransport, eventLoop: EventLoop, handshake: HTTPRequestHead, remoteAddress: SocketAddress?) {
         self.server = server
         sid = SessionID.make()
+        logID = "s\(EngineSession.serials.withLockedValue { $0 += 1; return $0 })"
         self.eventLoop = eventLoop
         self.handshake = handshake
         self.remoteAddress = remoteAddress

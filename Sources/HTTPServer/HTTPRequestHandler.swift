@@ -30,7 +30,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            limiter.busy(context.channel)
+            // Not busy yet: a connection still sending its request (maybe one byte a minute) stays
+            // evictable at the connection cap; only a whole request being answered is busy.
             self.head = head
             body = nil
             tooLarge = false
@@ -45,6 +46,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @
         case .end:
             guard let head else { return }
             self.head = nil
+            limiter.busy(context.channel)
             if tooLarge {
                 write(context: context, head: head, response: .text(.payloadTooLarge, "request body too large\n"), close: true)
                 return

@@ -24,7 +24,9 @@ final class Router: Sendable {
     func respond(to request: HTTPRequest) async -> HTTPResponse {
         let candidates = routes.withLockedValue { $0 }.filter { $0.matches(path: request.path) }
         guard !candidates.isEmpty else { return .text(.notFound, "not found\n") }
-        guard let route = candidates.first(where: { $0.method == nil || $0.method == request.method }) else {
+        // HEAD is GET without the body (the writer leaves the body out): health checkers use it.
+        let method = request.method == .HEAD ? .GET : request.method
+        guard let route = candidates.first(where: { $0.method == nil || $0.method == method }) else {
             var response = HTTPResponse.text(.methodNotAllowed, "method not allowed\n")
             let allowed = Set(candidates.compactMap { $0.method.map { "\($0)" } }).sorted()
             response.headers.add(name: "Allow", value: allowed.joined(separator: ", "))

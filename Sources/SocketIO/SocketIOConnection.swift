@@ -43,15 +43,17 @@ final class SocketIOConnection: @unchecked Sendable {
             switch payload {
             case .text(let text):
                 if assembler.isWaiting { throw SocketIODecodingError.unexpectedBinary }
-                let (packet, attachments) = try SocketIOPacket.decode(text, limits: server.configuration.limits)
-                guard admits(packet, attachments: attachments, size: text.utf8.count) else { return }
+                // Admission is decided on the header: a packet that will be dropped is never parsed.
+                let header = try SocketIOPacket.header(text, limits: server.configuration.limits)
+                guard admits(header, size: text.utf8.count) else { return }
+                let (packet, attachments) = try SocketIOPacket.decode(text, header: header)
                 if let complete = try assembler.start(packet, attachments: attachments) { handle(complete) }
             case .binary(let bytes):
                 if let complete = try assembler.add(bytes) { handle(complete) }
             }
         } catch {
             // Malformed input ends the connection (the protocol's rule); the daemon carries on.
-            server.logger.info("closing Socket.IO connection: \(error)", metadata: ["session": "\(session.sid)"])
+            server.logger.info("closing Socket.IO connection: \(error)", metadata: ["session": "\(session.logID)"])
             session.close()
         }
     }
@@ -60,7 +62,7 @@ final class SocketIOConnection: @unchecked Sendable {
     /// nobody: its events are dropped (as the reference server does) and a binary one ends the
     /// connection, so no attachment is ever assembled for an unauthenticated client; a CONNECT
     /// with an oversized auth payload is refused before it is held during authorization.
-    private func admits(_ packet: SocketIOPacket, attachments: Int, size: Int) -> Bool {
+    private func admits(_ packet: SocketIOPacket.Header, size: Int) -> Bool {
         switch packet.type {
         case .connect:
             guard size <= server.configuration.maxConnectPacketBytes else {
@@ -70,8 +72,8 @@ final class SocketIOConnection: @unchecked Sendable {
             return true
         case .event, .binaryEvent, .ack, .binaryAck:
             if sockets[packet.namespace] != nil { return true }
-            if attachments > 0 {
-                server.logger.info("closing Socket.IO connection: binary packet before CONNECT", metadata: ["session": "\(session.sid)"])
+            if packet.attachments > 0 {
+                server.logger.info("closing Socket.IO connection: binary packet before CONNECT", metadata: ["session": "\(session.logID)"])
                 session.close()
             }
             return false

@@ -108,7 +108,18 @@ public struct SocketIOLimits: Sendable, Equatable {
 
 extension SocketIOPacket {
     /// Decodes a text packet. For BINARY_* it also returns how many attachments must follow.
-    public static func decode(_ text: String, limits: SocketIOLimits = .init()) throws(SocketIODecodingError) -> (packet: SocketIOPacket, attachments: Int) {
+    /// What precedes a packet's JSON: enough to decide whether it is wanted at all, so a packet
+    /// that will be dropped (an event before CONNECT) costs no JSON parsing.
+    public struct Header: Equatable, Sendable {
+        public var type: SocketIOPacketType
+        public var attachments: Int
+        public var namespace: String
+        public var id: UInt64?
+        /// Where the JSON data starts in the text.
+        public var dataStart: String.Index
+    }
+
+    public static func header(_ text: String, limits: SocketIOLimits = .init()) throws(SocketIODecodingError) -> Header {
         var rest = Substring(text)
         guard let first = rest.first else { throw .empty }
         guard let digit = first.wholeNumberValue, first.isASCII, let type = SocketIOPacketType(rawValue: UInt8(digit)) else {
@@ -137,13 +148,23 @@ extension SocketIOPacket {
             id = value
             rest = rest.dropFirst(digits.count)
         }
+        return Header(type: type, attachments: attachments, namespace: namespace, id: id, dataStart: rest.startIndex)
+    }
+
+    public static func decode(_ text: String, limits: SocketIOLimits = .init()) throws(SocketIODecodingError) -> (packet: SocketIOPacket, attachments: Int) {
+        try decode(text, header: try header(text, limits: limits))
+    }
+
+    /// The whole packet, once its `header` said it is wanted.
+    public static func decode(_ text: String, header: Header) throws(SocketIODecodingError) -> (packet: SocketIOPacket, attachments: Int) {
+        let rest = text[header.dataStart...]
         var data: JSONValue?
         if !rest.isEmpty {
             do { data = try JSONValue.parse(rest) } catch { throw .invalidJSON }
         }
-        let packet = SocketIOPacket(type, namespace: namespace, id: id, data: data)
-        guard packet.hasValidPayload else { throw .invalidPayload(type) }
-        return (packet, attachments)
+        let packet = SocketIOPacket(header.type, namespace: header.namespace, id: header.id, data: data)
+        guard packet.hasValidPayload else { throw .invalidPayload(header.type) }
+        return (packet, header.attachments)
     }
 
     var hasValidPayload: Bool {

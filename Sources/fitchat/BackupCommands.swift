@@ -8,7 +8,9 @@ struct Backup: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let file = try StoreOperations.backup(settings: try store.settings(), to: destination)
+        let settings = try store.settings()
+        store.noteDefaultStore(settings)
+        let file = try StoreOperations.backup(settings: settings, to: destination)
         print("backup written to \(file)")
     }
 }
@@ -20,7 +22,9 @@ struct Restore: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let kept = try StoreOperations.restore(settings: try store.settings(), from: source)
+        let settings = try store.settings()
+        store.noteDefaultStore(settings)
+        let kept = try StoreOperations.restore(settings: settings, from: source)
         print("restored from \(source)" + (kept.map { "; the previous data is kept as \($0)" } ?? ""))
     }
 }
@@ -32,6 +36,8 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        try MessageExport.write(settings: try store.settings(), room: room) { line in print(line) }
+        let settings = try store.settings()
+        store.noteDefaultStore(settings)
+        try MessageExport.write(settings: settings, room: room) { line in print(line) }
     }
 }

@@ -53,10 +53,15 @@ struct StoreOptions: ParsableArguments {
     /// directory, says on standard error which store the defaults chose.
     func admin(migrate: Bool = false, creation: StoreAccess.Creation = .mustExist) throws -> Admin {
         let admin = try Admin(settings: try settings(), migrate: migrate, creation: creation)
-        if dataDir == nil, ProcessInfo.processInfo.environment["FITCHAT_DATA_DIR"] == nil {
-            printNote("using the store \(admin.storePath)")
-        }
+        noteDefaultStore(admin.settings)
         return admin
+    }
+
+    /// When the operator named no data directory, says on standard error which store the defaults chose.
+    func noteDefaultStore(_ settings: Settings) {
+        if dataDir == nil, ProcessInfo.processInfo.environment["FITCHAT_DATA_DIR"] == nil {
+            printNote("using the store \((settings.dataDir as NSString).appendingPathComponent("data.mdb"))")
+        }
     }
 }
 

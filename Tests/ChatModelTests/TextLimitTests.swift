@@ -42,3 +42,23 @@ import Testing
         #expect(DisplayName.clipped("  Ann  ") == "Ann")
     }
 }
+
+@Suite struct DisguisedDisplayNameTests {
+    @Test func invisibleControlAndDirectionCharactersAreRefused() {
+        for name in ["co\u{200B}ach", "\u{202E}hcaoc", "a\u{0}b", "\u{7}bell\u{1B}[31m", "x\n\nline", "co\u{200D}ach", "a\u{2028}b", "\u{2066}x\u{2069}"] {
+            #expect((try? DisplayName.validate(name).get()) == nil, "\(name.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
+    @Test func lettersOfEveryScriptAndEmojiSequencesPass() {
+        for name in ["Ann Lifter", "Zoë", "Łukasz", "Мария", "李雷", "محمد", "Coach 🏋️", "Family 👨\u{200D}👩\u{200D}👧", "❤️\u{200D}🔥 fan"] {
+            #expect(DisplayName.validate(name) == .success(name), "\(name)")
+        }
+    }
+
+    @Test func aHostAppsNameIsCleanedRatherThanRefused() {
+        #expect(DisplayName.clipped("co\u{200B}ach") == "coach")
+        #expect(DisplayName.clipped("\u{202E}hcaoc") == "hcaoc")
+        #expect(DisplayName.clipped("Family 👨\u{200D}👩") == "Family 👨\u{200D}👩")
+    }
+}

@@ -78,6 +78,29 @@ import Testing
         _ = socket
     }
 
+    /// An event before CONNECT is dropped on its header, never parsed: a body that is not JSON
+    /// at all does not even end the connection (parsing would have), and a CONNECT still works.
+    @Test func eventsBeforeConnectAreNeverParsed() async throws {
+        let server = try await InProcessServer().start()
+        defer { Task { await server.stop() } }
+        let seen = Recorder()
+        server.io.of("/").onAny { _, name, _, _ in seen.add(name) }
+        let port = server.port
+        let socket = try await blocking {
+            let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+            _ = try socket.receive(timeout: 20)  // open
+            try socket.send("42" + String(repeating: "[{\"a\":", count: 5000) + "not json")
+            try socket.send("40")
+            guard case .text(let connected) = try socket.receiveSkippingPings(timeout: 20), connected.hasPrefix("40") else {
+                throw ClientError("no CONNECT: the connection was closed")
+            }
+            try socket.send(#"42["after"]"#)
+            return socket
+        }
+        #expect(await server.eventually { seen.names == ["after"] })
+        _ = socket
+    }
+
     @Test func aConnectWithAnOversizedAuthPayloadIsRefused() async throws {
         let server = try await InProcessServer().start()
         defer { Task { await server.stop() } }

@@ -83,3 +83,14 @@ import Testing
         #expect(parsed["b"]?.arrayValue?.first?.boolValue == true)
     }
 }
+
+@Suite struct PacketHeaderTests {
+    @Test func theHeaderIsReadWithoutTheJSON() throws {
+        let header = try SocketIOPacket.header("51-/admin,7[not json at all")
+        #expect(header.type == .binaryEvent)
+        #expect(header.attachments == 1)
+        #expect(header.namespace == "/admin")
+        #expect(header.id == 7)
+        #expect(throws: SocketIODecodingError.self) { try SocketIOPacket.decode("51-/admin,7[not json at all", header: header) }
+    }
+}

@@ -178,7 +178,10 @@ def test_simultaneous_connects_never_pass_the_per_address_cap(data_dir):
 
 # -- file descriptors ------------------------------------------------------------------------------
 
-def test_healthz_answers_with_300_idle_connections_at_a_256_descriptor_limit(data_dir):
+@pytest.mark.parametrize("stall", ["silent", "slow_body"])
+def test_healthz_answers_with_300_stalled_connections_at_a_256_descriptor_limit(data_dir, stall):
+    # silent: connections that send nothing; slow_body: a request head and one byte of a 100 kB
+    # body, then nothing (a connection still receiving its request must stay evictable).
     d = Daemon(data_dir, free_port())
     d.log = open(d.log_path, "ab")
     d.proc = subprocess.Popen(["prlimit", "--nofile=256:256", "--", *AS_SERVICE_USER, FITCHAT, "serve", "--listen",
@@ -195,6 +198,14 @@ def test_healthz_answers_with_300_idle_connections_at_a_256_descriptor_limit(dat
                 assert time.monotonic() < deadline and d.proc.poll() is None, d.read_log()
                 time.sleep(0.1)
         idle = [socket.create_connection(("127.0.0.1", d.port), timeout=5) for _ in range(300)]
+        if stall == "slow_body":
+            head = (f"POST /login HTTP/1.1\r\nHost: 127.0.0.1:{d.port}\r\nContent-Type: application/json\r\n"
+                    "Content-Length: 100000\r\n\r\n{").encode()
+            for s in idle:
+                try:
+                    s.sendall(head)
+                except OSError:
+                    pass  # already replaced by a newer connection
         time.sleep(0.5)
         for _ in range(5):
             started = time.monotonic()

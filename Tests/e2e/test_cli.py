@@ -1,16 +1,40 @@
 """The admin CLI against a real store, with and without a running daemon (issue 2)."""
 import json
 import os
+import shutil
 import subprocess
 import urllib.request
 
-from conftest import FITCHAT, Daemon, free_port, give_to_service_user
+from conftest import AS_SERVICE_USER, FITCHAT, Daemon, free_port, give_to_service_user
 
 
 def test_healthz_answers_ok(daemon):
     with urllib.request.urlopen(daemon.url + "/healthz", timeout=5) as r:
         assert r.status == 200
         assert r.read().strip() == b"ok"
+    # HEAD too (health checkers and curl -I use it): the head of GET, no body.
+    with urllib.request.urlopen(urllib.request.Request(daemon.url + "/healthz", method="HEAD"), timeout=5) as r:
+        assert r.status == 200 and r.read() == b""
+    # The start-up line says what to open.
+    assert f"listening on http://127.0.0.1:{daemon.port}/" in daemon.read_log()
+
+
+def test_a_data_directory_the_daemon_cannot_write_is_a_sentence():
+    import tempfile
+    locked = tempfile.mkdtemp(prefix="fitchat-root-only-")  # 0700, root's
+    hidden = os.path.join(locked, "inside")
+    os.mkdir(hidden)
+    port = free_port()
+    result = subprocess.run([*AS_SERVICE_USER, FITCHAT, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(locked)],
+                            env=dict(os.environ, FITCHAT_CONFIG=os.devnull), capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    if AS_SERVICE_USER:  # as root every directory is writable
+        assert f"cannot write in the data directory {locked}" in result.stderr, result.stderr
+        beyond = subprocess.run([*AS_SERVICE_USER, FITCHAT, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", hidden],
+                                env=dict(os.environ, FITCHAT_CONFIG=os.devnull), capture_output=True, text=True, timeout=30)
+        assert beyond.returncode != 0
+        assert f"cannot reach the data directory {hidden}: permission denied" in beyond.stderr, beyond.stderr
+    shutil.rmtree(locked)
 
 
 def test_every_command_has_help():
@@ -192,3 +216,10 @@ def test_two_restores_in_one_second_keep_both_previous_stores(data_dir, tmp_path
     kept = [name for name in os.listdir(data_dir) if ".before-restore-" in name]
     assert len(kept) == 2, kept
     assert "ann" in d.cli("user", "list").stdout
+    # Restored by root, the store belongs to the data directory's owner: the unprivileged daemon opens it.
+    assert os.stat(os.path.join(data_dir, "data.mdb")).st_uid == os.stat(data_dir).st_uid
+    d.start()
+    try:
+        assert "ann" in d.cli("user", "list").stdout
+    finally:
+        d.stop()

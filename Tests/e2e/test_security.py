@@ -289,3 +289,20 @@ def test_every_file_fitchat_writes_is_0640_or_stricter(daemon, tmp_path):
         assert mode(live) & 0o027 == 0, oct(mode(live))
     finally:
         os.umask(old)
+
+
+def test_display_names_cannot_hide_or_reverse_characters(secured):
+    """A trial found "co\u200bach" and "\u202ehcaoc" shown as the admin's "coach" on the page."""
+    for i, disguised in enumerate(["co\u200bach", "\u202ehcaoc", "a\u0000b", "\u0007bell\u001b[31m", "x\n\nline"]):
+        status, _, body = request(secured, "POST", "/register",
+                                  {"username": f"trick{i}", "password": PASSWORD, "display_name": disguised})
+        assert status == 400, (disguised, body)
+        assert b"invisible" in body, body
+    # A host app's name is cleaned rather than refused.
+    exp = int(time.time()) + 600
+    status, _, body = request(secured, "GET", "/api/me",
+                              headers={"Authorization": "Bearer " + jwt({"sub": "hostie", "exp": exp, "name": "co\u200bach\u202e"})})
+    assert status == 200, body
+    assert json.loads(body)["user"]["display_name"] == "coach"
+    added = secured.cli("user", "add", "cliuser", "--display-name", "\u202eevil", check=False)
+    assert added.returncode != 0 and "invisible" in added.stderr

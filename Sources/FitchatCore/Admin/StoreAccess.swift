@@ -23,6 +23,10 @@ public enum StoreAccess {
     /// Throws a sentence for the operator when `directory` cannot hold (or does not hold) a store.
     public static func requireStore(in directory: String, creation: Creation) throws {
         var isDirectory: ObjCBool = false
+        var info = stat()
+        if stat(directory, &info) != 0, errno == EACCES {
+            throw ConfigError("cannot reach the data directory \(directory): permission denied on the way there (uid \(geteuid()))")
+        }
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             switch creation {
             case .mustExist:

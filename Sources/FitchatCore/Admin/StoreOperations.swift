@@ -65,6 +65,8 @@ public enum StoreOperations {
         try FileModes.restrict(staging)
         guard rename(staging, target) == 0 else { throw ConfigError("cannot move \(staging) into place: \(String(cString: strerror(errno)))") }
         try? fm.removeItem(atPath: (dataDir as NSString).appendingPathComponent("lock.mdb"))
+        // Restored as root, the store must still open for the service's own user.
+        StoreAccess.matchOwner(of: dataDir)
         return keptAs
     }
 

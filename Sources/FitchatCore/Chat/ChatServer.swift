@@ -160,7 +160,7 @@ public final class ChatServer: Sendable {
             return (state.presence.connected(user.id), state.socketsByUser.values.reduce(0) { $0 + $1.count })
         }
         observer.connections(total)
-        logger.info("connected", metadata: ["user": "\(user.name)", "remote": "\(client.address)", "session": "\(socket.session.sid)"])
+        logger.info("connected", metadata: ["user": "\(user.name)", "remote": "\(client.address)", "session": "\(socket.session.logID)"])
         socket.emit("status", ["connected": true, "user": ChatJSON.user(user)])
         client.enqueue { [self] in
             if cameOnline { announcePresence(of: user, online: true) }
@@ -178,7 +178,7 @@ public final class ChatServer: Sendable {
             return (state.presence.disconnected(user.id), state.typing.clear(user: user.id))
         }
         observer.connections(connectionCount)
-        logger.info("disconnected", metadata: ["user": "\(user.name)", "reason": "\(reason)", "session": "\(socket.session.sid)"])
+        logger.info("disconnected", metadata: ["user": "\(user.name)", "reason": "\(reason)", "session": "\(socket.session.logID)"])
         for entry in stoppedTyping { announceTyping(entry, typing: false) }
         if wentOffline { announcePresence(of: user, online: false) }
         client.finish()

@@ -115,7 +115,7 @@ struct DaemonService: Service, CustomStringConvertible {
             } catch let error as IOError {
                 throw ConfigError(ListenError.describe(error, address: settings.listen))
             }
-            logger.notice("listening on \(address)", metadata: ["host_app_tokens": "\(hostApp != nil ? "accepted" : "off")"])
+            logger.notice("listening on \(Self.url(of: address))", metadata: ["host_app_tokens": "\(hostApp != nil ? "accepted" : "off")"])
         } else {
             let addresses = try await http.adopt(listeningFDs: passed)
             logger.notice("serving sockets passed by systemd: \(addresses.map(\.description).joined(separator: ", "))",
@@ -157,6 +157,13 @@ struct DaemonService: Service, CustomStringConvertible {
         try? await Task.sleep(for: .milliseconds(200))
         chat.stop()
         await control.close()
+    }
+
+    /// `http://127.0.0.1:8080/` rather than NIO's `[IPv4]127.0.0.1/127.0.0.1:8080`: what to open.
+    static func url(of address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        let host = ip.contains(":") ? "[\(ip)]" : ip
+        return "http://\(host):\(port)/"
     }
 
     static func status(_ chat: ChatServer) -> String {

@@ -24,7 +24,13 @@ public final class DaemonLock {
         var attempts = 0
         while true {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, FileModes.file)
-            guard fd >= 0 else { throw ConfigError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else {
+                let reason = String(cString: strerror(errno))
+                if errno == EACCES || errno == EROFS {
+                    throw ConfigError("cannot write in the data directory \(dataDir) (\(reason)): it must belong to the user fitchat runs as (uid \(geteuid()))")
+                }
+                throw ConfigError("cannot open \(path): \(reason)")
+            }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 let pid = DaemonLock.readPID(fd: fd)
                 close(fd)

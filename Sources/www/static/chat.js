@@ -245,7 +245,8 @@ class FitnessChat {
     if (message.message_type === "join" || message.message_type === "leave" || message.message_type === "system") {
       item.className = "notice";
       const verb = message.message_type === "join" ? "joined the room" : message.message_type === "leave" ? "left the room" : message.message;
-      item.textContent = message.message_type === "system" ? verb : `${message.user.display_name} ${verb}`;
+      if (message.message_type === "system") item.textContent = verb;
+      else item.append(this.nameElement(message.user), ` ${verb}`);
     } else {
       item.className = mine ? "message mine" : "message";
       const meta = this.doc.createElement("p");
@@ -253,6 +254,7 @@ class FitnessChat {
       const author = this.doc.createElement("span");
       author.className = "author";
       author.textContent = message.user.display_name;
+      author.title = `@${message.user.name}`;  // tells look-alike display names apart
       const time = this.doc.createElement("time");
       time.dateTime = message.created_at;
       const created = new Date(message.created_at);
@@ -301,18 +303,18 @@ class FitnessChat {
 
   handleTypingIndicator(data) {
     if (data.room !== this.currentRoom || (this.me && data.user.id === this.me.id)) return;
-    if (data.typing) this.typers.set(data.user.id, data.user.display_name);
+    if (data.typing) this.typers.set(data.user.id, data.user);
     else this.typers.delete(data.user.id);
     this.renderTyping();
   }
 
   renderTyping() {
-    const names = [...this.typers.values()];
-    let line = "";
-    if (names.length === 1) line = `${names[0]} is typing…`;
-    else if (names.length === 2) line = `${names[0]} and ${names[1]} are typing…`;
-    else if (names.length > 2) line = "Several people are typing…";
-    this.el.typing.textContent = line;
+    const users = [...this.typers.values()];
+    const line = this.el.typing;
+    if (users.length === 1) line.replaceChildren(this.nameElement(users[0]), " is typing…");
+    else if (users.length === 2) line.replaceChildren(this.nameElement(users[0]), " and ", this.nameElement(users[1]), " are typing…");
+    else if (users.length > 2) line.replaceChildren("Several people are typing…");
+    else line.replaceChildren();
   }
 
   // MARK: People
@@ -333,6 +335,7 @@ class FitnessChat {
       item.className = "participant";
       item.dataset.user = p.user.name;
       item.textContent = p.user.display_name;
+      item.title = `@${p.user.name}`;
       list.append(item);
     }
     if (!online.length) {
@@ -372,6 +375,15 @@ class FitnessChat {
   clearError() {
     this.el.error.textContent = "";
     this.el.error.dataset.code = "";
+  }
+
+  // A display name inside a sentence: isolated so its text direction cannot run into the words
+  // around it, with the user name on hover.
+  nameElement(user) {
+    const name = this.doc.createElement("bdi");
+    name.textContent = user.display_name;
+    name.title = `@${user.name}`;
+    return name;
   }
 
   // A paste past the limit is not cut silently (as maxlength would): count, say, keep the text.
