@@ -35,7 +35,10 @@ extension ChatStore {
         let now = self.now()
         return try await write { txn, tables in
             // Keyed by the folded name: `ALICE` cannot register beside `alice`.
-            guard try txn.get(tables.usersByName, Names.folded(name)) == nil else { throw RepositoryError.userExists(name) }
+            if let taken = try txn.get(tables.usersByName, Names.folded(name)) {
+                // Name the account that holds it, as it is spelt ("bob" when "BOB" was asked for).
+                throw RepositoryError.userExists(try txn.get(tables.users, taken)?.name ?? name)
+            }
             try Self.requireHonestDisplayName(txn, tables, displayName, of: name, id: nil)
             let user = User(id: try tables.nextID(txn, MetaKey.nextUserID), name: name, displayName: displayName,
                             role: role, passwordHash: passwordHash, disabled: false, createdAt: now, hostApp: hostApp)

@@ -223,3 +223,15 @@ def test_two_restores_in_one_second_keep_both_previous_stores(data_dir, tmp_path
         assert "ann" in d.cli("user", "list").stdout
     finally:
         d.stop()
+
+
+def test_cli_mistakes_found_in_the_first_hour_trial(daemon):
+    daemon.cli("user", "add", "bob")
+    dup = daemon.cli("user", "add", "BOB", check=False)
+    assert dup.returncode != 0 and "user 'bob' already exists" in dup.stderr, dup.stderr
+    long = daemon.cli("room", "add", "essays", "--description", "x" * 201, check=False)
+    assert long.returncode != 0 and "at most 200 characters" in long.stderr, long.stderr
+    daemon.cli("room", "add", "old-room", "--description", "gone soon")
+    daemon.cli("room", "archive", "old-room")
+    archived = daemon.cli("room", "add-member", "old-room", "bob", check=False)
+    assert archived.returncode != 0 and "archived" in archived.stderr, archived.stderr

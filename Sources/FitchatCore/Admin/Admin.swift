@@ -83,7 +83,16 @@ public final class Admin {
 
     // MARK: Rooms
 
+    /// Room descriptions are one line in the room list: bounded like a short message.
+    public static let maxRoomDescription = 200
+
     public func addRoom(name: String, description: String, isPrivate: Bool) async throws -> Room {
+        guard description.count <= Admin.maxRoomDescription, description.utf8.count <= 4 * Admin.maxRoomDescription else {
+            throw ConfigError("a room description has at most \(Admin.maxRoomDescription) characters (this one has \(description.count))")
+        }
+        guard !DisplayName.hasDisguisingCharacters(description) else {
+            throw ConfigError("a room description may not hold control, invisible or text-direction characters")
+        }
         try requireDaemonReachable()
         try Names.validateRoomName(name)
         let room = try await store.createRoom(name: name, description: description, isPrivate: isPrivate)
@@ -102,6 +111,7 @@ public final class Admin {
     public func addMember(room roomName: String, user userName: String) async throws -> Bool {
         try requireDaemonReachable()
         let room = try requireRoom(roomName)
+        guard room.isActive else { throw ConfigError("room '\(room.name)' is archived: nobody can join it") }
         let user = try requireUser(userName)
         let membership = try await store.join(room: room.id, user: user.id)
         notify(.roomsChanged)
