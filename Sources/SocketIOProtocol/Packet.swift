@@ -29,8 +29,15 @@ public struct SocketIOPacket: Equatable, Sendable {
 
     /// Event name and arguments of an EVENT.
     public var event: (name: String, args: [JSONValue])? {
-        guard type == .event || type == .binaryEvent, case .array(let items)? = data,
-              let name = items.first?.stringValue else { return nil }
+        guard type == .event || type == .binaryEvent, case .array(let items)? = data else { return nil }
+        // The reference server takes a number as an event name too; here it becomes its text, so
+        // the application can answer it (an unknown event) instead of leaving an ack unanswered.
+        let name: String
+        switch items.first {
+        case .string(let text)?: name = text
+        case .int(let number)?: name = String(number)
+        default: return nil
+        }
         return (name, Array(items.dropFirst()))
     }
 }

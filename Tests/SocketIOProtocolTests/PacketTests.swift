@@ -94,3 +94,11 @@ import Testing
         #expect(throws: SocketIODecodingError.self) { try SocketIOPacket.decode("51-/admin,7[not json at all", header: header) }
     }
 }
+
+@Suite struct NumericEventNameTests {
+    @Test func aNumberNamesAnEventByItsText() throws {
+        let (packet, _) = try SocketIOPacket.decode("21[5,{}]")  // after Engine.IO's "4"
+        #expect(packet.event?.name == "5")
+        #expect(packet.id == 1)
+    }
+}

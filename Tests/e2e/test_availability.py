@@ -217,3 +217,14 @@ def test_healthz_answers_with_300_stalled_connections_at_a_256_descriptor_limit(
             s.close()
     finally:
         d.stop()
+
+
+def test_an_event_named_by_a_number_still_gets_its_ack(daemon):
+    # The reference server accepts a number as an event name; an ack asked for must be answered.
+    ws = ws_session(daemon, daemon.token("ann"))
+    ws_frames_until(ws, lambda fs: any(f.startswith('42["rooms_list"') for f in fs))
+    ws.send('427[5,{}]')
+    frames = ws_frames_until(ws, lambda fs: any(f.startswith("437[") for f in fs))
+    answer = json.loads(next(f for f in frames if f.startswith("437["))[3:])[0]
+    assert answer["ok"] is False and answer["error"]["code"] == "invalid_request", answer
+    ws.close()
