@@ -17,9 +17,9 @@ import Testing
         #expect(set.maxConnections == 500 && set.effectiveMaxConnections == 500)
         #expect(set.maxPendingConnectionsPerIP == 8)
         #expect(throws: ConfigError.self) {
-            try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "0"], layout: layout, defaultConfigFile: "/nonexistent")
+            try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "0"], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
         }
-        let auto = try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "auto"], layout: layout, defaultConfigFile: "/nonexistent")
+        let auto = try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "auto"], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
         #expect(auto.maxConnections == nil)
     }
 

@@ -116,11 +116,11 @@ import Testing
     @Test func serverNamesSetting() throws {
         let layout = InstallLayout(isInstalled: false, executableDir: "/tmp")
         let settings = try SettingsLoader.load(flags: ["server_names": "Chat.Example-Gym.com, fitchat.lan"], environment: [:],
-                                               layout: layout, defaultConfigFile: "/nonexistent")
+                                               layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
         #expect(settings.serverNames == ["chat.example-gym.com", "fitchat.lan"])
         for bad in ["https://chat.example.com", "chat.example.com:443", "a b"] {
             #expect(throws: ConfigError.self) {
-                try SettingsLoader.load(flags: ["server_names": bad], environment: [:], layout: layout, defaultConfigFile: "/nonexistent")
+                try SettingsLoader.load(flags: ["server_names": bad], environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
             }
         }
     }
