@@ -10,7 +10,8 @@ import Testing
         let store = try makeStore()
         defer { store.close() }
         let alice = try await store.createUser(name: "alice", displayName: "Alice", role: .member, passwordHash: "h")
-        await #expect(throws: RepositoryError.userExists("ALICE")) {
+        // The refusal names the account that holds the name, as it is spelt.
+        await #expect(throws: RepositoryError.userExists("alice")) {
             try await store.createUser(name: "ALICE", displayName: "Eve", role: .member, passwordHash: nil)
         }
         #expect(try store.user(named: "Alice") == alice)
