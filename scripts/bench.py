@@ -139,7 +139,8 @@ def start_peer(peer_dir, venv, secret, nofile):
 
 def bench(bin_dir, *args):
     """Runs fitchat-bench; returns its last line as JSON (and echoes what it printed)."""
-    command = [os.path.join(bin_dir, "fitchat-bench"), *map(str, args), "--json"]
+    # cold-start always ends with its JSON line; the others print it with --json.
+    command = [os.path.join(bin_dir, "fitchat-bench"), *map(str, args)] + ([] if args[0] == "cold-start" else ["--json"])
     shown = ["…" if i > 0 and args[i - 1] == "--secret" else str(a) for i, a in enumerate(args)]
     print("  $ fitchat-bench " + " ".join(shown), flush=True)
     result = subprocess.run(command, capture_output=True, text=True)
