@@ -302,11 +302,3 @@ extension Clock {
         return Micros(ts.tv_sec) * 1_000_000 + Micros(ts.tv_nsec) / 1000
     }
 }
-
-extension Optional {
-    /// `map` for an async transform.
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
-    }
-}
