@@ -11,8 +11,7 @@ struct ChatBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat", abstract: "Socket.IO load: deliveries per second, send → receipt latency, server CPU per delivery.")
 
-    @Option(help: "The server, http://HOST:PORT.") var url: String
-    @Option(help: "The server's host-app token secret (HS256).") var secret: String
+    @OptionGroup var target: BenchTarget
     @Option(help: "Clients in all.") var clients: Int = 100
     @Option(help: "How many of them send.") var senders: Int = 10
     @Option(help: "Length of the measured window.") var seconds: Double = 10
@@ -25,7 +24,6 @@ struct ChatBench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func validate() throws {
-        guard BenchConnector.parse(url: url) != nil else { throw ValidationError("--url must be http://HOST:PORT") }
         guard clients > 0, senders >= 0, senders <= clients else { throw ValidationError("need 0 ≤ senders ≤ clients and clients > 0") }
         guard rooms >= 1, rooms <= clients else { throw ValidationError("need 1 ≤ rooms ≤ clients") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
@@ -34,14 +32,14 @@ struct ChatBench: AsyncParsableCommand {
 
     func run() async throws {
         _ = raiseOpenFileLimit()
-        let (host, port) = BenchConnector.parse(url: url)!
+        let (host, port) = (target.host, target.port)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let roomNames = rooms == 1 ? [room] : (1...rooms).map { "\(room)-\($0)" }
         let senderCount = senders
         let plan: SendPlan = rate.map { .openLoop(interval: .nanoseconds(Int64(Double(senderCount) / $0 * 1e9))) } ?? .closedLoop
 
         let connector = BenchConnector(group: group, host: host, port: port)
-        let secret = self.secret, prefix = userPrefix, senders = self.senders
+        let secret = target.secret, prefix = userPrefix, senders = self.senders
         let setupStarted = DispatchTime.now().uptimeNanoseconds
         let (joined, failures) = await connector.connectAll(count: clients) { index, loop in
             BenchClient(token: BenchToken.sign(user: "\(prefix)-\(index)", secret: secret),
@@ -54,7 +52,7 @@ struct ChatBench: AsyncParsableCommand {
                 .map { "\($0.value.count)× \($0.key)" }.joined(separator: "; ")
             FileHandle.standardError.write(Data("fitchat-bench: \(failures.count) of \(clients) clients did not join: \(sample)\n".utf8))
         }
-        guard !joined.isEmpty else { throw BenchFailure("no client joined; is the server at \(url), with that secret and those rooms?") }
+        guard !joined.isEmpty else { throw BenchFailure("no client joined; is the server at \(target.url), with that secret and those rooms?") }
         print(String(format: "%d clients joined %d room%@ in %.1f s", joined.count, roomNames.count, roomNames.count == 1 ? "" : "s", setupSeconds))
 
         // One window for every client, decided now that all have joined.

@@ -9,8 +9,7 @@ struct IdleBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "idle", abstract: "Server memory per idle connection (RSS from /proc).")
 
-    @Option(help: "The server, http://HOST:PORT.") var url: String
-    @Option(help: "The server's host-app token secret (HS256).") var secret: String
+    @OptionGroup var target: BenchTarget
     @Option(help: "Connections to hold.") var connections: Int = 1000
     @Option(help: "Join every connection to this room (default: stay in none).") var join: String?
     @Option(help: "With --join: spread the connections over M rooms named JOIN-1 … JOIN-M (they must exist).") var rooms: Int = 1
@@ -20,7 +19,7 @@ struct IdleBench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func run() async throws {
-        guard let (host, port) = BenchConnector.parse(url: url) else { throw ValidationError("--url must be http://HOST:PORT") }
+        let (host, port) = (target.host, target.port)
         let limit = raiseOpenFileLimit()
         guard limit > connections + 64 else {
             throw BenchFailure("this process may open \(limit) files; \(connections) connections need more (ulimit -n)")
@@ -29,7 +28,7 @@ struct IdleBench: AsyncParsableCommand {
         guard let before = server.residentBytes() else { throw BenchFailure("cannot read /proc/\(serverPid)/status") }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let connector = BenchConnector(group: group, host: host, port: port)
-        let secret = self.secret, prefix = userPrefix, room = join
+        let secret = target.secret, prefix = userPrefix, room = join
         let roomNames: [String?] = join.map { name in rooms <= 1 ? [name] : (1...rooms).map { "\(name)-\($0)" } } ?? [nil]
         let started = DispatchTime.now().uptimeNanoseconds
         let (held, failures) = await connector.connectAll(count: connections, timeout: .seconds(120)) { index, loop in
