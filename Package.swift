@@ -115,5 +115,5 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),
         .testTarget(name: "FitchatCoreTests", dependencies: ["FitchatCore"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

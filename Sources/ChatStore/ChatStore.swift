@@ -88,7 +88,7 @@ public final class ChatStore: @unchecked Sendable {
         return try environment.read(body)
     }
 
-    func write<T>(_ body: @escaping (Transaction, Tables) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Transaction, Tables) throws -> T) async throws -> T {
         if injectedFailures.isOn { throw ChatStoreError.injectedFailure }
         let tables = self.tables
         return try await writer.submit { txn in try body(txn, tables) }

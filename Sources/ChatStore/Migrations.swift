@@ -5,7 +5,7 @@ import LMDB
 /// that also records the new version, so a migration is applied whole or not at all.
 enum Migrations {
     /// Step from version `n` to `n + 1`, by `n`; each returns notes for the operator.
-    static let steps: [UInt32: (Transaction, Tables) throws -> [String]] = [
+    static let steps: [UInt32: @Sendable (Transaction, Tables) throws -> [String]] = [
         // Version 1 had no user_rooms index: build it from the participants.
         1: { txn, tables in
             try txn.clear(tables.userRooms)

@@ -4,10 +4,22 @@ import LMDB
 /// The store's single writer: a dedicated thread drains the queue of pending writes and commits
 /// each drained batch in ONE transaction (one fsync), each write in its own nested transaction so
 /// a failing write is undone alone. Callers resume only after the commit is on disk.
+///
+/// `@unchecked Sendable`: `queue`, `stopping` and `commitObserver` are only touched under
+/// `condition`; everything else is immutable after `init`.
 final class Writer: @unchecked Sendable {
-    private struct Job {
-        let apply: ((Transaction) throws -> Any)?  // nil: a ping, answered by the loop itself
-        let complete: (Result<Any, Error>) -> Void
+    private typealias Completion = @Sendable () -> Void
+    /// One pending write: `apply` runs inside the batch transaction and returns how to resume its
+    /// caller with the typed result once the batch is durable. A ping is answered by the loop itself.
+    private enum Job: Sendable {
+        case write(apply: @Sendable (Transaction) throws -> Completion, fail: @Sendable (Error) -> Void)
+        case ping(Completion, fail: @Sendable (Error) -> Void)
+
+        var fail: @Sendable (Error) -> Void {
+            switch self {
+            case .write(_, let fail), .ping(_, let fail): fail
+            }
+        }
     }
 
     private let environment: Environment
@@ -32,17 +44,24 @@ final class Writer: @unchecked Sendable {
     }
 
     /// Runs `body` in the next batch and returns its result once the batch is durable.
-    func submit<T>(_ body: @escaping (Transaction) throws -> T) async throws -> T {
-        let value: Any = try await withCheckedThrowingContinuation { continuation in
-            enqueue(Job(apply: { try body($0) }, complete: { continuation.resume(with: $0) }))
+    func submit<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            enqueue(
+                .write(
+                    apply: { txn in
+                        let value = try body(txn)
+                        return { continuation.resume(returning: value) }
+                    },
+                    fail: { continuation.resume(throwing: $0) }
+                )
+            )
         }
-        return value as! T
     }
 
     /// Returns once the writer thread has come round its loop: proof that it is not stuck.
     func ping() async throws {
-        _ = try await withCheckedThrowingContinuation { continuation in
-            enqueue(Job(apply: nil, complete: { continuation.resume(with: $0) }))
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            enqueue(.ping({ continuation.resume() }, fail: { continuation.resume(throwing: $0) }))
         }
     }
 
@@ -50,7 +69,7 @@ final class Writer: @unchecked Sendable {
         condition.lock()
         if stopping {
             condition.unlock()
-            job.complete(.failure(ChatStoreError.closed))
+            job.fail(ChatStoreError.closed)
             return
         }
         queue.append(job)
@@ -86,17 +105,22 @@ final class Writer: @unchecked Sendable {
     }
 
     private func run(_ batch: [Job], observer: (@Sendable (Int, Double) -> Void)?) {
-        let writes = batch.filter { $0.apply != nil }
-        for ping in batch where ping.apply == nil { ping.complete(.success(())) }
+        var writes: [(apply: @Sendable (Transaction) throws -> Completion, fail: @Sendable (Error) -> Void)] = []
+        for job in batch {
+            switch job {
+            case .ping(let answer, _): answer()
+            case .write(let apply, let fail): writes.append((apply, fail))
+            }
+        }
         guard !writes.isEmpty else { return }
         let start = DispatchTime.now().uptimeNanoseconds
-        var results: [Result<Any, Error>] = []
+        var results: [Result<Completion, Error>] = []
         do {
             try environment.write { txn in
                 // Runs again from scratch if the map had to grow: results are rebuilt each time.
                 results = try writes.map { job in
                     do {
-                        return .success(try txn.nested { try job.apply!($0) })
+                        return .success(try txn.nested { try job.apply($0) })
                     } catch let error as LMDBError where error == .mapFull {
                         throw error
                     } catch {
@@ -108,6 +132,11 @@ final class Writer: @unchecked Sendable {
             results = Array(repeating: .failure(error), count: writes.count)
         }
         observer?(writes.count, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        for (job, result) in zip(writes, results) { job.complete(result) }
+        for (job, result) in zip(writes, results) {
+            switch result {
+            case .success(let resume): resume()
+            case .failure(let error): job.fail(error)
+            }
+        }
     }
 }

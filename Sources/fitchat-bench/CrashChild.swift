@@ -14,20 +14,19 @@ struct CrashChild: AsyncParsableCommand {
     @Option var tasks: Int = 8
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)
         let store = try ChatStore.open(directory: dataDir, migrate: true)
         let room = try store.room(named: "general")!
         var user = try store.user(named: "crash")
         if user == nil { user = try await store.createUser(name: "crash", displayName: "Crash", role: .member, passwordHash: nil) }
         let userID = user!.id
-        print("READY")
+        printLine("READY")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<tasks {
                 group.addTask {
                     var sequence = 0
                     while true {
                         let message = try await store.append(NewMessage(roomID: room.id, userID: userID, text: "task \(task) #\(sequence)"))
-                        print("ACK \(message.id)")
+                        printLine("ACK \(message.id)")
                         sequence += 1
                     }
                 }
@@ -44,10 +43,9 @@ struct HoldReader: ParsableCommand {
     @Option var path: String
 
     func run() throws {
-        setvbuf(stdout, nil, _IOLBF, 0)
         let environment = try Environment(path: path)
         try environment.read { _ in
-            print("READY")
+            printLine("READY")
             while true { sleep(60) }
         }
     }

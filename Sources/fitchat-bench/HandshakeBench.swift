@@ -15,7 +15,6 @@ struct HandshakeBench: ParsableCommand {
     var close: Bool = true
 
     func run() throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // one line per window, also into a file or pipe
         let parts = server.split(separator: ":")
         guard parts.count == 2, let port = UInt16(parts[1]) else { throw ValidationError("--server HOST:PORT") }
         let connection = try KeepAliveConnection(host: String(parts[0]), port: port)
@@ -38,15 +37,15 @@ struct HandshakeBench: ParsableCommand {
                 let size = index % window == 0 ? window : index % window
                 let rate = Double(size) / (Double(now - windowStart) / 1e9)
                 rates.append(rate)
-                print(String(format: "sessions %7d–%7d: %8.0f handshakes/s", index - size + 1, index, rate))
+                printLine(String(format: "sessions %7d–%7d: %8.0f handshakes/s", index - size + 1, index, rate))
                 windowStart = now
             }
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let first = rates.first ?? 0, last = rates.last ?? 0
-        print(String(format: "%d handshakes in %.1f s: first window %.0f/s, last window %.0f/s (last/first %.2f)",
+        printLine(String(format: "%d handshakes in %.1f s: first window %.0f/s, last window %.0f/s (last/first %.2f)",
                      count, total, first, last, first > 0 ? last / first : 0))
-        print(#"{"handshakes":\#(count),"window":\#(window),"rates":[\#(rates.map { String(Int($0)) }.joined(separator: ","))]}"#)
+        printLine(#"{"handshakes":\#(count),"window":\#(window),"rates":[\#(rates.map { String(Int($0)) }.joined(separator: ","))]}"#)
     }
 
     /// The sid in an open packet `0{"sid":"…",…}`.

@@ -101,9 +101,10 @@ func makeStore(_ dir: String = temporaryDirectory(), migrate: Bool = false) thro
         store.onCommit = { size, _ in batches.record(size) }
         let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
         let room = try store.room(named: "general")!.id
+        let writer = store
         let sent = try await withThrowingTaskGroup(of: Message.self) { group in
             for index in 0..<400 {
-                group.addTask { try await store.append(NewMessage(roomID: room, userID: ann.id, text: "#\(index)")) }
+                group.addTask { try await writer.append(NewMessage(roomID: room, userID: ann.id, text: "#\(index)")) }
             }
             return try await group.reduce(into: [Message]()) { $0.append($1) }
         }

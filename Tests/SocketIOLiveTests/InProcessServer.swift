@@ -3,18 +3,20 @@ import EngineIOProtocol
 import Foundation
 import HTTPServer
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SocketIO
 
 /// An HTTP + Engine.IO + Socket.IO server in this process on a port of its own, for tests that
 /// need to look inside (session counts, sockets) or configure limits.
-final class InProcessServer {
+final class InProcessServer: Sendable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
     let http: HTTPServer
     let engine: EngineServer
     let io: SocketIOServer
-    private(set) var port = 0
+    private let boundPort = NIOLockedValueBox(0)
+    var port: Int { boundPort.withLockedValue { $0 } }
 
     init(http httpConfiguration: HTTPServerConfiguration = .init(), engine engineConfiguration: EngineConfiguration = .init(),
          socketIO socketIOConfiguration: SocketIOServer.Configuration = .init()) {
@@ -27,7 +29,8 @@ final class InProcessServer {
     }
 
     func start() async throws -> InProcessServer {
-        port = try await http.bind(host: "127.0.0.1", port: 0).port!
+        let bound = try await http.bind(host: "127.0.0.1", port: 0).port!
+        boundPort.withLockedValue { $0 = bound }
         return self
     }
 
