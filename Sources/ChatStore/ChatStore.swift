@@ -13,7 +13,7 @@ public final class ChatStore: @unchecked Sendable {
         public var mapSize = 64 << 20
         public var maxBatch = 1024
         /// The clock for created_at / joined_at (µs since the epoch); replaceable in tests.
-        public var now: @Sendable () -> Micros = { ChatStore.wallClockMicros() }
+        public var now: @Sendable () -> Micros = { SystemClock().wallMicros() }
         public init(migrate: Bool = false) { self.migrate = migrate }
     }
 
@@ -73,11 +73,7 @@ public final class ChatStore: @unchecked Sendable {
     /// How many stale reader slots `mdb_reader_check` cleared when the store opened.
     public var staleReadersCleared: Int { environment.staleReadersCleared }
 
-    public static func wallClockMicros() -> Micros {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Micros(ts.tv_sec) * 1_000_000 + Micros(ts.tv_nsec) / 1000
-    }
+
 
     /// Makes every read and write fail, as a broken disk would: how the daemon's answers to
     /// storage failures are tested end to end (set only by the `FITCHAT_TEST_HOOKS` routes).

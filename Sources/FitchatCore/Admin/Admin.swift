@@ -77,7 +77,7 @@ public final class Admin {
         guard !user.disabled else { throw ConfigError("user '\(userName)' is disabled") }
         let token = SessionTokens.generate()
         try await store.createSession(
-            Session(tokenHash: SessionTokens.hash(token), userID: user.id, expiresAt: SessionTokens.expiry(from: Clock.nowMicros())))
+            Session(tokenHash: SessionTokens.hash(token), userID: user.id, expiresAt: SessionTokens.expiry(from: SystemClock().wallMicros())))
         return token
     }
 
@@ -169,10 +169,4 @@ public final class Admin {
     }
 }
 
-public enum Clock {
-    public static func nowMicros() -> Micros {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Micros(ts.tv_sec) * 1_000_000 + Micros(ts.tv_nsec) / 1000
-    }
-}
+

@@ -29,13 +29,13 @@ public final class Authenticator: Sendable {
             return try await hostAppUser(token).map { ($0, .hostApp) }
         }
         let hash = SessionTokens.hash(token)
-        guard let session = try store.session(tokenHash: hash), session.expiresAt > Clock.nowMicros(),
+        guard let session = try store.session(tokenHash: hash), session.expiresAt > SystemClock().wallMicros(),
               let user = try store.user(id: session.userID), !user.disabled else { return nil }
         return (user, .session(hash: hash))
     }
 
     private func hostAppUser(_ token: String) async throws -> User? {
-        guard let hostApp, case .success(let claims) = hostApp.verify(token, now: Clock.nowMicros() / 1_000_000) else { return nil }
+        guard let hostApp, case .success(let claims) = hostApp.verify(token, now: SystemClock().wallMicros() / 1_000_000) else { return nil }
         if let existing = try store.user(named: claims.userName) {
             return Self.hostAppMaySignIn(existing) ? existing : nil
         }

@@ -64,13 +64,13 @@ final class AccountRoutes: Sendable {
         // A name that breaks the naming rule cannot exist, and the rule is public: refused at once.
         let valid = Names.isValidUserName(name)
         let account = valid ? Names.folded(name) : ""
-        let decision = throttle.withLockedValue { $0.admit(account: account, address: address, now: Clock.monotonicMicros()) }
+        let decision = throttle.withLockedValue { $0.admit(account: account, address: address, now: SystemClock().monotonicMicros()) }
         if case .throttled(let seconds) = decision {
             logger.warning("login throttled", metadata: metadata)
             return reply.failure(.tooManyRequests, .rateLimited, back: "/login?error=rate_limited", retryAfter: seconds)
         }
         guard valid else {
-            throttle.withLockedValue { $0.refusedCheaply(address: address, now: Clock.monotonicMicros()) }
+            throttle.withLockedValue { $0.refusedCheaply(address: address, now: SystemClock().monotonicMicros()) }
             logger.notice("login refused", metadata: metadata)
             return refused
         }
@@ -86,7 +86,7 @@ final class AccountRoutes: Sendable {
             return reply.failure(.internalServerError, ChatError(.internalError, "could not sign in; try again"), back: "/login")
         }
         guard let user = signedInUser else {
-            throttle.withLockedValue { $0.failed(account: account, address: address, now: Clock.monotonicMicros()) }
+            throttle.withLockedValue { $0.failed(account: account, address: address, now: SystemClock().monotonicMicros()) }
             logger.notice("login refused", metadata: metadata)
             return refused
         }
@@ -135,7 +135,7 @@ final class AccountRoutes: Sendable {
         }
         let address = request.remoteAddress?.ipAddress ?? "unknown"
         let retryAfter = registrations.withLockedValue { limiter -> Int? in
-            let now = Clock.monotonicMicros()
+            let now = SystemClock().monotonicMicros()
             return limiter.allow(address, now: now) ? nil : max(1, limiter.retryAfter(address, now: now))
         }
         if let retryAfter {
@@ -201,7 +201,7 @@ final class AccountRoutes: Sendable {
         let token = SessionTokens.generate()
         do {
             try await store.createSession(Session(tokenHash: SessionTokens.hash(token), userID: user.id,
-                                                  expiresAt: SessionTokens.expiry(from: Clock.nowMicros())))
+                                                  expiresAt: SessionTokens.expiry(from: SystemClock().wallMicros())))
         } catch {
             return reply.failure(.internalServerError, ChatError(.internalError, "could not start a session"), back: "/login")
         }

@@ -89,7 +89,7 @@ extension ChatServer {
         let entry = TypingTracker.Entry(room: room.id, user: user.id)
         if active {
             try limit(\.typingEvents, user)
-            if state.withLockedValue({ $0.typing.start(entry, now: Clock.monotonicMicros()) }) {
+            if state.withLockedValue({ $0.typing.start(entry, now: SystemClock().monotonicMicros()) }) {
                 announceTyping(entry, typing: true)
             }
         } else if state.withLockedValue({ $0.typing.stop(entry) }) {
@@ -137,7 +137,7 @@ extension ChatServer {
     }
 
     private func limit(_ limiter: WritableKeyPath<State, RateLimiter<UserID>>, _ user: User) throws {
-        let allowed = state.withLockedValue { $0[keyPath: limiter].allow(user.id, now: Clock.monotonicMicros()) }
+        let allowed = state.withLockedValue { $0[keyPath: limiter].allow(user.id, now: SystemClock().monotonicMicros()) }
         guard allowed else { throw ChatError.rateLimited }
     }
 

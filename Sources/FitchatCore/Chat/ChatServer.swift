@@ -208,7 +208,7 @@ public final class ChatServer: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(200))
                 guard let self else { return }
-                let expired = self.state.withLockedValue { $0.typing.expire(now: Clock.monotonicMicros()) }
+                let expired = self.state.withLockedValue { $0.typing.expire(now: SystemClock().monotonicMicros()) }
                 for entry in expired { self.announceTyping(entry, typing: false) }
             }
         }
@@ -292,13 +292,4 @@ public final class ChatServer: Sendable {
 struct EventReply: Sendable {
     var fields: [(String, JSONValue)]
     var afterAck: (@Sendable () -> Void)?
-}
-
-extension Clock {
-    /// Monotonic time for rate limits and typing expiry (wall-clock jumps must not matter).
-    static func monotonicMicros() -> Micros {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Micros(ts.tv_sec) * 1_000_000 + Micros(ts.tv_nsec) / 1000
-    }
 }
