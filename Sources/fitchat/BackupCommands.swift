@@ -1,5 +1,8 @@
+import Accounts
+import Administration
 import ArgumentParser
-import FitchatCore
+import Configuration
+import FitchatDaemon
 
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

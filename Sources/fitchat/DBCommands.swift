@@ -1,5 +1,8 @@
+import Accounts
+import Administration
 import ArgumentParser
-import FitchatCore
+import Configuration
+import FitchatDaemon
 import Foundation
 
 struct DB: AsyncParsableCommand {

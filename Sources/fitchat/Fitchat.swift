@@ -1,5 +1,8 @@
+import Accounts
+import Administration
 import ArgumentParser
-import FitchatCore
+import Configuration
+import FitchatDaemon
 import Foundation
 
 @main
@@ -44,8 +47,8 @@ struct StoreOptions: ParsableArguments {
         if let dataDir { flags["data_dir"] = dataDir }
         var settings = try SettingsLoader.load(flags: flags, configFile: config)
         // Absolute from here on: every message names the real path, whatever the working directory.
-        settings.dataDir = StoreAccess.absolutePath(settings.dataDir)
-        settings.runtimeDir = settings.runtimeDir.map(StoreAccess.absolutePath)
+        settings.dataDir = FilePaths.absolute(settings.dataDir)
+        settings.runtimeDir = settings.runtimeDir.map(FilePaths.absolute)
         return settings
     }
 

@@ -1,5 +1,8 @@
+import Accounts
+import Administration
 import ChatModel
-import FitchatCore
+import Configuration
+import FitchatDaemon
 import Foundation
 
 enum PasswordInput {

@@ -1,7 +1,10 @@
+@testable import Accounts
+@testable import Administration
+@testable import Configuration
+@testable import FitchatDaemon
 import Foundation
 import Testing
-
-@testable import FitchatCore
+@testable import WebRoutes
 
 @Suite struct ConnectionSettingsTests {
     let layout = InstallLayout(isInstalled: false, executableDir: "/src/.build/debug")

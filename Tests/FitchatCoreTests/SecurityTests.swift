@@ -1,10 +1,14 @@
+@testable import Accounts
+@testable import Administration
 import ChatModel
-import FitchatCore
+@testable import Configuration
+@testable import FitchatDaemon
 import Foundation
 import HTTPServer
 import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
+@testable import WebRoutes
 
 @Suite struct TokenTimeTests {
     let verifier = try! HostAppTokenVerifier(secret: String(repeating: "k", count: 32))

@@ -1,6 +1,9 @@
+@testable import Accounts
+@testable import Administration
+@testable import Configuration
+@testable import FitchatDaemon
 import Testing
-
-@testable import FitchatCore
+@testable import WebRoutes
 
 @Suite struct WatchdogTests {
     /// A check that never completes (like `submit` on a blocked event loop) must still fail the

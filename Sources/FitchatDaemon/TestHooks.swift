@@ -1,0 +1,32 @@
+import Accounts
+import Administration
+import ChatStore
+import Configuration
+import FitchatCore
+import Foundation
+import HTTPServer
+import Logging
+import NIOCore
+import WebRoutes
+
+/// Test-only routes, present only with `FITCHAT_TEST_HOOKS=1`: they let the systemd tests hang
+/// an event loop on purpose and watch the watchdog keep-alives stop.
+enum TestHooks {
+    static func install(on http: HTTPServer, group: EventLoopGroup, store: ChatStore, logger: Logger) {
+        logger.warning("test hooks are on (FITCHAT_TEST_HOOKS=1): never in production")
+        http.route(.POST, "/_test/block-event-loop") { request in
+            let seconds = Double(request.query["seconds"] ?? "") ?? 5
+            // Block a loop other than the one answering, so this response still goes out.
+            let loops = Array(group.makeIterator())
+            let victim = loops.count > 1 ? loops[loops.count - 1] : loops[0]
+            victim.execute { Thread.sleep(forTimeInterval: seconds) }
+            return .text(.ok, "blocking one event loop for \(seconds) s\n")
+        }
+        // Every store read and write fails while on: the daemon must answer 5xx / internal_error.
+        http.route(.POST, "/_test/store-failures") { request in
+            let on = request.query["on"] == "1"
+            store.injectedFailures.set(on)
+            return .text(.ok, "store failures \(on ? "on" : "off")\n")
+        }
+    }
+}
