@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "FitchatBench",
             dependencies: [
-                "ChatStore", "ChatModel", "LMDB",
+                "Accounts", "ChatStore", "ChatModel", "LMDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),
         .testTarget(
             name: "FitchatCoreTests",
-            dependencies: ["Configuration", "Accounts", "Administration", "FitchatDaemon", "WebRoutes", "FitchatCore", "ChatModel", "ChatStore", "Systemd"]
+            dependencies: ["Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "Systemd"]
         ),
     ],
     swiftLanguageModes: [.v6]

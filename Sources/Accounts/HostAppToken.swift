@@ -40,8 +40,8 @@ public struct HostAppTokenVerifier: Sendable {
     /// Checks a token; `now` in seconds since 1970.
     public func verify(_ token: String, now: Int64) -> Result<Claims, Refusal> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Self.base64URLDecode(parts[0]), let payloadBytes = Self.base64URLDecode(parts[1]),
-              let signature = Self.base64URLDecode(parts[2]),
+        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
+              let signature = Base64URL.decode(parts[2]),
               let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any],
               let payload = try? JSONSerialization.jsonObject(with: payloadBytes) as? [String: Any]
         else { return .failure(.malformed) }
@@ -66,12 +66,9 @@ public struct HostAppTokenVerifier: Sendable {
         return .success(Claims(userName: sub, displayName: displayName, expiresAt: exp))
     }
 
-    /// Makes a token (for tests and for operators checking their host-app setup).
+    /// A token signed with this verifier's secret (tests).
     public func sign(_ claims: [String: Any]) -> String {
-        let header = Self.base64URLEncode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let payload = Self.base64URLEncode((try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data())
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(payload)".utf8), using: key)
-        return "\(header).\(payload).\(Self.base64URLEncode(Data(mac)))"
+        HostAppTokenSigner(key: key).sign(claims)
     }
 
     /// Latest time a token may name: the end of year 9999 (beyond it, `1e300` and friends).
@@ -86,17 +83,6 @@ public struct HostAppTokenVerifier: Sendable {
         return Int64(seconds)
     }
 
-    static func base64URLDecode(_ text: Substring) -> Data? {
-        guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
-    }
-
-    static func base64URLEncode(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
 }
 
 /// JSON numbers only (not booleans, which Foundation also hands out as NSNumber).

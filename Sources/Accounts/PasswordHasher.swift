@@ -21,9 +21,7 @@ public struct PasswordHasher: Sendable {
     }
 
     public func hash(_ password: String) throws -> String {
-        var salt = [UInt8](repeating: 0, count: 16)
-        var rng = SystemRandomNumberGenerator()
-        for index in salt.indices { salt[index] = rng.next() }
+        let salt = SecureRandom.bytes(16)
         let key = try Self.derive(password, salt: salt, log2N: log2N, r: blockSize, p: parallelism)
         return "$scrypt$ln=\(log2N),r=\(blockSize),p=\(parallelism)$\(Data(salt).base64EncodedString())$\(Data(key).base64EncodedString())"
     }

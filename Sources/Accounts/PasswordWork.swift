@@ -1,4 +1,3 @@
-import ChatModel
 import Foundation
 import NIOConcurrencyHelpers
 

@@ -8,11 +8,7 @@ public enum SessionTokens {
     public static let lifetime: Micros = 30 * 24 * 3600 * 1_000_000
 
     public static func generate() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(Data(SecureRandom.bytes(32)))
     }
 
     public static func hash(_ token: String) -> [UInt8] {

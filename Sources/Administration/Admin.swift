@@ -1,6 +1,5 @@
 import Accounts
 import ChatModel
-import FitchatCore
 import ChatStore
 import Configuration
 import Foundation
@@ -77,7 +76,7 @@ public final class Admin {
             user = try await addUser(name: userName, displayName: nil, admin: false, password: nil)
         }
         guard let user else { throw RepositoryError.userNotFound(userName) }
-        guard !user.disabled else { throw ConfigError("user '\(userName)' is disabled") }
+        guard !user.disabled else { throw AdminError.userDisabled(name: userName) }
         let token = SessionTokens.generate()
         try await store.createSession(
             Session(tokenHash: SessionTokens.hash(token), userID: user.id, expiresAt: SessionTokens.expiry(from: SystemClock().wallMicros())))
@@ -91,10 +90,10 @@ public final class Admin {
 
     public func addRoom(name: String, description: String, isPrivate: Bool) async throws -> Room {
         guard description.count <= Admin.maxRoomDescription, description.utf8.count <= 4 * Admin.maxRoomDescription else {
-            throw ConfigError("a room description has at most \(Admin.maxRoomDescription) characters (this one has \(description.count))")
+            throw AdminError.descriptionTooLong(characters: description.count, limit: Admin.maxRoomDescription)
         }
         guard !DisplayName.hasDisguisingCharacters(description) else {
-            throw ConfigError("a room description may not hold control, invisible or text-direction characters")
+            throw AdminError.descriptionUnsafe
         }
         try requireDaemonReachable()
         try Names.validateRoomName(name)
@@ -114,7 +113,7 @@ public final class Admin {
     public func addMember(room roomName: String, user userName: String) async throws -> Bool {
         try requireDaemonReachable()
         let room = try requireRoom(roomName)
-        guard room.isActive else { throw ConfigError("room '\(room.name)' is archived: nobody can join it") }
+        guard room.isActive else { throw AdminError.roomArchived(name: room.name) }
         let user = try requireUser(userName)
         let membership = try await store.join(room: room.id, user: user.id)
         notify(.roomsChanged)
@@ -157,10 +156,7 @@ public final class Admin {
         switch ControlClient.send(.ping, socketPath: socket) {
         case .delivered: return
         case .noDaemon, .failed:
-            throw ConfigError(
-                "a fitchat daemon" + (pid.map { " (pid \($0))" } ?? "") + " serves \(settings.dataDir), but its control socket \(socket) "
-                    + "does not answer; nothing was changed. Run this command with the daemon's runtime directory "
-                    + "(FITCHAT_RUNTIME_DIR or runtime_dir in the config file), or stop the daemon first.")
+            throw StoreAccessError.daemonUnreachable(directory: settings.dataDir, pid: pid, controlSocket: socket)
         }
     }
 

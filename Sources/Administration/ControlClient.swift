@@ -1,4 +1,3 @@
-import Configuration
 import Foundation
 
 /// The CLI's side of the control socket: blocking, short, and harmless when no daemon runs

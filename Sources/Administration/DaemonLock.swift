@@ -28,9 +28,9 @@ public final class DaemonLock {
             guard fd >= 0 else {
                 let reason = String(cString: strerror(errno))
                 if errno == EACCES || errno == EROFS {
-                    throw ConfigError("cannot write in the data directory \(dataDir) (\(reason)): it must belong to the user fitchat runs as (uid \(geteuid()))")
+                    throw StoreAccessError.notWritable(directory: dataDir, reason: reason, uid: geteuid())
                 }
-                throw ConfigError("cannot open \(path): \(reason)")
+                throw StoreAccessError.cannotOpen(path: path, reason: reason)
             }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 let pid = DaemonLock.readPID(fd: fd)
@@ -45,7 +45,7 @@ public final class DaemonLock {
             }
             close(fd)
             attempts += 1
-            if attempts > 100 { throw ConfigError("cannot lock \(path): it keeps being replaced") }
+            if attempts > 100 { throw StoreAccessError.lockKeepsBeingReplaced(path: path) }
         }
         let text = "\(getpid())\n"
         _ = ftruncate(fd, 0)

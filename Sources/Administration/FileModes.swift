@@ -1,4 +1,3 @@
-import ChatModel
 import ChatStore
 import Configuration
 import Foundation
@@ -12,7 +11,7 @@ public enum FileModes {
 
     public static func restrict(_ path: String) throws {
         guard chmod(path, file) == 0 else {
-            throw ConfigError("cannot set the mode of \(path) to 0640: \(String(cString: strerror(errno)))")
+            throw AdminError.cannotRestrictMode(path: path, reason: String(cString: strerror(errno)))
         }
     }
 }

@@ -26,19 +26,19 @@ public enum StoreAccess {
         var isDirectory: ObjCBool = false
         var info = stat()
         if stat(directory, &info) != 0, errno == EACCES {
-            throw ConfigError("cannot reach the data directory \(directory): permission denied on the way there (uid \(geteuid()))")
+            throw StoreAccessError.permissionDenied(directory: directory, uid: geteuid())
         }
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             switch creation {
             case .mustExist:
-                throw ConfigError("no fitchat store in \(directory): the directory does not exist (give --data-dir or FITCHAT_DATA_DIR)")
+                throw StoreAccessError.directoryMissing(directory: directory, storeExpected: true)
             case .mayCreate:
-                throw ConfigError("data directory \(directory) does not exist; create it first (mkdir -p \(directory)) or give another with --data-dir")
+                throw StoreAccessError.directoryMissing(directory: directory, storeExpected: false)
             }
         }
-        guard isDirectory.boolValue else { throw ConfigError("data directory \(directory) is not a directory") }
+        guard isDirectory.boolValue else { throw StoreAccessError.notADirectory(directory: directory) }
         if creation == .mustExist, !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("data.mdb")) {
-            throw ConfigError("no fitchat store in \(directory) (give --data-dir or FITCHAT_DATA_DIR; 'fitchat serve' or 'fitchat user add' makes a new one)")
+            throw StoreAccessError.noStore(directory: directory)
         }
     }
 

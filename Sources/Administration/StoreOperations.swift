@@ -1,4 +1,3 @@
-import ChatModel
 import ChatStore
 import Configuration
 import Foundation
@@ -13,9 +12,9 @@ public enum StoreOperations {
         try StoreAccess.requireStore(in: FilePaths.absolute(settings.dataDir), creation: .mustExist)
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: destination, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw ConfigError("\(destination) exists and is not a directory") }
+            guard isDir.boolValue else { throw AdminError.backupDestinationNotADirectory(path: destination) }
             guard (try fm.contentsOfDirectory(atPath: destination)).isEmpty else {
-                throw ConfigError("\(destination) is not empty; back up into a new or empty directory")
+                throw AdminError.backupDestinationNotEmpty(path: destination)
             }
         } else {
             try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
@@ -36,15 +35,15 @@ public enum StoreOperations {
         let source = FilePaths.absolute(sourcePath)
         let dataDir = FilePaths.absolute(settings.dataDir)
         let sourceFile = (source as NSString).appendingPathComponent("data.mdb")
-        guard fm.fileExists(atPath: sourceFile) else { throw ConfigError("\(source) holds no data.mdb: not a fitchat backup") }
+        guard fm.fileExists(atPath: sourceFile) else { throw AdminError.notABackup(path: source) }
         if case .some(let pid) = DaemonLock.holder(dataDir: dataDir) {
-            throw ConfigError("\(dataDir) is in use by a running fitchat" + (pid.map { " (pid \($0))" } ?? "") + "; stop it first (systemctl stop fitchat.service fitchat.socket)")
+            throw StoreAccessError.inUseByDaemon(directory: dataDir, pid: pid)
         }
         // Prove the backup opens as a fitchat store before touching anything.
         let probe = try StoreAccess.open(dataDir: source, migrate: false)
         let problems = try probe.check()
         probe.close()
-        if let first = problems.first { throw ConfigError("the backup in \(source) is inconsistent: \(first)") }
+        if let first = problems.first { throw AdminError.inconsistentBackup(path: source, problem: "\(first)") }
 
         try StoreAccess.requireStore(in: dataDir, creation: .mayCreate)
         // Holding the daemon lock keeps a daemon from starting half-way through.
@@ -55,7 +54,7 @@ public enum StoreOperations {
         if fm.fileExists(atPath: target) {
             let kept = unusedName(target + ".before-restore-\(Int(Date().timeIntervalSince1970))")
             guard rename(target, kept) == 0 else {
-                throw ConfigError("cannot keep the current store as \(kept): \(String(cString: strerror(errno)))")
+                throw AdminError.cannotKeepCurrentStore(as: kept, reason: String(cString: strerror(errno)))
             }
             keptAs = kept
         }
@@ -64,7 +63,7 @@ public enum StoreOperations {
         try fm.copyItem(atPath: sourceFile, toPath: staging)
         // A copy keeps the backup's mode; the live store is never world-readable.
         try FileModes.restrict(staging)
-        guard rename(staging, target) == 0 else { throw ConfigError("cannot move \(staging) into place: \(String(cString: strerror(errno)))") }
+        guard rename(staging, target) == 0 else { throw AdminError.cannotMoveIntoPlace(path: staging, reason: String(cString: strerror(errno))) }
         try? fm.removeItem(atPath: (dataDir as NSString).appendingPathComponent("lock.mdb"))
         // Restored as root, the store must still open for the service's own user.
         StoreAccess.matchOwner(of: dataDir)

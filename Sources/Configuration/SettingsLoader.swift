@@ -29,7 +29,7 @@ public enum SettingsLoader {
         let file = explicitFile ?? defaultConfigFile
         if explicitFile != nil || FileManager.default.fileExists(atPath: file) {
             guard FileManager.default.fileExists(atPath: file) else {
-                throw ConfigError("config file \(FilePaths.absolute(file)) does not exist (from \(configFile != nil ? "--config" : "FITCHAT_CONFIG"))")
+                throw SettingsError.configFileMissing(path: FilePaths.absolute(file), namedBy: configFile != nil ? "--config" : "FITCHAT_CONFIG")
             }
             let text = try readConfigFile(file)
             for (lineNumber, key, value) in try parseConfigFile(text, path: file) {
@@ -64,11 +64,11 @@ public enum SettingsLoader {
         }
         for path in candidates {
             guard let data = FileManager.default.contents(atPath: path) else {
-                if path == settings.tokenSecretFile { throw ConfigError("cannot read token_secret_file \(path)") }
+                if path == settings.tokenSecretFile { throw SettingsError.tokenSecretFileUnreadable(path: path) }
                 continue
             }
             let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !secret.isEmpty else { throw ConfigError("token secret file \(path) is empty") }
+            guard !secret.isEmpty else { throw SettingsError.tokenSecretFileEmpty(path: path) }
             settings.tokenSecret = secret
             settings.tokenSecretFile = path
             return
@@ -82,7 +82,7 @@ public enum SettingsLoader {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let eq = line.firstIndex(of: "=") else {
-                throw ConfigError("\(path):\(index + 1): expected 'key = value'")
+                throw SettingsError.notKeyValue(path: path, line: index + 1)
             }
             let key = line[..<eq].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "-", with: "_")
             var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
@@ -95,7 +95,7 @@ public enum SettingsLoader {
     }
 
     static func apply(key: String, value: String, to settings: inout Settings, source: String) throws {
-        func bad(_ why: String) -> ConfigError { ConfigError("\(source): invalid \(key) '\(value)': \(why)") }
+        func bad(_ why: String) -> SettingsError { .invalidValue(source: source, key: key, value: value, expected: why) }
         func number(_ range: ClosedRange<Double>) throws -> Double {
             guard let n = Double(value), range.contains(n) else { throw bad("expected a number in \(range.lowerBound)...\(range.upperBound)") }
             return n
@@ -153,7 +153,7 @@ public enum SettingsLoader {
             }
             settings.logLevel = value
         default:
-            throw ConfigError("\(source): unknown setting '\(key)' (known: \(keys.joined(separator: ", ")))")
+            throw SettingsError.unknownSetting(source: source, key: key, known: keys)
         }
     }
 }
@@ -161,17 +161,17 @@ public enum SettingsLoader {
 /// The file's text, or a sentence naming the file and the reason (never Foundation's error dump).
 func readConfigFile(_ path: String) throws -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else {
-        throw ConfigError("cannot read config file \(FilePaths.absolute(path)): \(String(cString: strerror(errno)))")
+        throw SettingsError.configFileUnreadable(path: FilePaths.absolute(path), reason: String(cString: strerror(errno)))
     }
     defer { try? handle.close() }
     let data: Data
     do {
         data = try handle.readToEnd() ?? Data()
     } catch {
-        throw ConfigError("cannot read config file \(FilePaths.absolute(path)): \(describe(error))")
+        throw SettingsError.configFileUnreadable(path: FilePaths.absolute(path), reason: describe(error))
     }
     guard let text = String(data: data, encoding: .utf8) else {
-        throw ConfigError("config file \(FilePaths.absolute(path)) is not UTF-8 text")
+        throw SettingsError.configFileNotText(path: FilePaths.absolute(path))
     }
     return text
 }

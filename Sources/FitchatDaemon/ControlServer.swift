@@ -1,12 +1,8 @@
-import Accounts
 import Administration
-import Configuration
-import FitchatCore
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import WebRoutes
 
 /// The daemon's side of the control socket: reads one JSON `ControlMessage` per line, hands it to
 /// the application and answers `{"ok":true}` once it has been applied.

@@ -1,20 +1,13 @@
 import Accounts
 import Administration
-import ChatModel
 import ChatStore
 import Configuration
-import EngineIO
-import EngineIOProtocol
-import FitchatCore
 import Foundation
-import HTTPServer
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import SocketIO
 import Systemd
-import WebRoutes
 
 /// `fitchat serve`: holds the data directory, opens (and migrates) the store, serves HTTP and the
 /// control socket, and on SIGTERM/SIGINT stops accepting, drains and closes the store.
@@ -42,19 +35,28 @@ public final class Daemon: Sendable {
         let metrics = ChatMetrics.bootstrap()
         store.onCommit = { batch, seconds in metrics.committed(batch: batch, seconds: seconds) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(System.coreCount, 2))
-        let service = DaemonService(settings: settings, store: store, hostApp: hostApp, metrics: metrics, group: group, logger: logger)
-        let serviceGroup = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
+            let services = try Self.services(settings: settings, store: store, hostApp: hostApp, metrics: metrics, group: group, logger: logger)
+            let serviceGroup = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await serviceGroup.run()
         } catch {
-            store.close()
+            store.close()  // a no-op if the store service closed it already
             try? await group.shutdownGracefully()
             throw error
         }
-        // Closing the store lets the writer finish every queued write first.
-        store.close()
         try await group.shutdownGracefully()
         withExtendedLifetime(lock) {}
         logger.notice("stopped")
+    }
+
+    /// In start order; ServiceLifecycle stops them in reverse: systemd hears STOPPING=1 first, the
+    /// control socket closes, the web server drains, and the store closes last.
+    static func services(settings: Settings, store: ChatStore, hostApp: HostAppTokenVerifier?, metrics: ChatMetrics,
+                         group: EventLoopGroup, logger: Logger) throws -> [any Service] {
+        let web = try WebService(settings: settings, store: store, hostApp: hostApp, metrics: metrics, group: group, logger: logger)
+        let control = ControlService(path: settings.controlSocketPath, chat: web.chat, group: group, logger: logger)
+        let systemd = SystemdService(notifier: Notifier(), prerequisites: [web.listening, control.started], chat: web.chat,
+                                     store: store, group: group, logger: logger)
+        return [StoreService(store: store), web, control, systemd]
     }
 }

@@ -1,11 +1,7 @@
-import Accounts
-import Administration
 import Configuration
-import FitchatCore
 import Foundation
 import Logging
 import Systemd
-import WebRoutes
 
 /// Chooses where logs go, once per process: native journal entries when systemd connected our
 /// stderr to the journal (or `--log-target journal`), readable text on stderr otherwise.

@@ -1,14 +1,9 @@
-import Accounts
-import Administration
-import Configuration
 import CoreMetrics
 import EngineIO
 import FitchatCore
-import Foundation
 import Metrics
 import NIOConcurrencyHelpers
 import Prometheus
-import WebRoutes
 
 /// `/metrics` in Prometheus text: swift-metrics instruments backed by swift-prometheus.
 final class ChatMetrics: Sendable {
@@ -43,6 +38,16 @@ final class ChatMetrics: Sendable {
             return created
         }
         counter.increment()
+    }
+
+    /// What the chat reports as it works, counted here.
+    var chatObserver: ChatServer.Observer {
+        var observer = ChatServer.Observer()
+        observer.stored = { [messagesStored] in messagesStored.increment() }
+        observer.delivered = { [deliveries] in deliveries.increment(by: $0) }
+        observer.refused = { [self] in refused($0) }
+        observer.connections = { [connections] in connections.record($0) }
+        return observer
     }
 
     func committed(batch: Int, seconds: Double) {

@@ -1,13 +1,8 @@
-import Accounts
-import Administration
 import ChatStore
-import Configuration
-import FitchatCore
 import Foundation
 import HTTPServer
 import Logging
 import NIOCore
-import WebRoutes
 
 /// Test-only routes, present only with `FITCHAT_TEST_HOOKS=1`: they let the systemd tests hang
 /// an event loop on purpose and watch the watchdog keep-alives stop.

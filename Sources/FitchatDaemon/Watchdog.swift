@@ -1,13 +1,8 @@
-import Accounts
-import Administration
 import ChatStore
-import Configuration
-import FitchatCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Systemd
-import WebRoutes
 
 /// The systemd watchdog, meaning something: a keep-alive goes out every half interval only after
 /// a health probe passes — every event loop ran a no-op task and the store's writer thread

@@ -26,7 +26,6 @@ public final class AccountRoutes: Sendable {
     let passwordWork: PasswordWork
     let loginCheck: LoginCheck
     private let setupLock = NIOLockedValueBox(false)
-    static let minimumPasswordLength = 8
 
     public init(store: ChatStore, chat: ChatServer, authenticator: Authenticator, originPolicy: OriginPolicy, openRegistration: Bool,
                 logger: Logger, passwordWork: PasswordWork = PasswordWork(slots: 2, queueLimit: 32)) {
@@ -178,9 +177,7 @@ public final class AccountRoutes: Sendable {
             return reply.failure(.badRequest, ChatError(.invalidRequest, NameError.invalidUserName(name).description), back: back)
         }
         if case .failure(let error) = DisplayName.validate(displayName) { return reply.failure(.badRequest, error, back: back) }
-        guard password.count >= Self.minimumPasswordLength else {
-            return reply.failure(.badRequest, ChatError(.invalidRequest, "passwords need at least \(Self.minimumPasswordLength) characters"), back: back)
-        }
+        if case .failure(let error) = PasswordRules.validate(password) { return reply.failure(.badRequest, error, back: back) }
         do {
             // Taken names are refused before the expensive hash.
             guard try store.user(named: name) == nil else { throw RepositoryError.userExists(name) }

@@ -1,6 +1,5 @@
 import Accounts
 import ChatStore
-import FitchatCore
 import HTTPServer
 import NIOCore
 import NIOHTTP1

@@ -1,6 +1,4 @@
-import Accounts
 import Crypto
-import FitchatCore
 import Foundation
 import HTTPServer
 import NIOCore

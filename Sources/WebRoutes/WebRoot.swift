@@ -1,6 +1,4 @@
-import Accounts
 import Configuration
-import FitchatCore
 import Foundation
 
 /// Where the chat page's files are: `--web-root` / `FITCHAT_WEB_ROOT`; else the installed copy

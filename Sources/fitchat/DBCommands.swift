@@ -1,8 +1,4 @@
-import Accounts
-import Administration
 import ArgumentParser
-import Configuration
-import FitchatDaemon
 import Foundation
 
 struct DB: AsyncParsableCommand {

@@ -1,8 +1,6 @@
-import Accounts
 import Administration
 import ArgumentParser
 import Configuration
-import FitchatDaemon
 import Foundation
 
 @main

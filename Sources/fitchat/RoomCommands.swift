@@ -1,8 +1,5 @@
-import Accounts
-import Administration
 import ArgumentParser
 import Configuration
-import FitchatDaemon
 
 struct RoomCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,3 @@
-import Accounts
-import Administration
 import ArgumentParser
 import Configuration
 import FitchatDaemon

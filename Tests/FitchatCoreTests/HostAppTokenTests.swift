@@ -1,10 +1,6 @@
 @testable import Accounts
-@testable import Administration
-@testable import Configuration
-@testable import FitchatDaemon
 import Foundation
 import Testing
-@testable import WebRoutes
 
 @Suite struct HostAppTokenTests {
     let verifier = try! HostAppTokenVerifier(secret: String(repeating: "k", count: 32))

@@ -1,10 +1,6 @@
-@testable import Accounts
-@testable import Administration
 @testable import Configuration
-@testable import FitchatDaemon
 import Foundation
 import Testing
-@testable import WebRoutes
 
 /// The package and the code agree: one version, and a conffile that documents every setting.
 @Suite struct PackagingTests {

@@ -2,13 +2,11 @@
 @testable import Administration
 import ChatModel
 @testable import Configuration
-@testable import FitchatDaemon
 import Foundation
 import HTTPServer
 import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
-@testable import WebRoutes
 
 @Suite struct TokenTimeTests {
     let verifier = try! HostAppTokenVerifier(secret: String(repeating: "k", count: 32))
@@ -123,7 +121,7 @@ import Testing
                                                layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
         #expect(settings.serverNames == ["chat.example-gym.com", "fitchat.lan"])
         for bad in ["https://chat.example.com", "chat.example.com:443", "a b"] {
-            #expect(throws: ConfigError.self) {
+            #expect(throws: SettingsError.self) {
                 try SettingsLoader.load(flags: ["server_names": bad], environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
             }
         }

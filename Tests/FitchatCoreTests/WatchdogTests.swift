@@ -1,9 +1,5 @@
-@testable import Accounts
-@testable import Administration
-@testable import Configuration
 @testable import FitchatDaemon
 import Testing
-@testable import WebRoutes
 
 @Suite struct WatchdogTests {
     /// A check that never completes (like `submit` on a blocked event loop) must still fail the

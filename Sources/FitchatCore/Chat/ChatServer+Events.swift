@@ -1,4 +1,3 @@
-import Accounts
 import ChatModel
 import ChatStore
 import SocketIO
