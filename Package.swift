@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "fitchat",
             dependencies: [
-                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore",
+                "Configuration", "Administration", "FitchatDaemon", "ChatModel", "ChatStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -107,7 +107,6 @@ let package = Package(
                 "Accounts", "ChatStore", "ChatModel", "LMDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ] + nio,
@@ -142,7 +141,11 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),
         .testTarget(
             name: "FitchatCoreTests",
-            dependencies: ["Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "Systemd"]
+            dependencies: [
+                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "HTTPServer",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
