@@ -19,7 +19,6 @@ public final class Admin {
     }
 
     /// The store this command works on, for the operator (printed by the CLI on standard error).
-    public var storePath: String { (settings.dataDir as NSString).appendingPathComponent("data.mdb") }
 
     deinit { store.close() }
 

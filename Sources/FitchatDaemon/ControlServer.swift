@@ -21,7 +21,9 @@ public final class ControlServer: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 16)
             .childChannelInitializer { channel in
-                channel.pipeline.addHandler(ControlConnectionHandler(logger: logger, handler: handler))
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(logger: logger, handler: handler))
+                }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
             .get()
@@ -41,7 +43,8 @@ public final class ControlServer: Sendable {
     }
 }
 
-private final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+/// Lives on its connection's event loop (added with `syncOperations`, never handed elsewhere).
+private final class ControlConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -68,17 +71,17 @@ private final class ControlConnectionHandler: ChannelInboundHandler, @unchecked 
         let channel = context.channel
         guard let message = try? JSONDecoder().decode(ControlMessage.self, from: Data(line.readableBytesView)) else {
             logger.warning("control socket: unreadable message")
-            reply(#"{"ok":false,"error":"bad message"}"#, on: channel)
+            Self.reply(#"{"ok":false,"error":"bad message"}"#, on: channel)
             return
         }
         let handler = self.handler
         Task {
             await handler(message)
-            self.reply(#"{"ok":true}"#, on: channel)
+            ControlConnectionHandler.reply(#"{"ok":true}"#, on: channel)
         }
     }
 
-    private func reply(_ text: String, on channel: Channel) {
+    private static func reply(_ text: String, on channel: Channel) {
         let buffer = channel.allocator.buffer(string: text + "\n")
         channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
     }

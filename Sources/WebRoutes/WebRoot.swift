@@ -5,12 +5,11 @@ import Foundation
 /// (`/usr/share/fitchat/www`); else the source tree's `Sources/www`, found from the binary's
 /// folder upwards (so `make run` works whichever build folder the binary is in).
 public enum WebRoot {
-    public static let installed = "/usr/share/fitchat/www"
     static let sourceTreePath = "Sources/www"
 
     public static func resolve(configured: String?, layout: InstallLayout = .detect()) -> String {
         if let configured { return configured }
-        if layout.isInstalled { return installed }
+        if let installed = layout.defaultWebRoot { return installed }
         var dir = URL(fileURLWithPath: layout.executableDir)
         while dir.path != "/" {
             let candidate = dir.appendingPathComponent(sourceTreePath)
