@@ -58,8 +58,16 @@ struct StoreOptions: ParsableArguments {
         return admin
     }
 
+    /// The settings of a command that reads or replaces the store without `Admin` (backup,
+    /// restore, export), noting which store the defaults chose.
+    func storeSettings() throws -> Settings {
+        let settings = try settings()
+        noteDefaultStore(settings)
+        return settings
+    }
+
     /// When the operator named no data directory, says on standard error which store the defaults chose.
-    func noteDefaultStore(_ settings: Settings) {
+    private func noteDefaultStore(_ settings: Settings) {
         if dataDir == nil, ProcessInfo.processInfo.environment["FITCHAT_DATA_DIR"] == nil {
             printNote("using the store \((settings.dataDir as NSString).appendingPathComponent("data.mdb"))")
         }
