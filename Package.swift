@@ -55,11 +55,14 @@ let package = Package(
         // systemd integration: listen fds, sd_notify, journald.
         .target(name: "Systemd", dependencies: ["CSystemd", logging]),
 
+        // The chat's rules over any ChatRepository: acks and broadcasts as values, no sockets.
+        .target(name: "ChatService", dependencies: ["ChatModel", "SocketIOProtocol"]),
+
         // The application: configuration, admin operations, the chat over Socket.IO.
         .target(
             name: "FitchatCore",
             dependencies: [
-                "ChatModel", "ChatStore", "HTTPServer", "EngineIO", "EngineIOProtocol", "SocketIO", "SocketIOProtocol", "Systemd", logging,
+                "ChatModel", "ChatService", "ChatStore", "HTTPServer", "EngineIO", "EngineIOProtocol", "SocketIO", "SocketIOProtocol", "Systemd", logging,
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -94,8 +97,10 @@ let package = Package(
 
         // Tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "ChatTestSupport", dependencies: ["ChatModel"], path: "Tests/ChatTestSupport"),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "ChatModelTests", dependencies: ["ChatModel"]),
+        .testTarget(name: "ChatServiceTests", dependencies: ["ChatService", "ChatModel", "ChatTestSupport", "SocketIOProtocol"]),
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol"]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol"]),
