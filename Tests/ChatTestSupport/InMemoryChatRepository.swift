@@ -10,6 +10,7 @@ import Foundation
 public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
     /// What a failing repository throws.
     public struct Failure: Error, Equatable, CustomStringConvertible {
+        public init() {}
         public var description: String { "the test store failed" }
     }
 
