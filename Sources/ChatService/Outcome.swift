@@ -1,47 +1,6 @@
 import ChatModel
 import SocketIOProtocol
 
-/// Who receives a delivery. Rooms are chat room names; the binding maps them to its own groups.
-public enum Audience: Hashable, Sendable {
-    /// One connection.
-    case connection(ConnectionID)
-    /// Each of these connections (say, every connection of one user).
-    case connections([ConnectionID])
-    /// Every connection in the room but `except`.
-    case room(String, except: ConnectionID?)
-    /// Every connection in the room whose user is not `user` (typing never echoes to the typer).
-    case roomExcludingUser(String, UserID)
-    /// Every connection in any of these rooms, once each.
-    case rooms([String])
-}
-
-/// One server → client event and who gets it.
-public struct Delivery: Equatable, Sendable {
-    public var audience: Audience
-    public var event: String
-    public var payload: JSONValue
-    /// A stored message reaching its room: what `fitchat_deliveries_total` counts.
-    public var isMessageDelivery: Bool
-
-    public init(_ audience: Audience, _ event: String, _ payload: JSONValue, isMessageDelivery: Bool = false) {
-        self.audience = audience
-        self.event = event
-        self.payload = payload
-        self.isMessageDelivery = isMessageDelivery
-    }
-}
-
-/// Something the binding carries out, in order.
-public enum Effect: Equatable, Sendable {
-    case deliver(Delivery)
-    /// The connection starts receiving the room's broadcasts.
-    case join(ConnectionID, room: String)
-    /// These connections stop receiving the room's broadcasts.
-    case leave([ConnectionID], room: String)
-    /// Close the connection (its user was disabled or signed out).
-    case disconnect(ConnectionID)
-}
-
 /// The answer of the service to one call: effects, then the ack, then the effects that must follow
 /// the ack, then (when set) `next`, which the binding hands back to `ChatService.resume` once it
 /// has carried out everything before it (a socket must be in a room before its history is read).
@@ -73,16 +32,4 @@ public struct Outcome: Sendable {
         case nil: nil
         }
     }
-}
-
-/// The rest of a call, to resume once the effects before it are carried out. Opaque to the binding.
-public struct FollowUp: Sendable {
-    enum Step: Sendable {
-        /// After `status`: presence (first connection) and the room list.
-        case welcome(ChatConnection, cameOnline: Bool)
-        /// After the socket joined the room: history, participants, the announcements.
-        case roomJoined(ChatConnection, Room, Membership)
-    }
-
-    let step: Step
 }

@@ -1,7 +1,8 @@
 import ChatModel
 
 extension ChatService {
-    /// The chat's limits; the first four come from the settings, the fixed ones are the contract's.
+    /// The chat's limits: the message bucket and the per-address cap come from the settings; the
+    /// rest are the contract's fixed ones (history page, typing expiry, join and typing buckets).
     public struct Limits: Sendable {
         public var messageBurst: Double = 20
         public var messageRate: Double = 5
