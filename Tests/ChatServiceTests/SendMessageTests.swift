@@ -73,8 +73,12 @@ struct SendMessageTests {
         #expect(await send(42) == [.ack(refusal("invalid_message", "'message' must be a string"))])
         #expect(await chat.send("send_message", ["room": "general"], from: a).steps
             == [.ack(refusal("invalid_message", "'message' must be a string"))])
-        let tooLong = String(repeating: "a", count: 2001)
-        #expect(await send(.string(tooLong)).first == .ack(refusal("message_too_long", "messages are \(MessageText.limit.description)")))
+        #expect(await send(.string(String(repeating: "a", count: 2001)))
+            == [.ack(refusal("message_too_long", "messages are \(MessageText.limit.description)"))])
+        // 1,100 characters, but 8,800 bytes of UTF-8; 2,000 characters, but 4,002 scalars.
+        let tooLong = "messages are \(MessageText.limit.description)"
+        #expect(await send(.string(String(repeating: "👍🏽", count: 1100))) == [.ack(refusal("message_too_long", tooLong))])
+        #expect(await send(.string("e\u{301}\u{301}" + String(repeating: "e\u{301}", count: 1999))) == [.ack(refusal("message_too_long", tooLong))])
         let longest = await send(.string(String(repeating: "a", count: 2000)))
         #expect(longest.count == 2 && longest.first == .ack(["ok": true, "message": longest.last?.payload ?? .null]))
         #expect(await send("line one\n\tline two").count == 2)
