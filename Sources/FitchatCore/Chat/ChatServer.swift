@@ -85,8 +85,8 @@ public final class ChatServer: Sendable {
         let token = request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.session.handshake.headers)
         let authentication: Result<ChatIdentity?, any Error>
         do {
-            authentication = .success(try await token.asyncMap { try await authenticator.authenticate(token: $0) }?
-                .map { ChatIdentity(user: $0.0, credential: Self.credential($0.1)) })
+            let found = try await token.asyncMap { try await authenticator.authenticate(token: $0) } ?? nil
+            authentication = .success(found.map { ChatIdentity(user: $0.0, credential: Self.credential($0.1)) })
         } catch {
             authentication = .failure(error)
         }
