@@ -55,6 +55,9 @@ let package = Package(
         // systemd integration: listen fds, sd_notify, journald.
         .target(name: "Systemd", dependencies: ["CSystemd", logging]),
 
+        // The chat's rules over any ChatRepository: acks and broadcasts as values, no sockets.
+        .target(name: "ChatService", dependencies: ["ChatModel", "SocketIOProtocol"]),
+
         // The application, one concept per module (README "Layout").
         .target(name: "Configuration", dependencies: ["HTTPServer"]),
         .target(
@@ -67,12 +70,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .target(name: "FitchatCore", dependencies: ["ChatModel", "ChatStore", "Accounts", "SocketIO", "SocketIOProtocol", logging] + [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
-        .target(name: "Administration", dependencies: ["ChatModel", "ChatStore", "Configuration", "Accounts", "FitchatCore"]),
+        .target(name: "ChatGateway", dependencies: ["ChatModel", "ChatService", "ChatStore", "Accounts", "SocketIO", logging] + [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
+        .target(name: "Administration", dependencies: ["ChatModel", "ChatService", "ChatStore", "Configuration", "Accounts"]),
         .target(
             name: "WebRoutes",
             dependencies: [
-                "ChatModel", "ChatStore", "Configuration", "Accounts", "FitchatCore", "HTTPServer", "SocketIOProtocol", logging,
+                "ChatModel", "ChatService", "ChatStore", "Configuration", "Accounts", "ChatGateway", "HTTPServer", "SocketIOProtocol", logging,
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -82,7 +85,7 @@ let package = Package(
         .target(
             name: "FitchatDaemon",
             dependencies: [
-                "ChatModel", "ChatStore", "Configuration", "Accounts", "Administration", "FitchatCore", "WebRoutes",
+                "ChatModel", "ChatStore", "Configuration", "Accounts", "Administration", "ChatGateway", "WebRoutes",
                 "HTTPServer", "EngineIO", "EngineIOProtocol", "SocketIO", "Systemd", logging,
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -120,8 +123,10 @@ let package = Package(
 
         // Tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "ChatTestSupport", dependencies: ["ChatModel"], path: "Tests/ChatTestSupport"),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "ChatModelTests", dependencies: ["ChatModel"]),
+        .testTarget(name: "ChatServiceTests", dependencies: ["ChatService", "ChatModel", "ChatTestSupport", "SocketIOProtocol"]),
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol"]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol"]),

@@ -1,6 +1,5 @@
 import ChatModel
 import Foundation
-import NIOConcurrencyHelpers
 
 /// Checks a password so that an unknown name, a disabled account and an account without a
 /// password cost the same scrypt work as a real one: the answer's timing does not tell which

@@ -1,5 +1,3 @@
-import ChatStore
-import Configuration
 import Foundation
 
 /// Modes of the files fitchat writes: owner read-write, group read (the admin group), others

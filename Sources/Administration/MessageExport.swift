@@ -1,6 +1,6 @@
 import ChatModel
-import FitchatCore
-import ChatStore
+import ChatService
+
 import Configuration
 import Foundation
 

@@ -1,4 +1,3 @@
-import ChatStore
 import Configuration
 import Foundation
 

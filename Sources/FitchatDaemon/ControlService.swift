@@ -1,5 +1,5 @@
 import ChatModel
-import FitchatCore
+import ChatGateway
 import Logging
 import NIOCore
 import ServiceLifecycle

@@ -1,6 +1,6 @@
 import CoreMetrics
 import EngineIO
-import FitchatCore
+import ChatGateway
 import Metrics
 import NIOConcurrencyHelpers
 import Prometheus

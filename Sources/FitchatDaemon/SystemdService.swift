@@ -1,5 +1,5 @@
 import ChatStore
-import FitchatCore
+import ChatGateway
 import Logging
 import NIOCore
 import ServiceLifecycle

@@ -3,7 +3,7 @@ import ChatStore
 import Configuration
 import EngineIO
 import EngineIOProtocol
-import FitchatCore
+import ChatGateway
 import Foundation
 import HTTPServer
 import Logging

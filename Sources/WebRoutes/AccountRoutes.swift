@@ -1,14 +1,14 @@
 import Accounts
 import ChatModel
+import ChatService
 import ChatStore
-import FitchatCore
+import ChatGateway
 import Foundation
 import HTTPServer
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import SocketIOProtocol
 
 /// Sign-in over HTTP: `POST /login`, `/logout`, `/setup` (the first admin, only while no user
 /// exists) and `/register` (only when open registration is on). Forms get redirects, JSON callers

@@ -1,10 +1,7 @@
 import ChatModel
-import ChatStore
-import FitchatCore
+import ChatService
 import Foundation
 import HTTPServer
-import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import SocketIOProtocol

@@ -50,3 +50,8 @@ public enum ChatJSON {
         .object([("ok", .bool(true))] + fields)
     }
 }
+
+extension ChatService {
+    /// `ChatJSON` reachable through the type, for modules that must qualify it.
+    public typealias JSON = ChatJSON
+}

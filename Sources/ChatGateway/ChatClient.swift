@@ -1,21 +1,26 @@
-import Accounts
 import ChatModel
+import ChatService
 import SocketIO
 
-/// What fitchat keeps on each accepted socket: who it is, how they proved it, from where, and a
-/// queue so one client's events are handled in the order they were sent.
+/// What fitchat keeps on each accepted socket: who it is and from where (as the service admitted
+/// it), and a queue so one client's events are handled in the order they were sent.
 final class ChatClient: Sendable {
-    let user: User
-    let credential: Authenticator.Credential
+    let identity: ChatIdentity
     let address: String
     private let jobs: AsyncStream<@Sendable () async -> Void>.Continuation
     private let stream: AsyncStream<@Sendable () async -> Void>
 
-    init(user: User, credential: Authenticator.Credential, address: String) {
-        self.user = user
-        self.credential = credential
+    init(identity: ChatIdentity, address: String) {
+        self.identity = identity
         self.address = address
         (stream, jobs) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+    }
+
+    var user: User { identity.user }
+
+    /// The service's name for this client on `socket`.
+    func connection(on socket: Socket) -> ChatConnection {
+        ChatConnection(id: ConnectionID(socket.id), identity: identity, address: address)
     }
 
     /// Starts working through the queue; called once the socket is really connected (a client

@@ -1,0 +1,184 @@
+import Accounts
+import ChatModel
+import ChatService
+import ChatStore
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import SocketIO
+
+/// The chat over Socket.IO: a thin binding of `ChatService`. It authenticates CONNECTs, hands
+/// each event to the service, and carries out the outcome (ack, emits, socket rooms,
+/// disconnects) in order; the rules are the service's. It owns only the transport's state: which
+/// socket a connection id names, and the typing-expiry timer.
+public final class ChatServer: Sendable {
+    public typealias Limits = ChatService.Limits
+
+    /// What the chat reports as it works (metrics); all no-ops by default.
+    public struct Observer: Sendable {
+        public var stored: @Sendable () -> Void = {}
+        public var delivered: @Sendable (Int) -> Void = { _ in }
+        public var refused: @Sendable (String) -> Void = { _ in }
+        public var connections: @Sendable (Int) -> Void = { _ in }
+        public init() {}
+    }
+
+    let service: ChatService
+    let observer: Observer
+    let authenticator: Authenticator
+    let namespace: Namespace
+    let logger: Logger
+    /// The open sockets by id, to carry out effects addressed to connections.
+    private let sockets = NIOLockedValueBox<[String: Socket]>([:])
+    private let typingTimer = NIOLockedValueBox<Task<Void, Never>?>(nil)
+
+    public init(store: ChatStore, authenticator: Authenticator, io: SocketIOServer, limits: Limits, logger: Logger,
+                observer: Observer = .init(), clock: any ChatClock = SystemClock()) {
+        service = ChatService(repository: store, clock: clock, limits: limits)
+        self.observer = observer
+        self.authenticator = authenticator
+        self.logger = logger
+        namespace = io.of("/")
+        installHandlers()
+        startTypingExpiry()
+    }
+
+    public func stop() {
+        typingTimer.withLockedValue { $0?.cancel() }
+    }
+
+    static func room(_ name: String) -> String { "room:" + name }
+
+    // MARK: Connect and disconnect
+
+    private func installHandlers() {
+        namespace.authorize { [self] request in await authorize(request) }
+        namespace.onConnect { [self] socket in connected(socket) }
+        namespace.onDisconnect { [self] socket, reason in disconnected(socket, reason: reason) }
+        namespace.onAbandoned { [self] data in
+            if let client = data as? ChatClient { service.abandon(address: client.address) }
+        }
+        for event in ChatEvent.names { on(event) }
+        // Unknown events are answered at once, outside the client's queue, and not counted as refusals.
+        namespace.onAny { socket, name, args, ack in
+            guard case .failure(let error) = ChatEvent.decode(name, args) else { return }
+            if let ack { ack(ChatJSON.failure(error)) } else { socket.emit("error", ChatJSON.error(error)) }
+        }
+    }
+
+    /// Handles an event in the client's queue, so one client's events keep their order.
+    private func on(_ event: String) {
+        namespace.on(event) { [self] socket, args, ack in
+            guard let client = socket.client else { return }
+            let connection = client.connection(on: socket)
+            client.enqueue { [self] in
+                var outcome = await service.handle(event, args, from: connection)
+                while let next = carryOut(outcome, socket: socket, ack: ack, event: event) {
+                    outcome = service.resume(next)
+                }
+            }
+        }
+    }
+
+    private func authorize(_ request: ConnectRequest) async -> ConnectDecision {
+        let address = request.session.remoteAddress?.ipAddress ?? "unknown"
+        let token = request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.session.handshake.headers)
+        let authentication: Result<ChatIdentity?, any Error>
+        do {
+            let found = try await token.asyncMap { try await authenticator.authenticate(token: $0) } ?? nil
+            authentication = .success(found.map { ChatIdentity(user: $0.0, credential: Self.credential($0.1)) })
+        } catch {
+            authentication = .failure(error)
+        }
+        switch service.admit(authentication, address: address) {
+        case .success(let identity):
+            return .accept(ChatClient(identity: identity, address: address))
+        case .failure(let refusal):
+            switch (refusal.code, authentication) {
+            case (.internalError, .failure(let error)):
+                // The store failed: the server's fault, said as such (never "unauthorized").
+                logger.error("connection refused: the store failed", metadata: ["remote": "\(address)", "error": "\(SafeText.forLog("\(error)", limit: 300))"])
+            case (.rateLimited, _):
+                logger.warning("connection refused: too many connections from one address",
+                               metadata: ["remote": "\(address)", "user": "\((try? authentication.get())??.user.name ?? "")"])
+            default:
+                logger.notice("connection refused: \(refusal.code.rawValue)", metadata: ["remote": "\(address)"])
+            }
+            observer.refused(refusal.code.rawValue)
+            return .refuse(["message": .string(refusal.code.rawValue)])
+        }
+    }
+
+    static func credential(_ credential: Authenticator.Credential) -> ChatCredential {
+        switch credential {
+        case .session(let hash): .session(hash: hash)
+        case .hostApp: .hostApp
+        }
+    }
+
+    private func connected(_ socket: Socket) {
+        guard let client = socket.client else { return }
+        sockets.withLockedValue { $0[socket.id] = socket }
+        client.start()
+        let outcome = service.connect(client.connection(on: socket))
+        observer.connections(service.connectionCount)
+        logger.info("connected", metadata: ["user": "\(client.user.name)", "remote": "\(client.address)", "session": "\(socket.session.logID)"])
+        // `status` now; presence and the room list read the store, so they wait in the client's queue.
+        if let next = carryOut(outcome) {
+            client.enqueue { [self] in carryOut(service.resume(next)) }
+        }
+    }
+
+    private func disconnected(_ socket: Socket, reason: String) {
+        guard let client = socket.client else { return }
+        sockets.withLockedValue { _ = $0.removeValue(forKey: socket.id) }
+        let outcome = service.disconnect(client.connection(on: socket))
+        observer.connections(service.connectionCount)
+        logger.info("disconnected", metadata: ["user": "\(client.user.name)", "reason": "\(reason)", "session": "\(socket.session.logID)"])
+        carryOut(outcome)
+        client.finish()
+    }
+
+    private func startTypingExpiry() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                guard let self else { return }
+                carryOut(service.expireTyping())
+            }
+        }
+        typingTimer.withLockedValue { $0 = task }
+    }
+
+    // MARK: Operator actions reaching the running daemon
+
+    /// Closes connections whose user is disabled, whose session no longer exists, or whose
+    /// host-app link was removed.
+    public func revalidate(userNamed name: String) {
+        carryOut(service.revalidate(userNamed: name), reason: "closing connection of a disabled or signed-out user")
+    }
+
+    /// An admin ended a membership: see `ChatService.memberRemoved`.
+    public func memberRemoved(roomNamed roomName: String, userNamed userName: String) {
+        carryOut(service.memberRemoved(roomNamed: roomName, userNamed: userName))
+    }
+
+    /// Ends the connections that logged in with this session (logout).
+    public func closeSessions(hash: [UInt8], userID: UserID) {
+        carryOut(service.sessionEnded(hash: hash, userID: userID))
+    }
+
+    /// Rooms were added or archived: everyone gets a fresh room list.
+    public func roomsChanged() {
+        carryOut(service.roomsChanged())
+    }
+
+    public var connectedUsers: Int { service.connectedUsers }
+    public var connectionCount: Int { service.connectionCount }
+    /// Rooms with at least one connection in them.
+    public var activeRooms: Int {
+        Set(sockets.withLockedValue { Array($0.values) }.flatMap(\.rooms)).count
+    }
+
+    func socket(_ id: ConnectionID) -> Socket? { sockets.withLockedValue { $0[id.rawValue] } }
+}

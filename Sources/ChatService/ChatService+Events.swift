@@ -1,0 +1,172 @@
+import ChatModel
+import SocketIOProtocol
+
+/// The client → server events of the contract (README, "Event contract").
+extension ChatService {
+    /// Decodes and handles one event from `connection`.
+    public func handle(_ name: String, _ args: [JSONValue], from connection: ChatConnection) async -> Outcome {
+        switch ChatEvent.decode(name, args) {
+        case .failure(let error): .failure(error)
+        case .success(let event): await handle(event, from: connection)
+        }
+    }
+
+    public func handle(_ event: ChatEvent, from connection: ChatConnection) async -> Outcome {
+        await answering {
+            switch event {
+            case .getRooms: try getRooms(connection)
+            case .joinRoom(let room): try await joinRoom(room, connection)
+            case .leaveRoom(let room): try await leaveRoom(room, connection)
+            case .sendMessage(let room, let message): try await sendMessage(message, to: room, connection)
+            case .typing(let room, let active): try typing(in: room, active: active, connection)
+            }
+        }
+    }
+
+    private func getRooms(_ connection: ChatConnection) throws -> Outcome {
+        let rooms = try roomsList(for: connection.user)
+        var outcome = Outcome()
+        outcome.effects = [.deliver(Delivery(.connection(connection.id), "rooms_list", ["rooms": rooms]))]
+        outcome.reply = .success([("rooms", rooms)])
+        return outcome
+    }
+
+    /// Joining makes the user a participant (storing the `join` message the first time); the
+    /// connection enters the room before its history is read (`next`), so a message committed
+    /// meanwhile is in the history or delivered live, never lost between the two.
+    private func joinRoom(_ name: String, _ connection: ChatConnection) async throws -> Outcome {
+        let user = connection.user
+        try limit(\.joins, user.id)
+        let room = try visibleRoom(name, to: user)
+        let membership = try await repository.join(room: room.id, user: user.id)
+        var outcome = Outcome()
+        outcome.effects = [.join(connection.id, room: room.name)]
+        outcome.next = FollowUp(step: .roomJoined(connection, room, membership))
+        return outcome
+    }
+
+    /// `room_joined` to the caller (and as the ack), the `join` message and `user_joined` to the others.
+    func roomJoined(_ connection: ChatConnection, _ room: Room, _ membership: Membership) throws -> Outcome {
+        let user = connection.user
+        let latest = try repository.latestMessages(room: room.id, limit: limits.historyPage + 1)
+        var users: [UserID: User] = [user.id: user]
+        let messages = try latest.suffix(limits.historyPage).map { message in
+            ChatJSON.message(message, room: room, user: try cachedUser(message.userID, &users))
+        }
+        let online = state.withLock { $0.presence.onlineUsers }
+        let participants = try repository.participants(ofRoom: room.id).map { participant -> JSONValue in
+            [
+                "user": (try cachedUser(participant.userID, &users)).map(ChatJSON.user) ?? .null,
+                "online": .bool(online.contains(participant.userID)),
+                "last_active": ChatJSON.time(participant.lastActive),
+            ]
+        }
+        let fields: [(String, JSONValue)] = [
+            ("room", ChatJSON.room(room)), ("messages", .array(messages)),
+            ("participants", .array(participants)), ("has_more", .bool(latest.count > limits.historyPage)),
+        ]
+        let others = Audience.room(room.name, except: connection.id)
+        var outcome = Outcome()
+        outcome.effects = [.deliver(Delivery(.connection(connection.id), "room_joined", .object(fields)))]
+        if let joinMessage = membership.joinMessage {
+            outcome.effects.append(.deliver(Delivery(others, "new_message", ChatJSON.message(joinMessage, room: room, user: user))))
+        }
+        outcome.effects.append(.deliver(Delivery(others, "user_joined", ["room": .string(room.name), "user": ChatJSON.user(user)])))
+        outcome.reply = .success(fields)
+        return outcome
+    }
+
+    /// Ends the membership: every connection of the user leaves the room, then the room hears
+    /// the `leave` message and `user_left`.
+    private func leaveRoom(_ name: String, _ connection: ChatConnection) async throws -> Outcome {
+        let user = connection.user
+        guard let room = try repository.room(named: name), try isVisible(room, to: user) else { throw ChatError.roomNotFound(name) }
+        guard let leaveMessage = try await repository.leave(room: room.id, user: user.id) else { throw ChatError.notJoined(name) }
+        var outcome = Outcome()
+        outcome.effects = [.leave(connections(of: user.id).map(\.id), room: room.name)]
+        outcome.effects += stopTyping(TypingTracker.Entry(room: room.id, user: user.id))
+        outcome.effects += [
+            .deliver(Delivery(.room(room.name, except: nil), "new_message", ChatJSON.message(leaveMessage, room: room, user: user))),
+            .deliver(Delivery(.room(room.name, except: nil), "user_left", ["room": .string(room.name), "user": ChatJSON.user(user)])),
+        ]
+        outcome.reply = .success([("room", .string(name))])
+        return outcome
+    }
+
+    /// Stores the message (the append returns once it is on disk), acks it, then broadcasts it to
+    /// the whole room, sender included.
+    private func sendMessage(_ raw: String, to name: String, _ connection: ChatConnection) async throws -> Outcome {
+        let user = connection.user
+        let text = try MessageText.validate(raw).get()
+        try limit(\.messages, user.id)
+        let room = try visibleRoom(name, to: user)
+        guard try repository.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
+        let message = try await repository.append(NewMessage(roomID: room.id, userID: user.id, text: text))
+        let json = ChatJSON.message(message, room: room, user: user)
+        var outcome = Outcome()
+        outcome.stored = true
+        outcome.effects = stopTyping(TypingTracker.Entry(room: room.id, user: user.id))
+        outcome.reply = .success([("message", json)])
+        outcome.afterReply = [.deliver(Delivery(.room(room.name, except: nil), "new_message", json, isMessageDelivery: true))]
+        return outcome
+    }
+
+    /// Typing needs membership (not merely a connection in the room: a removed member's
+    /// connections must not type into it); a start lasts `typingExpiry` unless renewed.
+    private func typing(in name: String, active: Bool, _ connection: ChatConnection) throws -> Outcome {
+        let user = connection.user
+        let room = try visibleRoom(name, to: user)
+        guard try repository.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
+        let entry = TypingTracker.Entry(room: room.id, user: user.id)
+        var outcome = Outcome()
+        if active {
+            try limit(\.typingEvents, user.id)
+            let now = now()
+            if state.withLock({ $0.typing.start(entry, now: now) }) { outcome.effects = typingAnnouncement(entry, typing: true) }
+        } else {
+            outcome.effects = stopTyping(entry)
+        }
+        outcome.reply = .success([("room", .string(name)), ("typing", .bool(active))])
+        return outcome
+    }
+
+    // MARK: Rules shared by the events
+
+    /// The rooms a user is shown: active ones, public or with the user as a participant.
+    func roomsList(for user: User) throws -> JSONValue {
+        let online = state.withLock { $0.presence.onlineUsers }
+        let mine = Set(try repository.rooms(ofUser: user.id))
+        var rooms: [JSONValue] = []
+        for room in try repository.allRooms() where room.isActive && (!room.isPrivate || mine.contains(room.id)) {
+            let participants = try repository.participants(ofRoom: room.id)
+            rooms.append(ChatJSON.roomSummary(room, online: participants.filter { online.contains($0.userID) }.count,
+                                              participants: participants.count))
+        }
+        return .array(rooms)
+    }
+
+    /// An active room the user may see. A private room they are not a member of answers exactly
+    /// like a missing one, so outsiders cannot tell which private rooms exist.
+    func visibleRoom(_ name: String, to user: User) throws -> Room {
+        guard Names.isValidRoomName(name), let room = try repository.room(named: name), room.isActive, try isVisible(room, to: user) else {
+            throw ChatError.roomNotFound(name)
+        }
+        return room
+    }
+
+    func isVisible(_ room: Room, to user: User) throws -> Bool {
+        try !room.isPrivate || repository.participant(room: room.id, user: user.id) != nil
+    }
+
+    private func limit(_ limiter: WritableKeyPath<ServiceState, RateLimiter<UserID>>, _ user: UserID) throws {
+        let now = now()
+        guard state.withLock({ $0[keyPath: limiter].allow(user, now: now) }) else { throw ChatError.rateLimited }
+    }
+
+    private func cachedUser(_ id: UserID, _ cache: inout [UserID: User]) throws -> User? {
+        if let known = cache[id] { return known }
+        let found = try repository.user(id: id)
+        cache[id] = found
+        return found
+    }
+}

@@ -1,0 +1,18 @@
+import ChatModel
+
+extension ChatService {
+    /// The chat's limits: the message bucket and the per-address cap come from the settings; the
+    /// rest are the contract's fixed ones (history page, typing expiry, join and typing buckets).
+    public struct Limits: Sendable {
+        public var messageBurst: Double = 20
+        public var messageRate: Double = 5
+        public var maxConnectionsPerIP = 1000
+        public var historyPage = 50
+        public var typingExpiry: Micros = 5_000_000
+        public var joinBurst: Double = 20
+        public var joinRate: Double = 2
+        public var typingBurst: Double = 30
+        public var typingRate: Double = 5
+        public init() {}
+    }
+}

@@ -1,0 +1,30 @@
+import ChatModel
+
+/// Everything the service remembers between calls. Owned by `ChatService.state` (one lock, never
+/// held across an `await` or a repository write).
+struct ServiceState {
+    var presence = Presence()
+    var typing: TypingTracker
+    var messages: RateLimiter<UserID>
+    var joins: RateLimiter<UserID>
+    var typingEvents: RateLimiter<UserID>
+    var connectionsPerAddress: [String: Int] = [:]
+    /// Each user's open connections, oldest first.
+    var connectionsByUser: [UserID: [ChatConnection]] = [:]
+
+    init(limits: ChatService.Limits) {
+        typing = TypingTracker(expiry: limits.typingExpiry)
+        messages = RateLimiter(burst: limits.messageBurst, rate: limits.messageRate)
+        joins = RateLimiter(burst: limits.joinBurst, rate: limits.joinRate)
+        typingEvents = RateLimiter(burst: limits.typingBurst, rate: limits.typingRate)
+    }
+
+    mutating func releaseSlot(of address: String) {
+        connectionsPerAddress[address, default: 1] -= 1
+        if connectionsPerAddress[address, default: 0] <= 0 { connectionsPerAddress.removeValue(forKey: address) }
+    }
+
+    func connections(of user: UserID) -> [ChatConnection] { connectionsByUser[user] ?? [] }
+
+    var connectionCount: Int { connectionsByUser.values.reduce(0) { $0 + $1.count } }
+}

@@ -1,0 +1,231 @@
+import ChatModel
+import Foundation
+
+/// `ChatRepository` in memory, following the protocol's documented semantics as `ChatStore` does:
+/// user names folded (`Names.folded`), a display name may not pass for another user's name, ids
+/// strictly increase (per kind, from 1), join/leave store their messages, an append moves the
+/// sender's `last_active`, `created_at` never goes back within a room. Writes are "durable" when
+/// they return. `failing` makes every call throw, to stand for a store that fails.
+/// `@unchecked Sendable`: `tables` and `failing` are read and written only under `lock`.
+public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
+    /// What a failing repository throws.
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public init() {}
+        public var description: String { "the test store failed" }
+    }
+
+    /// Which calls throw `Failure`.
+    public enum FailureMode: Sendable, Equatable {
+        case none
+        case writes
+        case everything
+    }
+
+    struct Tables {
+        var rooms: [RoomID: Room] = [:]
+        var users: [UserID: User] = [:]
+        var usersByFolded: [String: UserID] = [:]
+        var participants: [RoomID: [UserID: Participant]] = [:]
+        var messages: [MessageID: Message] = [:]
+        var sessions: [[UInt8]: Session] = [:]
+        var nextRoom: RoomID = 1
+        var nextUser: UserID = 1
+        var nextMessage: MessageID = 1
+    }
+
+    private let lock = NSLock()
+    private var tables = Tables()
+    private var mode = FailureMode.none
+    private let clock: any ChatClock
+
+    public init(clock: any ChatClock) { self.clock = clock }
+
+    /// Makes later calls fail (or work again).
+    public func fail(_ mode: FailureMode) { locked { _ in self.mode = mode } }
+
+    private func locked<T>(_ body: (inout Tables) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&tables)
+    }
+
+    private func read<T>(_ body: (Tables) throws -> T) throws -> T {
+        try locked { tables in
+            guard mode != .everything else { throw Failure() }
+            return try body(tables)
+        }
+    }
+
+    private func write<T>(_ body: (inout Tables, Micros) throws -> T) async throws -> T {
+        let now = clock.wallMicros()
+        return try locked { tables in
+            guard mode == .none else { throw Failure() }
+            return try body(&tables, now)
+        }
+    }
+
+    // MARK: Rooms
+
+    public func allRooms() throws -> [Room] { try read { $0.rooms.values.sorted { $0.id < $1.id } } }
+    public func room(id: RoomID) throws -> Room? { try read { $0.rooms[id] } }
+    public func room(named name: String) throws -> Room? { try read { $0.rooms.values.first { $0.name == name } } }
+
+    public func createRoom(name: String, description: String, isPrivate: Bool) async throws -> Room {
+        try await write { tables, now in
+            guard !tables.rooms.values.contains(where: { $0.name == name }) else { throw RepositoryError.roomExists(name) }
+            let room = Room(id: tables.nextRoom, name: name, description: description, createdAt: now, isPrivate: isPrivate)
+            tables.nextRoom += 1
+            tables.rooms[room.id] = room
+            return room
+        }
+    }
+
+    public func archiveRoom(named name: String) async throws -> Room {
+        try await write { tables, _ in
+            guard var room = tables.rooms.values.first(where: { $0.name == name }) else { throw RepositoryError.roomNotFound(name) }
+            room.isActive = false
+            tables.rooms[room.id] = room
+            return room
+        }
+    }
+
+    // MARK: Users
+
+    public func allUsers() throws -> [User] { try read { $0.users.values.sorted { $0.id < $1.id } } }
+    public func userCount() throws -> Int { try read { $0.users.count } }
+    public func user(id: UserID) throws -> User? { try read { $0.users[id] } }
+
+    public func user(named name: String) throws -> User? {
+        try read { tables in tables.usersByFolded[Names.folded(name)].flatMap { tables.users[$0] } }
+    }
+
+    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool) async throws -> User {
+        try await write { tables, now in
+            if let taken = tables.usersByFolded[Names.folded(name)] {
+                throw RepositoryError.userExists(tables.users[taken]?.name ?? name)
+            }
+            try Self.requireHonestDisplayName(tables, displayName, of: name, id: nil)
+            let user = User(id: tables.nextUser, name: name, displayName: displayName, role: role, passwordHash: passwordHash,
+                            disabled: false, createdAt: now, hostApp: hostApp)
+            tables.nextUser += 1
+            tables.users[user.id] = user
+            tables.usersByFolded[Names.folded(name)] = user.id
+            return user
+        }
+    }
+
+    public func updateUser(_ user: User) async throws {
+        try await write { tables, _ in
+            guard let stored = tables.users[user.id] else { throw RepositoryError.userNotFound(user.name) }
+            if user.displayName != stored.displayName {
+                try Self.requireHonestDisplayName(tables, user.displayName, of: stored.name, id: user.id)
+            }
+            var updated = user
+            updated.name = stored.name
+            updated.createdAt = stored.createdAt
+            tables.users[user.id] = updated
+        }
+    }
+
+    private static func requireHonestDisplayName(_ tables: Tables, _ displayName: String, of name: String, id: UserID?) throws {
+        let impersonates = Names.displayNameImpersonates(displayName, ownName: name) { key in
+            guard let holder = tables.usersByFolded[key] else { return false }
+            return holder != id
+        }
+        if impersonates { throw RepositoryError.displayNameTaken(displayName) }
+    }
+
+    // MARK: Membership
+
+    public func participants(ofRoom room: RoomID) throws -> [Participant] {
+        try read { ($0.participants[room] ?? [:]).values.sorted { $0.userID < $1.userID } }
+    }
+
+    public func participant(room: RoomID, user: UserID) throws -> Participant? { try read { $0.participants[room]?[user] } }
+
+    public func rooms(ofUser user: UserID) throws -> [RoomID] {
+        try read { tables in tables.participants.filter { $0.value[user] != nil }.keys.sorted() }
+    }
+
+    public func join(room: RoomID, user: UserID) async throws -> Membership {
+        try await write { tables, now in
+            if let existing = tables.participants[room]?[user] { return Membership(participant: existing, joinMessage: nil) }
+            try Self.requireRoomAndUser(tables, room: room, user: user)
+            let participant = Participant(roomID: room, userID: user, joinedAt: now, lastActive: now)
+            tables.participants[room, default: [:]][user] = participant
+            let message = Self.insertMessage(&tables, NewMessage(roomID: room, userID: user, text: "joined the room", type: .join), now: now)
+            return Membership(participant: participant, joinMessage: message)
+        }
+    }
+
+    public func leave(room: RoomID, user: UserID) async throws -> Message? {
+        try await write { tables, now in
+            guard tables.participants[room]?.removeValue(forKey: user) != nil else { return nil }
+            return Self.insertMessage(&tables, NewMessage(roomID: room, userID: user, text: "left the room", type: .leave), now: now)
+        }
+    }
+
+    private static func requireRoomAndUser(_ tables: Tables, room: RoomID, user: UserID) throws {
+        guard tables.rooms[room] != nil else { throw RepositoryError.roomNotFound("#\(room)") }
+        guard tables.users[user] != nil else { throw RepositoryError.userNotFound("#\(user)") }
+    }
+
+    // MARK: Messages
+
+    public func append(_ message: NewMessage) async throws -> Message {
+        try await write { tables, now in
+            try Self.requireRoomAndUser(tables, room: message.roomID, user: message.userID)
+            return Self.insertMessage(&tables, message, now: now)
+        }
+    }
+
+    /// The message, and the sender's `last_active`; `created_at` never goes back within a room.
+    private static func insertMessage(_ tables: inout Tables, _ new: NewMessage, now: Micros) -> Message {
+        let last = tables.messages.values.filter { $0.roomID == new.roomID }.map(\.createdAt).max()
+        let createdAt = max(now, last ?? now)
+        let message = Message(id: tables.nextMessage, roomID: new.roomID, userID: new.userID, text: new.text, type: new.type, createdAt: createdAt)
+        tables.nextMessage += 1
+        tables.messages[message.id] = message
+        tables.participants[new.roomID]?[new.userID]?.lastActive = createdAt
+        return message
+    }
+
+    public func message(id: MessageID) throws -> Message? { try read { $0.messages[id] } }
+
+    /// Room-time order, which is id order within a room.
+    private func roomMessages(_ tables: Tables, _ room: RoomID) -> [Message] {
+        tables.messages.values.filter { $0.roomID == room }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    public func latestMessages(room: RoomID, limit: Int) throws -> [Message] {
+        try read { Array(roomMessages($0, room).suffix(limit)) }
+    }
+
+    public func messages(room: RoomID, before: MessageID, limit: Int) throws -> [Message] {
+        try read { Array(roomMessages($0, room).filter { $0.id < before }.suffix(limit)) }
+    }
+
+    public func messages(room: RoomID, after: MessageID, limit: Int) throws -> [Message] {
+        try read { Array(roomMessages($0, room).filter { $0.id > after }.prefix(limit)) }
+    }
+
+    // MARK: Sessions
+
+    public func createSession(_ session: Session) async throws {
+        try await write { tables, _ in tables.sessions[session.tokenHash] = session }
+    }
+
+    public func session(tokenHash: [UInt8]) throws -> Session? { try read { $0.sessions[tokenHash] } }
+
+    public func deleteSession(tokenHash: [UInt8]) async throws {
+        try await write { tables, _ in _ = tables.sessions.removeValue(forKey: tokenHash) }
+    }
+
+    public func deleteSessions(ofUser user: UserID) async throws -> Int {
+        try await write { tables, _ in
+            let doomed = tables.sessions.filter { $0.value.userID == user }.map(\.key)
+            for key in doomed { tables.sessions.removeValue(forKey: key) }
+            return doomed.count
+        }
+    }
+}
