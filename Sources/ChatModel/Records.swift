@@ -37,7 +37,7 @@ public struct User: Sendable, Equatable, Hashable {
     public var name: String
     public var displayName: String
     public var role: UserRole
-    /// Encoded password hash (see FitchatCore's PasswordHasher), nil for token-only users.
+    /// Encoded password hash (see Accounts' PasswordHasher), nil for token-only users.
     public var passwordHash: String?
     public var disabled: Bool
     public var createdAt: Micros

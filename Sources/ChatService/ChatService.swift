@@ -4,7 +4,7 @@ import SocketIOProtocol
 /// The chat's rules, without sockets: who may connect, what each event of the contract does,
 /// presence, typing and limits, and what admin actions mean for connected clients. Every call
 /// returns an `Outcome` — the ack and the broadcasts as values — that a binding (Socket.IO in
-/// FitchatCore) carries out in order.
+/// ChatGateway) carries out in order.
 ///
 /// Durable first: an outcome that announces a write is only made after the repository's write
 /// returned, i.e. after the commit is on disk; `send_message`'s broadcast is in `afterReply`, so the
