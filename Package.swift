@@ -11,7 +11,7 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "fitchat",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fitchat", targets: ["fitchat"]),
         .executable(name: "fitchat-bench", targets: ["FitchatBench"]),

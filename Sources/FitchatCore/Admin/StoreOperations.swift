@@ -40,7 +40,7 @@ public enum StoreOperations {
             throw ConfigError("\(dataDir) is in use by a running fitchat" + (pid.map { " (pid \($0))" } ?? "") + "; stop it first (systemctl stop fitchat.service fitchat.socket)")
         }
         // Prove the backup opens as a fitchat store before touching anything.
-        let probe = try StoreAccess.open(dataDir: source, migrate: false)
+        let probe = try ChatStore.open(directory: source, readOnly: true)
         let problems = try probe.check()
         probe.close()
         if let first = problems.first { throw ConfigError("the backup in \(source) is inconsistent: \(first)") }
