@@ -31,25 +31,18 @@ public struct EnginePacket: Equatable, Sendable {
 
     public static func message(_ text: String) -> EnginePacket { .init(.message, .text(text)) }
     public static func message(_ bytes: ByteBuffer) -> EnginePacket { .init(.message, .binary(bytes)) }
-
-    public var isBinary: Bool {
-        if case .binary = payload { return true }
-        return false
-    }
 }
 
 public enum EngineDecodingError: Error, Equatable, CustomStringConvertible {
     case empty
     case unknownType(String)
     case badBase64
-    case binaryNotAMessage
 
     public var description: String {
         switch self {
         case .empty: "empty packet"
         case .unknownType(let t): "unknown packet type \(t)"
         case .badBase64: "invalid base64 in binary packet"
-        case .binaryNotAMessage: "binary payload on a non-message packet"
         }
     }
 }

@@ -47,7 +47,6 @@ public enum SocketIODecodingError: Error, Equatable, CustomStringConvertible {
     case unknownType(Character)
     case badAttachmentCount
     case tooManyAttachments(Int)
-    case badNamespace
     case invalidJSON
     case invalidPayload(SocketIOPacketType)
     case unexpectedBinary
@@ -59,7 +58,6 @@ public enum SocketIODecodingError: Error, Equatable, CustomStringConvertible {
         case .unknownType(let c): "unknown packet type \(c)"
         case .badAttachmentCount: "invalid attachment count"
         case .tooManyAttachments(let n): "too many attachments (\(n))"
-        case .badNamespace: "invalid namespace"
         case .invalidJSON: "invalid JSON payload"
         case .invalidPayload(let type): "invalid payload for a \(type) packet"
         case .unexpectedBinary: "binary data without a pending binary packet"
