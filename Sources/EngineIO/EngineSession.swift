@@ -35,7 +35,11 @@ public final class EngineSession: @unchecked Sendable {
     init(server: EngineServer, transport: EngineTransport, eventLoop: EventLoop, handshake: HTTPRequestHead, remoteAddress: SocketAddress?) {
         self.server = server
         sid = SessionID.make()
-        logID = "s\(EngineSession.serials.withLockedValue { $0 += 1; return $0 })"
+        let serial = EngineSession.serials.withLockedValue { serial in
+            serial += 1
+            return serial
+        }
+        logID = "s\(serial)"
         self.eventLoop = eventLoop
         self.handshake = handshake
         self.remoteAddress = remoteAddress

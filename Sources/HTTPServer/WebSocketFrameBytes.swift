@@ -3,7 +3,13 @@ import NIOCore
 /// Server WebSocket frames, encoded by hand so one encoding can be written to many connections
 /// (server frames are never masked, so the bytes are the same for every recipient).
 public enum WebSocketFrameBytes {
-    public enum Opcode: UInt8 { case text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA }
+    public enum Opcode: UInt8 {
+        case text = 0x1
+        case binary = 0x2
+        case close = 0x8
+        case ping = 0x9
+        case pong = 0xA
+    }
 
     public static func encode(_ opcode: Opcode, payload: ByteBuffer, allocator: ByteBufferAllocator = .init()) -> ByteBuffer {
         let length = payload.readableBytes
