@@ -58,32 +58,58 @@ let package = Package(
         // systemd integration: listen fds, sd_notify, journald.
         .target(name: "Systemd", dependencies: ["CSystemd", logging]),
 
-        // The application: configuration, admin operations, the chat over Socket.IO.
+        // The application, one concept per module (README "Layout").
+        .target(name: "Configuration", dependencies: ["HTTPServer"]),
         .target(
-            name: "FitchatCore",
+            name: "Accounts",
             dependencies: [
-                "ChatModel", "ChatStore", "HTTPServer", "EngineIO", "EngineIOProtocol", "SocketIO", "SocketIOProtocol", "Systemd", logging,
+                "ChatModel", "ChatStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "FitchatCore", dependencies: ["ChatModel", "ChatStore", "Accounts", "SocketIO", "SocketIOProtocol", logging] + [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
+        .target(name: "Administration", dependencies: ["ChatModel", "ChatStore", "Configuration", "Accounts", "FitchatCore"]),
+        .target(
+            name: "WebRoutes",
+            dependencies: [
+                "ChatModel", "ChatStore", "Configuration", "Accounts", "FitchatCore", "HTTPServer", "SocketIOProtocol", logging,
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "FitchatDaemon",
+            dependencies: [
+                "ChatModel", "ChatStore", "Configuration", "Accounts", "Administration", "FitchatCore", "WebRoutes",
+                "HTTPServer", "EngineIO", "EngineIOProtocol", "SocketIO", "Systemd", logging,
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ] + nio
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ] + nio,
+            swiftSettings: [.define("FITCHAT_TEST_HOOKS", .when(configuration: .debug))]
         ),
 
         // Executables: composition roots only.
         .executableTarget(
             name: "fitchat",
-            dependencies: ["FitchatCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Configuration", "Administration", "FitchatDaemon", "ChatModel", "ChatStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "FitchatBench",
             dependencies: [
-                "ChatStore", "ChatModel", "LMDB",
+                "Accounts", "ChatStore", "ChatModel", "LMDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 nioHTTP1, nioWebSocket,
             ] + nio,
             path: "Sources/fitchat-bench"
@@ -113,7 +139,14 @@ let package = Package(
             ] + nio
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),
-        .testTarget(name: "FitchatCoreTests", dependencies: ["FitchatCore"]),
+        .testTarget(
+            name: "FitchatCoreTests",
+            dependencies: [
+                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "HTTPServer",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

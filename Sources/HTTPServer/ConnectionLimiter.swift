@@ -53,6 +53,9 @@ public final class ConnectionLimiter: Sendable {
 
     public var openConnections: Int { state.withLockedValue { $0.connections.count } }
 
+    /// Every open connection, for a shutdown that drains them.
+    var openChannels: [Channel] { state.withLockedValue { $0.connections.values.map(\.channel) } }
+
     /// Admits an accepted connection (it starts idle); false when it must be refused.
     func admit(_ channel: Channel) -> Bool {
         let key = ObjectIdentifier(channel)

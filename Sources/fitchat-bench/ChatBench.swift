@@ -1,3 +1,4 @@
+import Accounts
 import ArgumentParser
 import Foundation
 import Histogram
@@ -42,7 +43,7 @@ struct ChatBench: AsyncParsableCommand {
         let secret = target.secret, prefix = userPrefix, senders = self.senders
         let setupStarted = DispatchTime.now().uptimeNanoseconds
         let (joined, failures) = await connector.connectAll(count: clients) { index, loop in
-            BenchClient(token: BenchToken.sign(user: "\(prefix)-\(index)", secret: secret),
+            BenchClient(token: HostAppTokenSigner(secret: secret).sign(user: "\(prefix)-\(index)"),
                         room: roomNames[index % roomNames.count], plan: index < senders ? plan : .none,
                         joined: loop.makePromise())
         }

@@ -1,3 +1,4 @@
+import Accounts
 import ArgumentParser
 import Foundation
 import NIOCore
@@ -32,7 +33,7 @@ struct IdleBench: AsyncParsableCommand {
         let roomNames: [String?] = join.map { name in rooms <= 1 ? [name] : (1...rooms).map { "\(name)-\($0)" } } ?? [nil]
         let started = DispatchTime.now().uptimeNanoseconds
         let (held, failures) = await connector.connectAll(count: connections, timeout: .seconds(120)) { index, loop in
-            BenchClient(token: BenchToken.sign(user: "\(prefix)-\(index)", secret: secret), room: roomNames[index % roomNames.count], plan: .none,
+            BenchClient(token: HostAppTokenSigner(secret: secret).sign(user: "\(prefix)-\(index)"), room: roomNames[index % roomNames.count], plan: .none,
                         joined: loop.makePromise())
         }
         let setup = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

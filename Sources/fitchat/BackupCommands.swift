@@ -1,5 +1,5 @@
+import Administration
 import ArgumentParser
-import FitchatCore
 
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,8 +8,7 @@ struct Backup: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let settings = try store.settings()
-        store.noteDefaultStore(settings)
+        let settings = try store.storeSettings()
         let file = try StoreOperations.backup(settings: settings, to: destination)
         print("backup written to \(file)")
     }
@@ -22,8 +21,7 @@ struct Restore: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let settings = try store.settings()
-        store.noteDefaultStore(settings)
+        let settings = try store.storeSettings()
         let kept = try StoreOperations.restore(settings: settings, from: source)
         print("restored from \(source)" + (kept.map { "; the previous data is kept as \($0)" } ?? ""))
     }
@@ -36,8 +34,7 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let settings = try store.settings()
-        store.noteDefaultStore(settings)
+        let settings = try store.storeSettings()
         try MessageExport.write(settings: settings, room: room) { line in print(line) }
     }
 }

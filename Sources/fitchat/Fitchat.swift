@@ -1,5 +1,6 @@
+import Administration
 import ArgumentParser
-import FitchatCore
+import Configuration
 import Foundation
 
 @main
@@ -44,8 +45,8 @@ struct StoreOptions: ParsableArguments {
         if let dataDir { flags["data_dir"] = dataDir }
         var settings = try SettingsLoader.load(flags: flags, configFile: config)
         // Absolute from here on: every message names the real path, whatever the working directory.
-        settings.dataDir = StoreAccess.absolutePath(settings.dataDir)
-        settings.runtimeDir = settings.runtimeDir.map(StoreAccess.absolutePath)
+        settings.dataDir = FilePaths.absolute(settings.dataDir)
+        settings.runtimeDir = settings.runtimeDir.map(FilePaths.absolute)
         return settings
     }
 
@@ -57,8 +58,16 @@ struct StoreOptions: ParsableArguments {
         return admin
     }
 
+    /// The settings of a command that reads or replaces the store without `Admin` (backup,
+    /// restore, export), noting which store the defaults chose.
+    func storeSettings() throws -> Settings {
+        let settings = try settings()
+        noteDefaultStore(settings)
+        return settings
+    }
+
     /// When the operator named no data directory, says on standard error which store the defaults chose.
-    func noteDefaultStore(_ settings: Settings) {
+    private func noteDefaultStore(_ settings: Settings) {
         if dataDir == nil, ProcessInfo.processInfo.environment["FITCHAT_DATA_DIR"] == nil {
             printNote("using the store \((settings.dataDir as NSString).appendingPathComponent("data.mdb"))")
         }

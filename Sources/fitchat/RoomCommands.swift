@@ -1,5 +1,5 @@
 import ArgumentParser
-import FitchatCore
+import Configuration
 
 struct RoomCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
-import FitchatCore
+import Configuration
+import FitchatDaemon
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

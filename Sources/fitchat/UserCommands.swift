@@ -1,5 +1,4 @@
 import ArgumentParser
-import FitchatCore
 import Foundation
 
 struct UserCommand: AsyncParsableCommand {

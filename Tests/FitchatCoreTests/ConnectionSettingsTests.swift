@@ -1,7 +1,6 @@
+@testable import Configuration
 import Foundation
 import Testing
-
-@testable import FitchatCore
 
 @Suite struct ConnectionSettingsTests {
     let layout = InstallLayout(isInstalled: false, executableDir: "/src/.build/debug")
@@ -16,7 +15,7 @@ import Testing
             layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
         #expect(set.maxConnections == 500 && set.effectiveMaxConnections == 500)
         #expect(set.maxPendingConnectionsPerIP == 8)
-        #expect(throws: ConfigError.self) {
+        #expect(throws: SettingsError.self) {
             try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "0"], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
         }
         let auto = try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "auto"], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")

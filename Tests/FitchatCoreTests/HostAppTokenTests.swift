@@ -1,4 +1,4 @@
-import FitchatCore
+@testable import Accounts
 import Foundation
 import Testing
 

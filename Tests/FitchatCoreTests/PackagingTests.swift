@@ -1,7 +1,6 @@
+@testable import Configuration
 import Foundation
 import Testing
-
-@testable import FitchatCore
 
 /// The package and the code agree: one version, and a conffile that documents every setting.
 @Suite struct PackagingTests {

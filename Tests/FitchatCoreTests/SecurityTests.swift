@@ -1,5 +1,7 @@
+@testable import Accounts
+@testable import Administration
 import ChatModel
-import FitchatCore
+@testable import Configuration
 import Foundation
 import HTTPServer
 import NIOConcurrencyHelpers
@@ -119,7 +121,7 @@ import Testing
                                                layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
         #expect(settings.serverNames == ["chat.example-gym.com", "fitchat.lan"])
         for bad in ["https://chat.example.com", "chat.example.com:443", "a b"] {
-            #expect(throws: ConfigError.self) {
+            #expect(throws: SettingsError.self) {
                 try SettingsLoader.load(flags: ["server_names": bad], environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
             }
         }

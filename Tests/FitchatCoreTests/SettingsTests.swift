@@ -1,7 +1,6 @@
+@testable import Configuration
 import Foundation
 import Testing
-
-@testable import FitchatCore
 
 @Suite struct SettingsTests {
     let sourceTree = InstallLayout(isInstalled: false, executableDir: "/src/.build/debug")
@@ -62,7 +61,7 @@ import Testing
     func mistakesNameTheLineAndTheKey(line: String, expected: String) throws {
         let file = try writeConfig("\n\(line)\n")
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let error = #expect(throws: ConfigError.self) {
+        let error = #expect(throws: SettingsError.self) {
             try SettingsLoader.load(configFile: file, environment: [:], layout: sourceTree)
         }
         #expect(error?.description.contains(expected) == true)
@@ -70,7 +69,7 @@ import Testing
     }
 
     @Test func aMissingExplicitConfigFileIsAnError() {
-        #expect(throws: ConfigError.self) {
+        #expect(throws: SettingsError.self) {
             try SettingsLoader.load(configFile: "/nonexistent/fitchat.conf", environment: [:], layout: sourceTree)
         }
     }
@@ -123,7 +122,7 @@ import Testing
         #expect(value.tokenSecret == "a-value-wins-0123456789abcdef012345" && value.tokenSecretFile == nil)
 
         #expect(try SettingsLoader.load(environment: [:], layout: sourceTree, defaultConfigFile: none).tokenSecret == nil)
-        #expect(throws: ConfigError.self) {
+        #expect(throws: SettingsError.self) {
             try SettingsLoader.load(environment: ["FITCHAT_TOKEN_SECRET_FILE": "/nonexistent/secret"], layout: sourceTree, defaultConfigFile: none)
         }
     }

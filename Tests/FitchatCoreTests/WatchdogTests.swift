@@ -1,6 +1,5 @@
+@testable import FitchatDaemon
 import Testing
-
-@testable import FitchatCore
 
 @Suite struct WatchdogTests {
     /// A check that never completes (like `submit` on a blocked event loop) must still fail the

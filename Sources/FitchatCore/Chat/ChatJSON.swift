@@ -2,18 +2,18 @@ import ChatModel
 import SocketIOProtocol
 
 /// The JSON shapes of the event contract (README, "Event contract").
-enum ChatJSON {
-    static func user(_ user: User) -> JSONValue {
+public enum ChatJSON {
+    public static func user(_ user: User) -> JSONValue {
         ["id": .int(Int64(user.id)), "name": .string(user.name), "display_name": .string(user.displayName)]
     }
 
-    static func time(_ micros: Micros) -> JSONValue { .string(ISO8601.format(micros: micros)) }
+    public static func time(_ micros: Micros) -> JSONValue { .string(ISO8601.format(micros: micros)) }
 
-    static func message(_ message: Message, room: Room, user: User?) -> JSONValue {
+    public static func message(_ message: Message, room: Room, user: User?) -> JSONValue {
         Self.message(message, roomName: room.name, user: user)
     }
 
-    static func message(_ message: Message, roomName: String, user: User?) -> JSONValue {
+    public static func message(_ message: Message, roomName: String, user: User?) -> JSONValue {
         [
             "id": .int(Int64(message.id)),
             "room": .string(roomName),
@@ -26,27 +26,27 @@ enum ChatJSON {
         ]
     }
 
-    static func room(_ room: Room) -> JSONValue {
+    public static func room(_ room: Room) -> JSONValue {
         ["name": .string(room.name), "description": .string(room.description), "is_private": .bool(room.isPrivate)]
     }
 
-    static func roomSummary(_ room: Room, online: Int, participants: Int) -> JSONValue {
+    public static func roomSummary(_ room: Room, online: Int, participants: Int) -> JSONValue {
         [
             "name": .string(room.name), "description": .string(room.description), "is_private": .bool(room.isPrivate),
             "online": .int(Int64(online)), "participants": .int(Int64(participants)),
         ]
     }
 
-    static func error(_ error: ChatError) -> JSONValue {
+    public static func error(_ error: ChatError) -> JSONValue {
         ["code": .string(error.code.rawValue), "message": .string(error.message)]
     }
 
-    static func failure(_ error: ChatError) -> JSONValue {
+    public static func failure(_ error: ChatError) -> JSONValue {
         ["ok": false, "error": Self.error(error)]
     }
 
     /// `{"ok":true, …fields}`.
-    static func success(_ fields: [(String, JSONValue)] = []) -> JSONValue {
+    public static func success(_ fields: [(String, JSONValue)] = []) -> JSONValue {
         .object([("ok", .bool(true))] + fields)
     }
 }

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Why an admin operation (the CLI) refused or failed; each says what to do about it.
+public enum AdminError: Error, Equatable, CustomStringConvertible {
+    case userDisabled(name: String)
+    case roomArchived(name: String)
+    case descriptionTooLong(characters: Int, limit: Int)
+    case descriptionUnsafe
+    case backupDestinationNotADirectory(path: String)
+    case backupDestinationNotEmpty(path: String)
+    case notABackup(path: String)
+    case inconsistentBackup(path: String, problem: String)
+    case cannotKeepCurrentStore(as: String, reason: String)
+    case cannotMoveIntoPlace(path: String, reason: String)
+    case cannotRestrictMode(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .userDisabled(let name): "user '\(name)' is disabled"
+        case .roomArchived(let name): "room '\(name)' is archived: nobody can join it"
+        case .descriptionTooLong(let characters, let limit):
+            "a room description has at most \(limit) characters (this one has \(characters))"
+        case .descriptionUnsafe: "a room description may not hold control, invisible or text-direction characters"
+        case .backupDestinationNotADirectory(let path): "\(path) exists and is not a directory"
+        case .backupDestinationNotEmpty(let path): "\(path) is not empty; back up into a new or empty directory"
+        case .notABackup(let path): "\(path) holds no data.mdb: not a fitchat backup"
+        case .inconsistentBackup(let path, let problem): "the backup in \(path) is inconsistent: \(problem)"
+        case .cannotKeepCurrentStore(let kept, let reason): "cannot keep the current store as \(kept): \(reason)"
+        case .cannotMoveIntoPlace(let path, let reason): "cannot move \(path) into place: \(reason)"
+        case .cannotRestrictMode(let path, let reason): "cannot set the mode of \(path) to 0640: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ChatModel
+import FitchatCore
+import ChatStore
+import Configuration
+import Foundation
+
+/// `fitchat export`: every message as one JSON object per line, oldest first, in the shape of the
+/// chat's message events (`id, room, user, message, message_type, created_at, is_edited, edited_at`).
+public enum MessageExport {
+    public static func write(settings: Settings, room roomName: String?, _ emit: (String) -> Void) throws {
+        let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: false)
+        defer { store.close() }
+        var roomFilter: RoomID?
+        if let roomName {
+            guard let room = try store.room(named: roomName) else { throw RepositoryError.roomNotFound(roomName) }
+            roomFilter = room.id
+        }
+        var rooms: [RoomID: String] = [:]
+        var users: [UserID: User] = [:]
+        try store.forEachMessage(room: roomFilter) { message in
+            if rooms[message.roomID] == nil { rooms[message.roomID] = try store.room(id: message.roomID)?.name ?? "#\(message.roomID)" }
+            if users[message.userID] == nil, let user = try store.user(id: message.userID) { users[message.userID] = user }
+            emit(line(message, room: rooms[message.roomID]!, user: users[message.userID]))
+        }
+    }
+
+    /// One export line: the same shape as a `new_message` event.
+    static func line(_ message: Message, room: String, user: User?) -> String {
+        ChatJSON.message(message, roomName: room, user: user).jsonString
+    }
+}

@@ -1,0 +1,83 @@
+import ChatStore
+import Configuration
+import Foundation
+
+/// Whole-store operations of the admin CLI: status, check, migrate, backup, restore.
+public enum StoreOperations {
+    /// A hot, compacted copy into `destination` (a new or empty directory); safe while the daemon runs.
+    public static func backup(settings: Settings, to destinationPath: String) throws -> String {
+        let fm = FileManager.default
+        let destination = FilePaths.absolute(destinationPath)
+        // Check the source first: a typo in --data-dir must not leave an empty backup folder behind.
+        try StoreAccess.requireStore(in: FilePaths.absolute(settings.dataDir), creation: .mustExist)
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: destination, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw AdminError.backupDestinationNotADirectory(path: destination) }
+            guard (try fm.contentsOfDirectory(atPath: destination)).isEmpty else {
+                throw AdminError.backupDestinationNotEmpty(path: destination)
+            }
+        } else {
+            try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        }
+        let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: false)
+        defer { store.close() }
+        try store.backup(to: destination)
+        let file = (destination as NSString).appendingPathComponent("data.mdb")
+        // It holds password hashes: never world-readable, whatever the caller's umask.
+        try FileModes.restrict(file)
+        return file
+    }
+
+    /// Replaces the data of `settings.dataDir` with the backup in `source`. Refuses while a daemon
+    /// serves the directory; the replaced file is kept beside it, never deleted.
+    public static func restore(settings: Settings, from sourcePath: String) throws -> String? {
+        let fm = FileManager.default
+        let source = FilePaths.absolute(sourcePath)
+        let dataDir = FilePaths.absolute(settings.dataDir)
+        let sourceFile = (source as NSString).appendingPathComponent("data.mdb")
+        guard fm.fileExists(atPath: sourceFile) else { throw AdminError.notABackup(path: source) }
+        if case .some(let pid) = DaemonLock.holder(dataDir: dataDir) {
+            throw StoreAccessError.inUseByDaemon(directory: dataDir, pid: pid)
+        }
+        // Prove the backup opens as a fitchat store before touching anything.
+        let probe = try ChatStore.open(directory: source, readOnly: true)
+        let problems = try probe.check()
+        probe.close()
+        if let first = problems.first { throw AdminError.inconsistentBackup(path: source, problem: "\(first)") }
+
+        try StoreAccess.requireStore(in: dataDir, creation: .mayCreate)
+        // Holding the daemon lock keeps a daemon from starting half-way through.
+        let lock = try DaemonLock(dataDir: dataDir)
+        defer { withExtendedLifetime(lock) {} }
+        let target = (dataDir as NSString).appendingPathComponent("data.mdb")
+        var keptAs: String?
+        if fm.fileExists(atPath: target) {
+            let kept = unusedName(target + ".before-restore-\(Int(Date().timeIntervalSince1970))")
+            guard rename(target, kept) == 0 else {
+                throw AdminError.cannotKeepCurrentStore(as: kept, reason: String(cString: strerror(errno)))
+            }
+            keptAs = kept
+        }
+        let staging = target + ".restoring"
+        try? fm.removeItem(atPath: staging)
+        try fm.copyItem(atPath: sourceFile, toPath: staging)
+        // A copy keeps the backup's mode; the live store is never world-readable.
+        try FileModes.restrict(staging)
+        guard rename(staging, target) == 0 else { throw AdminError.cannotMoveIntoPlace(path: staging, reason: String(cString: strerror(errno))) }
+        try? fm.removeItem(atPath: (dataDir as NSString).appendingPathComponent("lock.mdb"))
+        // Restored as root, the store must still open for the service's own user.
+        StoreAccess.matchOwner(of: dataDir)
+        return keptAs
+    }
+
+    /// `path`, or `path-2`, `path-3`… when taken (two restores within one second).
+    static func unusedName(_ path: String) -> String {
+        var candidate = path
+        var n = 2
+        while FileManager.default.fileExists(atPath: candidate) {
+            candidate = "\(path)-\(n)"
+            n += 1
+        }
+        return candidate
+    }
+}

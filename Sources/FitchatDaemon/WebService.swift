@@ -1,0 +1,115 @@
+import Accounts
+import ChatStore
+import Configuration
+import EngineIO
+import EngineIOProtocol
+import FitchatCore
+import Foundation
+import HTTPServer
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SocketIO
+import Systemd
+import WebRoutes
+
+/// HTTP, Engine.IO, Socket.IO, the chat and the pages, as one service: listens (on the sockets
+/// systemd passed, else on `listen`), and on shutdown stops accepting, closes every Socket.IO
+/// session properly (clients get a close packet and reconnect later) and waits until each
+/// connection has finished its last response and closed.
+struct WebService: Service, CustomStringConvertible {
+    let http: HTTPServer
+    let engine: EngineServer
+    let chat: ChatServer
+    let listen: ListenAddress
+    let hostAppTokens: Bool
+    let logger: Logger
+    let listening = Readiness()
+    var description: String { "web server" }
+
+    /// Connections still open this long after the shutdown began are closed regardless.
+    static let drainDeadline: Duration = .seconds(5)
+
+    init(settings: Settings, store: ChatStore, hostApp: HostAppTokenVerifier?, metrics: ChatMetrics, group: EventLoopGroup, logger: Logger) throws {
+        var httpConfiguration = HTTPServerConfiguration()
+        httpConfiguration.maxWebSocketMessage = 1_000_000
+        httpConfiguration.maxConnections = settings.effectiveMaxConnections
+        httpConfiguration.hostPolicy = HostPolicy(serverNames: settings.serverNames)
+        let http = HTTPServer(configuration: httpConfiguration, group: group, logger: logger)
+        logger.info("accepting at most \(settings.effectiveMaxConnections) connections (file limit \(Settings.currentFileLimit()))")
+        let originPolicy = OriginPolicy(allowed: settings.allowedOrigins)
+        var engineConfiguration = EngineConfiguration()
+        // Sessions per address: the signed-in ones (also capped per socket at CONNECT) plus half-open ones.
+        engineConfiguration.maxSessionsPerAddress = settings.maxConnectionsPerIP + settings.maxPendingConnectionsPerIP
+        engineConfiguration.maxHalfOpenSessionsPerAddress = settings.maxPendingConnectionsPerIP
+        let engine = EngineServer(configuration: engineConfiguration, originPolicy: originPolicy, group: group, logger: logger)
+        engine.install(on: http)
+        let io = SocketIOServer(engine: engine, logger: logger)
+        var limits = ChatServer.Limits()
+        limits.messageBurst = settings.messageBurst
+        limits.messageRate = settings.messageRate
+        limits.maxConnectionsPerIP = settings.maxConnectionsPerIP
+        let authenticator = Authenticator(store: store, hostApp: hostApp)
+        let chat = ChatServer(store: store, authenticator: authenticator, io: io, limits: limits, logger: logger, observer: metrics.chatObserver)
+        AccountRoutes(store: store, chat: chat, authenticator: authenticator, originPolicy: originPolicy,
+                      openRegistration: settings.openRegistration, logger: logger)
+            .install(on: http)
+        HealthRoute.install(on: http)
+        http.route(.GET, "/metrics") { _ in
+            HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                         body: ByteBuffer(string: await metrics.exposition(engine: engine)))
+        }
+        #if FITCHAT_TEST_HOOKS
+            if ProcessInfo.processInfo.environment["FITCHAT_TEST_HOOKS"] == "1" {
+                TestHooks.install(on: http, group: group, store: store, logger: logger)
+            }
+        #endif
+        let files = try StaticFiles(root: WebRoot.resolve(configured: settings.webRoot))
+        PageRoutes.install(on: http, files: files, store: store, authenticator: authenticator, openRegistration: settings.openRegistration)
+        logger.info("serving the page from \(files.root)")
+
+        self.http = http
+        self.engine = engine
+        self.chat = chat
+        self.listen = settings.listen
+        self.hostAppTokens = hostApp != nil
+        self.logger = logger
+    }
+
+    func run() async throws {
+        try await startListening()
+        listening.signal()
+        try? await gracefulShutdown()
+        logger.notice("stopping: no longer accepting connections")
+        await http.stopAccepting()
+        for session in engine.allSessions { session.close() }
+        let left = await http.quiesce(deadline: Self.drainDeadline)
+        if left > 0 { logger.warning("closed \(left) connection(s) that were still open after \(Self.drainDeadline)") }
+        chat.stop()
+    }
+
+    /// Sockets passed by systemd come first; without them, bind `listen`.
+    private func startListening() async throws {
+        let tokens = ["host_app_tokens": Logger.MetadataValue(stringLiteral: hostAppTokens ? "accepted" : "off")]
+        let passed = ListenFDs.http(ListenFDs.take())
+        if passed.isEmpty {
+            let address: SocketAddress
+            do {
+                address = try await http.bind(host: listen.host, port: listen.port)
+            } catch let error as IOError {
+                throw ListenError(error, address: listen)
+            }
+            logger.notice("listening on \(Self.url(of: address))", metadata: tokens)
+        } else {
+            let addresses = try await http.adopt(listeningFDs: passed)
+            logger.notice("serving sockets passed by systemd: \(addresses.map(\.description).joined(separator: ", "))", metadata: tokens)
+        }
+    }
+
+    /// `http://127.0.0.1:8080/` rather than NIO's `[IPv4]127.0.0.1/127.0.0.1:8080`: what to open.
+    static func url(of address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        let host = ip.contains(":") ? "[\(ip)]" : ip
+        return "http://\(host):\(port)/"
+    }
+}
