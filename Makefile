@@ -18,7 +18,7 @@ TEST_DEBS    := lmdb-utils systemd python3-venv chromium chromium-driver fonts-n
 DEB_DEBS     := dpkg-dev binutils
 SYSTEM_DEBS  := $(DEB_DEBS) debootstrap systemd-container util-linux lintian python3-venv
 
-.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps
+.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps lint format
 
 run: deps build
 	@mkdir -p $(DATA_DIR)
@@ -42,6 +42,16 @@ interop-test:
 
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
+
+# The formatter's rules are in .swift-format (line length 120). `format` rewrites the tree in
+# place; `lint` fails on anything `format` would change or that a lint-only rule finds.
+FORMAT_PATHS := Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --strict -r $(FORMAT_PATHS)
+
+format:
+	$(SWIFT) format format -i -r $(FORMAT_PATHS)
 
 # Release build; fitchat and the seed peer (../shared/peers/seed-flask, in its own venv) under the
 # same load generator, side by side; the table is printed and written to build/bench/.

@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // fitchat — a self-hosted real-time chat for gyms. Layers and their allowed imports are
-// described in README.md ("Layout"); arrows only point down.
+// described in README.md ("Layout"); arrows only point down. Every target lists exactly the
+// modules it imports (nothing reached transitively, nothing declared and unused).
 import PackageDescription
 
 let nio: [Target.Dependency] = [
@@ -8,10 +9,14 @@ let nio: [Target.Dependency] = [
     .product(name: "NIOPosix", package: "swift-nio"),
 ]
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioWebSocket: Target.Dependency = .product(name: "NIOWebSocket", package: "swift-nio")
+let nioConcurrencyHelpers: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
 
 let package = Package(
     name: "fitchat",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fitchat", targets: ["fitchat"]),
         .executable(name: "fitchat-bench", targets: ["FitchatBench"]),
@@ -35,22 +40,20 @@ let package = Package(
         // Storage.
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         .target(name: "ChatModel"),
-        .target(name: "ChatStore", dependencies: ["LMDB", "ChatModel", logging]),
+        .target(name: "ChatStore", dependencies: ["LMDB", "ChatModel"]),
 
         // Protocols: pure layers, then the I/O shell.
-        .target(name: "EngineIOProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
-        .target(name: "SocketIOProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "EngineIOProtocol", dependencies: [nioCore]),
+        .target(name: "SocketIOProtocol", dependencies: [nioCore]),
+        .target(name: "HTTPServer", dependencies: nio + [nioHTTP1, nioWebSocket, nioConcurrencyHelpers, logging]),
         .target(
-            name: "HTTPServer",
-            dependencies: nio + [
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                logging,
-            ]
+            name: "EngineIO",
+            dependencies: ["EngineIOProtocol", "HTTPServer", logging, nioCore, nioHTTP1, nioWebSocket, nioConcurrencyHelpers]
         ),
-        .target(name: "EngineIO", dependencies: ["EngineIOProtocol", "HTTPServer", logging] + nio),
-        .target(name: "SocketIO", dependencies: ["SocketIOProtocol", "EngineIO", logging] + nio),
+        .target(
+            name: "SocketIO",
+            dependencies: ["SocketIOProtocol", "EngineIO", "EngineIOProtocol", logging, nioCore, nioConcurrencyHelpers]
+        ),
 
         // systemd integration: listen fds, sd_notify, journald.
         .target(name: "Systemd", dependencies: ["CSystemd", logging]),
@@ -110,14 +113,13 @@ let package = Package(
                 "Accounts", "ChatStore", "ChatModel", "LMDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
+                nioHTTP1, nioWebSocket,
             ] + nio,
             path: "Sources/fitchat-bench"
         ),
         .executableTarget(
             name: "SocketIOConformanceServer",
-            dependencies: ["SocketIO", "HTTPServer", logging] + nio,
+            dependencies: ["SocketIO", "SocketIOProtocol", "EngineIO", "EngineIOProtocol", "HTTPServer", logging] + nio,
             path: "Sources/socketio-conformance-server"
         ),
 
@@ -128,19 +130,17 @@ let package = Package(
         .testTarget(name: "ChatModelTests", dependencies: ["ChatModel"]),
         .testTarget(name: "ChatServiceTests", dependencies: ["ChatService", "ChatModel", "ChatTestSupport", "SocketIOProtocol"]),
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "TestSupport"]),
-        .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol"]),
-        .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol"]),
+        .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol", nioCore]),
+        .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol", nioCore]),
         .testTarget(
             name: "EngineIOTests",
-            dependencies: ["EngineIO", "EngineIOProtocol", "SocketIO", "HTTPServer", logging, .product(name: "NIOHTTP1", package: "swift-nio")] + nio
+            dependencies: ["EngineIO", "EngineIOProtocol", "SocketIO", "SocketIOProtocol", "HTTPServer", logging, nioHTTP1] + nio
         ),
         .testTarget(
             name: "SocketIOLiveTests",
             dependencies: [
                 "SocketIO", "EngineIO", "EngineIOProtocol", "SocketIOProtocol", "HTTPServer", "TestSupport",
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                logging, nioConcurrencyHelpers,
             ] + nio
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),

@@ -39,7 +39,7 @@ public enum StoreOperations {
             throw StoreAccessError.inUseByDaemon(directory: dataDir, pid: pid)
         }
         // Prove the backup opens as a fitchat store before touching anything.
-        let probe = try StoreAccess.open(dataDir: source, migrate: false)
+        let probe = try ChatStore.open(directory: source, readOnly: true)
         let problems = try probe.check()
         probe.close()
         if let first = problems.first { throw AdminError.inconsistentBackup(path: source, problem: "\(first)") }

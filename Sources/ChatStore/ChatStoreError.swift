@@ -3,7 +3,8 @@ public enum ChatStoreError: Error, Equatable, CustomStringConvertible {
     case newerSchema(found: UInt32, supported: UInt32)
     case needsMigration(found: UInt32, supported: UInt32)
     case closed
-    case messageNotFound(UInt64)
+    /// A write to a store opened read-only.
+    case readOnly
     /// Only from `ChatStore.injectedFailures` (tests).
     case injectedFailure
 
@@ -15,8 +16,8 @@ public enum ChatStoreError: Error, Equatable, CustomStringConvertible {
             "data file schema version \(found) needs migrating to \(supported): run 'fitchat db migrate' (or start 'fitchat serve', which migrates)"
         case .closed:
             "the chat store is closed"
-        case .messageNotFound(let id):
-            "no message with id \(id)"
+        case .readOnly:
+            "the chat store was opened read-only"
         case .injectedFailure:
             "storage failure injected by a test hook"
         }

@@ -1,12 +1,10 @@
-import Foundation
+import Synchronization
 
 /// An on/off flag any thread may read and flip (the test hook's storage-failure switch).
-/// `@unchecked Sendable`: its one stored value is only touched under `lock`.
-public final class FailureSwitch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var on = false
+public final class FailureSwitch: Sendable {
+    private let on = Atomic<Bool>(false)
 
-    public var isOn: Bool { lock.withLock { on } }
+    public var isOn: Bool { on.load(ordering: .relaxed) }
 
-    public func set(_ value: Bool) { lock.withLock { on = value } }
+    public func set(_ value: Bool) { on.store(value, ordering: .relaxed) }
 }

@@ -88,6 +88,18 @@ enum Migrations {
         }
     }
 
+    /// For a store opened read-only: refuses a store without the current schema version (a new,
+    /// older or newer one), reading only.
+    static func requireCurrent(environment: Environment, tables: Tables) throws {
+        let found = try environment.read { txn in try tables.metaU64(txn, MetaKey.schemaVersion).map(UInt32.init) }
+        if let found, found > ChatStore.schemaVersion {
+            throw ChatStoreError.newerSchema(found: found, supported: ChatStore.schemaVersion)
+        }
+        guard found == ChatStore.schemaVersion else {
+            throw ChatStoreError.needsMigration(found: found ?? 0, supported: ChatStore.schemaVersion)
+        }
+    }
+
     private static func initialise(_ txn: Transaction, _ tables: Tables, now: Micros) throws {
         try tables.setMetaU64(txn, MetaKey.schemaVersion, UInt64(ChatStore.schemaVersion))
         for seed in seedRooms {

@@ -21,11 +21,6 @@ struct Tables {
     let userRooms: Database<RoomUserKey, Empty>
     let sessions: Database<Bytes, SessionValue>
 
-    static let names = [
-        "meta", "rooms", "rooms_by_name", "users", "users_by_name", "messages", "room_time", "participants",
-        "user_rooms", "sessions",
-    ]
-
     init(environment env: Environment, create: Bool) throws {
         meta = try env.database(named: "meta", create: create)
         rooms = try env.database(named: "rooms", create: create)

@@ -4,9 +4,7 @@ import LMDB
 /// The store's single writer: a dedicated thread drains the queue of pending writes and commits
 /// each drained batch in ONE transaction (one fsync), each write in its own nested transaction so
 /// a failing write is undone alone. Callers resume only after the commit is on disk.
-///
-/// `@unchecked Sendable`: `queue`, `stopping` and `commitObserver` are only touched under
-/// `condition`; everything else is immutable after `init`.
+// @unchecked Sendable: `queue`, `stopping`, `commitObserver` are only touched under `condition`; the rest is `let`.
 final class Writer: @unchecked Sendable {
     private typealias Completion = @Sendable () -> Void
     /// One pending write: `apply` runs inside the batch transaction and returns how to resume its

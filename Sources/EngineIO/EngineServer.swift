@@ -237,7 +237,7 @@ public final class EngineServer: Sendable {
                 handler.bind(session)
                 session.attachWebSocket(handler)
                 let handshake = Handshake(sid: session.sid, transport: .websocket, configuration: self.configuration)
-                handler.write(OutboundMessage([handshake.openPacket]).webSocketFrames, session: session)
+                handler.write(OutboundMessage([handshake.openPacket]).webSocketFrames)
                 self.announce(session)
             }
         }

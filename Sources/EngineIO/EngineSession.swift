@@ -7,6 +7,7 @@ import NIOHTTP1
 
 /// One Engine.IO session. Its state lives on `eventLoop`; public methods may be called from
 /// anywhere and hop there. The pure `EngineSessionMachine` decides; this class does the I/O.
+// @unchecked Sendable: every `var` is touched only on `eventLoop`; public methods hop there (`onLoop`, `submit`).
 public final class EngineSession: @unchecked Sendable {
     /// The session id: it lets whoever holds it poll and post as this client, so it is a secret.
     public let sid: String
@@ -34,7 +35,11 @@ public final class EngineSession: @unchecked Sendable {
     init(server: EngineServer, transport: EngineTransport, eventLoop: EventLoop, handshake: HTTPRequestHead, remoteAddress: SocketAddress?) {
         self.server = server
         sid = SessionID.make()
-        logID = "s\(EngineSession.serials.withLockedValue { $0 += 1; return $0 })"
+        let serial = EngineSession.serials.withLockedValue { serial in
+            serial += 1
+            return serial
+        }
+        logID = "s\(serial)"
         self.eventLoop = eventLoop
         self.handshake = handshake
         self.remoteAddress = remoteAddress
@@ -62,7 +67,7 @@ public final class EngineSession: @unchecked Sendable {
     public func send(_ message: OutboundMessage) {
         onLoop { session in
             if session.machine.transport == .websocket, !session.machine.isClosed, let socket = session.webSocket {
-                socket.write(message.webSocketFrames, session: session)
+                socket.write(message.webSocketFrames)
             } else {
                 session.perform(session.machine.send(message.packets))
             }
@@ -122,7 +127,7 @@ public final class EngineSession: @unchecked Sendable {
     func attachProbe(_ socket: EngineWebSocketHandler) {
         onLoop { session in
             guard !session.machine.isClosed, session.machine.transport == .polling, session.probe == nil else {
-                socket.close(code: 1008, session: session)
+                socket.close(code: 1008)
                 return
             }
             session.probe = socket
@@ -171,7 +176,7 @@ public final class EngineSession: @unchecked Sendable {
                 break
             case .sendOnWebSocket(let packets):
                 guard let target = socket ?? webSocket else { continue }
-                target.write(OutboundMessage(packets).webSocketFrames, session: self)
+                target.write(OutboundMessage(packets).webSocketFrames)
             case .deliver(let payload):
                 onMessage?(payload)
             case .close(let reason):
@@ -186,11 +191,11 @@ public final class EngineSession: @unchecked Sendable {
         pendingPoll?.succeed([EnginePacket(.close)])
         pendingPoll = nil
         switch reason {
-        case .clientClosed: webSocket?.close(code: 1000, session: self)
-        case .queueOverflow: webSocket?.abort(session: self)
-        default: webSocket?.close(code: 1000, session: self, first: OutboundMessage([EnginePacket(.close)]).webSocketFrames)
+        case .clientClosed: webSocket?.close(code: 1000)
+        case .queueOverflow: webSocket?.abort()
+        default: webSocket?.close(code: 1000, first: OutboundMessage([EnginePacket(.close)]).webSocketFrames)
         }
-        probe?.close(code: 1000, session: self)
+        probe?.close(code: 1000)
         webSocket = nil
         probe = nil
         server.remove(self)
@@ -215,7 +220,7 @@ public final class EngineSession: @unchecked Sendable {
         onLoop { $0.perform($0.machine.close(.queueOverflow)) }
     }
 
-    private func onLoop(_ body: @escaping (EngineSession) -> Void) {
+    private func onLoop(_ body: @escaping @Sendable (EngineSession) -> Void) {
         if eventLoop.inEventLoop { body(self) } else { eventLoop.execute { body(self) } }
     }
 }

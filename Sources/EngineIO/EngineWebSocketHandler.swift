@@ -5,6 +5,7 @@ import NIOWebSocket
 
 /// The WebSocket transport of one session: aggregated frames in, pre-encoded frame bytes out.
 /// Frames are written through `RawFrameWriter`, which sits before NIO's frame encoder.
+// @unchecked Sendable: mutable state is touched only on `eventLoop` (the channel's); other threads go through `onLoop`.
 final class EngineWebSocketHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
@@ -80,12 +81,12 @@ final class EngineWebSocketHandler: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: Writing (from any loop)
 
-    func write(_ bytes: ByteBuffer, session: EngineSession) {
+    func write(_ bytes: ByteBuffer) {
         onLoop { $0.writeRaw(bytes) }
     }
 
     /// Sends a close frame (after `first`, if given) and closes the connection.
-    func close(code: UInt16, session: EngineSession, first: ByteBuffer? = nil) {
+    func close(code: UInt16, first: ByteBuffer? = nil) {
         onLoop { handler in
             if let first { handler.writeRaw(first) }
             handler.closeNow(code: code, reason: "")
@@ -93,7 +94,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Drops the connection without a goodbye: the client is not reading anyway.
-    func abort(session: EngineSession) {
+    func abort() {
         onLoop { handler in
             handler.closing = true
             handler.context?.close(promise: nil)
@@ -119,19 +120,21 @@ final class EngineWebSocketHandler: ChannelInboundHandler, @unchecked Sendable {
         guard let context, !closing else { return }
         closing = true
         // Close once the close frame is out, so the client learns the code.
-        context.writeAndFlush(NIOAny(WebSocketFrameBytes.close(code: code, reason: reason))).whenComplete { _ in
-            context.close(promise: nil)
+        context.writeAndFlush(NIOAny(WebSocketFrameBytes.close(code: code, reason: reason))).whenComplete {
+            [channel = context.channel] _ in channel.close(promise: nil)
         }
     }
 
-    private func onLoop(_ body: @escaping (EngineWebSocketHandler) -> Void) {
+    private func onLoop(_ body: @escaping @Sendable (EngineWebSocketHandler) -> Void) {
         if eventLoop.inEventLoop { body(self) } else { eventLoop.execute { body(self) } }
     }
 }
 
 /// An outbound pass-through placed first in the pipeline: writes made through its context reach
 /// the socket as they are, so pre-encoded frames skip NIO's per-connection frame encoder.
-final class RawFrameWriter: ChannelOutboundHandler, @unchecked Sendable {
+/// Not Sendable: it lives in its channel's pipeline, and only its `EngineWebSocketHandler` reads
+/// `context`, on the channel's loop.
+final class RawFrameWriter: ChannelOutboundHandler {
     typealias OutboundIn = ByteBuffer
     private(set) var context: ChannelHandlerContext?
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }

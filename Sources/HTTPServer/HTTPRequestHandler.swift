@@ -3,8 +3,9 @@ import NIOCore
 import NIOHTTP1
 
 /// Collects one request at a time (head + bounded body), runs its route, writes the response.
-/// NIO's pipelining handler keeps responses in request order.
-final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
+/// NIO's pipelining handler keeps responses in request order. Not Sendable: it lives on its
+/// channel's loop; the route's answer comes back there through `NIOLoopBound`.
+final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
     typealias OutboundOut = HTTPServerResponsePart
@@ -61,12 +62,13 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, @
             let ended = context.eventLoop.makePromise(of: RequestEnd.self)
             self.ended = ended
             request.ended = ended.futureResult
+            let answered = request
             body = nil
             inFlight = true
             let router = self.router
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
-            promise.completeWithTask { await router.respond(to: request) }
+            promise.completeWithTask { await router.respond(to: answered) }
             promise.futureResult.whenSuccess { response in
                 let (handler, context) = loopBound.value
                 handler.inFlight = false

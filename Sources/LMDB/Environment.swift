@@ -5,6 +5,7 @@ import Foundation
 ///
 /// Transactions are only available inside `read { }` / `write { }` closures, which are synchronous:
 /// a transaction can neither escape nor be held across an `await`. The environment outlives them.
+// @unchecked Sendable: the env handle is thread-safe (MDB_NOTLS); `closed` is only touched under `resizeLock`.
 public final class Environment: @unchecked Sendable {
     public struct Options: Sendable {
         public var mapSize: Int = 64 << 20
@@ -12,6 +13,8 @@ public final class Environment: @unchecked Sendable {
         public var maxReaders: UInt32 = 126
         /// Growth factor applied to the map when a write hits MDB_MAP_FULL.
         public var growthFactor: Int = 2
+        /// Opens with `MDB_RDONLY`: nothing can be written (write transactions fail with EACCES),
+        /// and the data file must already exist.
         public var readOnly: Bool = false
         public init() {}
     }
@@ -78,6 +81,7 @@ public final class Environment: @unchecked Sendable {
     public func read<T>(_ body: (Transaction) throws -> T) throws -> T {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
+        guard !closed else { throw LMDBError.closed }
         let txn = try begin(readOnly: true)
         defer { txn.abort() }
         return try body(txn)
@@ -91,6 +95,7 @@ public final class Environment: @unchecked Sendable {
             do {
                 pthread_rwlock_rdlock(resizeLock)
                 defer { pthread_rwlock_unlock(resizeLock) }
+                guard !closed else { throw LMDBError.closed }
                 let txn = try begin(readOnly: false)
                 do {
                     let result = try body(txn)
@@ -137,33 +142,41 @@ public final class Environment: @unchecked Sendable {
 
     // MARK: Databases and information
 
-    /// Opens (and with `create`, creates) a named database. Call once at start-up.
+    /// Opens (and with `create`, creates) a named database. Call once at start-up. A read-only
+    /// environment opens existing databases in a read transaction (committed, so the handle stays).
     public func database<Key: LMDBCodable, Value: LMDBCodable>(
         named name: String, create: Bool = true, as: (Key.Type, Value.Type) = (Key.self, Value.self)
     ) throws -> Database<Key, Value> {
-        try write { txn in
+        let open = { (txn: Transaction) throws -> Database<Key, Value> in
             var dbi = MDB_dbi()
             try LMDBError.check(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi))
             return Database(name: name, dbi: dbi)
+        }
+        guard options.readOnly else { return try write(open) }
+        pthread_rwlock_rdlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        guard !closed else { throw LMDBError.closed }
+        let txn = try begin(readOnly: true)
+        do {
+            let database = try open(txn)
+            try txn.commit()
+            return database
+        } catch {
+            txn.abort()
+            throw error
         }
     }
 
     public struct Info: Sendable {
         public var mapSize: Int
-        public var lastPage: Int
         public var readersInUse: Int
         public var maxReaders: Int
-        public var pageSize: Int
     }
 
     public func info() -> Info {
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
-        var stat = MDB_stat()
-        mdb_env_stat(handle, &stat)
-        return Info(
-            mapSize: info.me_mapsize, lastPage: info.me_last_pgno, readersInUse: Int(info.me_numreaders),
-            maxReaders: Int(info.me_maxreaders), pageSize: Int(stat.ms_psize))
+        return Info(mapSize: info.me_mapsize, readersInUse: Int(info.me_numreaders), maxReaders: Int(info.me_maxreaders))
     }
 
     /// Size of `data.mdb` on disk, in bytes.
@@ -177,11 +190,8 @@ public final class Environment: @unchecked Sendable {
     public func copy(to directory: String, compact: Bool) throws {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
+        guard !closed else { throw LMDBError.closed }
         try LMDBError.check(mdb_env_copy2(handle, directory, compact ? UInt32(MDB_CP_COMPACT) : 0))
     }
 
-    /// Flushes the data to disk (only useful after writes made with relaxed sync settings).
-    public func sync() throws {
-        try LMDBError.check(mdb_env_sync(handle, 1))
-    }
 }

@@ -6,6 +6,7 @@ import SocketIOProtocol
 
 /// The Socket.IO side of one Engine.IO session: its sockets (one per namespace), binary
 /// reassembly, acks it is waiting for. All state lives on the session's event loop.
+// @unchecked Sendable: every `var` is touched only on `session.eventLoop` (callbacks run there; others hop).
 final class SocketIOConnection: @unchecked Sendable {
     unowned let server: SocketIOServer
     let session: EngineSession

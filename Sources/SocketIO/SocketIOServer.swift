@@ -45,9 +45,4 @@ public final class SocketIOServer: Sendable {
     func existingNamespace(_ name: String) -> Namespace? {
         namespaces.withLockedValue { $0[name] }
     }
-
-    /// Every connected socket of every namespace.
-    public var allSockets: [Socket] {
-        namespaces.withLockedValue { Array($0.values) }.flatMap(\.sockets)
-    }
 }

@@ -1,12 +1,9 @@
 import CSystemd
-import Foundation
 
 /// `sd_notify`: readiness, status, watchdog keep-alives and stopping, to the service manager.
 /// Without `NOTIFY_SOCKET` (started by hand) every call is a no-op.
 public struct Notifier: Sendable {
     public init() {}
-
-    public var isSupervised: Bool { ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] != nil }
 
     @discardableResult
     public func notify(_ state: String) -> Bool {

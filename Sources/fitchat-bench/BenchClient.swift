@@ -35,9 +35,7 @@ struct ClientStats: Sendable {
 /// One Socket.IO v5 client over an Engine.IO v4 WebSocket, living on one event loop: it answers
 /// pings, connects to the main namespace with a token, joins its room, then sends as planned and
 /// times every `new_message` that carries a send time (`bench <uptime ns>`).
-///
-/// `@unchecked Sendable`: every method runs on the event loop of the client's channel (handler
-/// callbacks, and tasks the bench submits to that loop), so its state has one owner.
+// @unchecked Sendable: every method runs on its channel's loop (callbacks, tasks scheduled there, `execute`).
 final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -203,16 +201,21 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
         case .none:
             break
         case .closedLoop:
-            context.eventLoop.scheduleTask(deadline: start) { [self] in sendMessage(context: context) }
+            context.eventLoop.scheduleTask(deadline: start) { [self] in sendMessageIfOpen() }
         case .openLoop(let interval):
             // Spread the senders' phases so the total rate is smooth.
             let offset = TimeAmount.nanoseconds(Int64.random(in: 0..<max(1, interval.nanoseconds)))
             let delay = TimeAmount.nanoseconds(Int64(window.start) - Int64(DispatchTime.now().uptimeNanoseconds)) + offset
             repeated = context.eventLoop.scheduleRepeatedTask(initialDelay: delay, delay: interval) { [self] task in
                 if DispatchTime.now().uptimeNanoseconds >= window.end { task.cancel(); return }
-                sendMessage(context: context)
+                sendMessageIfOpen()
             }
         }
+    }
+
+    /// From a scheduled task (on this client's loop): the context is read there, not captured.
+    private func sendMessageIfOpen() {
+        if let context { sendMessage(context: context) }
     }
 
     private func sendMessage(context: ChannelHandlerContext) {

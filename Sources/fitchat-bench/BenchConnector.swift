@@ -36,8 +36,10 @@ struct BenchConnector {
                     context.pipeline.removeHandler(sender, promise: nil)
                 })
                 // Bytes that arrive with the 101 (the Engine.IO open packet) must reach the WebSocket decoder.
-                return channel.pipeline.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes, withClientUpgrade: configuration).flatMap {
-                    channel.pipeline.addHandler(sender)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                        leftOverBytesStrategy: .forwardBytes, withClientUpgrade: configuration)
+                    try channel.pipeline.syncOperations.addHandler(sender)
                 }
             }
         return bootstrap.connect(host: host, port: port).flatMap { channel in

@@ -16,7 +16,7 @@ struct ColdStartBench: ParsableCommand {
         for run in 0..<runs {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-cold-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: dir + "/empty.conf", contents: Data())
+            _ = FileManager.default.createFile(atPath: dir + "/empty.conf", contents: Data())
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let port = 20000 + Int.random(in: 0..<20000)
             let process = Process()

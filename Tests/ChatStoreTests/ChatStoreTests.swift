@@ -156,6 +156,7 @@ func makeStore(_ dir: String = temporaryDirectory(), migrate: Bool = false) thro
     }
 }
 
+// @unchecked Sendable: `sizes` is only touched under `lock`.
 final class BatchRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var sizes: [Int] = []

@@ -107,3 +107,41 @@ import Testing
         #expect(LMDBError(code: ENOENT).description.contains("No such file"))
     }
 }
+
+@Suite struct ReadOnlyEnvironmentTests {
+    @Test func aReadOnlyEnvironmentReadsButCannotWrite() throws {
+        let dir = temporaryDirectory()
+        do {
+            let env = try Environment(path: dir)
+            let db = try env.database(named: "kv", as: (String.self, String.self))
+            try env.write { txn in try txn.put(db, "a", "1") }
+            env.close()
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/data.mdb"))
+        var options = Environment.Options()
+        options.readOnly = true
+        let env = try Environment(path: dir, options: options)
+        defer { env.close() }
+        let db = try env.database(named: "kv", create: false, as: (String.self, String.self))
+        #expect(try env.read { txn in try txn.get(db, "a") } == "1")
+        // MDB_RDONLY: LMDB itself refuses a write transaction.
+        #expect(throws: LMDBError(code: EACCES)) { try env.write { txn in try txn.put(db, "b", "2") } }
+        #expect(throws: LMDBError(code: EACCES)) { try env.database(named: "new", create: true, as: (String.self, String.self)) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/data.mdb")) == before)
+    }
+
+    @Test func aReadOnlyEnvironmentIsNeverCreated() {
+        let dir = temporaryDirectory()
+        var options = Environment.Options()
+        options.readOnly = true
+        #expect(throws: LMDBError.self) { try Environment(path: dir, options: options) }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/data.mdb"))
+    }
+
+    @Test func aClosedEnvironmentRefusesTransactions() throws {
+        let env = try Environment(path: temporaryDirectory())
+        env.close()
+        #expect(throws: LMDBError.closed) { try env.read { _ in } }
+        #expect(throws: LMDBError.closed) { try env.write { _ in } }
+    }
+}

@@ -31,25 +31,18 @@ public struct EnginePacket: Equatable, Sendable {
 
     public static func message(_ text: String) -> EnginePacket { .init(.message, .text(text)) }
     public static func message(_ bytes: ByteBuffer) -> EnginePacket { .init(.message, .binary(bytes)) }
-
-    public var isBinary: Bool {
-        if case .binary = payload { return true }
-        return false
-    }
 }
 
 public enum EngineDecodingError: Error, Equatable, CustomStringConvertible {
     case empty
     case unknownType(String)
     case badBase64
-    case binaryNotAMessage
 
     public var description: String {
         switch self {
         case .empty: "empty packet"
         case .unknownType(let t): "unknown packet type \(t)"
         case .badBase64: "invalid base64 in binary packet"
-        case .binaryNotAMessage: "binary payload on a non-message packet"
         }
     }
 }
@@ -74,22 +67,5 @@ extension EnginePacket {
             throw .unknownType(String(first))
         }
         return EnginePacket(type, .text(String(text.dropFirst())))
-    }
-}
-
-/// HTTP long-polling payloads: packets joined by the record separator, binary as base64.
-public enum PollingPayload {
-    public static let separator: Character = "\u{1e}"
-
-    public static func encode(_ packets: [EnginePacket]) -> String {
-        packets.map(\.textEncoding).joined(separator: String(separator))
-    }
-
-    public static func decode(_ body: String) throws(EngineDecodingError) -> [EnginePacket] {
-        var packets: [EnginePacket] = []
-        for segment in body.split(separator: separator, omittingEmptySubsequences: false) {
-            packets.append(try EnginePacket.decode(text: segment))
-        }
-        return packets
     }
 }

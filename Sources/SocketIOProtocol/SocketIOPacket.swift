@@ -47,7 +47,6 @@ public enum SocketIODecodingError: Error, Equatable, CustomStringConvertible {
     case unknownType(Character)
     case badAttachmentCount
     case tooManyAttachments(Int)
-    case badNamespace
     case invalidJSON
     case invalidPayload(SocketIOPacketType)
     case unexpectedBinary
@@ -59,7 +58,6 @@ public enum SocketIODecodingError: Error, Equatable, CustomStringConvertible {
         case .unknownType(let c): "unknown packet type \(c)"
         case .badAttachmentCount: "invalid attachment count"
         case .tooManyAttachments(let n): "too many attachments (\(n))"
-        case .badNamespace: "invalid namespace"
         case .invalidJSON: "invalid JSON payload"
         case .invalidPayload(let type): "invalid payload for a \(type) packet"
         case .unexpectedBinary: "binary data without a pending binary packet"
@@ -106,12 +104,6 @@ extension SocketIOPacket {
 }
 
 // MARK: Decoding
-
-public struct SocketIOLimits: Sendable, Equatable {
-    public var maxAttachments = 10
-    public var maxAttachmentBytes = 1_000_000
-    public init() {}
-}
 
 extension SocketIOPacket {
     /// Decodes a text packet. For BINARY_* it also returns how many attachments must follow.
@@ -217,32 +209,4 @@ extension SocketIOPacket {
             return value
         }
     }
-}
-
-/// Collects the attachments that follow a BINARY_* packet.
-public struct BinaryAssembler: Sendable {
-    public private(set) var pending: (packet: SocketIOPacket, expected: Int, received: [ByteBuffer], bytes: Int)?
-    let limits: SocketIOLimits
-
-    public init(limits: SocketIOLimits = .init()) { self.limits = limits }
-
-    /// A decoded text packet: complete at once, or held until its attachments arrive.
-    public mutating func start(_ packet: SocketIOPacket, attachments: Int) throws(SocketIODecodingError) -> SocketIOPacket? {
-        guard attachments > 0 else { return try packet.reconstructed(with: []) }
-        pending = (packet, attachments, [], 0)
-        return nil
-    }
-
-    /// A binary message: returns the packet once its last attachment arrived.
-    public mutating func add(_ bytes: ByteBuffer) throws(SocketIODecodingError) -> SocketIOPacket? {
-        guard var current = pending else { throw .unexpectedBinary }
-        current.received.append(bytes)
-        current.bytes += bytes.readableBytes
-        guard current.bytes <= limits.maxAttachmentBytes else { pending = nil; throw .attachmentTooLarge }
-        guard current.received.count == current.expected else { pending = current; return nil }
-        pending = nil
-        return try current.packet.reconstructed(with: current.received)
-    }
-
-    public var isWaiting: Bool { pending != nil }
 }

@@ -1,0 +1,19 @@
+import NIOCore
+
+/// Limits and names of the HTTP server.
+public struct HTTPServerConfiguration: Sendable {
+    /// Largest request body collected for a handler; larger requests get 413.
+    public var maxBodySize: Int = 1 << 20
+    /// Connections idle this long (no request in flight) are closed.
+    public var idleTimeout: TimeAmount = .seconds(75)
+    public var serverName: String = "fitchat"
+    /// Largest WebSocket message (after reassembly of fragments); larger ones close with 1009.
+    public var maxWebSocketMessage: Int = 1_000_000
+    /// Largest request head (request line + headers) accepted.
+    public var maxRequestHeadSize: Int = 16 * 1024
+    /// Open TCP connections at most (each holds a file descriptor); nil: no cap.
+    public var maxConnections: Int?
+    /// Which Host headers are answered (others: 421, and no WebSocket upgrade).
+    public var hostPolicy = HostPolicy()
+    public init() {}
+}
