@@ -135,7 +135,11 @@ public final class ChatServer: Sendable {
         let outcome = service.disconnect(client.connection(on: socket))
         observer.connections(service.connectionCount)
         logger.info("disconnected", metadata: ["user": "\(client.user.name)", "reason": "\(reason)", "session": "\(socket.session.logID)"])
-        carryOut(outcome)
+        // The client's queue ends here; what the service has left to announce reads the store,
+        // which must not happen on this event loop.
+        if let next = carryOut(outcome) {
+            Task { [self] in carryOut(service.resume(next)) }
+        }
         client.finish()
     }
 

@@ -77,9 +77,10 @@ public final class ChatService: Sendable {
             state.releaseSlot(of: connection.address)
             return (state.presence.disconnected(user), state.typing.clear(user: user))
         }
+        // The announcements read the repository: `next`, so the binding runs them off the event loop.
+        guard !stoppedTyping.isEmpty || wentOffline else { return Outcome() }
         var outcome = Outcome()
-        outcome.effects = stoppedTyping.flatMap { typingAnnouncement($0, typing: false) }
-        if wentOffline { outcome.effects += presenceAnnouncement(of: connection.user, online: false) }
+        outcome.next = FollowUp(step: .farewell(connection, stoppedTyping: stoppedTyping, wentOffline: wentOffline))
         return outcome
     }
 
@@ -95,6 +96,11 @@ public final class ChatService: Sendable {
             return outcome
         case .roomJoined(let connection, let room, let membership):
             return answering { try roomJoined(connection, room, membership) }
+        case .farewell(let connection, let stoppedTyping, let wentOffline):
+            var outcome = Outcome()
+            outcome.effects = stoppedTyping.flatMap { typingAnnouncement($0, typing: false) }
+            if wentOffline { outcome.effects += presenceAnnouncement(of: connection.user, online: false) }
+            return outcome
         }
     }
 

@@ -7,6 +7,8 @@ public struct FollowUp: Sendable {
         case welcome(ChatConnection, cameOnline: Bool)
         /// After the socket joined the room: history, participants, the announcements.
         case roomJoined(ChatConnection, Room, Membership)
+        /// After a disconnect: the typing it ended and, on the user's last connection, presence.
+        case farewell(ChatConnection, stoppedTyping: [TypingTracker.Entry], wentOffline: Bool)
     }
 
     let step: Step
