@@ -9,7 +9,7 @@ import pytest
 import socketio
 
 from chat_client import ChatClient
-from conftest import Daemon, free_port
+from fitchat_e2e import Daemon, free_port
 
 TRANSPORTS = {"default": None, "websocket": ["websocket"]}
 SECRET = "s" * 40

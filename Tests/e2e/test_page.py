@@ -9,7 +9,7 @@ import time
 import pytest
 
 from chat_client import ChatClient
-from conftest import Daemon, free_port
+from fitchat_e2e import Daemon, free_port
 
 selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402

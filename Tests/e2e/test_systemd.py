@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from chat_client import ChatClient
-from conftest import AS_SERVICE_USER, FITCHAT, free_port
+from fitchat_e2e import AS_SERVICE_USER, FITCHAT, free_port
 
 ACTIVATE = "/usr/bin/systemd-socket-activate"
 WATCHDOG_USEC = 2_000_000
