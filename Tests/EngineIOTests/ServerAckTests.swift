@@ -23,15 +23,18 @@ import Glibc
         var configuration = SocketIOServer.Configuration()
         configuration.ackTimeout = .milliseconds(300)
         let io = SocketIOServer(engine: engine, configuration: configuration, logger: logger)
+        // The namespace hands over the socket when the CONNECT is accepted: no polling for it.
+        let (connected, arrived) = AsyncStream.makeStream(of: Socket.self)
+        io.of("/").onConnect { socket in arrived.yield(socket) }
         let address = try await http.bind(host: "127.0.0.1", port: 0)
 
         let client = try RawWebSocketClient(port: address.port!)
         defer { client.close() }
         try client.handshake()
         try client.sendText("40")
-        // Generous: on a loaded machine the CONNECT may take a while to be handled.
-        for _ in 0..<1000 where io.of("/").sockets.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
-        let socket = try #require(io.of("/").sockets.first)
+        var sockets = connected.makeAsyncIterator()
+        let socket = try #require(await sockets.next())
+        #expect(io.of("/").sockets.map(\.id) == [socket.id])
 
         async let answered = socket.emitWithAck("question", ["how many reps?"])
         // The client reads the EVENT with its ack id and answers with an ACK carrying that id.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Systemd
 import Testing
 
 @testable import ChatStore
@@ -49,64 +50,104 @@ import Testing
         }
     }
 
-    /// Runs the watchdog for `duration` with `interval`, and returns what it told "systemd".
-    func keepAlives(group: EventLoopGroup, store: ChatStore, interval: Duration, for duration: Duration) async throws -> [String] {
-        let notify = try NotifySocket()
-        setenv("NOTIFY_SOCKET", notify.path, 1)
-        defer { unsetenv("NOTIFY_SOCKET") }
-        let watchdog = Watchdog(interval: interval, group: group, store: store, notifier: Notifier(), logger: Logger(label: "test"))
-        let running = Task { await watchdog.run() }
-        try await Task.sleep(for: duration)
-        running.cancel()
-        await running.value
-        return notify.drain().filter { $0.contains("WATCHDOG=1") }
+    /// The watchdog running against `group` and `store`, telling a `NotifySocket` what it would tell systemd.
+    final class Running {
+        let notify: NotifySocket
+        let task: Task<Void, Never>
+        private var received: [String] = []
+
+        init(group: EventLoopGroup, store: ChatStore, interval: Duration) throws {
+            notify = try NotifySocket()
+            setenv("NOTIFY_SOCKET", notify.path, 1)
+            let watchdog = Watchdog(interval: interval, group: group, store: store, notifier: Notifier(), logger: Logger(label: "test"))
+            task = Task { await watchdog.run() }
+        }
+
+        /// The keep-alives sent so far.
+        func keepAlives() -> [String] {
+            received += notify.drain().filter { $0.contains("WATCHDOG=1") }
+            return received
+        }
+
+        /// Waits (up to `timeout`, generous for a loaded machine) until `count` keep-alives came.
+        func waitForKeepAlives(_ count: Int, timeout: Duration = .seconds(30)) async throws -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while keepAlives().count < count {
+                guard ContinuousClock.now < deadline else { return false }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return true
+        }
+
+        func stop() async {
+            task.cancel()
+            await task.value
+            unsetenv("NOTIFY_SOCKET")
+        }
+    }
+
+    func makeStore() throws -> ChatStore {
+        try ChatStore.open(directory: NSTemporaryDirectory() + "wd-\(UUID().uuidString)")
     }
 
     @Test func aHealthyDaemonIsKeptAlive() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let store = try ChatStore.open(directory: NSTemporaryDirectory() + "wd-\(UUID().uuidString)")
+        let store = try makeStore()
         defer { store.close() }
-        let sent = try await keepAlives(group: group, store: store, interval: .milliseconds(400), for: .milliseconds(1500))
+        let running = try Running(group: group, store: store, interval: .milliseconds(400))
+        let kept = try await running.waitForKeepAlives(3)
+        await running.stop()
         try await group.shutdownGracefully()
-        // Every half interval: about 7 in 1.5 s; at least 2 however loaded the machine is.
-        #expect(sent.count >= 2, "\(sent)")
+        #expect(kept, "only \(running.keepAlives().count) keep-alives")
+    }
+
+    /// Runs the watchdog for `window` while `hang` holds, expects no keep-alive in it, then lets go
+    /// and expects the keep-alives to come back (so the silence was the probe's, not a dead watchdog's).
+    func expectSilence(group: EventLoopGroup, store: ChatStore, window: Duration, release: () -> Void) async throws {
+        let running = try Running(group: group, store: store, interval: .milliseconds(300))
+        try await Task.sleep(for: window)
+        let during = running.keepAlives()
+        release()
+        let back = try await running.waitForKeepAlives(during.count + 1)
+        await running.stop()
+        #expect(during == [], "keep-alives went out although the health probe failed")
+        #expect(back, "the keep-alives did not come back once the hang ended")
     }
 
     @Test func aHungEventLoopGetsNoKeepAlive() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let store = try ChatStore.open(directory: NSTemporaryDirectory() + "wd-\(UUID().uuidString)")
+        let store = try makeStore()
         defer { store.close() }
-        let release = DispatchSemaphore(value: 0)
+        let hang = DispatchSemaphore(value: 0)
         let loops = Array(group.makeIterator())
-        loops[1].execute { release.wait() }
-        let sent = try await keepAlives(group: group, store: store, interval: .milliseconds(300), for: .milliseconds(1500))
-        release.signal()
+        loops[1].execute { hang.wait() }
+        try await expectSilence(group: group, store: store, window: .milliseconds(1500)) { hang.signal() }
         try await group.shutdownGracefully()
-        #expect(sent == [], "keep-alives went out while an event loop hung")
-    }
-
-    @Test func aDeadStoreWriterGetsNoKeepAlive() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let store = try ChatStore.open(directory: NSTemporaryDirectory() + "wd-\(UUID().uuidString)")
-        store.close()  // the writer thread is gone: its ping fails
-        let sent = try await keepAlives(group: group, store: store, interval: .milliseconds(300), for: .milliseconds(1200))
-        try await group.shutdownGracefully()
-        #expect(sent == [], "keep-alives went out although the store writer did not answer")
     }
 
     @Test func aHungStoreWriterGetsNoKeepAlive() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let store = try ChatStore.open(directory: NSTemporaryDirectory() + "wd-\(UUID().uuidString)")
+        let store = try makeStore()
         defer { store.close() }
-        let release = DispatchSemaphore(value: 0)
-        let entered = DispatchSemaphore(value: 0)
-        // A write that never ends holds the writer thread, as a stuck disk would.
-        let stuck = Task { try await store.write { _, _ in entered.signal(); release.wait() } }
-        entered.wait()
-        let sent = try await keepAlives(group: group, store: store, interval: .milliseconds(300), for: .milliseconds(1500))
-        release.signal()
+        let hang = DispatchSemaphore(value: 0)
+        let (entered, enter) = AsyncStream.makeStream(of: Void.self)
+        // A write that does not end holds the writer thread, as a stuck disk would.
+        let stuck = Task { try await store.write { _, _ in enter.yield(); hang.wait() } }
+        var entries = entered.makeAsyncIterator()
+        _ = await entries.next()
+        try await expectSilence(group: group, store: store, window: .milliseconds(1500)) { hang.signal() }
         _ = try? await stuck.value
         try await group.shutdownGracefully()
-        #expect(sent == [], "keep-alives went out while the store writer hung")
+    }
+
+    @Test func aClosedStoreGetsNoKeepAlive() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let store = try makeStore()
+        store.close()  // the writer thread is gone: its ping fails at once
+        let running = try Running(group: group, store: store, interval: .milliseconds(300))
+        try await Task.sleep(for: .milliseconds(1200))
+        await running.stop()
+        try await group.shutdownGracefully()
+        #expect(running.keepAlives() == [], "keep-alives went out although the store writer did not answer")
     }
 }
