@@ -38,6 +38,7 @@ swift-test:
 	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \
 	  $(SWIFT) test $(BUILD_FLAGS) --skip-build --parallel --num-workers 2
 
+# The browser tests fail without selenium/chromium; FITCHAT_SKIP_BROWSER_TESTS=1 skips them (never under CI).
 interop-test:
 	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/interop Tests/e2e

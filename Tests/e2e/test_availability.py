@@ -12,7 +12,7 @@ import pytest
 import socketio
 import websocket
 
-from chat_client import ChatClient
+from chat_client import ChatClient, connect_when_admitted
 from fitchat_e2e import AS_SERVICE_USER, FITCHAT, Daemon, free_port
 
 COMBINING = "a" + "\u0301" * 450_000  # one character, 900 KB of UTF-8
@@ -169,8 +169,7 @@ def test_simultaneous_connects_never_pass_the_per_address_cap(data_dir):
         # Slots come back when connections end.
         for ws in sockets:
             ws.close()
-        time.sleep(0.5)
-        again = ChatClient(d.url, token=token, transports=["websocket"]).connect()
+        again = connect_when_admitted(d.url, token)
         again.close()
     finally:
         d.stop()
