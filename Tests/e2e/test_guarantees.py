@@ -181,3 +181,20 @@ def test_an_acknowledged_message_was_synced_to_disk_before_the_ack(data_dir):
         assert any(s[0] >= t for s in syncs), (
             f"{name} on fd {fd} at {t} was not synced before the ack at {acked}; "
             f"fds opened O_DSYNC: {syncing_fds}; calls on the file: {on_file}")
+
+
+# Access control: an archived room is gone for everyone, members included.
+
+def test_an_archived_room_can_be_neither_joined_nor_written(hosted):
+    hosted.cli("room", "add", "old-room", "--description", "gone soon")
+    ann = ChatClient(hosted.url, token=hosted.token("ann"), transports=["websocket"]).connect()
+    try:
+        ok(ann.call("join_room", {"room": "old-room"}))
+        hosted.cli("room", "archive", "old-room")
+        pushed = ann.wait_for("rooms_list", lambda d: all(r["name"] != "old-room" for r in d["rooms"]))
+        assert room_names(pushed) == ["general", "nutrition", "progress", "workout-tips"]
+        failed(ann.call("send_message", {"room": "old-room", "message": "anyone?"}), "room_not_found")
+        failed(ann.call("join_room", {"room": "old-room"}), "room_not_found")
+        failed(ann.call("typing_start", {"room": "old-room"}), "room_not_found")
+    finally:
+        ann.close()
