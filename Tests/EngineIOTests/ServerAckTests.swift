@@ -38,7 +38,7 @@ import Glibc
 
         async let answered = socket.emitWithAck("question", ["how many reps?"])
         // The client reads the EVENT with its ack id and answers with an ACK carrying that id.
-        let packet = try await client.readText(containing: "question")
+        let packet = try await client.readText(containing: "question", timeout: 30)  // generous: a loaded machine
         let id = packet.dropFirst(2).prefix { $0.isNumber }
         #expect(packet == #"42\#(id)["question","how many reps?"]"#)
         try client.sendText("43\(id)[12]")
