@@ -21,7 +21,9 @@ import Glibc
         let engine = EngineServer(group: group, logger: logger)
         engine.install(on: http)
         var configuration = SocketIOServer.Configuration()
-        configuration.ackTimeout = .milliseconds(300)
+        // Long enough for an answer to come back on a loaded machine (300 ms was not); the silent ack
+        // below waits it out once.
+        configuration.ackTimeout = .seconds(3)
         let io = SocketIOServer(engine: engine, configuration: configuration, logger: logger)
         // The namespace hands over the socket when the CONNECT is accepted: no polling for it.
         let (connected, arrived) = AsyncStream.makeStream(of: Socket.self)

@@ -198,3 +198,19 @@ def test_an_archived_room_can_be_neither_joined_nor_written(hosted):
         failed(ann.call("typing_start", {"room": "old-room"}), "room_not_found")
     finally:
         ann.close()
+
+
+# Disabling a user takes them off the chat at once: host-app users too (they have no session to revoke).
+
+def test_disabling_a_host_app_user_disconnects_them(hosted):
+    token = jwt({"sub": "maria", "exp": int(time.time()) + 300})
+    maria = ChatClient(hosted.url, auth={"token": token}, transports=["websocket"]).connect()
+    try:
+        hosted.cli("user", "disable", "maria")
+        maria.wait_disconnected()
+        again = ChatClient(hosted.url, auth={"token": token}, transports=["websocket"])
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            again.connect(wait=False)
+        assert again.connect_errors == [{"message": "unauthorized"}]
+    finally:
+        maria.close()
