@@ -2,6 +2,8 @@
 # Both install what is missing (Debian packages, a Python venv for the real clients), build once and
 # reuse the build across suites. `make deb` builds the Debian package; `make test-system` proves it
 # end to end on a booted Debian 12 (systemd-nspawn; run as root).
+# `make mutate` plants the bugs of scripts/mutants.json one at a time and reports which the suites kill
+# (slow, not part of `make test`; MUTATE_FLAGS=--swift-only / --only ID,… / --list).
 
 SWIFT        ?= swift
 BUILD_FLAGS  ?=
@@ -18,7 +20,7 @@ TEST_DEBS    := lmdb-utils systemd python3-venv chromium chromium-driver fonts-n
 DEB_DEBS     := dpkg-dev binutils
 SYSTEM_DEBS  := $(DEB_DEBS) debootstrap systemd-container util-linux lintian python3-venv
 
-.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps lint format
+.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps lint format mutate
 
 run: deps build
 	@mkdir -p $(DATA_DIR)
@@ -36,9 +38,14 @@ swift-test:
 	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \
 	  $(SWIFT) test $(BUILD_FLAGS) --skip-build --parallel --num-workers 2
 
+# The browser tests fail without selenium/chromium; FITCHAT_SKIP_BROWSER_TESTS=1 skips them (never under CI).
 interop-test:
 	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/interop Tests/e2e
+
+mutate: deps test-deps venv
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	SWIFT=$(SWIFT) BUILD_FLAGS="$(BUILD_FLAGS)" $(PYTHON) scripts/mutate.py $(MUTATE_FLAGS)
 
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)

@@ -21,21 +21,26 @@ import Glibc
         let engine = EngineServer(group: group, logger: logger)
         engine.install(on: http)
         var configuration = SocketIOServer.Configuration()
-        configuration.ackTimeout = .milliseconds(300)
+        // Long enough for an answer to come back on a loaded machine (300 ms was not); the silent ack
+        // below waits it out once.
+        configuration.ackTimeout = .seconds(3)
         let io = SocketIOServer(engine: engine, configuration: configuration, logger: logger)
+        // The namespace hands over the socket when the CONNECT is accepted: no polling for it.
+        let (connected, arrived) = AsyncStream.makeStream(of: Socket.self)
+        io.of("/").onConnect { socket in arrived.yield(socket) }
         let address = try await http.bind(host: "127.0.0.1", port: 0)
 
         let client = try RawWebSocketClient(port: address.port!)
         defer { client.close() }
         try client.handshake()
         try client.sendText("40")
-        // Generous: on a loaded machine the CONNECT may take a while to be handled.
-        for _ in 0..<1000 where io.of("/").sockets.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
-        let socket = try #require(io.of("/").sockets.first)
+        var sockets = connected.makeAsyncIterator()
+        let socket = try #require(await sockets.next())
+        #expect(io.of("/").sockets.map(\.id) == [socket.id])
 
         async let answered = socket.emitWithAck("question", ["how many reps?"])
         // The client reads the EVENT with its ack id and answers with an ACK carrying that id.
-        let packet = try await client.readText(containing: "question")
+        let packet = try await client.readText(containing: "question", timeout: 30)  // generous: a loaded machine
         let id = packet.dropFirst(2).prefix { $0.isNumber }
         #expect(packet == #"42\#(id)["question","how many reps?"]"#)
         try client.sendText("43\(id)[12]")

@@ -25,16 +25,21 @@ import Glibc
         let engine = EngineServer(configuration: configuration, group: group, logger: logger)
         engine.install(on: http)
         let io = SocketIOServer(engine: engine, logger: logger)
-        io.of("/").onConnect { $0.join("busy") }
+        // The namespace hands over the socket once it is in the room: no polling for it.
+        let (joined, didJoin) = AsyncStream.makeStream(of: Socket.self)
+        io.of("/").onConnect { socket in
+            socket.join("busy")
+            didJoin.yield(socket)
+        }
         let address = try await http.bind(host: "127.0.0.1", port: 0)
 
         let client = try RawWebSocketClient(port: address.port!)
         defer { client.close() }
         try client.handshake()
         try client.sendText("40")
-        // Wait until the server has the socket in the room.
-        for _ in 0..<200 where io.of("/").sockets(in: "busy").isEmpty { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(io.of("/").sockets(in: "busy").count == 1)
+        var sockets = joined.makeAsyncIterator()
+        let socket = try #require(await sockets.next())
+        #expect(io.of("/").sockets(in: "busy").map(\.id) == [socket.id])
 
         let rssBefore = residentMegabytes()
         let chunk = JSONValue.string(String(repeating: "x", count: 64 * 1024))

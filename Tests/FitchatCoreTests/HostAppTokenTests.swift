@@ -38,6 +38,20 @@ import Testing
         #expect(verifier.verify(unsigned, now: now) == .failure(.algorithm))
     }
 
+    /// `header.payload.` (an empty signature), a truncated or altered one: the claims are signed
+    /// by nobody, so the token is refused as a bad signature, whatever the claims say.
+    @Test func aTokenWithoutItsRealSignatureIsRefused() {
+        let valid = verifier.sign(["sub": "maria", "exp": now + 60])
+        #expect((try? verifier.verify(valid, now: now).get())?.userName == "maria")
+        let parts = valid.split(separator: ".", omittingEmptySubsequences: false)
+        let signature = String(parts[2])
+        let flipped = (signature.first == "A" ? "B" : "A") + String(signature.dropFirst())
+        for bad in ["", String(signature.prefix(16)), flipped, String(repeating: "A", count: signature.count)] {
+            #expect(verifier.verify("\(parts[0]).\(parts[1]).\(bad)", now: now) == .failure(.signature), "signature \(bad)")
+        }
+        #expect(verifier.verify("\(parts[0]).\(parts[1])", now: now) == .failure(.malformed))
+    }
+
     @Test func aShortSecretIsRefused() {
         #expect(throws: HostAppTokenVerifier.SecretTooShort.self) { try HostAppTokenVerifier(secret: "short") }
     }

@@ -99,7 +99,8 @@ let pingInterval = 300, pingTimeout = 200
     @Test func webSocketSessionClosesOnPingTimeout() throws {
         let server = try ConformanceServer()
         let socket = try server.webSocket()
-        _ = try socket.waitForClose()
+        let code = try socket.waitForClose()
+        #expect(code == 1000)
     }
 }
 
@@ -121,7 +122,8 @@ let pingInterval = 300, pingTimeout = 200
         let socket = try server.webSocket()
         _ = try socket.receive()
         try socket.send("1")
-        _ = try socket.waitForClose()
+        let code = try socket.waitForClose()
+        #expect(code == 1000)
     }
 }
 
@@ -159,7 +161,8 @@ let pingInterval = 300, pingTimeout = 200
         #expect(try socket.receive() == .text("3probe"))
         do {
             let second = try server.webSocket("/socket.io/?EIO=4&transport=websocket&sid=\(sid)")
-            _ = try second.waitForClose()
+            let code = try second.waitForClose()
+            #expect(code == 1008)
         } catch is RawWebSocket.HandshakeRefused {
             // Refusing the handshake outright closes it too.
         }

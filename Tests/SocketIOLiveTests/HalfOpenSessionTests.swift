@@ -45,7 +45,8 @@ import Testing
             let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
             _ = try socket.receive(timeout: 20)  // open
             try socket.send(#"451-["upload",{"_placeholder":true,"num":0}]"#)
-            _ = try socket.waitForClose(timeout: 20)
+            let code = try socket.waitForClose(timeout: 20)
+            #expect(code == 1000)
         }
         #expect(await server.eventually { server.engine.sessionCount == 0 })
     }

@@ -214,9 +214,14 @@ final class RawWebSocket {
     }
 
     /// Waits until the server closes the connection (close frame or end of stream); returns the close code.
+    /// `timeout` is one deadline for the whole wait: messages (Engine.IO pings every few hundred
+    /// milliseconds) do not restart it, so a server that never closes fails the test in time.
     func waitForClose(timeout: Double = 5) throws -> UInt16? {
+        let deadline = Date().addingTimeInterval(timeout)
         while true {
-            if case .closed(let code) = try receive(timeout: timeout) { return code }
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { throw ClientError("the server did not close the connection within \(timeout) s") }
+            if case .closed(let code) = try receive(timeout: remaining) { return code }
         }
     }
 }

@@ -45,13 +45,15 @@ import Testing
         let socket = try server.webSocket()
         _ = try socket.receive()
         try socket.send("4abc")
-        _ = try socket.waitForClose()
+        let code = try socket.waitForClose()
+        #expect(code == 1000)
     }
 
     @Test func noHandshakeClosesTheConnection() throws {
         let server = try ConformanceServer()
         let socket = try server.webSocket()
-        _ = try socket.waitForClose(timeout: 2)
+        let code = try socket.waitForClose(timeout: 2)
+        #expect(code == 1000)
     }
 }
 
@@ -120,6 +122,7 @@ import Testing
         let server = try ConformanceServer()
         let socket = try server.socketIOConnection()
         try socket.send(packet)
-        _ = try socket.waitForClose()
+        let code = try socket.waitForClose()
+        #expect(code == 1000)
     }
 }

@@ -19,6 +19,11 @@ class ChatClient:
         self.auth = auth if auth is not None else ({"token": token} if token else None)
 
         self.connect_errors = []
+        self.disconnected = threading.Event()
+
+        @self.sio.event
+        def disconnect(*args):
+            self.disconnected.set()
 
         @self.sio.event
         def connect_error(data):
@@ -72,6 +77,11 @@ class ChatClient:
                             break
                 return data
 
+    def wait_disconnected(self, timeout=10):
+        """Waits until the server ends this client's connection; fails after `timeout`."""
+        if not self.disconnected.wait(timeout):
+            raise TimeoutError(f"still connected after {timeout}s")
+
     def received(self, event):
         with self.lock:
             return [data for name, data in self.seen if name == event]
@@ -81,3 +91,18 @@ class ChatClient:
             self.sio.disconnect()
         except Exception:
             pass
+
+
+def connect_when_admitted(url, token, timeout=10, transports=("websocket",)):
+    """Connects once the server admits the client: a connection slot freed by a disconnect comes
+    back when the server has processed it, so retry on `rate_limited` (only) until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        client = ChatClient(url, token=token, transports=list(transports))
+        try:
+            return client.connect()
+        except socketio.exceptions.ConnectionError:
+            client.close()
+            if client.connect_errors != [{"message": "rate_limited"}] or time.monotonic() > deadline:
+                raise AssertionError(f"not admitted within {timeout}s: {client.connect_errors}")
+            time.sleep(0.05)

@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import urllib.request
 
-from conftest import AS_SERVICE_USER, FITCHAT, Daemon, free_port, give_to_service_user
+from fitchat_e2e import DB_CHECK_OK, AS_SERVICE_USER, FITCHAT, Daemon, free_port, give_to_service_user
 
 
 def test_healthz_answers_ok(daemon):
@@ -27,12 +27,12 @@ def test_a_data_directory_the_daemon_cannot_write_is_a_sentence():
     port = free_port()
     result = subprocess.run([*AS_SERVICE_USER, FITCHAT, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(locked)],
                             env=dict(os.environ, FITCHAT_CONFIG=os.devnull), capture_output=True, text=True, timeout=30)
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stderr
     if AS_SERVICE_USER:  # as root every directory is writable
         assert f"cannot write in the data directory {locked}" in result.stderr, result.stderr
         beyond = subprocess.run([*AS_SERVICE_USER, FITCHAT, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", hidden],
                                 env=dict(os.environ, FITCHAT_CONFIG=os.devnull), capture_output=True, text=True, timeout=30)
-        assert beyond.returncode != 0
+        assert beyond.returncode == 1, beyond.stderr
         assert f"cannot reach the data directory {hidden}: permission denied" in beyond.stderr, beyond.stderr
     shutil.rmtree(locked)
 
@@ -54,7 +54,7 @@ def test_seed_rooms_and_status(data_dir):
         assert name in rooms
     status = d.cli("db", "status").stdout
     assert "schema version" in status.lower()
-    assert d.cli("db", "check").returncode == 0
+    assert d.cli("db", "check").stdout == DB_CHECK_OK
 
 
 def test_users_rooms_members_while_the_daemon_runs(daemon):
@@ -70,7 +70,7 @@ def test_users_rooms_members_while_the_daemon_runs(daemon):
     assert "trainers" in rooms and "private" in rooms
     daemon.cli("room", "archive", "trainers")
     assert "archived" in daemon.cli("room", "list").stdout
-    assert daemon.cli("db", "check").returncode == 0
+    assert daemon.cli("db", "check").stdout == DB_CHECK_OK
 
 
 def test_mistakes_are_one_line_on_stderr(daemon):
@@ -78,28 +78,26 @@ def test_mistakes_are_one_line_on_stderr(daemon):
                          (["room", "add", "Upper", "--description", "x"], "invalid room name"),
                          (["room", "add-member", "general", "nobody"], "nobody"),
                          (["user", "disable", "ghost"], "ghost")):
-        result = daemon.cli(*args, check=False)
-        assert result.returncode != 0, args
+        result = daemon.cli(*args, expect=1)
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1, (args, result.stderr)
         assert needle in lines[0], (args, result.stderr)
     daemon.cli("user", "add", "ann")
-    dup = daemon.cli("user", "add", "ann", check=False)
-    assert dup.returncode != 0 and "already exists" in dup.stderr
+    dup = daemon.cli("user", "add", "ann", expect=1)
+    assert "already exists" in dup.stderr
 
 
 def test_a_second_daemon_on_the_same_data_dir_is_refused(daemon):
     second = subprocess.run([FITCHAT, "serve", "--listen", f"127.0.0.1:{free_port()}", "--data-dir", daemon.data_dir],
                             capture_output=True, text=True, env=daemon.env(), timeout=30)
-    assert second.returncode != 0
+    assert second.returncode == 1, second.stderr
     assert "already serving" in second.stderr
 
 
 def test_token_issue_prints_a_token_last(daemon):
     token = daemon.token("bot-1")
     assert len(token) >= 40 and " " not in token
-    missing = daemon.cli("token", "issue", "nobody", check=False)
-    assert missing.returncode != 0
+    missing = daemon.cli("token", "issue", "nobody", expect=1)
 
 
 def test_backup_while_running_and_restore_refused_while_running(daemon, tmp_path):
@@ -107,14 +105,14 @@ def test_backup_while_running_and_restore_refused_while_running(daemon, tmp_path
     dest = tmp_path / "backup"
     daemon.cli("backup", str(dest))
     assert (dest / "data.mdb").exists()
-    refused = daemon.cli("restore", str(dest), check=False)
-    assert refused.returncode != 0 and "in use" in refused.stderr
+    refused = daemon.cli("restore", str(dest), expect=1)
+    assert "in use" in refused.stderr
     daemon.stop()
     daemon.cli("user", "add", "bob")
     daemon.cli("restore", str(dest))
     users = daemon.cli("user", "list").stdout
     assert "ann" in users and "bob" not in users
-    assert daemon.cli("db", "check").returncode == 0
+    assert daemon.cli("db", "check").stdout == DB_CHECK_OK
 
 
 def test_export_is_json_lines_oldest_first(daemon):
@@ -138,8 +136,7 @@ def test_read_commands_never_create_a_store(data_dir):
     d = Daemon(data_dir, free_port())
     for args in (["user", "list"], ["db", "status"], ["db", "check"], ["export"], ["room", "list"],
                  ["user", "disable", "ann"], ["backup", os.path.join(data_dir, "bk")]):
-        result = d.cli(*args, check=False)
-        assert result.returncode != 0, args
+        result = d.cli(*args, expect=1)
         assert f"no fitchat store in {os.path.realpath(data_dir)}" in result.stderr, (args, result.stderr)
     assert not os.path.exists(os.path.join(data_dir, "data.mdb"))
     assert not os.path.exists(os.path.join(data_dir, "bk"))
@@ -151,7 +148,7 @@ def test_a_missing_data_dir_is_named_absolutely_and_never_created(tmp_path):
     for args in (["user", "list"], ["user", "add", "ann"], ["token", "issue", "ann", "--create"], ["db", "migrate"]):
         result = subprocess.run([FITCHAT, *args, "--data-dir", "nowhere"], cwd=tmp_path, env=env,
                                 capture_output=True, text=True, timeout=30)
-        assert result.returncode != 0, args
+        assert result.returncode == 1, (args, result.stderr)
         assert str(missing) in result.stderr, (args, result.stderr)
     assert not missing.exists()
 
@@ -175,7 +172,7 @@ def test_writes_behind_a_daemon_that_cannot_be_told_are_refused(data_dir):
         other.pop("FITCHAT_RUNTIME_DIR")
         result = subprocess.run([FITCHAT, "user", "disable", "ann", "--data-dir", data_dir], env=other,
                                 capture_output=True, text=True, timeout=30)
-        assert result.returncode != 0
+        assert result.returncode == 1, result.stderr
         assert os.path.join(os.path.realpath(data_dir), "control.sock") in result.stderr, result.stderr
         assert "nothing was changed" in result.stderr
         assert "active" in d.cli("user", "list").stdout
@@ -191,7 +188,7 @@ def test_an_address_in_use_is_a_sentence_and_leaves_no_pid_file(daemon, tmp_path
     other.mkdir()
     result = subprocess.run([FITCHAT, "serve", "--listen", f"127.0.0.1:{daemon.port}", "--data-dir", str(other)],
                             env=daemon.env(), capture_output=True, text=True, timeout=30)
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stderr
     assert f"cannot listen on 127.0.0.1:{daemon.port}: the address is already in use" in result.stderr, result.stderr
     assert "errno" not in result.stderr and "descriptor" not in result.stderr
     assert not (other / "fitchat.pid").exists()
@@ -200,7 +197,7 @@ def test_an_address_in_use_is_a_sentence_and_leaves_no_pid_file(daemon, tmp_path
 def test_a_missing_config_file_is_named(tmp_path):
     result = subprocess.run([FITCHAT, "user", "list", "--config", "missing.conf", "--data-dir", str(tmp_path)],
                             cwd=tmp_path, capture_output=True, text=True, timeout=30)
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stderr
     assert f"config file {tmp_path}/missing.conf does not exist" in result.stderr, result.stderr
     assert "NSCocoaErrorDomain" not in result.stderr
 
@@ -227,11 +224,11 @@ def test_two_restores_in_one_second_keep_both_previous_stores(data_dir, tmp_path
 
 def test_cli_mistakes_found_in_the_first_hour_trial(daemon):
     daemon.cli("user", "add", "bob")
-    dup = daemon.cli("user", "add", "BOB", check=False)
-    assert dup.returncode != 0 and "user 'bob' already exists" in dup.stderr, dup.stderr
-    long = daemon.cli("room", "add", "essays", "--description", "x" * 201, check=False)
-    assert long.returncode != 0 and "at most 200 characters" in long.stderr, long.stderr
+    dup = daemon.cli("user", "add", "BOB", expect=1)
+    assert "user 'bob' already exists" in dup.stderr, dup.stderr
+    long = daemon.cli("room", "add", "essays", "--description", "x" * 201, expect=1)
+    assert "at most 200 characters" in long.stderr, long.stderr
     daemon.cli("room", "add", "old-room", "--description", "gone soon")
     daemon.cli("room", "archive", "old-room")
-    archived = daemon.cli("room", "add-member", "old-room", "bob", check=False)
-    assert archived.returncode != 0 and "archived" in archived.stderr, archived.stderr
+    archived = daemon.cli("room", "add-member", "old-room", "bob", expect=1)
+    assert "archived" in archived.stderr, archived.stderr

@@ -7,7 +7,7 @@ import pytest
 import socketio
 
 from chat_client import ChatClient
-from conftest import Daemon, free_port
+from fitchat_e2e import DB_CHECK_OK, Daemon, free_port
 from test_chat import SECRET, jwt
 from test_security import PASSWORD, login, request
 
@@ -68,4 +68,4 @@ def test_a_failing_store_is_the_servers_fault_not_the_users(fragile):
     status, _, _ = request(fragile, "POST", "/logout", headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     assert status == 200
     assert "unauthorized" in refusal_of(fragile, {"token": token})
-    assert fragile.cli("db", "check").returncode == 0
+    assert fragile.cli("db", "check").stdout == DB_CHECK_OK

@@ -94,9 +94,13 @@ def test_custom_namespace(server_url, transports):
 
 def test_unknown_namespace_is_refused(server_url, transports):
     client = socketio.Client(reconnection=False)
+    errors = []
+    client.on("connect_error", lambda data: errors.append(data), namespace="/nope")
     with pytest.raises(socketio.exceptions.ConnectionError) as refused:
         client.connect(server_url, transports=transports, namespaces=["/nope"], wait_timeout=5)
-    assert "Invalid namespace" in str(refused.value) or "One or more namespaces failed" in str(refused.value)
+    # The server's CONNECT_ERROR, exactly, and the client's own verdict on it.
+    assert errors == [{"message": "Invalid namespace"}]
+    assert str(refused.value) == "One or more namespaces failed to connect: /nope"
     client.disconnect()
 
 
