@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "ChatModelTests", dependencies: ["ChatModel"]),
         .testTarget(name: "ChatServiceTests", dependencies: ["ChatService", "ChatModel", "ChatTestSupport", "SocketIOProtocol"]),
-        .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "TestSupport"]),
+        .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol", nioCore]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol", nioCore]),
         .testTarget(
@@ -147,10 +147,9 @@ let package = Package(
         .testTarget(
             name: "FitchatCoreTests",
             dependencies: [
-                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "HTTPServer",
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "HTTPServer", "Systemd",
+                logging, nioHTTP1, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ] + nio
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,6 @@
 import ChatModel
 import ChatStore
-import FitchatCore
+import Accounts
 import Foundation
 import Testing
 

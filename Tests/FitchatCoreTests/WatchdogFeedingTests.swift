@@ -6,7 +6,7 @@ import Systemd
 import Testing
 
 @testable import ChatStore
-@testable import FitchatCore
+@testable import FitchatDaemon
 
 /// What systemd sees: `Watchdog.run()` with the real notifier, whose `sd_notify` writes to a
 /// datagram socket this test reads (`NOTIFY_SOCKET`, as under systemd). A keep-alive must go out
