@@ -147,8 +147,8 @@ let package = Package(
         .testTarget(
             name: "FitchatCoreTests",
             dependencies: [
-                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "HTTPServer", "Systemd",
-                logging, nioHTTP1, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "HTTPServer", "LMDB",
+                "Systemd", "TestSupport", logging, nioHTTP1, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ] + nio
         ),
     ],

@@ -2,6 +2,9 @@ import ChatModel
 import Foundation
 
 enum PasswordInput {
+    /// Whether standard input is a terminal (a person who can be asked).
+    static var isTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+
     /// The first line of standard input.
     static func readStdin() throws -> String {
         guard let line = readLine(strippingNewline: true) else { throw PasswordInputError.noInput }
@@ -22,12 +25,14 @@ enum PasswordInput {
     }
 
     private static func prompt(_ text: String) throws -> String {
-        FileHandle.standardError.write(Data(text.utf8))
+        // Echo goes off before the prompt appears: an answer typed (or sent) as soon as the
+        // prompt shows must not be echoed.
         var saved = termios()
         tcgetattr(STDIN_FILENO, &saved)
         var silent = saved
         silent.c_lflag &= ~tcflag_t(ECHO)
         tcsetattr(STDIN_FILENO, TCSANOW, &silent)
+        FileHandle.standardError.write(Data(text.utf8))
         defer {
             tcsetattr(STDIN_FILENO, TCSANOW, &saved)
             FileHandle.standardError.write(Data("\n".utf8))
