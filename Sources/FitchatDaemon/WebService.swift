@@ -21,6 +21,7 @@ struct WebService: Service, CustomStringConvertible {
     let http: HTTPServer
     let engine: EngineServer
     let chat: ChatServer
+    let store: ChatStore
     let listen: ListenAddress
     let hostAppTokens: Bool
     let logger: Logger
@@ -71,6 +72,7 @@ struct WebService: Service, CustomStringConvertible {
         self.http = http
         self.engine = engine
         self.chat = chat
+        self.store = store
         self.listen = settings.listen
         self.hostAppTokens = hostApp != nil
         self.logger = logger
@@ -100,15 +102,26 @@ struct WebService: Service, CustomStringConvertible {
                 throw ListenError(error, address: listen)
             }
             logger.notice("listening on \(Self.url(of: address))", metadata: tokens)
+            firstAdminHint(Self.url(of: address, toOpen: true))
         } else {
             let addresses = try await http.adopt(listeningFDs: passed)
             logger.notice("serving sockets passed by systemd: \(addresses.map(\.description).joined(separator: ", "))", metadata: tokens)
+            firstAdminHint(addresses.first.map { Self.url(of: $0, toOpen: true) } ?? "http://HOST:PORT/")
         }
     }
 
+    /// While nobody has an account, the owner's next step: open the page and make the first admin.
+    private func firstAdminHint(_ url: String) {
+        guard (try? store.userCount()) == 0 else { return }
+        logger.notice("open \(url) to create the first admin (no account exists yet)")
+    }
+
     /// `http://127.0.0.1:8080/` rather than NIO's `[IPv4]127.0.0.1/127.0.0.1:8080`: what to open.
-    static func url(of address: SocketAddress) -> String {
-        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+    /// With `toOpen`, a wildcard address becomes the loopback one: a browser cannot open 0.0.0.0.
+    static func url(of address: SocketAddress, toOpen: Bool = false) -> String {
+        guard var ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        if toOpen, ip == "0.0.0.0" { ip = "127.0.0.1" }
+        if toOpen, ip == "::" { ip = "::1" }
         let host = ip.contains(":") ? "[\(ip)]" : ip
         return "http://\(host):\(port)/"
     }

@@ -2,46 +2,24 @@
 selenium): sign in, pick a room, send, receive live messages and typing from a python-socketio
 client, literal HTML, no horizontal scrolling on a phone or a desktop. Screenshots go to
 build/screenshots/ for a person to look at."""
-import os
-import shutil
 import time
 
 import pytest
 
+from browser import assert_accessible, new_browser, shot, wait
 from chat_client import ChatClient
 from conftest import Daemon, free_port
 
-selenium = pytest.importorskip("selenium")
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "build", "screenshots")
 PASSWORD = "squat-rack-42"
-
-
-def chromium_paths():
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
-    if not browser or not os.path.exists(driver):
-        pytest.fail("Debian's chromium and chromium-driver are required (make test installs them)")
-    return browser, driver
 
 
 @pytest.fixture
 def browser():
-    binary, driver_path = chromium_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--window-size=1280,800", "--force-device-scale-factor=1", "--lang=en-GB"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_page_load_timeout(30)
+    driver = new_browser()
     yield driver
     driver.quit()
 
@@ -52,17 +30,6 @@ def gym(data_dir):
     d.cli("user", "add", "ann", "--display-name", "Ann Lifter", "--password-stdin", input=PASSWORD + "\n")
     yield d
     d.stop()
-
-
-def wait(driver, timeout=15):
-    # The page re-renders lists from state (rooms_list, presence): an element found a moment ago
-    # may have been replaced; look it up again rather than fail.
-    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
-
-
-def shot(driver, name):
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
 
 
 def sign_in(driver, gym):
@@ -134,6 +101,7 @@ def test_sign_in_chat_live_and_literal_html(browser, gym):
         for _ in range(3):
             bob.call("send_message", {"room": "general", "message": "Bench 3x8 at 80 kg, felt strong"})
         time.sleep(0.5)
+        assert_accessible(browser, "chat")
         shot(browser, "desktop-1280x800")
         width = no_horizontal_scroll(browser)
         assert width[0] <= width[1] and width[2] <= width[1], width
@@ -174,6 +142,7 @@ def test_sign_in_chat_live_and_literal_html(browser, gym):
 def test_login_page_and_errors(browser, gym):
     browser.get(gym.url + "/login")
     shot(browser, "login")
+    assert_accessible(browser, "login")
     browser.find_element(By.NAME, "username").send_keys("ann")
     browser.find_element(By.NAME, "password").send_keys("wrong password")
     browser.find_element(By.NAME, "password").submit()
@@ -243,6 +212,7 @@ def test_first_run_offers_setup(browser, data_dir):
         browser.get(d.url + "/")
         wait(browser).until(EC.url_contains("/setup"))
         shot(browser, "setup")
+        assert_accessible(browser, "setup")
         browser.find_element(By.NAME, "username").send_keys("owner")
         browser.find_element(By.NAME, "display_name").send_keys("Gym Owner")
         browser.find_element(By.NAME, "password").send_keys("owner-password")
