@@ -13,6 +13,11 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
     case cannotKeepCurrentStore(as: String, reason: String)
     case cannotMoveIntoPlace(path: String, reason: String)
     case cannotRestrictMode(path: String, reason: String)
+    case lastAdmin(name: String)
+    case noAdmin
+    case invalidInviteUses(Int)
+    case invalidLifetime
+    case invalidLifetimeText(String)
 
     public var description: String {
         switch self {
@@ -28,6 +33,12 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
         case .cannotKeepCurrentStore(let kept, let reason): "cannot keep the current store as \(kept): \(reason)"
         case .cannotMoveIntoPlace(let path, let reason): "cannot move \(path) into place: \(reason)"
         case .cannotRestrictMode(let path, let reason): "cannot set the mode of \(path) to 0640: \(reason)"
+        case .lastAdmin(let name): "'\(name)' is the last active admin; make another user admin first"
+        case .noAdmin: "no active admin to sign the notice; make one with 'fitchat user add NAME --admin'"
+        case .invalidInviteUses(let uses): "an invite allows at least one use (not \(uses))"
+        case .invalidLifetime: "a lifetime must be more than zero and at most 100 years"
+        case .invalidLifetimeText(let text):
+            "'\(text)' is not a lifetime: give a number and a unit (7d, 12h, 30m, 90s) or 'never'"
         }
     }
 }

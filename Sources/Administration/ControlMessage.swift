@@ -12,10 +12,12 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     case sessionsRevoked(name: String)
     /// A user's membership of a room was ended by an admin: their sockets leave it at once.
     case memberRemoved(room: String, user: String)
+    /// An admin posted a notice (a stored `system` message): the room's clients get it as `new_message`.
+    case notice(room: String, messageID: UInt64)
     /// Liveness check (`fitchat` tells whether a daemon answers).
     case ping
 
-    private enum CodingKeys: String, CodingKey { case op, user, room }
+    private enum CodingKeys: String, CodingKey { case op, user, room, messageID = "message_id" }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -24,6 +26,8 @@ public enum ControlMessage: Codable, Sendable, Equatable {
         case "user_changed": self = .userChanged(name: try c.decode(String.self, forKey: .user))
         case "sessions_revoked": self = .sessionsRevoked(name: try c.decode(String.self, forKey: .user))
         case "ping": self = .ping
+        case "notice":
+            self = .notice(room: try c.decode(String.self, forKey: .room), messageID: try c.decode(UInt64.self, forKey: .messageID))
         case "member_removed":
             self = .memberRemoved(room: try c.decode(String.self, forKey: .room), user: try c.decode(String.self, forKey: .user))
         case let op: throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown op \(op)")
@@ -44,6 +48,10 @@ public enum ControlMessage: Codable, Sendable, Equatable {
             try c.encode("member_removed", forKey: .op)
             try c.encode(room, forKey: .room)
             try c.encode(user, forKey: .user)
+        case .notice(let room, let id):
+            try c.encode("notice", forKey: .op)
+            try c.encode(room, forKey: .room)
+            try c.encode(id, forKey: .messageID)
         case .ping: try c.encode("ping", forKey: .op)
         }
     }

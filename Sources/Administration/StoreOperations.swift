@@ -5,7 +5,7 @@ import Foundation
 /// Whole-store operations of the admin CLI: status, check, migrate, backup, restore.
 public enum StoreOperations {
     /// A hot, compacted copy into `destination` (a new or empty directory); safe while the daemon runs.
-    public static func backup(settings: Settings, to destinationPath: String) throws -> String {
+    public static func backup(settings: Settings, to destinationPath: String) async throws -> String {
         let fm = FileManager.default
         let destination = FilePaths.absolute(destinationPath)
         // Check the source first: a typo in --data-dir must not leave an empty backup folder behind.
@@ -25,6 +25,8 @@ public enum StoreOperations {
         let file = (destination as NSString).appendingPathComponent("data.mdb")
         // It holds password hashes: never world-readable, whatever the caller's umask.
         try FileModes.restrict(file)
+        // The admin page shows when the last backup was made (the copy itself does not say so).
+        try await store.recordBackup()
         return file
     }
 

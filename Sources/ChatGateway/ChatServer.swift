@@ -167,6 +167,11 @@ public final class ChatServer: Sendable {
         carryOut(service.memberRemoved(roomNamed: roomName, userNamed: userName))
     }
 
+    /// An admin posted a notice: see `ChatService.noticePosted`.
+    public func noticePosted(roomNamed roomName: String, messageID: MessageID) {
+        carryOut(service.noticePosted(roomNamed: roomName, messageID: messageID))
+    }
+
     /// Ends the connections that logged in with this session (logout).
     public func closeSessions(hash: [UInt8], userID: UserID) {
         carryOut(service.sessionEnded(hash: hash, userID: userID))

@@ -37,6 +37,17 @@ extension ChatService {
         return outcome
     }
 
+    /// An admin posted a notice (a stored `system` message): the room's connections get it as
+    /// `new_message`. Reads the store: call it off the event loops.
+    public func noticePosted(roomNamed roomName: String, messageID: MessageID) -> Outcome {
+        guard let room = try? repository.room(named: roomName), let message = try? repository.message(id: messageID),
+              message.roomID == room.id else { return Outcome() }
+        let author = try? repository.user(id: message.userID)
+        var outcome = Outcome()
+        outcome.effects = [.deliver(Delivery(.room(room.name, except: nil), "new_message", ChatJSON.message(message, room: room, user: author)))]
+        return outcome
+    }
+
     /// Closes the connections whose user is disabled, whose session no longer exists, or whose
     /// host-app mark was removed.
     public func revalidate(userNamed name: String) -> Outcome {

@@ -105,6 +105,33 @@ extension ChatStore {
                 if !(try txn.contains(tables.users, session.userID)) { return report("a session belongs to missing user \(session.userID)") }
                 return true
             }
+            // invites <-> invites_by_hash
+            try txn.cursor(tables.invites).scan { id, invite in
+                if invite.id != id { return report("invites[\(id)] holds a record with id \(invite.id)") }
+                if try txn.get(tables.invitesByHash, Bytes(invite.codeHash)) != id { return report("invite \(id) is missing from invites_by_hash") }
+                return true
+            }
+            try txn.cursor(tables.invitesByHash).scan { hash, id in
+                guard let invite = try txn.get(tables.invites, id), invite.codeHash == hash.bytes else {
+                    return report("invites_by_hash points at missing or different invite \(id)")
+                }
+                return true
+            }
+            // signin_links <-> signin_links_by_hash, and each link's user
+            try txn.cursor(tables.signInLinks).scan { id, link in
+                if link.id != id { return report("signin_links[\(id)] holds a record with id \(link.id)") }
+                if try txn.get(tables.signInLinksByHash, Bytes(link.codeHash)) != id {
+                    return report("sign-in link \(id) is missing from signin_links_by_hash")
+                }
+                if !(try txn.contains(tables.users, link.userID)) { return report("sign-in link \(id) belongs to missing user \(link.userID)") }
+                return true
+            }
+            try txn.cursor(tables.signInLinksByHash).scan { hash, id in
+                guard let link = try txn.get(tables.signInLinks, id), link.codeHash == hash.bytes else {
+                    return report("signin_links_by_hash points at missing or different sign-in link \(id)")
+                }
+                return true
+            }
             return problems
         }
     }

@@ -34,18 +34,24 @@ extension ChatStore {
     public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool) async throws -> User {
         let now = self.now()
         return try await write { txn, tables in
-            // Keyed by the folded name: `ALICE` cannot register beside `alice`.
-            if let taken = try txn.get(tables.usersByName, Names.folded(name)) {
-                // Name the account that holds it, as it is spelt ("bob" when "BOB" was asked for).
-                throw RepositoryError.userExists(try txn.get(tables.users, taken)?.name ?? name)
-            }
-            try Self.requireHonestDisplayName(txn, tables, displayName, of: name, id: nil)
-            let user = User(id: try tables.nextID(txn, MetaKey.nextUserID), name: name, displayName: displayName,
-                            role: role, passwordHash: passwordHash, disabled: false, createdAt: now, hostApp: hostApp)
-            try txn.put(tables.users, user.id, user)
-            try txn.put(tables.usersByName, Names.folded(name), user.id)
-            return user
+            try Self.insertUser(txn, tables, name: name, displayName: displayName, role: role, passwordHash: passwordHash,
+                                hostApp: hostApp, now: now)
         }
+    }
+
+    static func insertUser(_ txn: Transaction, _ tables: Tables, name: String, displayName: String, role: UserRole,
+                           passwordHash: String?, hostApp: Bool, now: Micros) throws -> User {
+        // Keyed by the folded name: `ALICE` cannot register beside `alice`.
+        if let taken = try txn.get(tables.usersByName, Names.folded(name)) {
+            // Name the account that holds it, as it is spelt ("bob" when "BOB" was asked for).
+            throw RepositoryError.userExists(try txn.get(tables.users, taken)?.name ?? name)
+        }
+        try Self.requireHonestDisplayName(txn, tables, displayName, of: name, id: nil)
+        let user = User(id: try tables.nextID(txn, MetaKey.nextUserID), name: name, displayName: displayName,
+                        role: role, passwordHash: passwordHash, disabled: false, createdAt: now, hostApp: hostApp)
+        try txn.put(tables.users, user.id, user)
+        try txn.put(tables.usersByName, Names.folded(name), user.id)
+        return user
     }
 
     /// A display name may not pass for another user's name (`mallory` shown as "admin").

@@ -7,7 +7,7 @@ import Synchronization
 /// records with their indexes written in one transaction, one writer thread with group commit.
 public final class ChatStore: Sendable {
     /// The schema this build writes. Older stores are migrated; newer ones are refused.
-    public static let schemaVersion: UInt32 = 3
+    public static let schemaVersion: UInt32 = 4
 
     public struct Options: Sendable {
         public var migrate = false
@@ -53,9 +53,9 @@ public final class ChatStore: Sendable {
         envOptions.readOnly = options.readOnly
         let environment = try Environment(path: directory, options: envOptions)
         do {
+            if options.readOnly { try Migrations.requireCurrent(environment: environment) }
             let tables = try Tables(environment: environment, create: !options.readOnly)
             if options.readOnly {
-                try Migrations.requireCurrent(environment: environment, tables: tables)
                 migrationNotes = []
             } else {
                 migrationNotes = try Migrations.prepare(
@@ -83,6 +83,9 @@ public final class ChatStore: Sendable {
             environment.close()
         }
     }
+
+    /// The store's clock (µs since the epoch): what it stamps records with and checks expiry against.
+    public var currentTime: Micros { now() }
 
     /// Called after each commit with (batch size, seconds): for metrics.
     public var onCommit: (@Sendable (Int, Double) -> Void)? {

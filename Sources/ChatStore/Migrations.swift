@@ -16,6 +16,9 @@ enum Migrations {
             return []
         },
         2: { txn, tables in try foldUserNamesAndMarkHostAppUsers(txn, tables) },
+        // Version 4 added invites and one-time sign-in links: their (empty) tables are created
+        // when the store opens; nothing older needs rewriting.
+        3: { _, _ in [] },
     ]
 
     /// Version 2 keyed users_by_name by the exact name and had no host-app mark.
@@ -90,8 +93,13 @@ enum Migrations {
 
     /// For a store opened read-only: refuses a store without the current schema version (a new,
     /// older or newer one), reading only.
-    static func requireCurrent(environment: Environment, tables: Tables) throws {
-        let found = try environment.read { txn in try tables.metaU64(txn, MetaKey.schemaVersion).map(UInt32.init) }
+    static func requireCurrent(environment: Environment) throws {
+        // Only `meta` is opened here: an older store lacks the tables a newer schema added.
+        let meta: Database<String, Bytes> = try environment.database(named: "meta", create: false)
+        let found = try environment.read { txn -> UInt32? in
+            guard let bytes = try txn.get(meta, MetaKey.schemaVersion) else { return nil }
+            return UInt32(try bytes.bytes.withUnsafeBytes { raw throws(LMDBError) in try UInt64.decode(raw) })
+        }
         if let found, found > ChatStore.schemaVersion {
             throw ChatStoreError.newerSchema(found: found, supported: ChatStore.schemaVersion)
         }

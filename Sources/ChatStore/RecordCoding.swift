@@ -17,6 +17,10 @@ struct RecordWriter {
         UInt32(utf8.count).encode(into: &bytes)
         bytes.append(contentsOf: utf8)
     }
+    mutating func byteString(_ value: [UInt8]) {
+        UInt32(value.count).encode(into: &bytes)
+        bytes.append(contentsOf: value)
+    }
     mutating func optionalString(_ value: String?) {
         bool(value != nil)
         if let value { string(value) }
@@ -52,6 +56,10 @@ struct RecordReader {
     mutating func string() throws(LMDBError) -> String {
         let count = Int(try UInt32.decode(take(4)))
         return String(decoding: try take(count), as: UTF8.self)
+    }
+    mutating func byteString() throws(LMDBError) -> [UInt8] {
+        let count = Int(try UInt32.decode(take(4)))
+        return Array(try take(count))
     }
     mutating func optionalString() throws(LMDBError) -> String? { try bool() ? try string() : nil }
     mutating func optionalI64() throws(LMDBError) -> Int64? { try bool() ? try i64() : nil }
@@ -142,5 +150,37 @@ struct SessionValue: LMDBCodable {
         var r = try RecordReader(raw)
         guard r.version == 1 else { throw .decoding }
         return SessionValue(userID: try r.u64(), expiresAt: try r.i64())
+    }
+}
+
+extension Invite: LMDBCodable {
+    public func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(id); w.byteString(codeHash); w.u8(role.rawValue); w.optionalI64(usesAllowed.map(Int64.init)); w.i64(Int64(uses))
+        w.optionalI64(expiresAt); w.string(createdBy); w.i64(createdAt); w.bool(revoked)
+        bytes.append(contentsOf: w.bytes)
+    }
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Invite {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        let id = try r.u64(), hash = try r.byteString()
+        guard let role = UserRole(rawValue: try r.u8()) else { throw .decoding }
+        let allowed = try r.optionalI64().map { Int(clamping: $0) }, uses = Int(clamping: try r.i64())
+        return Invite(id: id, codeHash: hash, role: role, usesAllowed: allowed, uses: uses, expiresAt: try r.optionalI64(),
+                      createdBy: try r.string(), createdAt: try r.i64(), revoked: try r.bool())
+    }
+}
+
+extension SignInLink: LMDBCodable {
+    public func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(id); w.byteString(codeHash); w.u64(userID); w.i64(createdAt); w.i64(expiresAt); w.optionalI64(usedAt)
+        bytes.append(contentsOf: w.bytes)
+    }
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> SignInLink {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        return SignInLink(id: try r.u64(), codeHash: try r.byteString(), userID: try r.u64(), createdAt: try r.i64(),
+                          expiresAt: try r.i64(), usedAt: try r.optionalI64())
     }
 }

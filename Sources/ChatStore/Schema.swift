@@ -20,6 +20,15 @@ struct Tables {
     /// user · room → (empty): the rooms of a user.
     let userRooms: Database<RoomUserKey, Empty>
     let sessions: Database<Bytes, SessionValue>
+    /// Schema 4: invites, and SHA-256 of the code → invite id.
+    let invites: Database<InviteID, Invite>
+    let invitesByHash: Database<Bytes, InviteID>
+    /// Schema 4: one-time sign-in links, and SHA-256 of the code → link id.
+    let signInLinks: Database<SignInLinkID, SignInLink>
+    let signInLinksByHash: Database<Bytes, SignInLinkID>
+
+    /// The names of the tables schema 4 added (a read-only open of an older store must not look for them).
+    static let addedInSchema4 = ["invites", "invites_by_hash", "signin_links", "signin_links_by_hash"]
 
     init(environment env: Environment, create: Bool) throws {
         meta = try env.database(named: "meta", create: create)
@@ -32,6 +41,10 @@ struct Tables {
         participants = try env.database(named: "participants", create: create)
         userRooms = try env.database(named: "user_rooms", create: create)
         sessions = try env.database(named: "sessions", create: create)
+        invites = try env.database(named: "invites", create: create)
+        invitesByHash = try env.database(named: "invites_by_hash", create: create)
+        signInLinks = try env.database(named: "signin_links", create: create)
+        signInLinksByHash = try env.database(named: "signin_links_by_hash", create: create)
     }
 
     /// Entries per table, for `fitchat db status`.
@@ -41,7 +54,9 @@ struct Tables {
             ("users", try txn.count(users)), ("users_by_name", try txn.count(usersByName)),
             ("messages", try txn.count(messages)), ("room_time", try txn.count(roomTime)),
             ("participants", try txn.count(participants)), ("user_rooms", try txn.count(userRooms)),
-            ("sessions", try txn.count(sessions)),
+            ("sessions", try txn.count(sessions)), ("invites", try txn.count(invites)),
+            ("invites_by_hash", try txn.count(invitesByHash)), ("signin_links", try txn.count(signInLinks)),
+            ("signin_links_by_hash", try txn.count(signInLinksByHash)),
         ]
     }
 }
@@ -52,6 +67,10 @@ enum MetaKey {
     static let nextRoomID = "next_id.room"
     static let nextUserID = "next_id.user"
     static let nextMessageID = "next_id.message"
+    static let nextInviteID = "next_id.invite"
+    static let nextSignInLinkID = "next_id.signin_link"
+    /// When `fitchat backup` last succeeded (µs since the epoch).
+    static let lastBackupAt = "last_backup_at"
 }
 
 extension Tables {

@@ -24,6 +24,9 @@ public struct Settings: Sendable, Equatable {
     public var serverNames: [String] = []
     /// Extra origins (scheme://host[:port]) allowed besides the server's own.
     public var allowedOrigins: [String] = []
+    /// The address members open (`https://chat.example-gym.com/`), for the links the CLI and the
+    /// admin page print; nil → `http://<listen>/`.
+    public var publicURL: String?
     public var logTarget: String = "auto"
     public var logLevel: String = "info"
     /// Where the settings came from, for `fitchat serve`'s start-up log line.
@@ -50,6 +53,17 @@ public struct Settings: Sendable, Equatable {
         return Int(clamping: min(limit.rlim_cur, 1 << 20))  // RLIM_INFINITY is all ones
     }
 
+    /// The base of every link fitchat prints: `public_url`, or `http://<listen>/`; ends with `/`.
+    public var publicBase: String {
+        let base = publicURL ?? "http://\(listen)/"
+        return base.hasSuffix("/") ? base : base + "/"
+    }
+
+    /// A full link to `path` on this server (`link(path: "/join/CODE")` → `https://chat.example/join/CODE`).
+    public func link(path: String) -> String {
+        publicBase + path.drop(while: { $0 == "/" })
+    }
+
     /// The Unix socket the daemon listens on for admin notifications from the CLI.
     public var controlSocketPath: String { ((runtimeDir ?? dataDir) as NSString).appendingPathComponent("control.sock") }
 }
@@ -58,7 +72,7 @@ public struct Settings: Sendable, Equatable {
 extension Settings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var description: String {
         "Settings(listen: \(listen), dataDir: \(dataDir), runtimeDir: \(runtimeDir ?? "-"), tokenSecret: \(tokenSecret == nil ? "none" : "<redacted>"), "
-            + "serverNames: \(serverNames), allowedOrigins: \(allowedOrigins), logLevel: \(logLevel))"
+            + "serverNames: \(serverNames), allowedOrigins: \(allowedOrigins), publicURL: \(publicURL ?? "-"), logLevel: \(logLevel))"
     }
 
     public var debugDescription: String { description }

@@ -7,7 +7,7 @@ public enum SettingsLoader {
     public static let keys: [String] = [
         "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "token_secret_file", "message_burst", "message_rate",
         "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "open_registration", "allowed_origins",
-        "server_names", "log_target", "log_level",
+        "server_names", "public_url", "log_target", "log_level",
     ]
 
     /// - Parameters:
@@ -73,6 +73,11 @@ public enum SettingsLoader {
             settings.tokenSecretFile = path
             return
         }
+    }
+
+    /// Applies one command-line value on top of loaded settings (`--public-url` of a subcommand).
+    public static func apply(flag key: String, value: String, to settings: inout Settings) throws {
+        try apply(key: key, value: value, to: &settings, source: "--\(key.replacingOccurrences(of: "_", with: "-"))")
     }
 
     /// `key = value` lines; `#` starts a comment line; blank lines ignored; values may be quoted.
@@ -144,6 +149,12 @@ public enum SettingsLoader {
                 throw bad("'\(name)' is not a host name (letters, digits, '-' and dots; no scheme or port)")
             }
             settings.serverNames = names
+        case "public_url":
+            guard !value.isEmpty else { settings.publicURL = nil; return }
+            guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                  let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil
+            else { throw bad("expected an http:// or https:// address such as https://chat.example-gym.com/") }
+            settings.publicURL = value
         case "log_target":
             guard ["auto", "journal", "stderr"].contains(value) else { throw bad("expected auto, journal or stderr") }
             settings.logTarget = value

@@ -1,5 +1,6 @@
-import ChatModel
+import Administration
 import ChatGateway
+import ChatModel
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -18,15 +19,23 @@ struct ControlService: Service, CustomStringConvertible {
         let chat = self.chat, logger = self.logger
         let control = try await ControlServer.start(path: path, group: group, logger: logger) { message in
             logger.info("control message", metadata: ["message": "\(SafeText.forLog("\(message)", limit: 200))"])
-            switch message {
-            case .roomsChanged: chat.roomsChanged()
-            case .userChanged(let name), .sessionsRevoked(let name): chat.revalidate(userNamed: name)
-            case .memberRemoved(let room, let user): chat.memberRemoved(roomNamed: room, userNamed: user)
-            case .ping: break
-            }
+            ControlService.apply(message, to: chat)
         }
         started.signal()
         try? await gracefulShutdown()
         await control.close()
+    }
+
+    /// Makes an admin change take effect on the connected clients: what a control message from
+    /// the CLI does, and what the admin page's `AdminOperations` notify with. Reads the store:
+    /// call it off the event loops.
+    static func apply(_ message: ControlMessage, to chat: ChatServer) {
+        switch message {
+        case .roomsChanged: chat.roomsChanged()
+        case .userChanged(let name), .sessionsRevoked(let name): chat.revalidate(userNamed: name)
+        case .memberRemoved(let room, let user): chat.memberRemoved(roomNamed: room, userNamed: user)
+        case .notice(let room, let id): chat.noticePosted(roomNamed: room, messageID: id)
+        case .ping: break
+        }
     }
 }

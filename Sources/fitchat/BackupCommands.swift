@@ -9,7 +9,7 @@ struct Backup: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try store.storeSettings()
-        let file = try StoreOperations.backup(settings: settings, to: destination)
+        let file = try await StoreOperations.backup(settings: settings, to: destination)
         print("backup written to \(file)")
     }
 }

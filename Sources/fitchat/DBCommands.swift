@@ -13,7 +13,7 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let admin = try store.admin()
             let status = try admin.store.status()
-            print(StatusReport.render(status))
+            print(StatusReport.render(status, lastBackupAt: try admin.store.lastBackupAt()))
         }
     }
 

@@ -11,7 +11,7 @@ struct Fitchat: AsyncParsableCommand {
         discussion: "Settings come from flags, then FITCHAT_* environment variables, then the config file (/etc/fitchat/fitchat.conf), then defaults.",
         version: FitchatVersion.string,
         subcommands: [
-            Serve.self, DB.self, UserCommand.self, RoomCommand.self, TokenCommand.self, Export.self, Backup.self, Restore.self,
+            Serve.self, DB.self, UserCommand.self, InviteCommand.self, RoomCommand.self, TokenCommand.self, Export.self, Backup.self, Restore.self,
         ]
     )
 
@@ -71,6 +71,20 @@ struct StoreOptions: ParsableArguments {
         if dataDir == nil, ProcessInfo.processInfo.environment["FITCHAT_DATA_DIR"] == nil {
             printNote("using the store \((settings.dataDir as NSString).appendingPathComponent("data.mdb"))")
         }
+    }
+}
+
+/// `--public-url` for the commands that print a link.
+struct LinkOptions: ParsableArguments {
+    @Option(help: "Address members open, for the printed link (default http://LISTEN/; env FITCHAT_PUBLIC_URL, public_url in the config file).")
+    var publicURL: String?
+
+    /// `settings` with `--public-url` applied (checked like the setting).
+    func settings(_ settings: Settings) throws -> Settings {
+        guard let publicURL else { return settings }
+        var settings = settings
+        try SettingsLoader.apply(flag: "public_url", value: publicURL, to: &settings)
+        return settings
     }
 }
 

@@ -2,6 +2,9 @@ import ChatModel
 import Foundation
 
 enum PasswordInput {
+    /// Whether standard input is a terminal (a person who can be asked).
+    static var isTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+
     /// The first line of standard input.
     static func readStdin() throws -> String {
         guard let line = readLine(strippingNewline: true) else { throw PasswordInputError.noInput }

@@ -18,6 +18,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Open TCP connections at most, or auto (from the file-descriptor limit; env FITCHAT_MAX_CONNECTIONS).")
     var maxConnections: String?
 
+    @Option(help: "Address members open, for the links fitchat prints (default http://LISTEN/; env FITCHAT_PUBLIC_URL).")
+    var publicURL: String?
+
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
@@ -26,6 +29,7 @@ struct Serve: AsyncParsableCommand {
         if let webRoot { flags["web_root"] = webRoot }
         if let logTarget { flags["log_target"] = logTarget }
         if let maxConnections { flags["max_connections"] = maxConnections }
+        if let publicURL { flags["public_url"] = publicURL }
         let settings = try store.settings(extraFlags: flags)
         try await Daemon(settings: settings).run()
     }

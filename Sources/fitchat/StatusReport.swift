@@ -1,14 +1,16 @@
+import ChatModel
 import ChatStore
 import Foundation
 
 enum StatusReport {
-    static func render(_ status: StoreStatus) -> String {
+    static func render(_ status: StoreStatus, lastBackupAt: Micros?) -> String {
         var lines = [
             "schema version: \(status.schemaVersion) (this fitchat: \(ChatStore.schemaVersion))",
             "path:           \(status.path)",
             "file size:      \(bytes(status.fileSize))",
             "map size:       \(bytes(status.mapSize))",
             "readers:        \(status.readersInUse) in use of \(status.maxReaders)",
+            "last backup:    \(lastBackupAt.map { ISO8601.format(micros: $0) } ?? "never")",
             "entries:",
         ]
         let width = status.entries.map(\.table.count).max() ?? 0

@@ -1,33 +1,55 @@
+import Administration
 import ArgumentParser
+import ChatModel
 import Foundation
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage accounts.",
-        subcommands: [Add.self, List.self, Passwd.self, Disable.self, LinkHost.self, UnlinkHost.self])
+        subcommands: [
+            Add.self, List.self, Passwd.self, Disable.self, Enable.self, SetFields.self, Link.self, LinkHost.self, UnlinkHost.self,
+        ])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an account.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create an account.",
+            discussion: """
+                On a terminal it asks for the password twice (without echo). With --password-stdin it reads the first \
+                line of standard input. With neither and no terminal it creates the account without a password and \
+                prints a one-time sign-in link for it as the last line (the person sets a password there).
+                """)
         @Argument(help: "User name: 1-64 letters, digits, '.', '_' or '-'.") var name: String
         @Flag(help: "Make the user an administrator.") var admin = false
         @Option(help: "Name shown in the chat (default: the user name).") var displayName: String?
         @Flag(help: "Read the password from standard input (first line).") var passwordStdin = false
+        @OptionGroup var link: LinkOptions
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let password = passwordStdin ? try PasswordInput.readStdin() : nil
-            let user = try await store.admin(creation: .mayCreate)
-                .addUser(name: name, displayName: displayName, admin: admin, password: password)
-            print("added \(user.role.name) '\(user.name)' (id \(user.id))" + (password == nil ? ", no password: sign in with a token" : ""))
+            let password: String? =
+                if passwordStdin { try PasswordInput.readStdin() } else if PasswordInput.isTerminal { try PasswordInput.readNew() } else { nil }
+            let admin = try store.admin(creation: .mayCreate)
+            let operations = try admin.changing()
+            let user = try await operations.addUser(name: name, displayName: displayName, role: self.admin ? .admin : .member, password: password)
+            guard password == nil else {
+                print("added \(user.role.name) '\(user.name)' (id \(user.id))")
+                return
+            }
+            // An account nobody can sign in to helps nobody: hand over a way in.
+            let (signIn, code) = try await operations.signInLink(forUser: user.name)
+            print("added \(user.role.name) '\(user.name)' (id \(user.id)) without a password; "
+                  + "this one-time link lets them set one until \(ISO8601.format(micros: signIn.expiresAt)):")
+            print(try link.settings(admin.settings).link(path: "/welcome/" + code))
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List accounts.")
+        @Option(help: "Only users whose name or display name contains this text (case-insensitive).") var search: String?
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let users = try store.admin().users()
+            let users = try store.admin().operations.users(matching: search)
             print(Table.render(
                 header: ["ID", "NAME", "DISPLAY NAME", "ROLE", "PASSWORD", "HOST APP", "STATE"],
                 rows: users.map {
@@ -40,24 +62,71 @@ struct UserCommand: AsyncParsableCommand {
     struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set a user's password (read from standard input, or asked twice on a terminal); ends their sessions.")
-        @Argument var name: String
+        @Argument(help: "The user's name.") var name: String
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
             let password = try PasswordInput.readNew()
-            try await store.admin().setPassword(name: name, password: password)
+            try await store.admin().changing().setPassword(name: name, password: password)
             print("password of '\(name)' changed; their sessions were ended")
         }
     }
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable an account: it can no longer sign in, and its connections are closed.")
-        @Argument var name: String
+        @Argument(help: "The user's name.") var name: String
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            try await store.admin().disableUser(name: name)
+            try await store.admin().changing().disableUser(name: name)
             print("disabled '\(name)'")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled account again: it can sign in.")
+        @Argument(help: "The user's name.") var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await store.admin().changing().enableUser(name: name)
+            print("enabled '\(name)'")
+        }
+    }
+
+    struct SetFields: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Change a user's display name or role; takes effect at once.")
+        @Argument(help: "The user's name.") var name: String
+        @Option(help: "New name shown in the chat (empty: the user name).") var displayName: String?
+        @Option(help: "New role: member or admin.") var role: RoleArgument?
+        @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            if displayName == nil, role == nil { throw ValidationError("give --display-name, --role or both") }
+        }
+
+        func run() async throws {
+            let user = try await store.admin().changing().setUser(name: name, displayName: displayName, role: role?.role)
+            print("'\(user.name)' is now \(user.role.name) '\(SafeText.escaped(user.displayName))'")
+        }
+    }
+
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a fresh one-time sign-in link for a user (last line): they set a new password there.",
+            discussion: "This is how to reset a password: the link works once, and using it ends the user's other sessions.")
+        @Argument(help: "The user's name.") var name: String
+        @Option(help: "How long the link works: 7d, 12h, 30m (default 7d).") var expires: String = "7d"
+        @OptionGroup var link: LinkOptions
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            guard let lifetime = try Lifetime.parse(expires) else { throw ValidationError("a sign-in link must expire") }
+            let admin = try store.admin()
+            let (signIn, code) = try await admin.changing().signInLink(forUser: name, lifetime: lifetime)
+            print("one-time sign-in link for '\(name)', valid until \(ISO8601.format(micros: signIn.expiresAt)):")
+            print(try link.settings(admin.settings).link(path: "/welcome/" + code))
         }
     }
 
@@ -65,11 +134,11 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "link-host",
             abstract: "Let host-app tokens sign in this account (users the host app created are linked already).")
-        @Argument var name: String
+        @Argument(help: "The user's name.") var name: String
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            try await store.admin().linkHostApp(name: name, linked: true)
+            try await store.admin().changing().linkHostApp(name: name, linked: true)
             print("host-app tokens for '\(name)' now sign in this account")
         }
     }
@@ -77,14 +146,21 @@ struct UserCommand: AsyncParsableCommand {
     struct UnlinkHost: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "unlink-host", abstract: "Stop host-app tokens from signing in this account; its connections are re-checked.")
-        @Argument var name: String
+        @Argument(help: "The user's name.") var name: String
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            try await store.admin().linkHostApp(name: name, linked: false)
+            try await store.admin().changing().linkHostApp(name: name, linked: false)
             print("host-app tokens no longer sign in '\(name)'")
         }
     }
+}
+
+/// `--role member|admin`.
+enum RoleArgument: String, ExpressibleByArgument, CaseIterable {
+    case member, admin
+
+    var role: UserRole { self == .admin ? .admin : .member }
 }
 
 struct TokenCommand: AsyncParsableCommand {
@@ -94,12 +170,12 @@ struct TokenCommand: AsyncParsableCommand {
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a session token that the chat's CONNECT accepts as {\"token\": …} (last line of output).")
-        @Argument var user: String
+        @Argument(help: "The user the token signs in.") var user: String
         @Flag(help: "Create the user first if it does not exist.") var create = false
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let token = try await store.admin(creation: create ? .mayCreate : .mustExist).issueToken(userName: user, create: create)
+            let token = try await store.admin(creation: create ? .mayCreate : .mustExist).changing().issueToken(userName: user, create: create)
             print(token)
         }
     }
