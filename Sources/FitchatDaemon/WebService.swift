@@ -1,4 +1,5 @@
 import Accounts
+import Administration
 import ChatStore
 import Configuration
 import EngineIO
@@ -52,9 +53,16 @@ struct WebService: Service, CustomStringConvertible {
         limits.maxConnectionsPerIP = settings.maxConnectionsPerIP
         let authenticator = Authenticator(store: store, hostApp: hostApp)
         let chat = ChatServer(store: store, authenticator: authenticator, io: io, limits: limits, logger: logger, observer: metrics.chatObserver)
-        AccountRoutes(store: store, chat: chat, authenticator: authenticator, originPolicy: originPolicy,
-                      openRegistration: settings.openRegistration, logger: logger)
-            .install(on: http)
+        // One bound on scrypt work for every way in: sign-in, setup, registration, invites, sign-in links.
+        let passwordWork = PasswordWork(slots: 2, queueLimit: 32)
+        let accounts = AccountRoutes(store: store, chat: chat, authenticator: authenticator, originPolicy: originPolicy,
+                                     openRegistration: settings.openRegistration, logger: logger, passwordWork: passwordWork)
+        accounts.install(on: http)
+        // The admin page's actions reach connected clients as the CLI's do, without the socket:
+        // the notify applies each change to the chat server directly.
+        let operations = AdminOperations(
+            store: store, notify: { message in ControlService.apply(message, to: chat) },
+            hashPassword: { password in try await passwordWork.run { try PasswordHasher().hash(password) } })
         HealthRoute.install(on: http)
         http.route(.GET, "/metrics") { _ in
             HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
@@ -67,6 +75,10 @@ struct WebService: Service, CustomStringConvertible {
         #endif
         let files = try StaticFiles(root: WebRoot.resolve(configured: settings.webRoot))
         PageRoutes.install(on: http, files: files, store: store, authenticator: authenticator, openRegistration: settings.openRegistration)
+        InviteRoutes(operations: operations, accounts: accounts, files: files, logger: logger).install(on: http)
+        AdminRoutes(operations: operations, authenticator: authenticator, originPolicy: originPolicy, files: files,
+                    settings: settings, logger: logger)
+            .install(on: http)
         logger.info("serving the page from \(files.root)")
 
         self.http = http

@@ -82,9 +82,10 @@
     list.replaceChildren();
     if (answer.invites.length === 0) list.append(el("li", { class: "empty", text: "No invitations yet." }));
     for (const invite of answer.invites) {
-      const left = invite.uses - invite.used;
-      const facts = `${invite.state.replace("_", " ")} · ${invite.used} of ${invite.uses} used · ${left} left · until ${new Date(invite.expires_at).toLocaleString()} · ${invite.role}s`;
-      const item = el("li", { class: "card", "data-invite": String(invite.id) }, [
+      const uses = invite.uses_allowed === null ? `${invite.uses} used, no limit` : `${invite.uses} of ${invite.uses_allowed} used`;
+      const until = invite.expires_at ? `until ${new Date(invite.expires_at).toLocaleString()}` : "never expires";
+      const facts = `${invite.state.replace("_", " ")} · ${uses} · ${until} · makes ${invite.role}s`;
+      const item = el("li", { class: "card", "data-invite": String(invite.id), "data-state": invite.state }, [
         el("p", { class: "card-title", text: `Invitation #${invite.id}` }),
         el("p", { class: "card-facts", text: facts }),
       ]);
@@ -102,7 +103,7 @@
     event.preventDefault();
     const form = event.target;
     const answer = await act("Invitation created: share the link or print the QR code.", () => api("POST", "invites", {
-      uses: Number(form.uses.value), expires: form.expires.value, role: form.role.value,
+      uses: form.uses.value ? Number(form.uses.value) : null, expires: form.expires.value, role: form.role.value,
     }), loadInvites);
     if (answer) showLink("invite", answer.link, answer.qr_svg);
   });
@@ -135,7 +136,7 @@
       edit,
       el("div", { class: "card-actions" }, [
         button("Reset password", async () => {
-          const answer = await act(`One-time sign-in link made for ${name}: their old sessions are ended.`,
+          const answer = await act(`One-time sign-in link made for ${name}: whoever opens it sets ${name}'s password.`,
             () => api("POST", `users/${encodeURIComponent(name)}/reset`), loadUsers);
           if (answer) showLink("signin", answer.link, answer.qr_svg);
         }, { "aria-label": `Reset the password of ${name}` }),
