@@ -15,6 +15,7 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
     case cannotRestrictMode(path: String, reason: String)
     case lastAdmin(name: String)
     case noAdmin
+    case notAdmin
     case invalidInviteUses(Int)
     case invalidLifetime
     case invalidLifetimeText(String)
@@ -34,6 +35,7 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
         case .cannotMoveIntoPlace(let path, let reason): "cannot move \(path) into place: \(reason)"
         case .cannotRestrictMode(let path, let reason): "cannot set the mode of \(path) to 0640: \(reason)"
         case .lastAdmin(let name): "'\(name)' is the last active admin; make another user admin first"
+        case .notAdmin: "only an active admin may do this"
         case .noAdmin: "no active admin to sign the notice; make one with 'fitchat user add NAME --admin'"
         case .invalidInviteUses(let uses): "an invite allows at least one use (not \(uses))"
         case .invalidLifetime: "a lifetime must be more than zero and at most 100 years"

@@ -118,7 +118,7 @@ public struct AdminOperations: Sendable {
         guard !user.disabled else { throw AdminError.userDisabled(name: user.name) }
         let micros = try Self.micros(lifetime)
         let code = OneTimeCode.generate()
-        let link = try await store.createSignInLink(codeHash: OneTimeCode.hash(code), user: user.id, expiresAt: now + micros)
+        let link = try await store.createSignInLink(codeHash: OneTimeCode.hash(code), user: user.id, lifetime: micros)
         return (link, code)
     }
 
@@ -149,10 +149,10 @@ public struct AdminOperations: Sendable {
     /// A new invite (`/join/CODE`). `uses` nil = unlimited (else ≥ 1); `expiresIn` nil = never.
     public func createInvite(uses: Int?, expiresIn: Duration?, role: UserRole, createdBy: String) async throws -> (invite: Invite, code: String) {
         if let uses, uses < 1 { throw AdminError.invalidInviteUses(uses) }
-        let expiresAt = try expiresIn.map { now + (try Self.micros($0)) }
+        let lifetime = try expiresIn.map { try Self.micros($0) }
         let code = OneTimeCode.generate()
         let invite = try await store.createInvite(codeHash: OneTimeCode.hash(code), role: role, usesAllowed: uses,
-                                                  expiresAt: expiresAt, createdBy: createdBy)
+                                                  expiresIn: lifetime, createdBy: createdBy)
         return (invite, code)
     }
 
@@ -294,6 +294,17 @@ public struct AdminOperations: Sendable {
         let counts = try store.counts()
         return AdminStatus(storeBytes: status.fileSize, users: counts.users, rooms: counts.rooms, messages: counts.messages,
                            schemaVersion: status.schemaVersion, lastBackupAt: try store.lastBackupAt())
+    }
+
+    // MARK: Who may act
+
+    /// The user, read from the store now, if they are an active admin; throws `AdminError.notAdmin`
+    /// otherwise. The admin page calls it for every request, so a role change or a disabled
+    /// account takes effect at once, whatever the session was opened as.
+    @discardableResult
+    public func requireAdmin(userID: UserID) throws -> User {
+        guard let user = try store.user(id: userID), user.role == .admin, !user.disabled else { throw AdminError.notAdmin }
+        return user
     }
 
     // MARK: Helpers

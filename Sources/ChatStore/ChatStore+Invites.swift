@@ -7,13 +7,14 @@ import LMDB
 extension ChatStore {
     // MARK: Invites
 
-    /// Stores a new invite for the code whose SHA-256 is `codeHash`.
-    public func createInvite(codeHash: [UInt8], role: UserRole, usesAllowed: Int?, expiresAt: Micros?, createdBy: String) async throws -> Invite {
+    /// Stores a new invite for the code whose SHA-256 is `codeHash`, expiring `expiresIn` µs after
+    /// it is made (nil: never).
+    public func createInvite(codeHash: [UInt8], role: UserRole, usesAllowed: Int?, expiresIn: Micros?, createdBy: String) async throws -> Invite {
         let now = self.now()
         return try await write { txn, tables in
             guard try txn.get(tables.invitesByHash, Bytes(codeHash)) == nil else { throw InviteError.unknown }
             let invite = Invite(id: try tables.nextID(txn, MetaKey.nextInviteID), codeHash: codeHash, role: role,
-                                usesAllowed: usesAllowed, uses: 0, expiresAt: expiresAt, createdBy: createdBy, createdAt: now)
+                                usesAllowed: usesAllowed, uses: 0, expiresAt: expiresIn.map { now + $0 }, createdBy: createdBy, createdAt: now)
             try txn.put(tables.invites, invite.id, invite, noOverwrite: true)
             try txn.put(tables.invitesByHash, Bytes(codeHash), invite.id)
             return invite
@@ -66,14 +67,14 @@ extension ChatStore {
 
     // MARK: One-time sign-in links
 
-    /// Stores a one-time sign-in link for `user`.
-    public func createSignInLink(codeHash: [UInt8], user: UserID, expiresAt: Micros) async throws -> SignInLink {
+    /// Stores a one-time sign-in link for `user` that works for `lifetime` µs.
+    public func createSignInLink(codeHash: [UInt8], user: UserID, lifetime: Micros) async throws -> SignInLink {
         let now = self.now()
         return try await write { txn, tables in
             guard try txn.contains(tables.users, user) else { throw RepositoryError.userNotFound("#\(user)") }
             guard try txn.get(tables.signInLinksByHash, Bytes(codeHash)) == nil else { throw SignInLinkError.unknown }
             let link = SignInLink(id: try tables.nextID(txn, MetaKey.nextSignInLinkID), codeHash: codeHash, userID: user,
-                                  createdAt: now, expiresAt: expiresAt)
+                                  createdAt: now, expiresAt: now + lifetime)
             try txn.put(tables.signInLinks, link.id, link, noOverwrite: true)
             try txn.put(tables.signInLinksByHash, Bytes(codeHash), link.id)
             return link
