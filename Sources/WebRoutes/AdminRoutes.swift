@@ -313,29 +313,31 @@ public final class AdminRoutes: Sendable {
 
     /// A JSON object (or an urlencoded form) with typed reads: a wrong type is a 400, not a default.
     struct Body {
-        var fields: [String: Any] = [:]
+        var fields: [String: JSONValue] = [:]
 
         init(_ request: HTTPRequest) {
             guard let body = request.body, body.readableBytes > 0 else { return }
             if (request.headers.first(name: "Content-Type") ?? "").lowercased().hasPrefix("application/json") {
-                fields = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+                if case .object(let pairs)? = try? JSONValue.parse(Substring(String(buffer: body))) {
+                    fields = Dictionary(pairs, uniquingKeysWith: { $1 })
+                }
             } else {
-                fields = AccountRoutes.form(request)
+                fields = AccountRoutes.form(request).mapValues { .string($0) }
             }
         }
 
         func string(_ key: String) -> String? {
-            fields[key] as? String
+            if case .string(let text)? = fields[key] { return text }
+            return nil
         }
 
         func int(_ key: String) throws -> Int? {
             switch fields[key] {
-            case nil, is NSNull: return nil
-            case let text as String where text.isEmpty: return nil
-            case let text as String: if let value = Int(text) { return value }
-            case is Bool: break
-            case let number as Int: return number
-            case let number as Double where number == number.rounded() && abs(number) < 1e15: return Int(number)
+            case nil, .null?: return nil
+            case .string(let text)? where text.isEmpty: return nil
+            case .string(let text)?: if let value = Int(text) { return value }
+            case .int(let value)?: if let value = Int(exactly: value) { return value }
+            case .double(let value)?: if value == value.rounded(), abs(value) < 1e15 { return Int(value) }
             default: break
             }
             throw AdminFailure(.badRequest, .invalidRequest, "'\(key)' must be a whole number")
@@ -343,9 +345,9 @@ public final class AdminRoutes: Sendable {
 
         func bool(_ key: String) throws -> Bool? {
             switch fields[key] {
-            case nil, is NSNull: return nil
-            case let text as String: return ["yes", "true", "on", "1"].contains(text.lowercased())
-            case let value as Bool: return value
+            case nil, .null?: return nil
+            case .string(let text)?: return ["yes", "true", "on", "1"].contains(text.lowercased())
+            case .bool(let value)?: return value
             default: throw AdminFailure(.badRequest, .invalidRequest, "'\(key)' must be true or false")
             }
         }

@@ -78,6 +78,13 @@ def request(daemon, method, path, body=None, token=None, headers=None, form=Fals
         return status, hdrs, text
 
 
+def login(daemon, name, password):
+    """A session token from POST /login (what the page's cookie holds)."""
+    status, _, answer = request(daemon, "POST", "/login", {"username": name, "password": password})
+    assert status == 200, answer
+    return answer["token"]
+
+
 def sign_in(driver, daemon, name, password):
     driver.get(daemon.url + "/login")
     driver.find_element(By.NAME, "username").send_keys(name)
@@ -232,7 +239,7 @@ def test_first_hour_setup_invite_join_and_chat(browsers, data_dir):
 
 
 def test_invite_uses_expiry_and_revocation(browsers, gym):
-    admin = gym.token("owner", create=False)
+    admin = login(gym, "owner", OWNER_PASSWORD)
     # One use: the first person gets in, the second is refused, in JSON and on the page.
     status, _, answer = request(gym, "POST", "/api/admin/invites", {"uses": 1, "expires": "7d"}, token=admin)
     assert status == 200 and answer["invite"]["uses_allowed"] == 1, answer
@@ -291,7 +298,7 @@ def test_invite_uses_expiry_and_revocation(browsers, gym):
 
 
 def test_join_form_errors_are_clear(browsers, gym):
-    admin = gym.token("owner", create=False)
+    admin = login(gym, "owner", OWNER_PASSWORD)
     _, _, answer = request(gym, "POST", "/api/admin/invites", {"uses": 10, "expires": "7d"}, token=admin)
     code = code_of(answer["link"])
     # JSON callers get 4xx with a sentence.
@@ -336,7 +343,7 @@ def rooms_named(data):
 
 def test_admin_page_actions_reach_connected_clients(browsers, gym):
     gym.cli("user", "add", "mia", "--display-name", "Mia", "--password-stdin", input=PASSWORD + "\n")
-    mia = ChatClient(gym.url, token=gym.token("mia", create=False)).connect()
+    mia = ChatClient(gym.url, token=login(gym, "mia", PASSWORD)).connect()
     try:
         assert mia.call("join_room", {"room": "general"})["ok"]
         owner = browsers()
@@ -402,7 +409,7 @@ def test_admin_page_actions_reach_connected_clients(browsers, gym):
         assert mia.sio.connected
         status, _, users = request(gym, "GET", "/api/admin/users?q=mia", token=mia.token)
         assert status == 200 and users["users"][0]["display_name"] == "Mia Coach" and users["users"][0]["role"] == "admin"
-        other = ChatClient(gym.url, token=mia.token).connect()
+        other = ChatClient(gym.url, token=mia.token).connect(wait=False)
         assert other.wait_for("status")["user"]["display_name"] == "Mia Coach"
         other.close()
         owner.find_element(By.CSS_SELECTOR, f'{card} select[name=role] option[value="member"]').click()
@@ -500,7 +507,7 @@ def test_admin_is_for_admins_only(gym):
     status, headers, _ = request(gym, "GET", "/admin", headers={"Accept": "text/html"})
     assert status == 303 and headers["Location"] == "/login"
     # An admin's cookie from another site's page is refused for changes.
-    admin = gym.token("owner", create=False)
+    admin = login(gym, "owner", OWNER_PASSWORD)
     status, _, answer = request(gym, "POST", "/api/admin/rooms", {"name": "evil"}, token=admin,
                                 headers={"Origin": "https://evil.example"})
     assert status == 403
