@@ -134,6 +134,10 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "ChatModelTests", dependencies: ["ChatModel"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CQRencode"]),
+        .testTarget(
+            name: "WebRoutesTests",
+            dependencies: ["WebRoutes", "Administration", "ChatModel", "HTTPServer", nioCore, nioHTTP1]
+        ),
         .testTarget(name: "ChatServiceTests", dependencies: ["ChatService", "ChatModel", "ChatTestSupport", "SocketIOProtocol"]),
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol", nioCore]),

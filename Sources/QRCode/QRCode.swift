@@ -31,9 +31,11 @@ public struct QRCode: Sendable, Equatable {
     /// Encodes `text` as 8-bit bytes (UTF-8), in the smallest version that fits.
     public init(_ text: String, correction: ErrorCorrection = .medium) throws {
         let bytes = Array(text.utf8)
-        guard let code = bytes.withUnsafeBufferPointer({ buffer in
-            QRcode_encodeData(Int32(buffer.count), buffer.baseAddress, 0, correction.level)
-        }) else { throw EncodingFailed(length: bytes.count) }
+        guard
+            let code = bytes.withUnsafeBufferPointer({ buffer in
+                QRcode_encodeData(Int32(buffer.count), buffer.baseAddress, 0, correction.level)
+            })
+        else { throw EncodingFailed(length: bytes.count) }
         defer { QRcode_free(code) }
         let width = Int(code.pointee.width)
         size = width
@@ -53,13 +55,17 @@ public struct QRCode: Sendable, Equatable {
         for y in 0..<size {
             var x = 0
             while x < size {
-                guard self[x, y] else { x += 1; continue }
+                guard self[x, y] else {
+                    x += 1
+                    continue
+                }
                 let start = x
                 while x < size, self[x, y] { x += 1 }
                 path += "M\(start + quietZone) \(y + quietZone)h\(x - start)v1h-\(x - start)z"
             }
         }
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(side) \(side)\" role=\"img\" aria-label=\"\(Self.escape(label))\" "
+        return
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(side) \(side)\" role=\"img\" aria-label=\"\(Self.escape(label))\" "
             + "shape-rendering=\"crispEdges\"><rect width=\"\(side)\" height=\"\(side)\" fill=\"#fff\"/>"
             + "<path fill=\"#000\" d=\"\(path)\"/></svg>"
     }

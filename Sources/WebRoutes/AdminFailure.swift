@@ -15,6 +15,8 @@ struct AdminFailure: Error {
     var reason: String?
     /// Not the caller's fault: logged at error level.
     var internalFailure = false
+    /// What went wrong inside, for the log (never sent to the caller).
+    var underlying: String?
 
     init(_ status: HTTPResponseStatus, _ code: ChatErrorCode, _ message: String, reason: String? = nil) {
         self.status = status
@@ -65,11 +67,14 @@ struct AdminFailure: Error {
         default:
             self.init(.internalServerError, .internalError, "the server could not complete that; try again")
             internalFailure = true
+            underlying = "\(failure)"
         }
     }
 
     var json: JSONValue {
-        var fields: [(String, JSONValue)] = [("code", .string(error.code.rawValue)), ("message", .string(error.message))]
+        var fields: [(String, JSONValue)] = [
+            ("code", .string(error.code.rawValue)), ("message", .string(error.message)),
+        ]
         if let reason { fields.append(("reason", .string(reason))) }
         return ["ok": false, "error": .object(fields)]
     }
@@ -82,7 +87,9 @@ struct AdminFailure: Error {
         } else {
             response = Reply.redirect(back + "?error=\(reason ?? error.code.rawValue)")
         }
-        if status == .serviceUnavailable || status == .tooManyRequests { response.headers.add(name: "Retry-After", value: "1") }
+        if status == .serviceUnavailable || status == .tooManyRequests {
+            response.headers.add(name: "Retry-After", value: "1")
+        }
         return response
     }
 }

@@ -40,8 +40,10 @@ public final class AdminRoutes: Sendable {
     let settings: Settings
     let logger: Logger
 
-    public init(operations: AdminOperations, authenticator: Authenticator, originPolicy: OriginPolicy, files: StaticFiles,
-                settings: Settings, logger: Logger) {
+    public init(
+        operations: AdminOperations, authenticator: Authenticator, originPolicy: OriginPolicy, files: StaticFiles,
+        settings: Settings, logger: Logger
+    ) {
         self.operations = operations
         self.authenticator = authenticator
         self.originPolicy = originPolicy
@@ -67,7 +69,9 @@ public final class AdminRoutes: Sendable {
     }
 
     private func access(_ request: HTTPRequest) async -> Access {
-        guard let token = AccountRoutes.bearer(request) ?? Authenticator.sessionToken(in: request.headers) else { return .signedOut }
+        guard let token = AccountRoutes.bearer(request) ?? Authenticator.sessionToken(in: request.headers) else {
+            return .signedOut
+        }
         do {
             guard let (user, _) = try await authenticator.authenticate(token: token) else { return .signedOut }
             return user.role == .admin && !user.disabled ? .admin(user) : .notAdmin
@@ -84,7 +88,9 @@ public final class AdminRoutes: Sendable {
             return Reply.redirect("/login")
         case .notAdmin:
             var response = HTTPResponse.text(.forbidden, "403: the admin page is for the gym's administrators only.\n")
-            for header in StaticFiles.securityHeaders() { response.headers.replaceOrAdd(name: header.name, value: header.value) }
+            for header in StaticFiles.securityHeaders() {
+                response.headers.replaceOrAdd(name: header.name, value: header.value)
+            }
             return response
         case .failed:
             return PageRoutes.storeFailed
@@ -107,7 +113,9 @@ public final class AdminRoutes: Sendable {
         do {
             let answer = try await route(request.method, path, Body(request), request: request, admin: admin)
             if request.method == .POST {
-                logger.notice("admin action", metadata: ["user": "\(admin.name)", "action": "\(SafeText.forLog(request.path, limit: 120))"])
+                logger.notice(
+                    "admin action",
+                    metadata: ["user": "\(admin.name)", "action": "\(SafeText.forLog(request.path, limit: 120))"])
             }
             return Reply.json(.ok, .object([("ok", true)] + answer))
         } catch {
@@ -118,9 +126,12 @@ public final class AdminRoutes: Sendable {
     private func failed(_ error: Error, _ request: HTTPRequest) -> HTTPResponse {
         let failure = AdminFailure(error)
         if failure.internalFailure {
-            logger.error("admin action failed", metadata: [
-                "action": "\(SafeText.forLog(request.path, limit: 120))", "error": "\(SafeText.forLog("\(error)", limit: 300))",
-            ])
+            logger.error(
+                "admin action failed",
+                metadata: [
+                    "action": "\(SafeText.forLog(request.path, limit: 120))",
+                    "error": "\(SafeText.forLog("\(error)", limit: 300))",
+                ])
         }
         return Self.failure(failure)
     }
@@ -131,7 +142,8 @@ public final class AdminRoutes: Sendable {
 
     // MARK: The API
 
-    private func route(_ method: HTTPMethod, _ path: [String], _ body: Body, request: HTTPRequest, admin: User) async throws
+    private func route(_ method: HTTPMethod, _ path: [String], _ body: Body, request: HTTPRequest, admin: User)
+        async throws
         -> [(String, JSONValue)]
     {
         switch (method, path.first ?? "") {
@@ -156,16 +168,22 @@ public final class AdminRoutes: Sendable {
             ("Messages", "\(status.messages)"), ("Schema version", "\(status.schemaVersion)"), ("Last backup", backup),
         ]
         return [
-            ("status", [
-                "store_bytes": .int(Int64(status.storeBytes)), "users": .int(Int64(status.users)), "rooms": .int(Int64(status.rooms)),
-                "messages": .int(Int64(status.messages)), "schema_version": .int(Int64(status.schemaVersion)),
-                "last_backup_at": status.lastBackupAt.map { ChatJSON.time($0) } ?? .null,
-            ]),
+            (
+                "status",
+                [
+                    "store_bytes": .int(Int64(status.storeBytes)), "users": .int(Int64(status.users)),
+                    "rooms": .int(Int64(status.rooms)),
+                    "messages": .int(Int64(status.messages)), "schema_version": .int(Int64(status.schemaVersion)),
+                    "last_backup_at": status.lastBackupAt.map { ChatJSON.time($0) } ?? .null,
+                ]
+            ),
             ("facts", .array(facts.map { .array([.string($0.0), .string($0.1)]) })),
         ]
     }
 
-    private func users(_ method: HTTPMethod, _ path: [String], _ body: Body, request: HTTPRequest) async throws -> [(String, JSONValue)] {
+    private func users(_ method: HTTPMethod, _ path: [String], _ body: Body, request: HTTPRequest) async throws -> [(
+        String, JSONValue
+    )] {
         switch (method, path.count) {
         case (.GET, 0):
             return [("users", .array(try operations.users(matching: request.query["q"]).map(Self.user)))]
@@ -178,7 +196,8 @@ public final class AdminRoutes: Sendable {
             let name = path[0]
             switch path[1] {
             case "set":
-                let user = try await operations.setUser(name: name, displayName: body.string("display_name"), role: try body.role())
+                let user = try await operations.setUser(
+                    name: name, displayName: body.string("display_name"), role: try body.role())
                 return [("user", Self.user(user))]
             case "disable":
                 try await operations.disableUser(name: name)
@@ -205,7 +224,8 @@ public final class AdminRoutes: Sendable {
         ]
     }
 
-    private func invites(_ method: HTTPMethod, _ path: [String], _ body: Body, request: HTTPRequest, admin: User) async throws
+    private func invites(_ method: HTTPMethod, _ path: [String], _ body: Body, request: HTTPRequest, admin: User)
+        async throws
         -> [(String, JSONValue)]
     {
         let now = operations.store.currentTime
@@ -215,8 +235,9 @@ public final class AdminRoutes: Sendable {
         case (.POST, 0):
             let uses = try body.int("uses")
             let lifetime = try Lifetime.parse(body.string("expires") ?? "7d")
-            let (invite, code) = try await operations.createInvite(uses: uses, expiresIn: lifetime, role: try body.role() ?? .member,
-                                                                   createdBy: admin.name)
+            let (invite, code) = try await operations.createInvite(
+                uses: uses, expiresIn: lifetime, role: try body.role() ?? .member,
+                createdBy: admin.name)
             let url = link("/join/\(code)", request: request)
             return [
                 ("invite", Self.invite(invite, now: now)), ("link", .string(url)),
@@ -230,15 +251,24 @@ public final class AdminRoutes: Sendable {
         }
     }
 
-    private func rooms(_ method: HTTPMethod, _ path: [String], _ body: Body, admin: User) async throws -> [(String, JSONValue)] {
+    private func rooms(_ method: HTTPMethod, _ path: [String], _ body: Body, admin: User) async throws -> [(
+        String, JSONValue
+    )] {
         switch (method, path.count) {
         case (.GET, 0):
-            return [("rooms", .array(try operations.rooms().map { room in
-                Self.room(room, members: room.isPrivate ? try operations.members(room: room.name) : nil)
-            }))]
+            return [
+                (
+                    "rooms",
+                    .array(
+                        try operations.rooms().map { room in
+                            Self.room(room, members: room.isPrivate ? try operations.members(room: room.name) : nil)
+                        })
+                )
+            ]
         case (.POST, 0):
-            let room = try await operations.addRoom(name: body.string("name") ?? "", description: body.string("description") ?? "",
-                                                    isPrivate: try body.bool("private") ?? false)
+            let room = try await operations.addRoom(
+                name: body.string("name") ?? "", description: body.string("description") ?? "",
+                isPrivate: try body.bool("private") ?? false)
             return [("room", Self.room(room, members: nil))]
         case (.GET, 2) where path[1] == "members":
             return [("members", .array(try operations.members(room: path[0]).map(Self.user)))]
@@ -248,14 +278,18 @@ public final class AdminRoutes: Sendable {
             case "archive": return [("room", Self.room(try await operations.archiveRoom(name: name), members: nil))]
             case "unarchive": return [("room", Self.room(try await operations.unarchiveRoom(name: name), members: nil))]
             case "description":
-                let room = try await operations.setRoomDescription(name: name, description: body.string("description") ?? "")
+                let room = try await operations.setRoomDescription(
+                    name: name, description: body.string("description") ?? "")
                 return [("room", Self.room(room, members: nil))]
             case "members":
                 let added = try await operations.addMember(room: name, user: body.string("user") ?? "")
                 return [("added", .bool(added))]
             case "notice":
-                let message = try await operations.postNotice(room: name, text: body.string("text") ?? "", author: admin.name)
-                guard let room = try operations.rooms().first(where: { $0.name == name }) else { throw RepositoryError.roomNotFound(name) }
+                let message = try await operations.postNotice(
+                    room: name, text: body.string("text") ?? "", author: admin.name)
+                guard let room = try operations.rooms().first(where: { $0.name == name }) else {
+                    throw RepositoryError.roomNotFound(name)
+                }
                 return [("message", ChatJSON.message(message, room: room, user: admin))]
             default:
                 throw Self.notFound
@@ -272,14 +306,16 @@ public final class AdminRoutes: Sendable {
     static func user(_ user: User) -> JSONValue {
         [
             "id": .int(Int64(user.id)), "name": .string(user.name), "display_name": .string(user.displayName),
-            "role": .string(user.role.name), "disabled": .bool(user.disabled), "has_password": .bool(user.passwordHash != nil),
+            "role": .string(user.role.name), "disabled": .bool(user.disabled),
+            "has_password": .bool(user.passwordHash != nil),
             "host_app": .bool(user.hostApp), "created_at": ChatJSON.time(user.createdAt),
         ]
     }
 
     static func invite(_ invite: Invite, now: Micros) -> JSONValue {
         [
-            "id": .int(Int64(invite.id)), "role": .string(invite.role.name), "state": .string(invite.state(at: now).rawValue),
+            "id": .int(Int64(invite.id)), "role": .string(invite.role.name),
+            "state": .string(invite.state(at: now).rawValue),
             "uses_allowed": invite.usesAllowed.map { .int(Int64($0)) } ?? .null, "uses": .int(Int64(invite.uses)),
             "uses_left": invite.usesLeft.map { .int(Int64($0)) } ?? .null,
             "expires_at": invite.expiresAt.map { ChatJSON.time($0) } ?? .null,
@@ -297,7 +333,8 @@ public final class AdminRoutes: Sendable {
     }
 
     static func bytes(_ count: Int) -> String {
-        count >= 1 << 20 ? String(format: "%.1f MB", Double(count) / 1_048_576) : String(format: "%.0f KB", Double(count) / 1024)
+        count >= 1 << 20
+            ? String(format: "%.1f MB", Double(count) / 1_048_576) : String(format: "%.0f KB", Double(count) / 1024)
     }
 
     /// The link members open: from `public_url` when it is set; else on the address this admin

@@ -76,7 +76,9 @@ public final class InviteRoutes: Sendable {
             guard let link = try operations.signInLink(code: Self.code(request)) else { throw SignInLinkError.unknown }
             var state = link.state(at: operations.store.currentTime).rawValue
             if state == SignInLinkState.used.rawValue { state = "used_up" }
-            var fields: [(String, JSONValue)] = [("ok", true), ("state", .string(state)), ("expires_at", ChatJSON.time(link.expiresAt))]
+            var fields: [(String, JSONValue)] = [
+                ("ok", true), ("state", .string(state)), ("expires_at", ChatJSON.time(link.expiresAt)),
+            ]
             // Whose account it opens, so the person knows the name to sign in with later.
             if state == "valid", let user = try operations.store.user(id: link.userID) {
                 if user.disabled { throw SignInLinkError.userDisabled }
@@ -101,9 +103,11 @@ public final class InviteRoutes: Sendable {
         let displayName = form["display_name"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         do {
             let user = try await operations.redeemInvite(
-                code: Self.code(request), userName: form["username"] ?? "", displayName: displayName?.isEmpty == false ? displayName : nil,
+                code: Self.code(request), userName: form["username"] ?? "",
+                displayName: displayName?.isEmpty == false ? displayName : nil,
                 password: password)
-            logger.notice("account created from an invite", metadata: ["user": "\(user.name)", "role": "\(user.role.name)"])
+            logger.notice(
+                "account created from an invite", metadata: ["user": "\(user.name)", "role": "\(user.role.name)"])
             return await accounts.signedIn(user, reply)
         } catch {
             return answer(AdminFailure(error), reply: reply, back: back)
@@ -120,7 +124,8 @@ public final class InviteRoutes: Sendable {
         }
         do {
             // A disabled account stays out, link or not.
-            if let link = try operations.signInLink(code: Self.code(request)), let user = try operations.store.user(id: link.userID),
+            if let link = try operations.signInLink(code: Self.code(request)),
+                let user = try operations.store.user(id: link.userID),
                 user.disabled
             {
                 throw SignInLinkError.userDisabled
@@ -141,15 +146,19 @@ public final class InviteRoutes: Sendable {
         }
         guard let retryAfter else { return nil }
         logger.warning("invite or sign-in link use throttled", metadata: ["remote": "\(address)"])
-        var response = AdminFailure(.tooManyRequests, .rateLimited, "too many attempts from your address; try again in a minute")
-            .response(reply, back: back)
+        var response = AdminFailure(
+            .tooManyRequests, .rateLimited, "too many attempts from your address; try again in a minute"
+        )
+        .response(reply, back: back)
         response.headers.replaceOrAdd(name: "Retry-After", value: "\(retryAfter)")
         return response
     }
 
     private func answer(_ failure: AdminFailure, reply: Reply, back: String) -> HTTPResponse {
         if failure.internalFailure {
-            logger.error("invite or sign-in link failed", metadata: ["error": "\(SafeText.forLog(failure.error.message, limit: 300))"])
+            logger.error(
+                "invite or sign-in link failed",
+                metadata: ["error": "\(SafeText.forLog(failure.underlying ?? failure.error.message, limit: 300))"])
         }
         return failure.response(reply, back: back)
     }

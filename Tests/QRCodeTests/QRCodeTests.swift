@@ -80,7 +80,9 @@ struct QRCodeTests {
         var drawn = [Bool](repeating: false, count: 41 * 41)
         for run in d.split(separator: "M") {
             let parts = run.split(whereSeparator: { $0 == " " || $0 == "h" || $0 == "v" })
-            let x = Int(parts[0])!, y = Int(parts[1])!, w = Int(parts[2])!
+            let x = Int(parts[0])!
+            let y = Int(parts[1])!
+            let w = Int(parts[2])!
             for i in x..<(x + w) { drawn[y * 41 + i] = true }
         }
         for y in 0..<41 {

@@ -65,7 +65,9 @@
     .catch(() => showState("not_found"));
 
   const urlError = new URLSearchParams(window.location.search).get("error");
-  if (urlError) showError(messages[urlError] || "That did not work. Check the form and try again.");
+  // A form posted without script comes back with ?error=REASON.
+  if (urlError && states[urlError] && urlError !== "valid") showError(states[urlError]);
+  else if (urlError) showError(messages[urlError] || "That did not work. Check the form and try again.");
 
   const toggle = document.querySelector("[data-testid=show-password]");
   if (toggle) {
@@ -102,7 +104,7 @@
         showState(error.reason);
       }
       showError(messages[error.code] || sentence(error.message) || messages.internal_error);
-      form.querySelectorAll("input[type=password]").forEach((input) => { input.value = ""; });
+      form.querySelectorAll("input[name^=password]").forEach((input) => { input.value = ""; });
       const focus = /name/.test(error.message || "") ? form.querySelector("input[name=username]") : form.querySelector("input[name=password]");
       if (focus && !form.hidden) focus.focus();
     } catch (failure) {
