@@ -23,7 +23,9 @@ public final class Admin {
         operations = AdminOperations(store: store, notify: { message in Admin.tell(message, socketPath: socketPath) })
     }
 
-    deinit { store.close() }
+    // No deinit closing the store: the `AdminOperations` handed out may outlive this object
+    // (`store.admin().changing().disableUser(…)`); the store closes itself when the last
+    // reference goes (`ChatStore.deinit`).
 
     /// The operations, once a running daemon (if any) is known to hear about the change: see
     /// `requireDaemonReachable`.
