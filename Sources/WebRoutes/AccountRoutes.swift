@@ -167,7 +167,8 @@ public final class AccountRoutes: Sendable {
         guard let (user, _) = identified else {
             return reply.failure(.unauthorized, ChatError(.unauthorized, "not signed in"), back: "/login")
         }
-        return reply.success(["user": ChatJSON.user(user)], redirect: "/chat")
+        // The role too: the chat page links admins to /admin.
+        return reply.success(["user": ChatJSON.user(user), "role": .string(user.role.name)], redirect: "/chat")
     }
 
     private func createAccount(_ form: [String: String], role: UserRole, reply: Reply, back: String) async -> HTTPResponse {

@@ -188,6 +188,10 @@ def test_first_hour_setup_invite_join_and_chat(browsers, data_dir):
         owner.find_element(By.NAME, "password").send_keys(OWNER_PASSWORD)
         owner.find_element(By.NAME, "password").submit()
         wait(owner).until(EC.url_contains("/chat"))
+        # The chat links its admins to /admin.
+        admin_link = wait(owner).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=admin-link]")))
+        admin_link.click()
+        wait(owner).until(EC.url_contains("/admin"))
 
         open_admin(owner, d)
         assert_accessible(owner, "admin")
@@ -214,6 +218,8 @@ def test_first_hour_setup_invite_join_and_chat(browsers, data_dir):
         wait(member).until(EC.url_contains("/chat"))
         connected(member)
         wait(member).until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=me]").text == "Bob Benchpress")
+        time.sleep(0.5)
+        assert not member.find_element(By.CSS_SELECTOR, "[data-testid=admin-link]").is_displayed()
 
         # Both chat.
         owner.get(d.url + "/chat")
