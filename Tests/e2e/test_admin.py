@@ -486,6 +486,8 @@ def test_admin_page_actions_reach_connected_clients(browsers, gym):
         # The store's status.
         owner.get(gym.url + "/admin")
         wait(owner).until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "true")
+        # With every section filled (member cards, private room members, invitations): still clean.
+        assert_accessible(owner, "admin-filled")
         status_text = owner.find_element(By.CSS_SELECTOR, "[data-testid=status]").text
         assert "Members" in status_text and "Last backup" in status_text and "never" in status_text
         shot(owner, "admin-actions-1280")
