@@ -157,7 +157,8 @@ let package = Package(
         .testTarget(
             name: "FitchatCoreTests",
             dependencies: [
-                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "HTTPServer", "TestSupport",
+                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "HTTPServer", "LMDB",
+                "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

@@ -41,11 +41,29 @@ public enum StoreOperations {
         if case .some(let pid) = DaemonLock.holder(dataDir: dataDir) {
             throw StoreAccessError.inUseByDaemon(directory: dataDir, pid: pid)
         }
-        // Prove the backup opens as a fitchat store before touching anything.
-        let probe = try ChatStore.open(directory: source, readOnly: true)
-        let problems = try probe.check()
-        probe.close()
-        if let first = problems.first { throw AdminError.inconsistentBackup(path: source, problem: "\(first)") }
+        // Prove the backup opens as a fitchat store before touching anything. A backup from
+        // before an upgrade has an older schema: a copy of it is migrated (and checked) first, so
+        // upgrading fitchat never makes older backups unrestorable.
+        var restoreFrom = sourceFile
+        var migratedDir: String?
+        defer { if let migratedDir { try? fm.removeItem(atPath: migratedDir) } }
+        do {
+            let probe = try ChatStore.open(directory: source, readOnly: true)
+            let problems = try probe.check()
+            probe.close()
+            if let first = problems.first { throw AdminError.inconsistentBackup(path: source, problem: "\(first)") }
+        } catch ChatStoreError.needsMigration(let found, _) where found > 0 {
+            let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("fitchat-restore-\(getpid())-\(UUID().uuidString)")
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            migratedDir = dir
+            let copy = (dir as NSString).appendingPathComponent("data.mdb")
+            try fm.copyItem(atPath: sourceFile, toPath: copy)
+            let migrated = try ChatStore.open(directory: dir, migrate: true)
+            let problems = try migrated.check()
+            migrated.close()
+            if let first = problems.first { throw AdminError.inconsistentBackup(path: source, problem: "\(first)") }
+            restoreFrom = copy
+        }
 
         try StoreAccess.requireStore(in: dataDir, creation: .mayCreate)
         // Holding the daemon lock keeps a daemon from starting half-way through.
@@ -62,7 +80,7 @@ public enum StoreOperations {
         }
         let staging = target + ".restoring"
         try? fm.removeItem(atPath: staging)
-        try fm.copyItem(atPath: sourceFile, toPath: staging)
+        try fm.copyItem(atPath: restoreFrom, toPath: staging)
         // A copy keeps the backup's mode; the live store is never world-readable.
         try FileModes.restrict(staging)
         guard rename(staging, target) == 0 else { throw AdminError.cannotMoveIntoPlace(path: staging, reason: String(cString: strerror(errno))) }

@@ -143,6 +143,24 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         #expect(try store.check() == [])
     }
 
+    @Test func aSignInLinkWorksOnceEvenUnderConcurrentUse() async throws {
+        let clock = TestClock()
+        let store = try makeClockedStore(clock: clock)
+        defer { store.close() }
+        let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
+        _ = try await store.createSignInLink(codeHash: hash(3), user: ann.id, lifetime: 60_000_000)
+        let winners = await withTaskGroup(of: String?.self) { group in
+            for i in 0..<32 {
+                group.addTask { (try? await store.redeemSignInLink(codeHash: hash(3), passwordHash: "hash-\(i)"))?.passwordHash }
+            }
+            var winners: [String] = []
+            for await winner in group { if let winner { winners.append(winner) } }
+            return winners
+        }
+        #expect(winners.count == 1)
+        #expect(try store.user(id: ann.id)?.passwordHash == winners.first)
+    }
+
     @Test func aSignInLinkExpiresAndDoesNotWorkForADisabledUser() async throws {
         let clock = TestClock()
         let store = try makeClockedStore(clock: clock)

@@ -221,7 +221,7 @@ def test_user_set_and_enable_take_effect(daemon):
     assert taken.returncode != 0 and "another user's name" in taken.stderr
 
     # Disable closes her connection; enable lets her back in.
-    client = ChatClient(daemon.url, token=daemon.token("ann", create=False)).connect()
+    client = ChatClient(daemon.url, token=daemon.token("ann", create=False)).connect(wait=False)
     assert client.wait_for("status")["user"]["display_name"] == "Ann Lee"
     daemon.cli("user", "set", "coach", "--role", "admin")
     daemon.cli("user", "disable", "ann")
