@@ -200,6 +200,15 @@ def test_first_hour_setup_invite_join_and_chat(browsers, data_dir):
         assert_qr_visible(owner, "invite-qr")
         wait(owner).until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=invites] [data-state=valid]"))
         shot(owner, "admin-invite-1280")
+        # Printed (the "Print the QR code" button), only the QR code and the link are on paper.
+        owner.execute_script("document.body.classList.add('printing-invite')")
+        owner.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        assert owner.find_element(By.CSS_SELECTOR, "[data-testid=invite-qr] svg").is_displayed()
+        assert owner.find_element(By.CSS_SELECTOR, "[data-testid=invite-link]").is_displayed()
+        for hidden in (".topbar", "[data-testid=invite-form]", "[data-testid=users]", "[data-testid=print-invite]", "#invites-title"):
+            assert not owner.find_element(By.CSS_SELECTOR, hidden).is_displayed(), hidden
+        owner.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        owner.execute_script("document.body.classList.remove('printing-invite')")
         owner.set_window_size(390, 844)
         time.sleep(0.3)
         width = owner.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")

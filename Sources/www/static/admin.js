@@ -108,6 +108,13 @@
     if (answer) showLink("invite", answer.link, answer.qr_svg);
   });
 
+  // Printing shows only the invitation's QR code and link (see chat.css, @media print).
+  $("[data-testid=print-invite]").addEventListener("click", () => {
+    document.body.classList.add("printing-invite");
+    window.print();
+    document.body.classList.remove("printing-invite");
+  });
+
   // MARK: Members
 
   async function loadUsers() {
