@@ -42,7 +42,8 @@ public struct AdminOperations: Sendable {
         }
     }
 
-    var now: Micros { store.currentTime }
+    /// The store's clock: what expiry is judged by (`invite.state(at: operations.now)`).
+    public var now: Micros { store.currentTime }
 
     // MARK: Users
 
