@@ -228,7 +228,7 @@ public final class AdminRoutes: Sendable {
         async throws
         -> [(String, JSONValue)]
     {
-        let now = operations.store.currentTime
+        let now = operations.now
         switch (method, path.count) {
         case (.GET, 0):
             return [("invites", .array(try operations.invites().map { Self.invite($0, now: now) }))]

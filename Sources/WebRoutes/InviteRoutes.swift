@@ -60,7 +60,7 @@ public final class InviteRoutes: Sendable {
         do {
             guard let invite = try operations.invite(code: Self.code(request)) else { throw InviteError.unknown }
             var fields: [(String, JSONValue)] = [
-                ("ok", true), ("state", .string(invite.state(at: operations.store.currentTime).rawValue)),
+                ("ok", true), ("state", .string(invite.state(at: operations.now).rawValue)),
                 ("role", .string(invite.role.name)),
             ]
             if let expiresAt = invite.expiresAt { fields.append(("expires_at", ChatJSON.time(expiresAt))) }
@@ -74,7 +74,7 @@ public final class InviteRoutes: Sendable {
     private func signInLinkState(_ request: HTTPRequest) -> HTTPResponse {
         do {
             guard let link = try operations.signInLink(code: Self.code(request)) else { throw SignInLinkError.unknown }
-            var state = link.state(at: operations.store.currentTime).rawValue
+            var state = link.state(at: operations.now).rawValue
             if state == SignInLinkState.used.rawValue { state = "used_up" }
             var fields: [(String, JSONValue)] = [
                 ("ok", true), ("state", .string(state)), ("expires_at", ChatJSON.time(link.expiresAt)),
