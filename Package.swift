@@ -36,11 +36,15 @@ let package = Package(
         // System libraries from Debian.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         // Storage.
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         .target(name: "ChatModel"),
         .target(name: "ChatStore", dependencies: ["LMDB", "ChatModel"]),
+
+        // QR codes (invite links for the front desk) as SVG, drawn from libqrencode's matrix.
+        .target(name: "QRCode", dependencies: ["CQRencode"]),
 
         // Protocols: pure layers, then the I/O shell.
         .target(name: "EngineIOProtocol", dependencies: [nioCore]),
@@ -78,7 +82,8 @@ let package = Package(
         .target(
             name: "WebRoutes",
             dependencies: [
-                "ChatModel", "ChatService", "ChatStore", "Configuration", "Accounts", "ChatGateway", "HTTPServer", "SocketIOProtocol", logging,
+                "ChatModel", "ChatService", "ChatStore", "Configuration", "Accounts", "Administration", "ChatGateway", "HTTPServer", "QRCode",
+                "SocketIOProtocol", logging,
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -128,6 +133,11 @@ let package = Package(
         .target(name: "ChatTestSupport", dependencies: ["ChatModel"], path: "Tests/ChatTestSupport"),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "ChatModelTests", dependencies: ["ChatModel"]),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CQRencode"]),
+        .testTarget(
+            name: "WebRoutesTests",
+            dependencies: ["WebRoutes", "Administration", "ChatModel", "HTTPServer", nioCore, nioHTTP1]
+        ),
         .testTarget(name: "ChatServiceTests", dependencies: ["ChatService", "ChatModel", "ChatTestSupport", "SocketIOProtocol"]),
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol", nioCore]),

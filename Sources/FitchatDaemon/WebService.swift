@@ -1,4 +1,5 @@
 import Accounts
+import Administration
 import ChatStore
 import Configuration
 import EngineIO
@@ -21,6 +22,7 @@ struct WebService: Service, CustomStringConvertible {
     let http: HTTPServer
     let engine: EngineServer
     let chat: ChatServer
+    let store: ChatStore
     let listen: ListenAddress
     let hostAppTokens: Bool
     let logger: Logger
@@ -51,9 +53,16 @@ struct WebService: Service, CustomStringConvertible {
         limits.maxConnectionsPerIP = settings.maxConnectionsPerIP
         let authenticator = Authenticator(store: store, hostApp: hostApp)
         let chat = ChatServer(store: store, authenticator: authenticator, io: io, limits: limits, logger: logger, observer: metrics.chatObserver)
-        AccountRoutes(store: store, chat: chat, authenticator: authenticator, originPolicy: originPolicy,
-                      openRegistration: settings.openRegistration, logger: logger)
-            .install(on: http)
+        // One bound on scrypt work for every way in: sign-in, setup, registration, invites, sign-in links.
+        let passwordWork = PasswordWork(slots: 2, queueLimit: 32)
+        let accounts = AccountRoutes(store: store, chat: chat, authenticator: authenticator, originPolicy: originPolicy,
+                                     openRegistration: settings.openRegistration, logger: logger, passwordWork: passwordWork)
+        accounts.install(on: http)
+        // The admin page's actions reach connected clients as the CLI's do, without the socket:
+        // the notify applies each change to the chat server directly.
+        let operations = AdminOperations(
+            store: store, notify: { message in ControlService.apply(message, to: chat) },
+            hashPassword: { password in try await passwordWork.run { try PasswordHasher().hash(password) } })
         HealthRoute.install(on: http)
         http.route(.GET, "/metrics") { _ in
             HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
@@ -66,11 +75,16 @@ struct WebService: Service, CustomStringConvertible {
         #endif
         let files = try StaticFiles(root: WebRoot.resolve(configured: settings.webRoot))
         PageRoutes.install(on: http, files: files, store: store, authenticator: authenticator, openRegistration: settings.openRegistration)
+        InviteRoutes(operations: operations, accounts: accounts, files: files, logger: logger).install(on: http)
+        AdminRoutes(operations: operations, authenticator: authenticator, originPolicy: originPolicy, files: files,
+                    settings: settings, logger: logger)
+            .install(on: http)
         logger.info("serving the page from \(files.root)")
 
         self.http = http
         self.engine = engine
         self.chat = chat
+        self.store = store
         self.listen = settings.listen
         self.hostAppTokens = hostApp != nil
         self.logger = logger
@@ -100,15 +114,26 @@ struct WebService: Service, CustomStringConvertible {
                 throw ListenError(error, address: listen)
             }
             logger.notice("listening on \(Self.url(of: address))", metadata: tokens)
+            firstAdminHint(Self.url(of: address, toOpen: true))
         } else {
             let addresses = try await http.adopt(listeningFDs: passed)
             logger.notice("serving sockets passed by systemd: \(addresses.map(\.description).joined(separator: ", "))", metadata: tokens)
+            firstAdminHint(addresses.first.map { Self.url(of: $0, toOpen: true) } ?? "http://HOST:PORT/")
         }
     }
 
+    /// While nobody has an account, the owner's next step: open the page and make the first admin.
+    private func firstAdminHint(_ url: String) {
+        guard (try? store.userCount()) == 0 else { return }
+        logger.notice("open \(url) to create the first admin (no account exists yet)")
+    }
+
     /// `http://127.0.0.1:8080/` rather than NIO's `[IPv4]127.0.0.1/127.0.0.1:8080`: what to open.
-    static func url(of address: SocketAddress) -> String {
-        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+    /// With `toOpen`, a wildcard address becomes the loopback one: a browser cannot open 0.0.0.0.
+    static func url(of address: SocketAddress, toOpen: Bool = false) -> String {
+        guard var ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        if toOpen, ip == "0.0.0.0" { ip = "127.0.0.1" }
+        if toOpen, ip == "::" { ip = "::1" }
         let host = ip.contains(":") ? "[\(ip)]" : ip
         return "http://\(host):\(port)/"
     }

@@ -50,7 +50,7 @@ public final class AccountRoutes: Sendable {
     }
 
     /// Cross-site form posts are refused like cross-site WebSockets.
-    private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest, Reply) async -> HTTPResponse) async -> HTTPResponse {
+    func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest, Reply) async -> HTTPResponse) async -> HTTPResponse {
         let reply = Reply(json: Self.wantsJSON(request))
         guard originPolicy.allows(request.headers) else { return reply.failure(.forbidden, ChatError(.forbidden, "cross-site request refused"), back: "/login") }
         return await handler(request, reply)
@@ -150,7 +150,7 @@ public final class AccountRoutes: Sendable {
     }
 
     /// A store failure: logged at error level, answered 500 `internal_error`.
-    private func storageFailure(_ error: Error, doing what: String, reply: Reply, back: String) -> HTTPResponse {
+    func storageFailure(_ error: Error, doing what: String, reply: Reply, back: String) -> HTTPResponse {
         logger.error("\(what) failed: the store failed", metadata: ["error": "\(SafeText.forLog("\(error)", limit: 300))"])
         return reply.failure(.internalServerError, ChatError(.internalError, "the server could not complete that; try again"), back: back)
     }
@@ -167,7 +167,8 @@ public final class AccountRoutes: Sendable {
         guard let (user, _) = identified else {
             return reply.failure(.unauthorized, ChatError(.unauthorized, "not signed in"), back: "/login")
         }
-        return reply.success(["user": ChatJSON.user(user)], redirect: "/chat")
+        // The role too: the chat page links admins to /admin.
+        return reply.success(["user": ChatJSON.user(user), "role": .string(user.role.name)], redirect: "/chat")
     }
 
     private func createAccount(_ form: [String: String], role: UserRole, reply: Reply, back: String) async -> HTTPResponse {
@@ -198,7 +199,8 @@ public final class AccountRoutes: Sendable {
         }
     }
 
-    private func signedIn(_ user: User, _ reply: Reply) async -> HTTPResponse {
+    /// A new session for `user`, as a cookie (and, for JSON callers, in the answer): every way in ends here.
+    func signedIn(_ user: User, _ reply: Reply) async -> HTTPResponse {
         let token = SessionTokens.generate()
         do {
             try await store.createSession(Session(tokenHash: SessionTokens.hash(token), userID: user.id,

@@ -1,58 +1,25 @@
 """The chat page in real headless Chromium (Debian's chromium + chromium-driver, driven by
 selenium): sign in, pick a room, send, receive live messages and typing from a python-socketio
 client, literal HTML, no horizontal scrolling on a phone or a desktop. Screenshots go to
-build/screenshots/ for a person to look at.
-
-Missing selenium or chromium FAILS these tests (they used to skip silently, so a CI without a
-browser passed without ever opening the page). The one opt-out is explicit: set
-FITCHAT_SKIP_BROWSER_TESTS=1 on a machine without a browser; it is ignored when CI is set."""
-import os
-import shutil
+build/screenshots/ for a person to look at."""
 import time
 
 import pytest
 
+from browser import assert_accessible, new_browser, shot, wait
 from chat_client import ChatClient
 from fitchat_e2e import Daemon, free_port
 
-SKIP_BROWSER = os.environ.get("FITCHAT_SKIP_BROWSER_TESTS") == "1" and not os.environ.get("CI")
-if SKIP_BROWSER:
-    pytest.skip("FITCHAT_SKIP_BROWSER_TESTS=1: the browser tests were skipped on request", allow_module_level=True)
-try:
-    import selenium  # noqa: F401
-except ImportError as missing:
-    raise ImportError("selenium is required for the browser tests (make venv installs it; "
-                      "FITCHAT_SKIP_BROWSER_TESTS=1 skips them outside CI)") from missing
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "build", "screenshots")
 PASSWORD = "squat-rack-42"
-
-
-def chromium_paths():
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
-    if not browser or not os.path.exists(driver):
-        pytest.fail("Debian's chromium and chromium-driver are required (make test installs them)")
-    return browser, driver
 
 
 @pytest.fixture
 def browser():
-    binary, driver_path = chromium_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--window-size=1280,800", "--force-device-scale-factor=1", "--lang=en-GB"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_page_load_timeout(30)
+    driver = new_browser()
     yield driver
     driver.quit()
 
@@ -63,17 +30,6 @@ def gym(data_dir):
     d.cli("user", "add", "ann", "--display-name", "Ann Lifter", "--password-stdin", input=PASSWORD + "\n")
     yield d
     d.stop()
-
-
-def wait(driver, timeout=15):
-    # The page re-renders lists from state (rooms_list, presence): an element found a moment ago
-    # may have been replaced; look it up again rather than fail.
-    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
-
-
-def shot(driver, name):
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
 
 
 def sign_in(driver, gym):
@@ -145,6 +101,7 @@ def test_sign_in_chat_live_and_literal_html(browser, gym):
         for _ in range(3):
             bob.call("send_message", {"room": "general", "message": "Bench 3x8 at 80 kg, felt strong"})
         wait(browser).until(lambda d: messages_text(d).count("Bench 3x8 at 80 kg, felt strong") == shown + 3)
+        assert_accessible(browser, "chat")
         shot(browser, "desktop-1280x800")
         width = no_horizontal_scroll(browser)
         assert width[0] <= width[1] and width[2] <= width[1], width
@@ -189,6 +146,7 @@ def test_sign_in_chat_live_and_literal_html(browser, gym):
 def test_login_page_and_errors(browser, gym):
     browser.get(gym.url + "/login")
     shot(browser, "login")
+    assert_accessible(browser, "login")
     browser.find_element(By.NAME, "username").send_keys("ann")
     browser.find_element(By.NAME, "password").send_keys("wrong password")
     browser.find_element(By.NAME, "password").submit()
@@ -258,6 +216,7 @@ def test_first_run_offers_setup(browser, data_dir):
         browser.get(d.url + "/")
         wait(browser).until(EC.url_contains("/setup"))
         shot(browser, "setup")
+        assert_accessible(browser, "setup")
         browser.find_element(By.NAME, "username").send_keys("owner")
         browser.find_element(By.NAME, "display_name").send_keys("Gym Owner")
         browser.find_element(By.NAME, "password").send_keys("owner-password")

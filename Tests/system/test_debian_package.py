@@ -124,11 +124,16 @@ def test_0_the_package_is_built_and_lintian_clean(debs):
 def test_1_apt_installs_the_package_with_its_dependencies(container, debs):
     first, _ = debs
     shutil.copy(first, container.path("/root/"))
-    assert container.run("dpkg-query", "-W", "liblmdb0", check=False).returncode != 0, \
-        "the pristine root must not have liblmdb0 yet: apt has to pull it from the mirror"
+    for library in ("liblmdb0", "libqrencode4"):
+        assert container.run("dpkg-query", "-W", library, check=False).returncode != 0, \
+            f"the pristine root must not have {library} yet: apt has to pull it from the mirror"
     with timed("apt-get install"):
         container.sh(f"cd /root && apt-get install -y -q ./{os.path.basename(first)}")
-    assert container.run("dpkg-query", "-W", "-f", "${Status}", "liblmdb0").stdout == "install ok installed"
+    for library in ("liblmdb0", "libqrencode4"):
+        assert container.run("dpkg-query", "-W", "-f", "${Status}", library).stdout == "install ok installed"
+    # dpkg-shlibdeps computed the dependencies from the binary's libraries.
+    depends = container.run("dpkg-query", "-W", "-f", "${Depends}", "fitchat").stdout
+    assert "libqrencode4" in depends and "liblmdb0" in depends, depends
     assert container.run("dpkg-query", "-W", "-f", "${Version}", "fitchat").stdout == STATE["version"]
     assert container.run("fitchat", "--version").stdout.strip() == STATE["version"].rsplit("-", 1)[0]
     assert "fitchat" in container.run("getent", "passwd", "fitchat").stdout

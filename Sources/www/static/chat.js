@@ -59,6 +59,7 @@ class FitnessChat {
     socket.on("status", (data) => {
       this.me = data.user;
       this.el.me.textContent = data.user.display_name;
+      this.showAdminLink();
     });
     socket.on("rooms_list", (data) => this.showRooms(data.rooms));
     socket.on("new_message", (message) => {
@@ -98,6 +99,16 @@ class FitnessChat {
       this.noteTyping();
     });
     socket.connect();
+  }
+
+  // Admins get a link to /admin (asked again on every connect: an admin may have changed the role).
+  showAdminLink() {
+    const link = this.doc.querySelector("[data-testid=admin-link]");
+    if (!link) return;
+    fetch("/api/me", { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((response) => response.json())
+      .then((me) => { link.hidden = me.role !== "admin"; })
+      .catch(() => {});
   }
 
   // MARK: Rooms
