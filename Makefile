@@ -27,6 +27,7 @@ run: deps build
 	"$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/fitchat" serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
 test: deps test-deps venv
+	@$(MAKE) --no-print-directory lint
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	@$(MAKE) --no-print-directory smoke swift-test interop-test
 
@@ -56,6 +57,7 @@ FORMAT_PATHS := Sources Tests Package.swift
 
 lint:
 	$(SWIFT) format lint --strict -r $(FORMAT_PATHS)
+	$(PYTHON) scripts/check-imports.py
 
 format:
 	$(SWIFT) format format -i -r $(FORMAT_PATHS)

@@ -52,7 +52,9 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: nio + [nioHTTP1, nioWebSocket, nioConcurrencyHelpers, logging]),
         .target(
             name: "EngineIO",
-            dependencies: ["EngineIOProtocol", "HTTPServer", logging, nioCore, nioHTTP1, nioWebSocket, nioConcurrencyHelpers]
+            dependencies: [
+                "EngineIOProtocol", "HTTPServer", logging, nioCore, nioHTTP1, nioWebSocket, nioConcurrencyHelpers,
+            ]
         ),
         .target(
             name: "SocketIO",
@@ -77,12 +79,19 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .target(name: "ChatGateway", dependencies: ["ChatModel", "ChatService", "ChatStore", "Accounts", "SocketIO", logging] + [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
-        .target(name: "Administration", dependencies: ["ChatModel", "ChatService", "ChatStore", "Configuration", "Accounts"]),
+        .target(
+            name: "ChatGateway",
+            dependencies: ["ChatModel", "ChatService", "ChatStore", "Accounts", "SocketIO", logging] + [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+            ]),
+        .target(
+            name: "Administration",
+            dependencies: ["ChatModel", "ChatService", "ChatStore", "Configuration", "Accounts"]),
         .target(
             name: "WebRoutes",
             dependencies: [
-                "ChatModel", "ChatService", "ChatStore", "Configuration", "Accounts", "Administration", "ChatGateway", "HTTPServer", "QRCode",
+                "ChatModel", "ChatService", "ChatStore", "Configuration", "Accounts", "Administration", "ChatGateway",
+                "HTTPServer", "QRCode",
                 "SocketIOProtocol", logging,
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -138,13 +147,16 @@ let package = Package(
             name: "WebRoutesTests",
             dependencies: ["WebRoutes", "Administration", "ChatModel", "HTTPServer", nioCore, nioHTTP1]
         ),
-        .testTarget(name: "ChatServiceTests", dependencies: ["ChatService", "ChatModel", "ChatTestSupport", "SocketIOProtocol"]),
+        .testTarget(
+            name: "ChatServiceTests", dependencies: ["ChatService", "ChatModel", "ChatTestSupport", "SocketIOProtocol"]),
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol", nioCore]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol", nioCore]),
         .testTarget(
             name: "EngineIOTests",
-            dependencies: ["EngineIO", "EngineIOProtocol", "SocketIO", "SocketIOProtocol", "HTTPServer", logging, nioHTTP1] + nio
+            dependencies: [
+                "EngineIO", "EngineIOProtocol", "SocketIO", "SocketIOProtocol", "HTTPServer", logging, nioHTTP1,
+            ] + nio
         ),
         .testTarget(
             name: "SocketIOLiveTests",
@@ -157,8 +169,10 @@ let package = Package(
         .testTarget(
             name: "FitchatCoreTests",
             dependencies: [
-                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "HTTPServer", "LMDB",
-                "Systemd", "TestSupport", logging, nioHTTP1, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "HTTPServer",
+                "LMDB",
+                "Systemd", "TestSupport", logging, nioHTTP1,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ] + nio
         ),
     ],

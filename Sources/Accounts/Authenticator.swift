@@ -30,12 +30,15 @@ public final class Authenticator: Sendable {
         }
         let hash = SessionTokens.hash(token)
         guard let session = try store.session(tokenHash: hash), session.expiresAt > SystemClock().wallMicros(),
-              let user = try store.user(id: session.userID), !user.disabled else { return nil }
+            let user = try store.user(id: session.userID), !user.disabled
+        else { return nil }
         return (user, .session(hash: hash))
     }
 
     private func hostAppUser(_ token: String) async throws -> User? {
-        guard let hostApp, case .success(let claims) = hostApp.verify(token, now: SystemClock().wallMicros() / 1_000_000) else { return nil }
+        guard let hostApp,
+            case .success(let claims) = hostApp.verify(token, now: SystemClock().wallMicros() / 1_000_000)
+        else { return nil }
         if let existing = try store.user(named: claims.userName) {
             return Self.hostAppMaySignIn(existing) ? existing : nil
         }
@@ -51,7 +54,8 @@ public final class Authenticator: Sendable {
     }
 
     private func provision(_ claims: HostAppTokenVerifier.Claims, displayName: String) async throws -> User {
-        try await store.createUser(name: claims.userName, displayName: displayName, role: .member, passwordHash: nil, hostApp: true)
+        try await store.createUser(
+            name: claims.userName, displayName: displayName, role: .member, passwordHash: nil, hostApp: true)
     }
 
     /// Only users the host app provisioned, or an admin linked: a token naming a local account

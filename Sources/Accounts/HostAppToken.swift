@@ -40,10 +40,11 @@ public struct HostAppTokenVerifier: Sendable {
     /// Checks a token; `now` in seconds since 1970.
     public func verify(_ token: String, now: Int64) -> Result<Claims, Refusal> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]),
-              let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any],
-              let payload = try? JSONSerialization.jsonObject(with: payloadBytes) as? [String: Any]
+        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]),
+            let payloadBytes = Base64URL.decode(parts[1]),
+            let signature = Base64URL.decode(parts[2]),
+            let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any],
+            let payload = try? JSONSerialization.jsonObject(with: payloadBytes) as? [String: Any]
         else { return .failure(.malformed) }
         guard header["alg"] as? String == "HS256" else { return .failure(.algorithm) }
         let signed = Data("\(parts[0]).\(parts[1])".utf8)
@@ -82,7 +83,6 @@ public struct HostAppTokenVerifier: Sendable {
         guard seconds.isFinite, seconds >= 0, seconds <= latestTime else { return nil }
         return Int64(seconds)
     }
-
 }
 
 /// JSON numbers only (not booleans, which Foundation also hands out as NSNumber).

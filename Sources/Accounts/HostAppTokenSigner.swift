@@ -17,7 +17,8 @@ public struct HostAppTokenSigner: Sendable {
     /// `claims` as the payload (keys sorted), signed.
     public func sign(_ claims: [String: Any]) -> String {
         let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let payload = Base64URL.encode((try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data())
+        let payload = Base64URL.encode(
+            (try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data())
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(payload)".utf8), using: key)
         return "\(header).\(payload).\(Base64URL.encode(Data(mac)))"
     }

@@ -10,7 +10,8 @@ public struct LoginCheck: Sendable {
     public static let dummyHash: String = {
         let cost = PasswordHasher()
         return "$scrypt$ln=\(cost.log2N),r=\(cost.blockSize),p=\(cost.parallelism)$"
-            + Data(repeating: 0, count: 16).base64EncodedString() + "$" + Data(repeating: 0, count: 32).base64EncodedString()
+            + Data(repeating: 0, count: 16).base64EncodedString() + "$"
+            + Data(repeating: 0, count: 32).base64EncodedString()
     }()
 
     let verify: @Sendable (_ password: String, _ hash: String) async throws -> Bool

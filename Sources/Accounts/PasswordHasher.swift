@@ -22,7 +22,8 @@ public struct PasswordHasher: Sendable {
     public func hash(_ password: String) throws -> String {
         let salt = SecureRandom.bytes(16)
         let key = try Self.derive(password, salt: salt, log2N: log2N, r: blockSize, p: parallelism)
-        return "$scrypt$ln=\(log2N),r=\(blockSize),p=\(parallelism)$\(Data(salt).base64EncodedString())$\(Data(key).base64EncodedString())"
+        return
+            "$scrypt$ln=\(log2N),r=\(blockSize),p=\(parallelism)$\(Data(salt).base64EncodedString())$\(Data(key).base64EncodedString())"
     }
 
     /// Whether `password` matches `encoded`; compares in constant time.
@@ -42,7 +43,9 @@ public struct PasswordHasher: Sendable {
         return constantTimeEqual(actual, Array(expected))
     }
 
-    static func derive(_ password: String, salt: [UInt8], log2N: Int, r: Int, p: Int, length: Int = 32) throws -> [UInt8] {
+    static func derive(_ password: String, salt: [UInt8], log2N: Int, r: Int, p: Int, length: Int = 32) throws
+        -> [UInt8]
+    {
         let n = 1 << log2N
         let key = try KDF.Scrypt.deriveKey(
             from: Array(password.utf8), salt: salt, outputByteCount: length, rounds: n, blockSize: r,

@@ -49,7 +49,8 @@ public final class Admin {
     /// Tells a running daemon; a missing daemon is fine (the store has the change).
     static func tell(_ message: ControlMessage, socketPath: String) {
         if case .failed(let why) = ControlClient.send(message, socketPath: socketPath) {
-            FileHandle.standardError.write(Data("warning: the running daemon was not told (\(why)); it sees the change after a restart\n".utf8))
+            FileHandle.standardError.write(
+                Data("warning: the running daemon was not told (\(why)); it sees the change after a restart\n".utf8))
         }
     }
 }

@@ -114,7 +114,9 @@ public struct AdminOperations: Sendable {
 
     /// A fresh one-time sign-in link for the user (`/welcome/CODE`): "reset password", or the way
     /// in for an account made without one. Returns the record and the code (shown once).
-    public func signInLink(forUser name: String, lifetime: Duration = AdminOperations.defaultSignInLinkLifetime) async throws -> (link: SignInLink, code: String) {
+    public func signInLink(forUser name: String, lifetime: Duration = AdminOperations.defaultSignInLinkLifetime)
+        async throws -> (link: SignInLink, code: String)
+    {
         let user = try requireUser(name)
         guard !user.disabled else { throw AdminError.userDisabled(name: user.name) }
         let micros = try Self.micros(lifetime)
@@ -148,12 +150,15 @@ public struct AdminOperations: Sendable {
     // MARK: Invites
 
     /// A new invite (`/join/CODE`). `uses` nil = unlimited (else ≥ 1); `expiresIn` nil = never.
-    public func createInvite(uses: Int?, expiresIn: Duration?, role: UserRole, createdBy: String) async throws -> (invite: Invite, code: String) {
+    public func createInvite(uses: Int?, expiresIn: Duration?, role: UserRole, createdBy: String) async throws -> (
+        invite: Invite, code: String
+    ) {
         if let uses, uses < 1 { throw AdminError.invalidInviteUses(uses) }
         let lifetime = try expiresIn.map { try Self.micros($0) }
         let code = OneTimeCode.generate()
-        let invite = try await store.createInvite(codeHash: OneTimeCode.hash(code), role: role, usesAllowed: uses,
-                                                  expiresIn: lifetime, createdBy: createdBy)
+        let invite = try await store.createInvite(
+            codeHash: OneTimeCode.hash(code), role: role, usesAllowed: uses,
+            expiresIn: lifetime, createdBy: createdBy)
         return (invite, code)
     }
 
@@ -173,14 +178,17 @@ public struct AdminOperations: Sendable {
     /// counts the use in one write transaction (two people can never both take the last use).
     /// Throws `InviteError`, `RepositoryError` (name taken, display name taken), `ChatError`
     /// (a name, display name or password that breaks the rules).
-    public func redeemInvite(code: String, userName: String, displayName: String?, password: String) async throws -> User {
+    public func redeemInvite(code: String, userName: String, displayName: String?, password: String) async throws
+        -> User
+    {
         guard let found = try invite(code: code) else { throw InviteError.unknown }
         // Refuse a dead invite before spending scrypt on it; the write checks again.
         if let refusal = InviteError(found.state(at: now)) { throw refusal }
         try Names.validateUserName(userName)
         let displayName = try Self.displayName(displayName, or: userName)
         let hash = try await hashPassword(try Self.validPassword(password))
-        let user = try await store.redeemInvite(codeHash: OneTimeCode.hash(code), name: userName, displayName: displayName, passwordHash: hash)
+        let user = try await store.redeemInvite(
+            codeHash: OneTimeCode.hash(code), name: userName, displayName: displayName, passwordHash: hash)
         notify(.userChanged(name: user.name))
         return user
     }
@@ -266,7 +274,9 @@ public struct AdminOperations: Sendable {
     /// The room's participants, by user id.
     public func members(room roomName: String) throws -> [User] {
         let room = try requireRoom(roomName)
-        return try store.participants(ofRoom: room.id).compactMap { try store.user(id: $0.userID) }.sorted { $0.id < $1.id }
+        return try store.participants(ofRoom: room.id).compactMap { try store.user(id: $0.userID) }.sorted {
+            $0.id < $1.id
+        }
     }
 
     /// Stores a `system` message in the room (text rules as for chat messages) and sends it to
@@ -280,7 +290,9 @@ public struct AdminOperations: Sendable {
         if let author {
             signer = try requireUser(author)
         } else {
-            guard let first = try store.allUsers().first(where: { $0.role == .admin && !$0.disabled }) else { throw AdminError.noAdmin }
+            guard let first = try store.allUsers().first(where: { $0.role == .admin && !$0.disabled }) else {
+                throw AdminError.noAdmin
+            }
             signer = first
         }
         let message = try await store.append(NewMessage(roomID: room.id, userID: signer.id, text: text, type: .system))
@@ -293,8 +305,9 @@ public struct AdminOperations: Sendable {
     public func status() throws -> AdminStatus {
         let status = try store.status()
         let counts = try store.counts()
-        return AdminStatus(storeBytes: status.fileSize, users: counts.users, rooms: counts.rooms, messages: counts.messages,
-                           schemaVersion: status.schemaVersion, lastBackupAt: try store.lastBackupAt())
+        return AdminStatus(
+            storeBytes: status.fileSize, users: counts.users, rooms: counts.rooms, messages: counts.messages,
+            schemaVersion: status.schemaVersion, lastBackupAt: try store.lastBackupAt())
     }
 
     // MARK: Who may act
@@ -304,7 +317,9 @@ public struct AdminOperations: Sendable {
     /// account takes effect at once, whatever the session was opened as.
     @discardableResult
     public func requireAdmin(userID: UserID) throws -> User {
-        guard let user = try store.user(id: userID), user.role == .admin, !user.disabled else { throw AdminError.notAdmin }
+        guard let user = try store.user(id: userID), user.role == .admin, !user.disabled else {
+            throw AdminError.notAdmin
+        }
         return user
     }
 
@@ -382,7 +397,9 @@ public enum Lifetime {
     public static func parse(_ text: String) throws -> Duration? {
         let text = text.trimmingCharacters(in: .whitespaces).lowercased()
         if text == "never" { return nil }
-        guard let unit = text.last, let count = Int64(text.dropLast()), count > 0 else { throw AdminError.invalidLifetimeText(text) }
+        guard let unit = text.last, let count = Int64(text.dropLast()), count > 0 else {
+            throw AdminError.invalidLifetimeText(text)
+        }
         let seconds: Int64
         switch unit {
         case "d": seconds = 86_400

@@ -20,13 +20,17 @@ public enum ControlClient {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(socketPath.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return .failed("socket path too long") }
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            return .failed("socket path too long")
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: pathBytes)
             raw[pathBytes.count] = 0
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard connected == 0 else {
             return errno == ENOENT || errno == ECONNREFUSED ? .noDaemon : .failed(String(cString: strerror(errno)))
@@ -36,14 +40,17 @@ public enum ControlClient {
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == line.count else { return .failed("write: \(String(cString: strerror(errno)))") }
 
-        var reply = [UInt8]()
+        var reply: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 256)
         while !reply.contains(UInt8(ascii: "\n")) {
             let n = read(fd, &buffer, buffer.count)
-            if n <= 0 { return .failed(n == 0 ? "daemon closed the control connection" : String(cString: strerror(errno))) }
+            if n <= 0 {
+                return .failed(n == 0 ? "daemon closed the control connection" : String(cString: strerror(errno)))
+            }
             reply.append(contentsOf: buffer[0..<n])
         }
         let text = String(decoding: reply, as: UTF8.self)
-        return text.hasPrefix("{\"ok\":true") ? .delivered : .failed(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return text.hasPrefix("{\"ok\":true")
+            ? .delivered : .failed(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -17,7 +17,10 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     /// Liveness check (`fitchat` tells whether a daemon answers).
     case ping
 
-    private enum CodingKeys: String, CodingKey { case op, user, room, messageID = "message_id" }
+    private enum CodingKeys: String, CodingKey {
+        case op, user, room
+        case messageID = "message_id"
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -27,9 +30,12 @@ public enum ControlMessage: Codable, Sendable, Equatable {
         case "sessions_revoked": self = .sessionsRevoked(name: try c.decode(String.self, forKey: .user))
         case "ping": self = .ping
         case "notice":
-            self = .notice(room: try c.decode(String.self, forKey: .room), messageID: try c.decode(UInt64.self, forKey: .messageID))
+            self = .notice(
+                room: try c.decode(String.self, forKey: .room), messageID: try c.decode(UInt64.self, forKey: .messageID)
+            )
         case "member_removed":
-            self = .memberRemoved(room: try c.decode(String.self, forKey: .room), user: try c.decode(String.self, forKey: .user))
+            self = .memberRemoved(
+                room: try c.decode(String.self, forKey: .room), user: try c.decode(String.self, forKey: .user))
         case let op: throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown op \(op)")
         }
     }

@@ -59,7 +59,8 @@ public final class DaemonLock {
     }
 
     private static func isSameFile(fd: Int32, path: String) -> Bool {
-        var opened = stat(), named = stat()
+        var opened = stat()
+        var named = stat()
         guard fstat(fd, &opened) == 0, stat(path, &named) == 0 else { return false }
         return opened.st_dev == named.st_dev && opened.st_ino == named.st_ino
     }

@@ -1,6 +1,5 @@
 import ChatModel
 import ChatService
-
 import Configuration
 import Foundation
 
@@ -18,8 +17,12 @@ public enum MessageExport {
         var rooms: [RoomID: String] = [:]
         var users: [UserID: User] = [:]
         try store.forEachMessage(room: roomFilter) { message in
-            if rooms[message.roomID] == nil { rooms[message.roomID] = try store.room(id: message.roomID)?.name ?? "#\(message.roomID)" }
-            if users[message.userID] == nil, let user = try store.user(id: message.userID) { users[message.userID] = user }
+            if rooms[message.roomID] == nil {
+                rooms[message.roomID] = try store.room(id: message.roomID)?.name ?? "#\(message.roomID)"
+            }
+            if users[message.userID] == nil, let user = try store.user(id: message.userID) {
+                users[message.userID] = user
+            }
             emit(line(message, room: rooms[message.roomID]!, user: users[message.userID]))
         }
     }

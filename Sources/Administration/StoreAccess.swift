@@ -37,7 +37,9 @@ public enum StoreAccess {
             }
         }
         guard isDirectory.boolValue else { throw StoreAccessError.notADirectory(directory: directory) }
-        if creation == .mustExist, !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("data.mdb")) {
+        if creation == .mustExist,
+            !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("data.mdb"))
+        {
             throw StoreAccessError.noStore(directory: directory)
         }
     }

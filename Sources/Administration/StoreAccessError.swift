@@ -32,7 +32,8 @@ public enum StoreAccessError: Error, Equatable, CustomStringConvertible {
         case .lockKeepsBeingReplaced(let path):
             "cannot lock \(path): it keeps being replaced"
         case .inUseByDaemon(let directory, let pid):
-            "\(directory) is in use by a running fitchat" + Self.pid(pid) + "; stop it first (systemctl stop fitchat.service fitchat.socket)"
+            "\(directory) is in use by a running fitchat" + Self.pid(pid)
+                + "; stop it first (systemctl stop fitchat.service fitchat.socket)"
         case .daemonUnreachable(let directory, let pid, let socket):
             "a fitchat daemon" + Self.pid(pid) + " serves \(directory), but its control socket \(socket) "
                 + "does not answer; nothing was changed. Run this command with the daemon's runtime directory "

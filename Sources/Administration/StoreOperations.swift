@@ -53,7 +53,8 @@ public enum StoreOperations {
             probe.close()
             if let first = problems.first { throw AdminError.inconsistentBackup(path: source, problem: "\(first)") }
         } catch ChatStoreError.needsMigration(let found, _) where found > 0 {
-            let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("fitchat-restore-\(getpid())-\(UUID().uuidString)")
+            let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+                "fitchat-restore-\(getpid())-\(UUID().uuidString)")
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
             migratedDir = dir
             let copy = (dir as NSString).appendingPathComponent("data.mdb")
@@ -83,7 +84,9 @@ public enum StoreOperations {
         try fm.copyItem(atPath: restoreFrom, toPath: staging)
         // A copy keeps the backup's mode; the live store is never world-readable.
         try FileModes.restrict(staging)
-        guard rename(staging, target) == 0 else { throw AdminError.cannotMoveIntoPlace(path: staging, reason: String(cString: strerror(errno))) }
+        guard rename(staging, target) == 0 else {
+            throw AdminError.cannotMoveIntoPlace(path: staging, reason: String(cString: strerror(errno)))
+        }
         try? fm.removeItem(atPath: (dataDir as NSString).appendingPathComponent("lock.mdb"))
         // Restored as root, the store must still open for the service's own user.
         StoreAccess.matchOwner(of: dataDir)

@@ -7,8 +7,10 @@ import SocketIO
 extension ChatServer {
     /// Returns the outcome's `next`, for the caller to resume once this is done.
     @discardableResult
-    func carryOut(_ outcome: Outcome, socket: Socket? = nil, ack: Acknowledgement? = nil, event: String? = nil,
-                  reason: String? = nil) -> FollowUp? {
+    func carryOut(
+        _ outcome: Outcome, socket: Socket? = nil, ack: Acknowledgement? = nil, event: String? = nil,
+        reason: String? = nil
+    ) -> FollowUp? {
         if outcome.stored { observer.stored() }
         perform(outcome.effects, reason: reason)
         switch outcome.reply {
@@ -16,8 +18,12 @@ extension ChatServer {
             ack?.reply([ChatJSON.success(fields)])
         case .failure(let error)?:
             if let fault = outcome.fault {
-                logger.error("event failed", metadata: ["event": "\(event ?? "")", "error": "\(SafeText.forLog(fault, limit: 300))",
-                                                        "user": "\(socket?.client?.user.name ?? "")"])
+                logger.error(
+                    "event failed",
+                    metadata: [
+                        "event": "\(event ?? "")", "error": "\(SafeText.forLog(fault, limit: 300))",
+                        "user": "\(socket?.client?.user.name ?? "")",
+                    ])
             } else {
                 observer.refused(error.code.rawValue)
             }
@@ -41,7 +47,9 @@ extension ChatServer {
                 for id in ids { socket(id)?.leave(Self.room(room)) }
             case .disconnect(let id):
                 guard let socket = socket(id) else { continue }
-                if let reason { logger.notice("\(reason)", metadata: ["user": "\(SafeText.forLog(socket.client?.user.name ?? ""))"]) }
+                if let reason {
+                    logger.notice("\(reason)", metadata: ["user": "\(SafeText.forLog(socket.client?.user.name ?? ""))"])
+                }
                 socket.disconnect()
                 socket.session.close()
             }

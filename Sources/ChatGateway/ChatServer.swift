@@ -32,8 +32,10 @@ public final class ChatServer: Sendable {
     private let sockets = NIOLockedValueBox<[String: Socket]>([:])
     private let typingTimer = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    public init(store: ChatStore, authenticator: Authenticator, io: SocketIOServer, limits: Limits, logger: Logger,
-                observer: Observer = .init(), clock: any ChatClock = SystemClock()) {
+    public init(
+        store: ChatStore, authenticator: Authenticator, io: SocketIOServer, limits: Limits, logger: Logger,
+        observer: Observer = .init(), clock: any ChatClock = SystemClock()
+    ) {
         service = ChatService(repository: store, clock: clock, limits: limits)
         self.observer = observer
         self.authenticator = authenticator
@@ -82,7 +84,8 @@ public final class ChatServer: Sendable {
 
     private func authorize(_ request: ConnectRequest) async -> ConnectDecision {
         let address = request.session.remoteAddress?.ipAddress ?? "unknown"
-        let token = request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.session.handshake.headers)
+        let token =
+            request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.session.handshake.headers)
         let authentication: Result<ChatIdentity?, any Error>
         do {
             let found = try await token.asyncMap { try await authenticator.authenticate(token: $0) } ?? nil
@@ -97,10 +100,13 @@ public final class ChatServer: Sendable {
             switch (refusal.code, authentication) {
             case (.internalError, .failure(let error)):
                 // The store failed: the server's fault, said as such (never "unauthorized").
-                logger.error("connection refused: the store failed", metadata: ["remote": "\(address)", "error": "\(SafeText.forLog("\(error)", limit: 300))"])
+                logger.error(
+                    "connection refused: the store failed",
+                    metadata: ["remote": "\(address)", "error": "\(SafeText.forLog("\(error)", limit: 300))"])
             case (.rateLimited, _):
-                logger.warning("connection refused: too many connections from one address",
-                               metadata: ["remote": "\(address)", "user": "\((try? authentication.get())??.user.name ?? "")"])
+                logger.warning(
+                    "connection refused: too many connections from one address",
+                    metadata: ["remote": "\(address)", "user": "\((try? authentication.get())??.user.name ?? "")"])
             default:
                 logger.notice("connection refused: \(refusal.code.rawValue)", metadata: ["remote": "\(address)"])
             }
@@ -122,7 +128,11 @@ public final class ChatServer: Sendable {
         client.start()
         let outcome = service.connect(client.connection(on: socket))
         observer.connections(service.connectionCount)
-        logger.info("connected", metadata: ["user": "\(client.user.name)", "remote": "\(client.address)", "session": "\(socket.session.logID)"])
+        logger.info(
+            "connected",
+            metadata: [
+                "user": "\(client.user.name)", "remote": "\(client.address)", "session": "\(socket.session.logID)",
+            ])
         // `status` now; presence and the room list read the store, so they wait in the client's queue.
         if let next = carryOut(outcome) {
             client.enqueue { [self] in carryOut(service.resume(next)) }
@@ -134,7 +144,9 @@ public final class ChatServer: Sendable {
         sockets.withLockedValue { _ = $0.removeValue(forKey: socket.id) }
         let outcome = service.disconnect(client.connection(on: socket))
         observer.connections(service.connectionCount)
-        logger.info("disconnected", metadata: ["user": "\(client.user.name)", "reason": "\(reason)", "session": "\(socket.session.logID)"])
+        logger.info(
+            "disconnected",
+            metadata: ["user": "\(client.user.name)", "reason": "\(reason)", "session": "\(socket.session.logID)"])
         // The client's queue ends here; what the service has left to announce reads the store,
         // which must not happen on this event loop.
         if let next = carryOut(outcome) {

@@ -50,7 +50,8 @@ public protocol ChatRepository: Sendable {
     /// By name, case-insensitively after Unicode normalisation (see `Names.folded`).
     func user(named name: String) throws -> User?
     /// Refuses a name that folds to a taken one, and a display name that folds to another user's name.
-    func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool) async throws -> User
+    func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool)
+        async throws -> User
     /// Replaces the stored user with the same id (display name, role, password hash, disabled).
     func updateUser(_ user: User) async throws
 
@@ -85,7 +86,10 @@ public protocol ChatRepository: Sendable {
 
 extension ChatRepository {
     /// A local account (not provisioned by the host app).
-    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?) async throws -> User {
-        try await createUser(name: name, displayName: displayName, role: role, passwordHash: passwordHash, hostApp: false)
+    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?) async throws
+        -> User
+    {
+        try await createUser(
+            name: name, displayName: displayName, role: role, passwordHash: passwordHash, hostApp: false)
     }
 }

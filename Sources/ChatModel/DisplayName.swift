@@ -7,7 +7,9 @@ public enum DisplayName {
             return .failure(ChatError(.invalidRequest, "display names are \(TextLimit.displayName.description)"))
         }
         guard !hasDisguisingCharacters(text) else {
-            return .failure(ChatError(.invalidRequest, "display names may not hold control, invisible or text-direction characters"))
+            return .failure(
+                ChatError(.invalidRequest, "display names may not hold control, invisible or text-direction characters")
+            )
         }
         return .success(text)
     }

@@ -22,8 +22,10 @@ public struct Invite: Sendable, Equatable, Hashable {
     public var createdAt: Micros
     public var revoked: Bool
 
-    public init(id: InviteID, codeHash: [UInt8], role: UserRole = .member, usesAllowed: Int? = nil, uses: Int = 0,
-                expiresAt: Micros? = nil, createdBy: String, createdAt: Micros, revoked: Bool = false) {
+    public init(
+        id: InviteID, codeHash: [UInt8], role: UserRole = .member, usesAllowed: Int? = nil, uses: Int = 0,
+        expiresAt: Micros? = nil, createdBy: String, createdAt: Micros, revoked: Bool = false
+    ) {
         self.id = id
         self.codeHash = codeHash
         self.role = role
@@ -92,7 +94,9 @@ public struct SignInLink: Sendable, Equatable, Hashable {
     /// When it was used; nil while unused.
     public var usedAt: Micros?
 
-    public init(id: SignInLinkID, codeHash: [UInt8], userID: UserID, createdAt: Micros, expiresAt: Micros, usedAt: Micros? = nil) {
+    public init(
+        id: SignInLinkID, codeHash: [UInt8], userID: UserID, createdAt: Micros, expiresAt: Micros, usedAt: Micros? = nil
+    ) {
         self.id = id
         self.codeHash = codeHash
         self.userID = userID

@@ -42,10 +42,16 @@ public struct LoginThrottle: Sendable {
     /// Before checking a password. `account` is the folded user name.
     public mutating func admit(account: String, address: String, now: Micros) -> Decision {
         let pair = Pair(account, address)
-        guard addresses.wouldAllow(address, now: now) else { return .throttled(retryAfter: max(1, addresses.retryAfter(address, now: now))) }
-        guard pairs.wouldAllow(pair, now: now) else { return .throttled(retryAfter: max(1, pairs.retryAfter(pair, now: now))) }
+        guard addresses.wouldAllow(address, now: now) else {
+            return .throttled(retryAfter: max(1, addresses.retryAfter(address, now: now)))
+        }
+        guard pairs.wouldAllow(pair, now: now) else {
+            return .throttled(retryAfter: max(1, pairs.retryAfter(pair, now: now)))
+        }
         if accounts.wouldAllow(account, now: now) { return .allowed }
-        guard slowLane.allow(pair, now: now) else { return .throttled(retryAfter: max(1, slowLane.retryAfter(pair, now: now))) }
+        guard slowLane.allow(pair, now: now) else {
+            return .throttled(retryAfter: max(1, slowLane.retryAfter(pair, now: now)))
+        }
         return .allowed
     }
 

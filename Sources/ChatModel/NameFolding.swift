@@ -12,7 +12,9 @@ extension Names {
 
     /// Whether a display name would pass for another user's name: it may equal its own user's
     /// name (in any case), never someone else's.
-    public static func displayNameImpersonates(_ displayName: String, ownName: String, isUserName: (String) -> Bool) -> Bool {
+    public static func displayNameImpersonates(_ displayName: String, ownName: String, isUserName: (String) -> Bool)
+        -> Bool
+    {
         let key = folded(displayName.trimmingCharacters(in: .whitespacesAndNewlines))
         return key != folded(ownName) && isUserName(key)
     }

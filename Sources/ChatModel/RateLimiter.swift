@@ -1,5 +1,3 @@
-
-
 /// One token bucket per key (a user, an address). A rate of 0 turns the limit off.
 public struct RateLimiter<Key: Hashable & Sendable>: Sendable {
     public let burst: Double

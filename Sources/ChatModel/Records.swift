@@ -15,7 +15,9 @@ public struct Room: Sendable, Equatable, Hashable {
     public var isActive: Bool
     public var isPrivate: Bool
 
-    public init(id: RoomID, name: String, description: String, createdAt: Micros, isActive: Bool = true, isPrivate: Bool = false) {
+    public init(
+        id: RoomID, name: String, description: String, createdAt: Micros, isActive: Bool = true, isPrivate: Bool = false
+    ) {
         self.id = id
         self.name = name
         self.description = description
@@ -45,7 +47,10 @@ public struct User: Sendable, Equatable, Hashable {
     /// with a host-app token. A local account never is, or any token naming it would take it over.
     public var hostApp: Bool
 
-    public init(id: UserID, name: String, displayName: String, role: UserRole = .member, passwordHash: String? = nil, disabled: Bool = false, createdAt: Micros, hostApp: Bool = false) {
+    public init(
+        id: UserID, name: String, displayName: String, role: UserRole = .member, passwordHash: String? = nil,
+        disabled: Bool = false, createdAt: Micros, hostApp: Bool = false
+    ) {
         self.id = id
         self.name = name
         self.displayName = displayName
@@ -84,7 +89,10 @@ public struct Message: Sendable, Equatable, Hashable {
     public var editedAt: Micros?
     public var deleted: Bool
 
-    public init(id: MessageID, roomID: RoomID, userID: UserID, text: String, type: MessageType, createdAt: Micros, isEdited: Bool = false, editedAt: Micros? = nil, deleted: Bool = false) {
+    public init(
+        id: MessageID, roomID: RoomID, userID: UserID, text: String, type: MessageType, createdAt: Micros,
+        isEdited: Bool = false, editedAt: Micros? = nil, deleted: Bool = false
+    ) {
         self.id = id
         self.roomID = roomID
         self.userID = userID

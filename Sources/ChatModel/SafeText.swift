@@ -36,7 +36,9 @@ public enum SafeText {
         let v = scalar.value
         if v < 0x20 || (0x7F...0x9F).contains(v) { return true }
         // LRM/RLM, ALM, LRE…RLO (embeddings and overrides), LRI…PDI (isolates), LS/PS.
-        if v == 0x200E || v == 0x200F || v == 0x061C || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) { return true }
+        if v == 0x200E || v == 0x200F || v == 0x061C || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) {
+            return true
+        }
         if v == 0x2028 || v == 0x2029 { return true }
         return false
     }

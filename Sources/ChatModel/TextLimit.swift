@@ -25,7 +25,9 @@ public struct TextLimit: Sendable, Equatable {
 
     /// The longest prefix of whole characters that fits (for names taken from elsewhere).
     public func clip(_ text: String) -> String {
-        var bytes = 0, scalars = 0, characters = 0
+        var bytes = 0
+        var scalars = 0
+        var characters = 0
         var end = text.startIndex
         for character in text {
             bytes += character.utf8.count

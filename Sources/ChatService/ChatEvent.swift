@@ -39,7 +39,9 @@ public enum ChatEvent: Equatable, Sendable {
         guard let payload = args.first, payload.isObject else {
             throw ChatError(.invalidRequest, "expected an object like {\"room\": \"general\"}")
         }
-        guard let name = payload["room"]?.stringValue else { throw ChatError(.invalidRequest, "'room' must be a room name") }
+        guard let name = payload["room"]?.stringValue else {
+            throw ChatError(.invalidRequest, "'room' must be a room name")
+        }
         return name
     }
 }

@@ -10,8 +10,10 @@ extension ChatService {
         var outcome = Outcome()
         for userID in everyone.keys.sorted() {
             guard let connections = everyone[userID], let user = connections.first?.user,
-                  let rooms = try? roomsList(for: user) else { continue }
-            outcome.effects.append(.deliver(Delivery(.connections(connections.map(\.id)), "rooms_list", ["rooms": rooms])))
+                let rooms = try? roomsList(for: user)
+            else { continue }
+            outcome.effects.append(
+                .deliver(Delivery(.connections(connections.map(\.id)), "rooms_list", ["rooms": rooms])))
         }
         return outcome
     }
@@ -21,18 +23,34 @@ extension ChatService {
     /// the `leave` message and `user_left`, and everyone's room list is refreshed (a private room
     /// drops out of theirs).
     public func memberRemoved(roomNamed roomName: String, userNamed userName: String) -> Outcome {
-        guard let room = try? repository.room(named: roomName), let user = try? repository.user(named: userName) else { return Outcome() }
+        guard let room = try? repository.room(named: roomName), let user = try? repository.user(named: userName) else {
+            return Outcome()
+        }
         var outcome = Outcome()
         let connections = connections(of: user.id).map(\.id)
         if !connections.isEmpty {
-            let notice: JSONValue = ["room": .string(room.name), "message": .string("You were removed from '\(room.name)'.")]
-            outcome.effects = [.leave(connections, room: room.name), .deliver(Delivery(.connections(connections), "room_removed", notice))]
+            let notice: JSONValue = [
+                "room": .string(room.name), "message": .string("You were removed from '\(room.name)'."),
+            ]
+            outcome.effects = [
+                .leave(connections, room: room.name),
+                .deliver(Delivery(.connections(connections), "room_removed", notice)),
+            ]
         }
         outcome.effects += stopTyping(TypingTracker.Entry(room: room.id, user: user.id))
-        if let leave = try? repository.latestMessages(room: room.id, limit: 1).last, leave.userID == user.id, leave.type == .leave {
-            outcome.effects.append(.deliver(Delivery(.room(room.name, except: nil), "new_message", ChatJSON.message(leave, room: room, user: user))))
+        if let leave = try? repository.latestMessages(room: room.id, limit: 1).last, leave.userID == user.id,
+            leave.type == .leave
+        {
+            outcome.effects.append(
+                .deliver(
+                    Delivery(
+                        .room(room.name, except: nil), "new_message", ChatJSON.message(leave, room: room, user: user))))
         }
-        outcome.effects.append(.deliver(Delivery(.room(room.name, except: nil), "user_left", ["room": .string(room.name), "user": ChatJSON.user(user)])))
+        outcome.effects.append(
+            .deliver(
+                Delivery(
+                    .room(room.name, except: nil), "user_left",
+                    ["room": .string(room.name), "user": ChatJSON.user(user)])))
         outcome.effects += roomsChanged().effects
         return outcome
     }
@@ -41,10 +59,15 @@ extension ChatService {
     /// `new_message`. Reads the store: call it off the event loops.
     public func noticePosted(roomNamed roomName: String, messageID: MessageID) -> Outcome {
         guard let room = try? repository.room(named: roomName), let message = try? repository.message(id: messageID),
-              message.roomID == room.id else { return Outcome() }
+            message.roomID == room.id
+        else { return Outcome() }
         let author = try? repository.user(id: message.userID)
         var outcome = Outcome()
-        outcome.effects = [.deliver(Delivery(.room(room.name, except: nil), "new_message", ChatJSON.message(message, room: room, user: author)))]
+        outcome.effects = [
+            .deliver(
+                Delivery(
+                    .room(room.name, except: nil), "new_message", ChatJSON.message(message, room: room, user: author)))
+        ]
         return outcome
     }
 
@@ -67,7 +90,9 @@ extension ChatService {
     /// Closes the connections that signed in with this session (it was ended: logout).
     public func sessionEnded(hash: [UInt8], userID: UserID) -> Outcome {
         var outcome = Outcome()
-        outcome.effects = connections(of: userID).filter { $0.identity.credential == .session(hash: hash) }.map { .disconnect($0.id) }
+        outcome.effects = connections(of: userID).filter { $0.identity.credential == .session(hash: hash) }.map {
+            .disconnect($0.id)
+        }
         return outcome
     }
 }

@@ -6,7 +6,9 @@ import SocketIOProtocol
 extension ChatService {
     /// `user_typing` to the others in the room: never to the typer's own connections.
     func typingAnnouncement(_ entry: TypingTracker.Entry, typing: Bool) -> [Effect] {
-        guard let room = try? repository.room(id: entry.room), let user = try? repository.user(id: entry.user) else { return [] }
+        guard let room = try? repository.room(id: entry.room), let user = try? repository.user(id: entry.user) else {
+            return []
+        }
         let payload: JSONValue = ["room": .string(room.name), "user": ChatJSON.user(user), "typing": .bool(typing)]
         return [.deliver(Delivery(.roomExcludingUser(room.name, user.id), "user_typing", payload))]
     }

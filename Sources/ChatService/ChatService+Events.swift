@@ -69,9 +69,11 @@ extension ChatService {
         var outcome = Outcome()
         outcome.effects = [.deliver(Delivery(.connection(connection.id), "room_joined", .object(fields)))]
         if let joinMessage = membership.joinMessage {
-            outcome.effects.append(.deliver(Delivery(others, "new_message", ChatJSON.message(joinMessage, room: room, user: user))))
+            outcome.effects.append(
+                .deliver(Delivery(others, "new_message", ChatJSON.message(joinMessage, room: room, user: user))))
         }
-        outcome.effects.append(.deliver(Delivery(others, "user_joined", ["room": .string(room.name), "user": ChatJSON.user(user)])))
+        outcome.effects.append(
+            .deliver(Delivery(others, "user_joined", ["room": .string(room.name), "user": ChatJSON.user(user)])))
         outcome.reply = .success(fields)
         return outcome
     }
@@ -80,14 +82,24 @@ extension ChatService {
     /// the `leave` message and `user_left`.
     private func leaveRoom(_ name: String, _ connection: ChatConnection) async throws -> Outcome {
         let user = connection.user
-        guard let room = try repository.room(named: name), try isVisible(room, to: user) else { throw ChatError.roomNotFound(name) }
-        guard let leaveMessage = try await repository.leave(room: room.id, user: user.id) else { throw ChatError.notJoined(name) }
+        guard let room = try repository.room(named: name), try isVisible(room, to: user) else {
+            throw ChatError.roomNotFound(name)
+        }
+        guard let leaveMessage = try await repository.leave(room: room.id, user: user.id) else {
+            throw ChatError.notJoined(name)
+        }
         var outcome = Outcome()
         outcome.effects = [.leave(connections(of: user.id).map(\.id), room: room.name)]
         outcome.effects += stopTyping(TypingTracker.Entry(room: room.id, user: user.id))
         outcome.effects += [
-            .deliver(Delivery(.room(room.name, except: nil), "new_message", ChatJSON.message(leaveMessage, room: room, user: user))),
-            .deliver(Delivery(.room(room.name, except: nil), "user_left", ["room": .string(room.name), "user": ChatJSON.user(user)])),
+            .deliver(
+                Delivery(
+                    .room(room.name, except: nil), "new_message", ChatJSON.message(leaveMessage, room: room, user: user)
+                )),
+            .deliver(
+                Delivery(
+                    .room(room.name, except: nil), "user_left",
+                    ["room": .string(room.name), "user": ChatJSON.user(user)])),
         ]
         outcome.reply = .success([("room", .string(name))])
         return outcome
@@ -107,7 +119,9 @@ extension ChatService {
         outcome.stored = true
         outcome.effects = stopTyping(TypingTracker.Entry(room: room.id, user: user.id))
         outcome.reply = .success([("message", json)])
-        outcome.afterReply = [.deliver(Delivery(.room(room.name, except: nil), "new_message", json, isMessageDelivery: true))]
+        outcome.afterReply = [
+            .deliver(Delivery(.room(room.name, except: nil), "new_message", json, isMessageDelivery: true))
+        ]
         return outcome
     }
 
@@ -122,7 +136,9 @@ extension ChatService {
         if active {
             try limit(\.typingEvents, user.id)
             let now = now()
-            if state.withLock({ $0.typing.start(entry, now: now) }) { outcome.effects = typingAnnouncement(entry, typing: true) }
+            if state.withLock({ $0.typing.start(entry, now: now) }) {
+                outcome.effects = typingAnnouncement(entry, typing: true)
+            }
         } else {
             outcome.effects = stopTyping(entry)
         }
@@ -139,8 +155,10 @@ extension ChatService {
         var rooms: [JSONValue] = []
         for room in try repository.allRooms() where room.isActive && (!room.isPrivate || mine.contains(room.id)) {
             let participants = try repository.participants(ofRoom: room.id)
-            rooms.append(ChatJSON.roomSummary(room, online: participants.filter { online.contains($0.userID) }.count,
-                                              participants: participants.count))
+            rooms.append(
+                ChatJSON.roomSummary(
+                    room, online: participants.filter { online.contains($0.userID) }.count,
+                    participants: participants.count))
         }
         return .array(rooms)
     }
@@ -148,7 +166,9 @@ extension ChatService {
     /// An active room the user may see. A private room they are not a member of answers exactly
     /// like a missing one, so outsiders cannot tell which private rooms exist.
     func visibleRoom(_ name: String, to user: User) throws -> Room {
-        guard Names.isValidRoomName(name), let room = try repository.room(named: name), room.isActive, try isVisible(room, to: user) else {
+        guard Names.isValidRoomName(name), let room = try repository.room(named: name), room.isActive,
+            try isVisible(room, to: user)
+        else {
             throw ChatError.roomNotFound(name)
         }
         return room

@@ -34,9 +34,13 @@ public final class ChatService: Sendable {
     /// `internal_error`; an address already holding `maxConnectionsPerIP` is `rate_limited`.
     /// An admitted connection holds a slot of its address until `disconnect` or `abandon`; the
     /// slot is taken under the same lock as the check, so simultaneous CONNECTs cannot overshoot.
-    public func admit(_ authentication: Result<ChatIdentity?, any Error>, address: String) -> Result<ChatIdentity, ChatError> {
+    public func admit(_ authentication: Result<ChatIdentity?, any Error>, address: String) -> Result<
+        ChatIdentity, ChatError
+    > {
         guard case .success(let found) = authentication else { return .failure(Self.internalError) }
-        guard let identity = found, !identity.user.disabled else { return .failure(ChatError(.unauthorized, "unauthorized")) }
+        guard let identity = found, !identity.user.disabled else {
+            return .failure(ChatError(.unauthorized, "unauthorized"))
+        }
         let admitted = state.withLock { state in
             guard state.connectionsPerAddress[address, default: 0] < limits.maxConnectionsPerIP else { return false }
             state.connectionsPerAddress[address, default: 0] += 1
@@ -61,7 +65,9 @@ public final class ChatService: Sendable {
         }
         var outcome = Outcome()
         outcome.effects = [
-            .deliver(Delivery(.connection(connection.id), "status", ["connected": true, "user": ChatJSON.user(connection.user)])),
+            .deliver(
+                Delivery(
+                    .connection(connection.id), "status", ["connected": true, "user": ChatJSON.user(connection.user)]))
         ]
         outcome.next = FollowUp(step: .welcome(connection, cameOnline: cameOnline))
         return outcome
@@ -95,7 +101,7 @@ public final class ChatService: Sendable {
             }
             return outcome
         case .roomJoined(let connection, let room, let membership):
-            return answering { try roomJoined(connection, room, membership) }
+            return answeringNow { try roomJoined(connection, room, membership) }
         case .farewell(let connection, let stoppedTyping, let wentOffline):
             var outcome = Outcome()
             outcome.effects = stoppedTyping.flatMap { typingAnnouncement($0, typing: false) }
@@ -116,7 +122,7 @@ public final class ChatService: Sendable {
 
     /// Runs an event's body: a `ChatError` becomes the refusal; anything else (the repository
     /// failed) becomes `internal_error`, with the cause kept for the log.
-    func answering(_ body: () throws -> Outcome) -> Outcome {
+    func answeringNow(_ body: () throws -> Outcome) -> Outcome {
         do {
             return try body()
         } catch let error as ChatError {
@@ -126,6 +132,7 @@ public final class ChatService: Sendable {
         }
     }
 
+    /// `answeringNow` for an event whose body awaits the repository's writes.
     func answering(_ body: () async throws -> Outcome) async -> Outcome {
         do {
             return try await body()

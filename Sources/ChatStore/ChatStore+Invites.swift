@@ -9,12 +9,16 @@ extension ChatStore {
 
     /// Stores a new invite for the code whose SHA-256 is `codeHash`, expiring `expiresIn` µs after
     /// it is made (nil: never).
-    public func createInvite(codeHash: [UInt8], role: UserRole, usesAllowed: Int?, expiresIn: Micros?, createdBy: String) async throws -> Invite {
+    public func createInvite(
+        codeHash: [UInt8], role: UserRole, usesAllowed: Int?, expiresIn: Micros?, createdBy: String
+    ) async throws -> Invite {
         let now = self.now()
         return try await write { txn, tables in
             guard try txn.get(tables.invitesByHash, Bytes(codeHash)) == nil else { throw InviteError.unknown }
-            let invite = Invite(id: try tables.nextID(txn, MetaKey.nextInviteID), codeHash: codeHash, role: role,
-                                usesAllowed: usesAllowed, uses: 0, expiresAt: expiresIn.map { now + $0 }, createdBy: createdBy, createdAt: now)
+            let invite = Invite(
+                id: try tables.nextID(txn, MetaKey.nextInviteID), codeHash: codeHash, role: role,
+                usesAllowed: usesAllowed, uses: 0, expiresAt: expiresIn.map { now + $0 }, createdBy: createdBy,
+                createdAt: now)
             try txn.put(tables.invites, invite.id, invite, noOverwrite: true)
             try txn.put(tables.invitesByHash, Bytes(codeHash), invite.id)
             return invite
@@ -50,15 +54,20 @@ extension ChatStore {
     /// Makes an account with the invite's role and counts the use, in one transaction: the
     /// invite's state is checked there too, so concurrent redeemers can never overshoot its uses.
     /// Throws `InviteError` (unknown, revoked, expired, used up) or `RepositoryError` (name taken…).
-    public func redeemInvite(codeHash: [UInt8], name: String, displayName: String, passwordHash: String?) async throws -> User {
+    public func redeemInvite(codeHash: [UInt8], name: String, displayName: String, passwordHash: String?) async throws
+        -> User
+    {
         let now = self.now()
         return try await write { txn, tables in
-            guard let id = try txn.get(tables.invitesByHash, Bytes(codeHash)), var invite = try txn.get(tables.invites, id) else {
+            guard let id = try txn.get(tables.invitesByHash, Bytes(codeHash)),
+                var invite = try txn.get(tables.invites, id)
+            else {
                 throw InviteError.unknown
             }
             if let refusal = InviteError(invite.state(at: now)) { throw refusal }
-            let user = try Self.insertUser(txn, tables, name: name, displayName: displayName, role: invite.role,
-                                           passwordHash: passwordHash, hostApp: false, now: now)
+            let user = try Self.insertUser(
+                txn, tables, name: name, displayName: displayName, role: invite.role,
+                passwordHash: passwordHash, hostApp: false, now: now)
             invite.uses += 1
             try txn.put(tables.invites, id, invite)
             return user
@@ -73,8 +82,9 @@ extension ChatStore {
         return try await write { txn, tables in
             guard try txn.contains(tables.users, user) else { throw RepositoryError.userNotFound("#\(user)") }
             guard try txn.get(tables.signInLinksByHash, Bytes(codeHash)) == nil else { throw SignInLinkError.unknown }
-            let link = SignInLink(id: try tables.nextID(txn, MetaKey.nextSignInLinkID), codeHash: codeHash, userID: user,
-                                  createdAt: now, expiresAt: now + lifetime)
+            let link = SignInLink(
+                id: try tables.nextID(txn, MetaKey.nextSignInLinkID), codeHash: codeHash, userID: user,
+                createdAt: now, expiresAt: now + lifetime)
             try txn.put(tables.signInLinks, link.id, link, noOverwrite: true)
             try txn.put(tables.signInLinksByHash, Bytes(codeHash), link.id)
             return link
@@ -98,7 +108,9 @@ extension ChatStore {
     public func redeemSignInLink(codeHash: [UInt8], passwordHash: String) async throws -> User {
         let now = self.now()
         return try await write { txn, tables in
-            guard let id = try txn.get(tables.signInLinksByHash, Bytes(codeHash)), var link = try txn.get(tables.signInLinks, id) else {
+            guard let id = try txn.get(tables.signInLinksByHash, Bytes(codeHash)),
+                var link = try txn.get(tables.signInLinks, id)
+            else {
                 throw SignInLinkError.unknown
             }
             switch link.state(at: now) {

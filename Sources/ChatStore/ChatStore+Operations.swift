@@ -45,7 +45,9 @@ extension ChatStore {
             // rooms <-> rooms_by_name
             try txn.cursor(tables.rooms).scan { id, room in
                 if room.id != id { return report("rooms[\(id)] holds a record with id \(room.id)") }
-                if try txn.get(tables.roomsByName, room.name) != id { return report("room \(id) '\(room.name)' is missing from rooms_by_name") }
+                if try txn.get(tables.roomsByName, room.name) != id {
+                    return report("room \(id) '\(room.name)' is missing from rooms_by_name")
+                }
                 return true
             }
             try txn.cursor(tables.roomsByName).scan { name, id in
@@ -57,7 +59,9 @@ extension ChatStore {
             // users <-> users_by_name
             try txn.cursor(tables.users).scan { id, user in
                 if user.id != id { return report("users[\(id)] holds a record with id \(user.id)") }
-                if try txn.get(tables.usersByName, Names.folded(user.name)) != id { return report("user \(id) '\(user.name)' is missing from users_by_name") }
+                if try txn.get(tables.usersByName, Names.folded(user.name)) != id {
+                    return report("user \(id) '\(user.name)' is missing from users_by_name")
+                }
                 return true
             }
             try txn.cursor(tables.usersByName).scan { name, id in
@@ -72,20 +76,30 @@ extension ChatStore {
                 if !(try txn.contains(tables.roomTime, RoomTimeKey(message.roomID, message.createdAt, id))) {
                     return report("message \(id) is missing from room_time")
                 }
-                if !(try txn.contains(tables.rooms, message.roomID)) { return report("message \(id) belongs to missing room \(message.roomID)") }
-                if !(try txn.contains(tables.users, message.userID)) { return report("message \(id) was sent by missing user \(message.userID)") }
+                if !(try txn.contains(tables.rooms, message.roomID)) {
+                    return report("message \(id) belongs to missing room \(message.roomID)")
+                }
+                if !(try txn.contains(tables.users, message.userID)) {
+                    return report("message \(id) was sent by missing user \(message.userID)")
+                }
                 return true
             }
             try txn.cursor(tables.roomTime).scan { key, _ in
-                guard let message = try txn.get(tables.messages, key.c), message.roomID == key.a, message.createdAt == key.b else {
-                    return report("room_time entry (room \(key.a), \(key.b), message \(key.c)) points at a missing or different message")
+                guard let message = try txn.get(tables.messages, key.c), message.roomID == key.a,
+                    message.createdAt == key.b
+                else {
+                    return report(
+                        "room_time entry (room \(key.a), \(key.b), message \(key.c)) points at a missing or different message"
+                    )
                 }
                 return true
             }
             // participants <-> user_rooms
             try txn.cursor(tables.participants).scan { key, participant in
                 if participant.roomID != key.a || participant.userID != key.b {
-                    return report("participants[\(key.a),\(key.b)] holds the record of (\(participant.roomID),\(participant.userID))")
+                    return report(
+                        "participants[\(key.a),\(key.b)] holds the record of (\(participant.roomID),\(participant.userID))"
+                    )
                 }
                 if !(try txn.contains(tables.userRooms, RoomUserKey(key.b, key.a))) {
                     return report("participant (room \(key.a), user \(key.b)) is missing from user_rooms")
@@ -102,13 +116,17 @@ extension ChatStore {
             }
             // sessions -> users
             try txn.cursor(tables.sessions).scan { _, session in
-                if !(try txn.contains(tables.users, session.userID)) { return report("a session belongs to missing user \(session.userID)") }
+                if !(try txn.contains(tables.users, session.userID)) {
+                    return report("a session belongs to missing user \(session.userID)")
+                }
                 return true
             }
             // invites <-> invites_by_hash
             try txn.cursor(tables.invites).scan { id, invite in
                 if invite.id != id { return report("invites[\(id)] holds a record with id \(invite.id)") }
-                if try txn.get(tables.invitesByHash, Bytes(invite.codeHash)) != id { return report("invite \(id) is missing from invites_by_hash") }
+                if try txn.get(tables.invitesByHash, Bytes(invite.codeHash)) != id {
+                    return report("invite \(id) is missing from invites_by_hash")
+                }
                 return true
             }
             try txn.cursor(tables.invitesByHash).scan { hash, id in
@@ -123,7 +141,9 @@ extension ChatStore {
                 if try txn.get(tables.signInLinksByHash, Bytes(link.codeHash)) != id {
                     return report("sign-in link \(id) is missing from signin_links_by_hash")
                 }
-                if !(try txn.contains(tables.users, link.userID)) { return report("sign-in link \(id) belongs to missing user \(link.userID)") }
+                if !(try txn.contains(tables.users, link.userID)) {
+                    return report("sign-in link \(id) belongs to missing user \(link.userID)")
+                }
                 return true
             }
             try txn.cursor(tables.signInLinksByHash).scan { hash, id in

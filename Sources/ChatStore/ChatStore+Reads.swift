@@ -57,7 +57,8 @@ extension ChatStore {
     /// The latest `limit` messages: the cursor starts just past the room's last key and walks back.
     public func latestMessages(room: RoomID, limit: Int) throws -> [Message] {
         try read { txn in
-            try messages(txn, keys: txn.entries(tables.roomTime, prefix: room.encoded, reverse: true, limit: limit)).reversed()
+            try messages(txn, keys: txn.entries(tables.roomTime, prefix: room.encoded, reverse: true, limit: limit))
+                .reversed()
         }
     }
 
@@ -74,7 +75,9 @@ extension ChatStore {
                 return try messages(txn, keys: keys).reversed()
             }
             let upper = RoomTimeKey(room, anchor.createdAt, anchor.id).encoded
-            return try messages(txn, keys: txn.entries(tables.roomTime, from: prefix, to: upper, reverse: true, limit: limit)).reversed()
+            return try messages(
+                txn, keys: txn.entries(tables.roomTime, from: prefix, to: upper, reverse: true, limit: limit)
+            ).reversed()
         }
     }
 
@@ -90,7 +93,8 @@ extension ChatStore {
                 return try messages(txn, keys: keys)
             }
             let lower = RoomTimeKey(room, anchor.createdAt, anchor.id + 1).encoded
-            return try messages(txn, keys: txn.entries(tables.roomTime, from: lower, to: prefixUpperBound(prefix), limit: limit))
+            return try messages(
+                txn, keys: txn.entries(tables.roomTime, from: lower, to: prefixUpperBound(prefix), limit: limit))
         }
     }
 

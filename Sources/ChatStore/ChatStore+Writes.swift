@@ -11,10 +11,13 @@ extension ChatStore {
         }
     }
 
-    static func insertRoom(_ txn: Transaction, _ tables: Tables, name: String, description: String, isPrivate: Bool, now: Micros) throws -> Room {
+    static func insertRoom(
+        _ txn: Transaction, _ tables: Tables, name: String, description: String, isPrivate: Bool, now: Micros
+    ) throws -> Room {
         guard try txn.get(tables.roomsByName, name) == nil else { throw RepositoryError.roomExists(name) }
-        let room = Room(id: try tables.nextID(txn, MetaKey.nextRoomID), name: name, description: description,
-                        createdAt: now, isActive: true, isPrivate: isPrivate)
+        let room = Room(
+            id: try tables.nextID(txn, MetaKey.nextRoomID), name: name, description: description,
+            createdAt: now, isActive: true, isPrivate: isPrivate)
         try txn.put(tables.rooms, room.id, room)
         try txn.put(tables.roomsByName, name, room.id)
         return room
@@ -31,31 +34,39 @@ extension ChatStore {
 
     // MARK: Users
 
-    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool) async throws -> User {
+    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool)
+        async throws -> User
+    {
         let now = self.now()
         return try await write { txn, tables in
-            try Self.insertUser(txn, tables, name: name, displayName: displayName, role: role, passwordHash: passwordHash,
-                                hostApp: hostApp, now: now)
+            try Self.insertUser(
+                txn, tables, name: name, displayName: displayName, role: role, passwordHash: passwordHash,
+                hostApp: hostApp, now: now)
         }
     }
 
-    static func insertUser(_ txn: Transaction, _ tables: Tables, name: String, displayName: String, role: UserRole,
-                           passwordHash: String?, hostApp: Bool, now: Micros) throws -> User {
+    static func insertUser(
+        _ txn: Transaction, _ tables: Tables, name: String, displayName: String, role: UserRole,
+        passwordHash: String?, hostApp: Bool, now: Micros
+    ) throws -> User {
         // Keyed by the folded name: `ALICE` cannot register beside `alice`.
         if let taken = try txn.get(tables.usersByName, Names.folded(name)) {
             // Name the account that holds it, as it is spelt ("bob" when "BOB" was asked for).
             throw RepositoryError.userExists(try txn.get(tables.users, taken)?.name ?? name)
         }
         try Self.requireHonestDisplayName(txn, tables, displayName, of: name, id: nil)
-        let user = User(id: try tables.nextID(txn, MetaKey.nextUserID), name: name, displayName: displayName,
-                        role: role, passwordHash: passwordHash, disabled: false, createdAt: now, hostApp: hostApp)
+        let user = User(
+            id: try tables.nextID(txn, MetaKey.nextUserID), name: name, displayName: displayName,
+            role: role, passwordHash: passwordHash, disabled: false, createdAt: now, hostApp: hostApp)
         try txn.put(tables.users, user.id, user)
         try txn.put(tables.usersByName, Names.folded(name), user.id)
         return user
     }
 
     /// A display name may not pass for another user's name (`mallory` shown as "admin").
-    static func requireHonestDisplayName(_ txn: Transaction, _ tables: Tables, _ displayName: String, of name: String, id: UserID?) throws {
+    static func requireHonestDisplayName(
+        _ txn: Transaction, _ tables: Tables, _ displayName: String, of name: String, id: UserID?
+    ) throws {
         let impersonates = Names.displayNameImpersonates(displayName, ownName: name) { key in
             guard let holder = try? txn.get(tables.usersByName, key) else { return false }
             return holder != id
@@ -91,7 +102,8 @@ extension ChatStore {
             let participant = Participant(roomID: room, userID: user, joinedAt: now, lastActive: now)
             try txn.put(tables.participants, key, participant)
             try txn.put(tables.userRooms, RoomUserKey(user, room), Empty())
-            let message = try Self.insertMessage(txn, tables, NewMessage(roomID: room, userID: user, text: "joined the room", type: .join), now: now)
+            let message = try Self.insertMessage(
+                txn, tables, NewMessage(roomID: room, userID: user, text: "joined the room", type: .join), now: now)
             return Membership(participant: participant, joinMessage: message)
         }
     }
@@ -101,7 +113,8 @@ extension ChatStore {
         return try await write { txn, tables in
             guard try txn.delete(tables.participants, RoomUserKey(room, user)) else { return nil }
             try txn.delete(tables.userRooms, RoomUserKey(user, room))
-            return try Self.insertMessage(txn, tables, NewMessage(roomID: room, userID: user, text: "left the room", type: .leave), now: now)
+            return try Self.insertMessage(
+                txn, tables, NewMessage(roomID: room, userID: user, text: "left the room", type: .leave), now: now)
         }
     }
 
@@ -135,8 +148,9 @@ extension ChatStore {
         if let last = try txn.entries(tables.roomTime, prefix: new.roomID.encoded, reverse: true, limit: 1).first?.0 {
             createdAt = max(createdAt, last.b)
         }
-        let message = Message(id: try tables.nextID(txn, MetaKey.nextMessageID), roomID: new.roomID, userID: new.userID,
-                              text: new.text, type: new.type, createdAt: createdAt)
+        let message = Message(
+            id: try tables.nextID(txn, MetaKey.nextMessageID), roomID: new.roomID, userID: new.userID,
+            text: new.text, type: new.type, createdAt: createdAt)
         try txn.put(tables.messages, message.id, message, noOverwrite: true)
         try txn.put(tables.roomTime, RoomTimeKey(message.roomID, createdAt, message.id), Empty())
         let participantKey = RoomUserKey(new.roomID, new.userID)
@@ -151,7 +165,9 @@ extension ChatStore {
 
     public func createSession(_ session: Session) async throws {
         try await write { txn, tables in
-            try txn.put(tables.sessions, Bytes(session.tokenHash), SessionValue(userID: session.userID, expiresAt: session.expiresAt))
+            try txn.put(
+                tables.sessions, Bytes(session.tokenHash),
+                SessionValue(userID: session.userID, expiresAt: session.expiresAt))
         }
     }
 

@@ -41,11 +41,14 @@ enum Migrations {
         var marked = 0
         for var user in users.sorted(by: { $0.id < $1.id }) {
             if try txn.get(tables.usersByName, Names.folded(user.name)) != nil {
-                let holder = try txn.get(tables.usersByName, Names.folded(user.name)).flatMap { try txn.get(tables.users, $0) }
+                let holder = try txn.get(tables.usersByName, Names.folded(user.name)).flatMap {
+                    try txn.get(tables.users, $0)
+                }
                 let old = user.name
                 user.name = try freeName(for: user, txn, tables)
-                notes.append("user \(user.id) '\(SafeText.forLog(old))' has the same name as '\(SafeText.forLog(holder?.name ?? "?"))' "
-                             + "(user \(holder?.id ?? 0)) apart from case or width; renamed to '\(user.name)'")
+                notes.append(
+                    "user \(user.id) '\(SafeText.forLog(old))' has the same name as '\(SafeText.forLog(holder?.name ?? "?"))' "
+                        + "(user \(holder?.id ?? 0)) apart from case or width; renamed to '\(user.name)'")
             }
             user.hostApp = user.passwordHash == nil && user.role == .member
             if user.hostApp { marked += 1 }
@@ -53,8 +56,9 @@ enum Migrations {
             try txn.put(tables.usersByName, Names.folded(user.name), user.id)
         }
         if marked > 0 {
-            notes.append("\(marked) user\(marked == 1 ? "" : "s") without a password may keep signing in with host-app tokens; "
-                         + "password accounts and admins no longer can (link one with 'fitchat user link-host NAME')")
+            notes.append(
+                "\(marked) user\(marked == 1 ? "" : "s") without a password may keep signing in with host-app tokens; "
+                    + "password accounts and admins no longer can (link one with 'fitchat user link-host NAME')")
         }
         return notes
     }
@@ -111,7 +115,8 @@ enum Migrations {
     private static func initialise(_ txn: Transaction, _ tables: Tables, now: Micros) throws {
         try tables.setMetaU64(txn, MetaKey.schemaVersion, UInt64(ChatStore.schemaVersion))
         for seed in seedRooms {
-            _ = try ChatStore.insertRoom(txn, tables, name: seed.name, description: seed.description, isPrivate: false, now: now)
+            _ = try ChatStore.insertRoom(
+                txn, tables, name: seed.name, description: seed.description, isPrivate: false, now: now)
         }
     }
 }

@@ -75,58 +75,89 @@ enum RecordVersion {
 extension Room: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
         var w = RecordWriter(version: RecordVersion.current)
-        w.u64(id); w.string(name); w.string(description); w.i64(createdAt); w.bool(isActive); w.bool(isPrivate)
+        w.u64(id)
+        w.string(name)
+        w.string(description)
+        w.i64(createdAt)
+        w.bool(isActive)
+        w.bool(isPrivate)
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Room {
         var r = try RecordReader(raw)
         guard r.version == 1 else { throw .decoding }
-        return Room(id: try r.u64(), name: try r.string(), description: try r.string(), createdAt: try r.i64(),
-                    isActive: try r.bool(), isPrivate: try r.bool())
+        return Room(
+            id: try r.u64(), name: try r.string(), description: try r.string(), createdAt: try r.i64(),
+            isActive: try r.bool(), isPrivate: try r.bool())
     }
 }
 
 extension User: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
         var w = RecordWriter(version: RecordVersion.user)
-        w.u64(id); w.string(name); w.string(displayName); w.u8(role.rawValue); w.optionalString(passwordHash)
-        w.bool(disabled); w.i64(createdAt); w.bool(hostApp)
+        w.u64(id)
+        w.string(name)
+        w.string(displayName)
+        w.u8(role.rawValue)
+        w.optionalString(passwordHash)
+        w.bool(disabled)
+        w.i64(createdAt)
+        w.bool(hostApp)
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> User {
         var r = try RecordReader(raw)
         guard r.version == 1 || r.version == 2 else { throw .decoding }
-        let id = try r.u64(), name = try r.string(), display = try r.string()
+        let id = try r.u64()
+        let name = try r.string()
+        let display = try r.string()
         guard let role = UserRole(rawValue: try r.u8()) else { throw .decoding }
-        let hash = try r.optionalString(), disabled = try r.bool(), createdAt = try r.i64()
+        let hash = try r.optionalString()
+        let disabled = try r.bool()
+        let createdAt = try r.i64()
         // Version 1 had no mark; the schema-3 migration decides it and rewrites every record.
         let hostApp = r.version >= 2 ? try r.bool() : false
-        return User(id: id, name: name, displayName: display, role: role, passwordHash: hash, disabled: disabled,
-                    createdAt: createdAt, hostApp: hostApp)
+        return User(
+            id: id, name: name, displayName: display, role: role, passwordHash: hash, disabled: disabled,
+            createdAt: createdAt, hostApp: hostApp)
     }
 }
 
 extension Message: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
         var w = RecordWriter(version: RecordVersion.current)
-        w.u64(id); w.u64(roomID); w.u64(userID); w.string(text); w.u8(type.rawValue); w.i64(createdAt)
-        w.bool(isEdited); w.optionalI64(editedAt); w.bool(deleted)
+        w.u64(id)
+        w.u64(roomID)
+        w.u64(userID)
+        w.string(text)
+        w.u8(type.rawValue)
+        w.i64(createdAt)
+        w.bool(isEdited)
+        w.optionalI64(editedAt)
+        w.bool(deleted)
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Message {
         var r = try RecordReader(raw)
         guard r.version == 1 else { throw .decoding }
-        let id = try r.u64(), room = try r.u64(), user = try r.u64(), text = try r.string()
+        let id = try r.u64()
+        let room = try r.u64()
+        let user = try r.u64()
+        let text = try r.string()
         guard let type = MessageType(rawValue: try r.u8()) else { throw .decoding }
-        return Message(id: id, roomID: room, userID: user, text: text, type: type, createdAt: try r.i64(),
-                       isEdited: try r.bool(), editedAt: try r.optionalI64(), deleted: try r.bool())
+        return Message(
+            id: id, roomID: room, userID: user, text: text, type: type, createdAt: try r.i64(),
+            isEdited: try r.bool(), editedAt: try r.optionalI64(), deleted: try r.bool())
     }
 }
 
 extension Participant: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
         var w = RecordWriter(version: RecordVersion.current)
-        w.u64(roomID); w.u64(userID); w.i64(joinedAt); w.i64(lastActive)
+        w.u64(roomID)
+        w.u64(userID)
+        w.i64(joinedAt)
+        w.i64(lastActive)
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Participant {
@@ -143,7 +174,8 @@ struct SessionValue: LMDBCodable {
 
     func encode(into bytes: inout [UInt8]) {
         var w = RecordWriter(version: RecordVersion.current)
-        w.u64(userID); w.i64(expiresAt)
+        w.u64(userID)
+        w.i64(expiresAt)
         bytes.append(contentsOf: w.bytes)
     }
     static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> SessionValue {
@@ -156,31 +188,47 @@ struct SessionValue: LMDBCodable {
 extension Invite: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
         var w = RecordWriter(version: RecordVersion.current)
-        w.u64(id); w.byteString(codeHash); w.u8(role.rawValue); w.optionalI64(usesAllowed.map(Int64.init)); w.i64(Int64(uses))
-        w.optionalI64(expiresAt); w.string(createdBy); w.i64(createdAt); w.bool(revoked)
+        w.u64(id)
+        w.byteString(codeHash)
+        w.u8(role.rawValue)
+        w.optionalI64(usesAllowed.map(Int64.init))
+        w.i64(Int64(uses))
+        w.optionalI64(expiresAt)
+        w.string(createdBy)
+        w.i64(createdAt)
+        w.bool(revoked)
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Invite {
         var r = try RecordReader(raw)
         guard r.version == 1 else { throw .decoding }
-        let id = try r.u64(), hash = try r.byteString()
+        let id = try r.u64()
+        let hash = try r.byteString()
         guard let role = UserRole(rawValue: try r.u8()) else { throw .decoding }
-        let allowed = try r.optionalI64().map { Int(clamping: $0) }, uses = Int(clamping: try r.i64())
-        return Invite(id: id, codeHash: hash, role: role, usesAllowed: allowed, uses: uses, expiresAt: try r.optionalI64(),
-                      createdBy: try r.string(), createdAt: try r.i64(), revoked: try r.bool())
+        let allowed = try r.optionalI64().map { Int(clamping: $0) }
+        let uses = Int(clamping: try r.i64())
+        return Invite(
+            id: id, codeHash: hash, role: role, usesAllowed: allowed, uses: uses, expiresAt: try r.optionalI64(),
+            createdBy: try r.string(), createdAt: try r.i64(), revoked: try r.bool())
     }
 }
 
 extension SignInLink: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
         var w = RecordWriter(version: RecordVersion.current)
-        w.u64(id); w.byteString(codeHash); w.u64(userID); w.i64(createdAt); w.i64(expiresAt); w.optionalI64(usedAt)
+        w.u64(id)
+        w.byteString(codeHash)
+        w.u64(userID)
+        w.i64(createdAt)
+        w.i64(expiresAt)
+        w.optionalI64(usedAt)
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> SignInLink {
         var r = try RecordReader(raw)
         guard r.version == 1 else { throw .decoding }
-        return SignInLink(id: try r.u64(), codeHash: try r.byteString(), userID: try r.u64(), createdAt: try r.i64(),
-                          expiresAt: try r.i64(), usedAt: try r.optionalI64())
+        return SignInLink(
+            id: try r.u64(), codeHash: try r.byteString(), userID: try r.u64(), createdAt: try r.i64(),
+            expiresAt: try r.i64(), usedAt: try r.optionalI64())
     }
 }

@@ -50,7 +50,8 @@ struct Tables {
     /// Entries per table, for `fitchat db status`.
     func counts(_ txn: Transaction) throws -> [(String, Int)] {
         [
-            ("meta", try txn.count(meta)), ("rooms", try txn.count(rooms)), ("rooms_by_name", try txn.count(roomsByName)),
+            ("meta", try txn.count(meta)), ("rooms", try txn.count(rooms)),
+            ("rooms_by_name", try txn.count(roomsByName)),
             ("users", try txn.count(users)), ("users_by_name", try txn.count(usersByName)),
             ("messages", try txn.count(messages)), ("room_time", try txn.count(roomTime)),
             ("participants", try txn.count(participants)), ("user_rooms", try txn.count(userRooms)),

@@ -38,7 +38,9 @@ public struct Settings: Sendable, Equatable {
     }
 
     /// The connection cap in effect: `max_connections`, or what the file-descriptor limit leaves.
-    public var effectiveMaxConnections: Int { maxConnections ?? Self.defaultMaxConnections(fileLimit: Self.currentFileLimit()) }
+    public var effectiveMaxConnections: Int {
+        maxConnections ?? Self.defaultMaxConnections(fileLimit: Self.currentFileLimit())
+    }
 
     /// Leaves room below the descriptor limit for what is not a connection: the store's files, the
     /// listening and control sockets, the journal, each event loop's epoll and wakeup descriptors.
@@ -65,7 +67,9 @@ public struct Settings: Sendable, Equatable {
     }
 
     /// The Unix socket the daemon listens on for admin notifications from the CLI.
-    public var controlSocketPath: String { ((runtimeDir ?? dataDir) as NSString).appendingPathComponent("control.sock") }
+    public var controlSocketPath: String {
+        ((runtimeDir ?? dataDir) as NSString).appendingPathComponent("control.sock")
+    }
 }
 
 /// Printing settings (a log line, a debugger, `dump`) never shows the token secret.
@@ -78,7 +82,11 @@ extension Settings: CustomStringConvertible, CustomDebugStringConvertible, Custo
     public var debugDescription: String { description }
 
     public var customMirror: Mirror {
-        Mirror(self, children: ["listen": listen, "dataDir": dataDir, "tokenSecret": tokenSecret == nil ? "none" : "<redacted>",
-                                "serverNames": serverNames, "allowedOrigins": allowedOrigins], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "listen": listen, "dataDir": dataDir, "tokenSecret": tokenSecret == nil ? "none" : "<redacted>",
+                "serverNames": serverNames, "allowedOrigins": allowedOrigins,
+            ], displayStyle: .struct)
     }
 }

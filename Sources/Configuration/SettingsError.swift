@@ -16,8 +16,10 @@ public enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .configFileUnreadable(let path, let reason): "cannot read config file \(path): \(reason)"
         case .configFileNotText(let path): "config file \(path) is not UTF-8 text"
         case .notKeyValue(let path, let line): "\(path):\(line): expected 'key = value'"
-        case .unknownSetting(let source, let key, let known): "\(source): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))"
-        case .invalidValue(let source, let key, let value, let expected): "\(source): invalid \(key) '\(value)': \(expected)"
+        case .unknownSetting(let source, let key, let known):
+            "\(source): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))"
+        case .invalidValue(let source, let key, let value, let expected):
+            "\(source): invalid \(key) '\(value)': \(expected)"
         case .tokenSecretFileUnreadable(let path): "cannot read token_secret_file \(path)"
         case .tokenSecretFileEmpty(let path): "token secret file \(path) is empty"
         }

@@ -5,8 +5,10 @@ import HTTPServer
 /// Every layer uses the same `key = value` vocabulary (environment: `FITCHAT_<KEY>`).
 public enum SettingsLoader {
     public static let keys: [String] = [
-        "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "token_secret_file", "message_burst", "message_rate",
-        "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "open_registration", "allowed_origins",
+        "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "token_secret_file", "message_burst",
+        "message_rate",
+        "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "open_registration",
+        "allowed_origins",
         "server_names", "public_url", "log_target", "log_level",
     ]
 
@@ -23,13 +25,16 @@ public enum SettingsLoader {
         var settings = Settings(layout: layout)
         // systemd's StateDirectory= / RuntimeDirectory= tell us where we may write.
         if let state = environment["STATE_DIRECTORY"]?.split(separator: ":").first { settings.dataDir = String(state) }
-        if let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first { settings.runtimeDir = String(runtime) }
+        if let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first {
+            settings.runtimeDir = String(runtime)
+        }
 
         let explicitFile = configFile ?? environment["FITCHAT_CONFIG"]
         let file = explicitFile ?? defaultConfigFile
         if explicitFile != nil || FileManager.default.fileExists(atPath: file) {
             guard FileManager.default.fileExists(atPath: file) else {
-                throw SettingsError.configFileMissing(path: FilePaths.absolute(file), namedBy: configFile != nil ? "--config" : "FITCHAT_CONFIG")
+                throw SettingsError.configFileMissing(
+                    path: FilePaths.absolute(file), namedBy: configFile != nil ? "--config" : "FITCHAT_CONFIG")
             }
             let text = try readConfigFile(file)
             for (lineNumber, key, value) in try parseConfigFile(text, path: file) {
@@ -43,7 +48,8 @@ public enum SettingsLoader {
             }
         }
         for (key, value) in flags.sorted(by: { $0.key < $1.key }) {
-            try apply(key: key, value: value, to: &settings, source: "--\(key.replacingOccurrences(of: "_", with: "-"))")
+            try apply(
+                key: key, value: value, to: &settings, source: "--\(key.replacingOccurrences(of: "_", with: "-"))")
         }
         try loadTokenSecret(into: &settings, environment: environment, layout: layout)
         return settings
@@ -52,8 +58,13 @@ public enum SettingsLoader {
     /// A `token_secret` given as a value wins; else the first of: `token_secret_file` (must be
     /// readable), the systemd credential `$CREDENTIALS_DIRECTORY/token-secret` (`LoadCredential=`),
     /// the installed /etc/fitchat/token-secret (when readable: the service's group and root).
-    static func loadTokenSecret(into settings: inout Settings, environment: [String: String], layout: InstallLayout) throws {
-        guard settings.tokenSecret == nil else { settings.tokenSecretFile = nil; return }
+    static func loadTokenSecret(into settings: inout Settings, environment: [String: String], layout: InstallLayout)
+        throws
+    {
+        guard settings.tokenSecret == nil else {
+            settings.tokenSecretFile = nil
+            return
+        }
         var candidates: [String] = []
         if let credentials = environment["CREDENTIALS_DIRECTORY"], !credentials.isEmpty {
             candidates.append((credentials as NSString).appendingPathComponent("token-secret"))
@@ -100,9 +111,13 @@ public enum SettingsLoader {
     }
 
     static func apply(key: String, value: String, to settings: inout Settings, source: String) throws {
-        func bad(_ why: String) -> SettingsError { .invalidValue(source: source, key: key, value: value, expected: why) }
+        func bad(_ why: String) -> SettingsError {
+            .invalidValue(source: source, key: key, value: value, expected: why)
+        }
         func number(_ range: ClosedRange<Double>) throws -> Double {
-            guard let n = Double(value), range.contains(n) else { throw bad("expected a number in \(range.lowerBound)...\(range.upperBound)") }
+            guard let n = Double(value), range.contains(n) else {
+                throw bad("expected a number in \(range.lowerBound)...\(range.upperBound)")
+            }
             return n
         }
         switch key {
@@ -138,21 +153,28 @@ public enum SettingsLoader {
             default: throw bad("expected yes or no")
             }
         case "allowed_origins":
-            let origins = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let origins = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
             for origin in origins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
                 throw bad("'\(origin)' must start with http:// or https://")
             }
             settings.allowedOrigins = origins
         case "server_names":
-            let names = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            let names = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter
+            { !$0.isEmpty }
             for name in names where !HostPolicy.isValidServerName(name) {
                 throw bad("'\(name)' is not a host name (letters, digits, '-' and dots; no scheme or port)")
             }
             settings.serverNames = names
         case "public_url":
-            guard !value.isEmpty else { settings.publicURL = nil; return }
-            guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-                  let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil
+            guard !value.isEmpty else {
+                settings.publicURL = nil
+                return
+            }
+            guard let url = URL(string: value), let scheme = url.scheme?.lowercased(),
+                scheme == "http" || scheme == "https",
+                let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil
             else { throw bad("expected an http:// or https:// address such as https://chat.example-gym.com/") }
             settings.publicURL = value
         case "log_target":
@@ -172,7 +194,8 @@ public enum SettingsLoader {
 /// The file's text, or a sentence naming the file and the reason (never Foundation's error dump).
 func readConfigFile(_ path: String) throws -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else {
-        throw SettingsError.configFileUnreadable(path: FilePaths.absolute(path), reason: String(cString: strerror(errno)))
+        throw SettingsError.configFileUnreadable(
+            path: FilePaths.absolute(path), reason: String(cString: strerror(errno)))
     }
     defer { try? handle.close() }
     let data: Data

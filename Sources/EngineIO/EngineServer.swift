@@ -25,15 +25,21 @@ public final class EngineServer: Sendable {
         var call: (@Sendable (EngineSession) -> Void)?
     }
 
-    public init(configuration: EngineConfiguration = .init(), path: String = "/socket.io/", originPolicy: OriginPolicy = .init(),
-                group: EventLoopGroup, logger: Logger) {
+    public init(
+        configuration: EngineConfiguration = .init(), path: String = "/socket.io/",
+        originPolicy: OriginPolicy = .init(),
+        group: EventLoopGroup, logger: Logger
+    ) {
         self.configuration = configuration
         self.path = path
         self.originPolicy = originPolicy
         self.group = group
         self.logger = logger
-        registry = NIOLockedValueBox(Registry(admission: SessionAdmission(
-            maxPerAddress: configuration.maxSessionsPerAddress, maxHalfOpenPerAddress: configuration.maxHalfOpenSessionsPerAddress)))
+        registry = NIOLockedValueBox(
+            Registry(
+                admission: SessionAdmission(
+                    maxPerAddress: configuration.maxSessionsPerAddress,
+                    maxHalfOpenPerAddress: configuration.maxHalfOpenSessionsPerAddress)))
     }
 
     /// Open sessions, and how many each address holds (checked and counted under one lock).
@@ -66,7 +72,8 @@ public final class EngineServer: Sendable {
     public func sessionCountsByTransport() async -> [String: Int] {
         var counts: [String: Int] = [:]
         for session in allSessions {
-            if let transport = try? await session.eventLoop.submit({ session.isClosed ? nil : session.transport }).get() {
+            if let transport = try? await session.eventLoop.submit({ session.isClosed ? nil : session.transport }).get()
+            {
                 counts[transport.rawValue, default: 0] += 1
             }
         }
@@ -76,11 +83,12 @@ public final class EngineServer: Sendable {
     /// Adds the polling route and the WebSocket endpoint to `http`.
     public func install(on http: HTTPServer) {
         http.route(nil, path, prefix: false) { [self] request in await self.handle(request) }
-        http.webSocket(WebSocketRoute(
-            pathPrefix: path,
-            accepts: { [self] head in self.acceptsWebSocket(head) },
-            upgraded: { [self] channel, head in self.upgraded(channel: channel, head: head) }
-        ))
+        http.webSocket(
+            WebSocketRoute(
+                pathPrefix: path,
+                accepts: { [self] head in self.acceptsWebSocket(head) },
+                upgraded: { [self] channel, head in self.upgraded(channel: channel, head: head) }
+            ))
     }
 
     func remove(_ session: EngineSession) {
@@ -106,9 +114,11 @@ public final class EngineServer: Sendable {
 
     /// A new session, unless its address already holds as many as it may.
     private func open(transport: EngineTransport, eventLoop: EventLoop, head: HTTPRequestHead, remote: SocketAddress?)
-        -> Result<EngineSession, SessionAdmission.Refusal> {
+        -> Result<EngineSession, SessionAdmission.Refusal>
+    {
         let address = remote?.ipAddress ?? "unknown"
-        let session = EngineSession(server: self, transport: transport, eventLoop: eventLoop, handshake: head, remoteAddress: remote)
+        let session = EngineSession(
+            server: self, transport: transport, eventLoop: eventLoop, handshake: head, remoteAddress: remote)
         return registry.withLockedValue { registry in
             if let refusal = registry.admission.open(address) { return .failure(refusal) }
             registry.sessions[session.sid] = (session, address, false)
@@ -117,8 +127,9 @@ public final class EngineServer: Sendable {
     }
 
     private func logRefusal(_ refusal: SessionAdmission.Refusal, remote: SocketAddress?) {
-        logger.warning("session refused: too many from one address",
-                       metadata: ["remote": "\(remote?.ipAddress ?? "unknown")", "reason": "\(refusal)"])
+        logger.warning(
+            "session refused: too many from one address",
+            metadata: ["remote": "\(remote?.ipAddress ?? "unknown")", "reason": "\(refusal)"])
     }
 
     /// Hands a new session to the layer above, on its loop, then starts its heartbeat.
@@ -184,18 +195,21 @@ public final class EngineServer: Sendable {
     }
 
     private var tooManySessions: HTTPResponse {
-        HTTPResponse(status: .tooManyRequests, headers: ["Content-Type": "application/json"],
-                     body: ByteBuffer(string: #"{"code":3,"message":"Too many sessions from this address"}"#))
+        HTTPResponse(
+            status: .tooManyRequests, headers: ["Content-Type": "application/json"],
+            body: ByteBuffer(string: #"{"code":3,"message":"Too many sessions from this address"}"#))
     }
 
     private func refusal(_ error: EngineError) -> HTTPResponse {
-        HTTPResponse(status: HTTPResponseStatus(statusCode: error.httpStatus),
-                     headers: ["Content-Type": "application/json"], body: ByteBuffer(string: error.json))
+        HTTPResponse(
+            status: HTTPResponseStatus(statusCode: error.httpStatus),
+            headers: ["Content-Type": "application/json"], body: ByteBuffer(string: error.json))
     }
 
     private func payload(_ text: String) -> HTTPResponse {
-        HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; charset=UTF-8", "Cache-Control": "no-store"],
-                     body: ByteBuffer(string: text))
+        HTTPResponse(
+            status: .ok, headers: ["Content-Type": "text/plain; charset=UTF-8", "Cache-Control": "no-store"],
+            body: ByteBuffer(string: text))
     }
 
     // MARK: WebSocket
@@ -203,7 +217,9 @@ public final class EngineServer: Sendable {
     private func acceptsWebSocket(_ head: HTTPRequestHead) -> Bool {
         guard originPolicy.allows(head.headers) else { return false }
         let query = HTTPRequest(head: head).query
-        switch EngineRequest.classify(method: "\(head.method)", query: query, isWebSocketUpgrade: true, configuration: configuration) {
+        switch EngineRequest.classify(
+            method: "\(head.method)", query: query, isWebSocketUpgrade: true, configuration: configuration)
+        {
         case .success(.handshake(.websocket)): return head.method == .GET
         case .success(.upgrade(let sid)): return head.method == .GET && session(sid) != nil
         default: return false
@@ -215,8 +231,10 @@ public final class EngineServer: Sendable {
         let query = HTTPRequest(head: head).query
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(handler.raw, position: .first)
-            try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
-                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: self.configuration.maxPayload))
+            try channel.pipeline.syncOperations.addHandler(
+                NIOWebSocketFrameAggregator(
+                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                    maxAccumulatedFrameSize: self.configuration.maxPayload))
             try channel.pipeline.syncOperations.addHandler(handler)
             if let sid = query["sid"] {
                 guard let session = self.session(sid) else {
@@ -226,12 +244,15 @@ public final class EngineServer: Sendable {
                 handler.bind(session)
                 session.attachProbe(handler)
             } else {
-                let opened = self.open(transport: .websocket, eventLoop: channel.eventLoop, head: head, remote: channel.remoteAddress)
+                let opened = self.open(
+                    transport: .websocket, eventLoop: channel.eventLoop, head: head, remote: channel.remoteAddress)
                 guard case .success(let session) = opened else {
                     if case .failure(let refusal) = opened { self.logRefusal(refusal, remote: channel.remoteAddress) }
                     // 1013 "try again later": the client may reconnect once its other sessions end.
-                    handler.raw.context?.writeAndFlush(NIOAny(WebSocketFrameBytes.close(code: 1013, reason: "too many sessions")))
-                        .whenComplete { _ in channel.close(promise: nil) }
+                    handler.raw.context?.writeAndFlush(
+                        NIOAny(WebSocketFrameBytes.close(code: 1013, reason: "too many sessions"))
+                    )
+                    .whenComplete { _ in channel.close(promise: nil) }
                     return
                 }
                 handler.bind(session)

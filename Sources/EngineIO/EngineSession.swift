@@ -1,8 +1,8 @@
 import EngineIOProtocol
 import HTTPServer
 import Logging
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOHTTP1
 
 /// One Engine.IO session. Its state lives on `eventLoop`; public methods may be called from
@@ -32,7 +32,10 @@ public final class EngineSession: @unchecked Sendable {
 
     private static let serials = NIOLockedValueBox<UInt64>(0)
 
-    init(server: EngineServer, transport: EngineTransport, eventLoop: EventLoop, handshake: HTTPRequestHead, remoteAddress: SocketAddress?) {
+    init(
+        server: EngineServer, transport: EngineTransport, eventLoop: EventLoop, handshake: HTTPRequestHead,
+        remoteAddress: SocketAddress?
+    ) {
         self.server = server
         sid = SessionID.make()
         let serial = EngineSession.serials.withLockedValue { serial in
@@ -118,7 +121,10 @@ public final class EngineSession: @unchecked Sendable {
     func post(_ packets: [EnginePacket]) -> EventLoopFuture<Void> {
         eventLoop.submit {
             let actions = self.machine.posted(packets, now: .now())
-            if case .refuse(let error) = actions.first { self.perform(Array(actions.dropFirst())); throw error }
+            if case .refuse(let error) = actions.first {
+                self.perform(Array(actions.dropFirst()))
+                throw error
+            }
             self.perform(actions)
         }
     }

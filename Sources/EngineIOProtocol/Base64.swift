@@ -13,7 +13,8 @@ enum Base64 {
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var iterator = bytes.makeIterator()
         while let b0 = iterator.next() {
-            let b1 = iterator.next(), b2 = iterator.next()
+            let b1 = iterator.next()
+            let b2 = iterator.next()
             let n = UInt32(b0) << 16 | UInt32(b1 ?? 0) << 8 | UInt32(b2 ?? 0)
             out.append(alphabet[Int(n >> 18 & 63)])
             out.append(alphabet[Int(n >> 12 & 63)])

@@ -2,7 +2,8 @@ import NIOCore
 
 /// Engine.IO v4 packet types (the first character of a text packet).
 public enum EnginePacketType: UInt8, Sendable, CaseIterable {
-    case open = 0, close, ping, pong, message, upgrade, noop
+    case open = 0
+    case close, ping, pong, message, upgrade, noop
 }
 
 /// The data a packet carries: text, or raw bytes (binary messages only).
@@ -63,7 +64,8 @@ extension EnginePacket {
             guard let bytes = Base64.decode(text.dropFirst()) else { throw .badBase64 }
             return .message(ByteBuffer(bytes: bytes))
         }
-        guard let digit = first.wholeNumberValue, let type = EnginePacketType(rawValue: UInt8(digit)), first.isASCII else {
+        guard let digit = first.wholeNumberValue, let type = EnginePacketType(rawValue: UInt8(digit)), first.isASCII
+        else {
             throw .unknownType(String(first))
         }
         return EnginePacket(type, .text(String(text.dropFirst())))

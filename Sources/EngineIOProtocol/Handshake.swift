@@ -19,7 +19,8 @@ public struct Handshake: Equatable, Sendable {
     /// The open packet's JSON, keys in the order the reference server sends them.
     public var json: String {
         let upgradesJSON = upgrades.map { "\"\($0)\"" }.joined(separator: ",")
-        return #"{"sid":"\#(sid)","upgrades":[\#(upgradesJSON)],"pingInterval":\#(pingInterval),"pingTimeout":\#(pingTimeout),"maxPayload":\#(maxPayload)}"#
+        return
+            #"{"sid":"\#(sid)","upgrades":[\#(upgradesJSON)],"pingInterval":\#(pingInterval),"pingTimeout":\#(pingTimeout),"maxPayload":\#(maxPayload)}"#
     }
 
     public var openPacket: EnginePacket { EnginePacket(.open, .text(json)) }

@@ -2,11 +2,11 @@ import NIOCore
 
 /// Why a session ended.
 public enum EngineCloseReason: Equatable, Sendable {
-    case clientClosed          // close packet, or the WebSocket went away
+    case clientClosed  // close packet, or the WebSocket went away
     case pingTimeout
     case serverClosed
     case transportError(String)
-    case queueOverflow         // the client stopped reading
+    case queueOverflow  // the client stopped reading
 }
 
 /// The state of one Engine.IO session, independent of sockets: the shell feeds it what happened
@@ -56,7 +56,10 @@ public struct EngineSessionMachine: Sendable {
     private mutating func flushToPoll() -> [Action] {
         guard pollPending, !queue.isEmpty else { return [] }
         pollPending = false
-        defer { queue.removeAll(); queuedBytes = 0 }
+        defer {
+            queue.removeAll()
+            queuedBytes = 0
+        }
         return [.answerPoll(queue)]
     }
 

@@ -22,7 +22,8 @@ public final class ControlServer: Sendable {
             .serverChannelOption(.backlog, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(logger: logger, handler: handler))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ControlConnectionHandler(logger: logger, handler: handler))
                 }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)

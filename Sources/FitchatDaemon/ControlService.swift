@@ -16,7 +16,8 @@ struct ControlService: Service, CustomStringConvertible {
     var description: String { "control socket" }
 
     func run() async throws {
-        let chat = self.chat, logger = self.logger
+        let chat = self.chat
+        let logger = self.logger
         let control = try await ControlServer.start(path: path, group: group, logger: logger) { message in
             logger.info("control message", metadata: ["message": "\(SafeText.forLog("\(message)", limit: 200))"])
             ControlService.apply(message, to: chat)

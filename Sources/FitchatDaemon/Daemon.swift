@@ -28,16 +28,20 @@ public final class Daemon: Sendable {
         let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: true, creation: .mayCreate)
         let status = try store.status()
         for note in store.migrationNotes { logger.warning("migration: \(note)") }
-        logger.notice("store open", metadata: [
-            "path": "\(status.path)", "schema": "\(status.schemaVersion)",
-            "stale_readers_cleared": "\(status.staleReadersCleared)",
-        ])
+        logger.notice(
+            "store open",
+            metadata: [
+                "path": "\(status.path)", "schema": "\(status.schemaVersion)",
+                "stale_readers_cleared": "\(status.staleReadersCleared)",
+            ])
         let metrics = ChatMetrics.bootstrap()
         store.onCommit = { batch, seconds in metrics.committed(batch: batch, seconds: seconds) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(System.coreCount, 2))
         do {
-            let services = try Self.services(settings: settings, store: store, hostApp: hostApp, metrics: metrics, group: group, logger: logger)
-            let serviceGroup = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            let services = try Self.services(
+                settings: settings, store: store, hostApp: hostApp, metrics: metrics, group: group, logger: logger)
+            let serviceGroup = ServiceGroup(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await serviceGroup.run()
         } catch {
             store.close()  // a no-op if the store service closed it already
@@ -51,12 +55,16 @@ public final class Daemon: Sendable {
 
     /// In start order; ServiceLifecycle stops them in reverse: systemd hears STOPPING=1 first, the
     /// control socket closes, the web server drains, and the store closes last.
-    static func services(settings: Settings, store: ChatStore, hostApp: HostAppTokenVerifier?, metrics: ChatMetrics,
-                         group: EventLoopGroup, logger: Logger) throws -> [any Service] {
-        let web = try WebService(settings: settings, store: store, hostApp: hostApp, metrics: metrics, group: group, logger: logger)
+    static func services(
+        settings: Settings, store: ChatStore, hostApp: HostAppTokenVerifier?, metrics: ChatMetrics,
+        group: EventLoopGroup, logger: Logger
+    ) throws -> [any Service] {
+        let web = try WebService(
+            settings: settings, store: store, hostApp: hostApp, metrics: metrics, group: group, logger: logger)
         let control = ControlService(path: settings.controlSocketPath, chat: web.chat, group: group, logger: logger)
-        let systemd = SystemdService(notifier: Notifier(), prerequisites: [web.listening, control.started], chat: web.chat,
-                                     store: store, group: group, logger: logger)
+        let systemd = SystemdService(
+            notifier: Notifier(), prerequisites: [web.listening, control.started], chat: web.chat,
+            store: store, group: group, logger: logger)
         return [StoreService(store: store), web, control, systemd]
     }
 }

@@ -1,6 +1,6 @@
+import ChatGateway
 import CoreMetrics
 import EngineIO
-import ChatGateway
 import Metrics
 import NIOConcurrencyHelpers
 import Prometheus
@@ -20,7 +20,9 @@ final class ChatMetrics: Sendable {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["fitchat_commit_duration_seconds"] =
-            [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1].map { Duration.milliseconds($0 * 1000) }
+            [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1].map {
+                Duration.milliseconds($0 * 1000)
+            }
         factory.valueHistogramBuckets["fitchat_commit_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
         MetricsSystem.bootstrap(factory)
         return ChatMetrics(registry: registry)
@@ -59,7 +61,8 @@ final class ChatMetrics: Sendable {
     func exposition(engine: EngineServer) async -> String {
         let counts = await engine.sessionCountsByTransport()
         for transport in ["polling", "websocket"] {
-            CoreMetrics.Gauge(label: "fitchat_sessions", dimensions: [("transport", transport)]).record(counts[transport] ?? 0)
+            CoreMetrics.Gauge(label: "fitchat_sessions", dimensions: [("transport", transport)]).record(
+                counts[transport] ?? 0)
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)

@@ -1,5 +1,5 @@
-import ChatStore
 import ChatGateway
+import ChatStore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -27,7 +27,8 @@ struct SystemdService: Service, CustomStringConvertible {
             if let interval = notifier.watchdogInterval() {
                 logger.info("watchdog on", metadata: ["interval_ms": "\(interval / .milliseconds(1))"])
                 tasks.addTask { [self] in
-                    await Watchdog(interval: interval, group: group, store: store, notifier: notifier, logger: logger).run()
+                    await Watchdog(interval: interval, group: group, store: store, notifier: notifier, logger: logger)
+                        .run()
                 }
             }
             tasks.addTask { [self] in
@@ -42,7 +43,8 @@ struct SystemdService: Service, CustomStringConvertible {
     }
 
     static func status(_ chat: ChatServer) -> String {
-        let connections = chat.connectionCount, rooms = chat.activeRooms
+        let connections = chat.connectionCount
+        let rooms = chat.activeRooms
         return "\(connections) connection\(connections == 1 ? "" : "s"), \(rooms) room\(rooms == 1 ? "" : "s") active"
     }
 }

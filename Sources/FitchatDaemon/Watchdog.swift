@@ -21,7 +21,12 @@ struct Watchdog {
         while !Task.isCancelled {
             let started = ContinuousClock.now
             let passed = await probe(deadline: interval)
-            logger.debug("health probe", metadata: ["passed": "\(passed)", "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)"])
+            logger.debug(
+                "health probe",
+                metadata: [
+                    "passed": "\(passed)",
+                    "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+                ])
             if passed {
                 notifier.watchdog()
                 if !healthy { logger.notice("health probe passes again") }

@@ -1,10 +1,10 @@
 import Accounts
 import Administration
+import ChatGateway
 import ChatStore
 import Configuration
 import EngineIO
 import EngineIOProtocol
-import ChatGateway
 import Foundation
 import HTTPServer
 import Logging
@@ -32,19 +32,25 @@ struct WebService: Service, CustomStringConvertible {
     /// Connections still open this long after the shutdown began are closed regardless.
     static let drainDeadline: Duration = .seconds(5)
 
-    init(settings: Settings, store: ChatStore, hostApp: HostAppTokenVerifier?, metrics: ChatMetrics, group: EventLoopGroup, logger: Logger) throws {
+    init(
+        settings: Settings, store: ChatStore, hostApp: HostAppTokenVerifier?, metrics: ChatMetrics,
+        group: EventLoopGroup, logger: Logger
+    ) throws {
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.maxWebSocketMessage = 1_000_000
         httpConfiguration.maxConnections = settings.effectiveMaxConnections
         httpConfiguration.hostPolicy = HostPolicy(serverNames: settings.serverNames)
         let http = HTTPServer(configuration: httpConfiguration, group: group, logger: logger)
-        logger.info("accepting at most \(settings.effectiveMaxConnections) connections (file limit \(Settings.currentFileLimit()))")
+        logger.info(
+            "accepting at most \(settings.effectiveMaxConnections) connections (file limit \(Settings.currentFileLimit()))"
+        )
         let originPolicy = OriginPolicy(allowed: settings.allowedOrigins)
         var engineConfiguration = EngineConfiguration()
         // Sessions per address: the signed-in ones (also capped per socket at CONNECT) plus half-open ones.
         engineConfiguration.maxSessionsPerAddress = settings.maxConnectionsPerIP + settings.maxPendingConnectionsPerIP
         engineConfiguration.maxHalfOpenSessionsPerAddress = settings.maxPendingConnectionsPerIP
-        let engine = EngineServer(configuration: engineConfiguration, originPolicy: originPolicy, group: group, logger: logger)
+        let engine = EngineServer(
+            configuration: engineConfiguration, originPolicy: originPolicy, group: group, logger: logger)
         engine.install(on: http)
         let io = SocketIOServer(engine: engine, logger: logger)
         var limits = ChatServer.Limits()
@@ -52,11 +58,14 @@ struct WebService: Service, CustomStringConvertible {
         limits.messageRate = settings.messageRate
         limits.maxConnectionsPerIP = settings.maxConnectionsPerIP
         let authenticator = Authenticator(store: store, hostApp: hostApp)
-        let chat = ChatServer(store: store, authenticator: authenticator, io: io, limits: limits, logger: logger, observer: metrics.chatObserver)
+        let chat = ChatServer(
+            store: store, authenticator: authenticator, io: io, limits: limits, logger: logger,
+            observer: metrics.chatObserver)
         // One bound on scrypt work for every way in: sign-in, setup, registration, invites, sign-in links.
         let passwordWork = PasswordWork(slots: 2, queueLimit: 32)
-        let accounts = AccountRoutes(store: store, chat: chat, authenticator: authenticator, originPolicy: originPolicy,
-                                     openRegistration: settings.openRegistration, logger: logger, passwordWork: passwordWork)
+        let accounts = AccountRoutes(
+            store: store, chat: chat, authenticator: authenticator, originPolicy: originPolicy,
+            openRegistration: settings.openRegistration, logger: logger, passwordWork: passwordWork)
         accounts.install(on: http)
         // The admin page's actions reach connected clients as the CLI's do, without the socket:
         // the notify applies each change to the chat server directly.
@@ -65,8 +74,9 @@ struct WebService: Service, CustomStringConvertible {
             hashPassword: { password in try await passwordWork.run { try PasswordHasher().hash(password) } })
         HealthRoute.install(on: http)
         http.route(.GET, "/metrics") { _ in
-            HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                         body: ByteBuffer(string: await metrics.exposition(engine: engine)))
+            HTTPResponse(
+                status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                body: ByteBuffer(string: await metrics.exposition(engine: engine)))
         }
         #if FITCHAT_TEST_HOOKS
             if ProcessInfo.processInfo.environment["FITCHAT_TEST_HOOKS"] == "1" {
@@ -74,11 +84,15 @@ struct WebService: Service, CustomStringConvertible {
             }
         #endif
         let files = try StaticFiles(root: WebRoot.resolve(configured: settings.webRoot))
-        PageRoutes.install(on: http, files: files, store: store, authenticator: authenticator, openRegistration: settings.openRegistration)
+        PageRoutes.install(
+            on: http, files: files, store: store, authenticator: authenticator,
+            openRegistration: settings.openRegistration)
         InviteRoutes(operations: operations, accounts: accounts, files: files, logger: logger).install(on: http)
-        AdminRoutes(operations: operations, authenticator: authenticator, originPolicy: originPolicy, files: files,
-                    settings: settings, logger: logger)
-            .install(on: http)
+        AdminRoutes(
+            operations: operations, authenticator: authenticator, originPolicy: originPolicy, files: files,
+            settings: settings, logger: logger
+        )
+        .install(on: http)
         logger.info("serving the page from \(files.root)")
 
         self.http = http
@@ -117,7 +131,9 @@ struct WebService: Service, CustomStringConvertible {
             firstAdminHint(Self.url(of: address, toOpen: true))
         } else {
             let addresses = try await http.adopt(listeningFDs: passed)
-            logger.notice("serving sockets passed by systemd: \(addresses.map(\.description).joined(separator: ", "))", metadata: tokens)
+            logger.notice(
+                "serving sockets passed by systemd: \(addresses.map(\.description).joined(separator: ", "))",
+                metadata: tokens)
             firstAdminHint(addresses.first.map { Self.url(of: $0, toOpen: true) } ?? "http://HOST:PORT/")
         }
     }

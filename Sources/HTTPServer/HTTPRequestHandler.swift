@@ -49,13 +49,19 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.head = nil
             limiter.busy(context.channel)
             if tooLarge {
-                write(context: context, head: head, response: .text(.payloadTooLarge, "request body too large\n"), close: true)
+                write(
+                    context: context, head: head, response: .text(.payloadTooLarge, "request body too large\n"),
+                    close: true)
                 return
             }
             guard configuration.hostPolicy.allows(head.headers) else {
                 body = nil
-                write(context: context, head: head, response: .text(.misdirectedRequest,
-                      "this server does not answer to that host name; its operator can add it to server_names\n"), close: true)
+                write(
+                    context: context, head: head,
+                    response: .text(
+                        .misdirectedRequest,
+                        "this server does not answer to that host name; its operator can add it to server_names\n"),
+                    close: true)
                 return
             }
             var request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)

@@ -83,19 +83,26 @@ public final class HTTPServer: Sendable {
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     limits.maxHeaderListSize = configuration.maxRequestHeadSize
                     limits.maxHeaderFieldSize = configuration.maxRequestHeadSize
-                    let requestHandler = HTTPRequestHandler(router: router, configuration: configuration, logger: logger, limiter: limiter)
+                    let requestHandler = HTTPRequestHandler(
+                        router: router, configuration: configuration, logger: logger, limiter: limiter)
                     let upgrader = NIOWebSocketServerUpgrader(
                         maxFrameSize: configuration.maxWebSocketMessage,
                         automaticErrorHandling: true,
                         shouldUpgrade: { channel, head in
                             // A refused Host falls through to the HTTP handler, which answers 421.
-                            let accepted = configuration.hostPolicy.allows(head.headers) && webSocketRoutes.withLockedValue { $0 }.contains { route in
-                                head.uri.hasPrefix(route.pathPrefix) && route.accepts(head)
-                            }
+                            let accepted =
+                                configuration.hostPolicy.allows(head.headers)
+                                && webSocketRoutes.withLockedValue { $0 }.contains { route in
+                                    head.uri.hasPrefix(route.pathPrefix) && route.accepts(head)
+                                }
                             return channel.eventLoop.makeSucceededFuture(accepted ? HTTPHeaders() : nil)
                         },
                         upgradePipelineHandler: { channel, head in
-                            guard let route = webSocketRoutes.withLockedValue({ $0 }).first(where: { head.uri.hasPrefix($0.pathPrefix) && $0.accepts(head) }) else {
+                            guard
+                                let route = webSocketRoutes.withLockedValue({ $0 }).first(where: {
+                                    head.uri.hasPrefix($0.pathPrefix) && $0.accepts(head)
+                                })
+                            else {
                                 return channel.close()
                             }
                             return route.upgraded(channel, head)
@@ -103,18 +110,22 @@ public final class HTTPServer: Sendable {
                     )
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true,
-                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                            // The WebSocket handlers take over: the request handler and idle timer go.
-                            limiter.busy(context.channel)
-                            context.pipeline.removeHandler(name: "request", promise: nil)
-                            context.pipeline.removeHandler(name: "idle", promise: nil)
-                        }),
+                        withServerUpgrade: (
+                            upgraders: [upgrader],
+                            completionHandler: { context in
+                                // The WebSocket handlers take over: the request handler and idle timer go.
+                                limiter.busy(context.channel)
+                                context.pipeline.removeHandler(name: "request", promise: nil)
+                                context.pipeline.removeHandler(name: "idle", promise: nil)
+                            }
+                        ),
                         withErrorHandling: true,
                         withOutboundHeaderValidation: true,
                         withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: limits
                     )
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout), name: "idle")
+                    try channel.pipeline.syncOperations.addHandler(
+                        IdleStateHandler(readTimeout: configuration.idleTimeout), name: "idle")
                     try channel.pipeline.syncOperations.addHandler(requestHandler, name: "request")
                 }
             }

@@ -34,7 +34,9 @@ public struct HTTPRequest: Sendable {
         for pair in head.uri[head.uri.index(after: q)...].split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(kv[0]).removingPercentEncoding ?? String(kv[0])
-            let value = kv.count > 1 ? (String(String(kv[1]).map { $0 == "+" ? " " : $0 }).removingPercentEncoding ?? String(kv[1])) : ""
+            let value =
+                kv.count > 1
+                ? (String(String(kv[1]).map { $0 == "+" ? " " : $0 }).removingPercentEncoding ?? String(kv[1])) : ""
             result[name] = value
         }
         return result
@@ -59,7 +61,8 @@ public struct HTTPResponse: Sendable {
 
     /// A plain-text response.
     public static func text(_ status: HTTPResponseStatus, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: ByteBuffer(string: text))
+        HTTPResponse(
+            status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: ByteBuffer(string: text))
     }
 }
 

@@ -32,7 +32,9 @@ public struct HostPolicy: Sendable, Equatable {
         if value.hasPrefix("[") {
             guard let close = value.firstIndex(of: "]") else { return nil }
             let rest = value[value.index(after: close)...]
-            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isASCIIDigit)) else { return nil }
+            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isASCIIDigit)) else {
+                return nil
+            }
             return String(value[...close])
         }
         let parts = value.split(separator: ":", omittingEmptySubsequences: false)
@@ -55,16 +57,18 @@ public struct HostPolicy: Sendable, Equatable {
                 && inner.count <= 45
         }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            (1...3).contains(part.count) && part.allSatisfy(\.isASCIIDigit) && Int(part)! <= 255
-        }
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                (1...3).contains(part.count) && part.allSatisfy(\.isASCIIDigit) && Int(part)! <= 255
+            }
     }
 
     /// For the `server_names` setting: letters, digits, `-`, dots; no scheme, port or path.
     public static func isValidServerName(_ name: String) -> Bool {
         guard (1...253).contains(name.utf8.count) else { return false }
         return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            (1...63).contains(label.count) && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            (1...63).contains(label.count)
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
         }
     }
 }

@@ -11,7 +11,9 @@ public enum WebSocketFrameBytes {
         case pong = 0xA
     }
 
-    public static func encode(_ opcode: Opcode, payload: ByteBuffer, allocator: ByteBufferAllocator = .init()) -> ByteBuffer {
+    public static func encode(_ opcode: Opcode, payload: ByteBuffer, allocator: ByteBufferAllocator = .init())
+        -> ByteBuffer
+    {
         let length = payload.readableBytes
         var out = allocator.buffer(capacity: length + 10)
         out.writeInteger(0x80 | opcode.rawValue)

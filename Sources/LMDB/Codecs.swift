@@ -21,7 +21,9 @@ extension LMDBCodable {
 extension UInt64: LMDBFixedWidth {
     public static var byteCount: Int { 8 }
     public func encode(into bytes: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: self >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: self >> UInt64(shift)))
+        }
     }
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(LMDBError) -> UInt64 {
         guard bytes.count == 8 else { throw .decoding }
@@ -34,7 +36,9 @@ extension UInt64: LMDBFixedWidth {
 extension UInt32: LMDBFixedWidth {
     public static var byteCount: Int { 4 }
     public func encode(into bytes: inout [UInt8]) {
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: self >> UInt32(shift))) }
+        for shift in stride(from: 24, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: self >> UInt32(shift)))
+        }
     }
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(LMDBError) -> UInt32 {
         guard bytes.count == 4 else { throw .decoding }
@@ -99,7 +103,9 @@ public struct Key2<A: LMDBFixedWidth & Hashable, B: LMDBFixedWidth & Hashable>: 
 }
 
 /// A composite key of three fixed-width parts, e.g. room · created_at · message id.
-public struct Key3<A: LMDBFixedWidth & Hashable, B: LMDBFixedWidth & Hashable, C: LMDBFixedWidth & Hashable>: LMDBFixedWidth, Hashable {
+public struct Key3<A: LMDBFixedWidth & Hashable, B: LMDBFixedWidth & Hashable, C: LMDBFixedWidth & Hashable>:
+    LMDBFixedWidth, Hashable
+{
     public var a: A
     public var b: B
     public var c: C

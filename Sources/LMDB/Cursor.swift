@@ -10,7 +10,9 @@ public final class Cursor<Key: LMDBCodable, Value: LMDBCodable> {
     deinit { mdb_cursor_close(handle) }
 
     /// Moves the cursor; returns the raw key/value or nil at either end.
-    private func move(_ op: MDB_cursor_op, seek: [UInt8]? = nil) throws -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)? {
+    private func move(_ op: MDB_cursor_op, seek: [UInt8]? = nil) throws -> (
+        UnsafeRawBufferPointer, UnsafeRawBufferPointer
+    )? {
         var key = MDB_val()
         var value = MDB_val()
         let rc: Int32
@@ -24,8 +26,10 @@ public final class Cursor<Key: LMDBCodable, Value: LMDBCodable> {
         }
         if rc == MDB_NOTFOUND { return nil }
         try LMDBError.check(rc)
-        return (UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
-                UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+        return (
+            UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
+            UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
+        )
     }
 
     private func decode(_ entry: (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws -> (Key, Value) {
@@ -84,7 +88,9 @@ public func prefixUpperBound(_ prefix: [UInt8]) -> [UInt8]? {
 
 extension Transaction {
     /// Collects up to `limit` entries of a prefix scan.
-    public func entries<K, V>(_ db: Database<K, V>, prefix: [UInt8], reverse: Bool = false, limit: Int = .max) throws -> [(K, V)] {
+    public func entries<K, V>(_ db: Database<K, V>, prefix: [UInt8], reverse: Bool = false, limit: Int = .max) throws
+        -> [(K, V)]
+    {
         var result: [(K, V)] = []
         guard limit > 0 else { return result }
         try cursor(db).scan(prefix: prefix, reverse: reverse) { key, value in
@@ -95,7 +101,10 @@ extension Transaction {
     }
 
     /// Collects up to `limit` entries with `lower <= key < upper`.
-    public func entries<K, V>(_ db: Database<K, V>, from lower: [UInt8]? = nil, to upper: [UInt8]? = nil, reverse: Bool = false, limit: Int = .max) throws -> [(K, V)] {
+    public func entries<K, V>(
+        _ db: Database<K, V>, from lower: [UInt8]? = nil, to upper: [UInt8]? = nil, reverse: Bool = false,
+        limit: Int = .max
+    ) throws -> [(K, V)] {
         var result: [(K, V)] = []
         guard limit > 0 else { return result }
         try cursor(db).scan(from: lower, to: upper, reverse: reverse) { key, value in

@@ -176,12 +176,14 @@ public final class Environment: @unchecked Sendable {
     public func info() -> Info {
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
-        return Info(mapSize: info.me_mapsize, readersInUse: Int(info.me_numreaders), maxReaders: Int(info.me_maxreaders))
+        return Info(
+            mapSize: info.me_mapsize, readersInUse: Int(info.me_numreaders), maxReaders: Int(info.me_maxreaders))
     }
 
     /// Size of `data.mdb` on disk, in bytes.
     public var fileSize: Int {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: (path as NSString).appendingPathComponent("data.mdb"))
+        let attributes = try? FileManager.default.attributesOfItem(
+            atPath: (path as NSString).appendingPathComponent("data.mdb"))
         return (attributes?[.size] as? NSNumber)?.intValue ?? 0
     }
 
@@ -193,5 +195,4 @@ public final class Environment: @unchecked Sendable {
         guard !closed else { throw LMDBError.closed }
         try LMDBError.check(mdb_env_copy2(handle, directory, compact ? UInt32(MDB_CP_COMPACT) : 0))
     }
-
 }

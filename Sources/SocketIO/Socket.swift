@@ -61,9 +61,12 @@ public final class Socket: Sendable {
     }
 
     /// Emits an event and waits for the client's ack (or `AckTimeout`).
-    public func emitWithAck(_ event: String, _ args: [JSONValue], timeout: TimeAmount? = nil) async throws -> [JSONValue] {
+    public func emitWithAck(_ event: String, _ args: [JSONValue], timeout: TimeAmount? = nil) async throws
+        -> [JSONValue]
+    {
         guard isConnected else { throw SocketDisconnected() }
-        return try await connection.emitWithAck(self, event, args, timeout: timeout ?? connection.server.configuration.ackTimeout)
+        return try await connection.emitWithAck(
+            self, event, args, timeout: timeout ?? connection.server.configuration.ackTimeout)
     }
 
     /// Disconnects this socket from its namespace (the client gets a DISCONNECT).

@@ -67,14 +67,18 @@ final class SocketIOConnection: @unchecked Sendable {
         switch packet.type {
         case .connect:
             guard size <= server.configuration.maxConnectPacketBytes else {
-                send(SocketIOPacket(.connectError, namespace: packet.namespace, data: ["message": "auth payload too large"]))
+                send(
+                    SocketIOPacket(
+                        .connectError, namespace: packet.namespace, data: ["message": "auth payload too large"]))
                 return false
             }
             return true
         case .event, .binaryEvent, .ack, .binaryAck:
             if sockets[packet.namespace] != nil { return true }
             if packet.attachments > 0 {
-                server.logger.info("closing Socket.IO connection: binary packet before CONNECT", metadata: ["session": "\(session.logID)"])
+                server.logger.info(
+                    "closing Socket.IO connection: binary packet before CONNECT",
+                    metadata: ["session": "\(session.logID)"])
                 session.close()
             }
             return false
@@ -98,7 +102,8 @@ final class SocketIOConnection: @unchecked Sendable {
             guard let socket = sockets[packet.namespace], let (name, args) = packet.event else { return }
             var ack: Acknowledgement?
             if let id = packet.id {
-                let session = self.session, namespace = packet.namespace
+                let session = self.session
+                let namespace = packet.namespace
                 ack = Acknowledgement { args in
                     session.send(Namespace.outbound(.ack(args, id: id, namespace: namespace)))
                 }
@@ -136,11 +141,14 @@ final class SocketIOConnection: @unchecked Sendable {
             case .accept(let data):
                 connectTimer?.cancel()
                 session.markAdmitted()
-                let socket = Socket(id: SocketID.make(), namespace: namespace, connection: self, data: data, auth: packet.data)
+                let socket = Socket(
+                    id: SocketID.make(), namespace: namespace, connection: self, data: data, auth: packet.data)
                 sockets[name] = socket
                 send(SocketIOPacket(.connect, namespace: name, data: ["sid": .string(socket.id)]))
                 namespace.added(socket)
-                if disconnectRequested { disconnect(socket, notifyClient: false, reason: "client namespace disconnect") }
+                if disconnectRequested {
+                    disconnect(socket, notifyClient: false, reason: "client namespace disconnect")
+                }
             }
         }
     }
@@ -151,7 +159,9 @@ final class SocketIOConnection: @unchecked Sendable {
         session.send(Namespace.outbound(packet))
     }
 
-    func emitWithAck(_ socket: Socket, _ event: String, _ args: [JSONValue], timeout: TimeAmount) async throws -> [JSONValue] {
+    func emitWithAck(_ socket: Socket, _ event: String, _ args: [JSONValue], timeout: TimeAmount) async throws
+        -> [JSONValue]
+    {
         try await eventLoop.flatSubmit { [self] () -> EventLoopFuture<[JSONValue]> in
             guard !closed else { return eventLoop.makeFailedFuture(SocketDisconnected()) }
             let id = nextAckID
@@ -182,15 +192,16 @@ final class SocketIOConnection: @unchecked Sendable {
     private func transportClosed(_ reason: EngineCloseReason) {
         closed = true
         connectTimer?.cancel()
-        let text: String = switch reason {
-        case .clientClosed: "transport close"
-        case .pingTimeout: "ping timeout"
-        case .serverClosed: "server shutting down"
-        case .transportError: "transport error"
-        case .queueOverflow: "client too slow"
-        }
-        for socket in sockets.values {
-            if socket.markDisconnected() { socket.namespace.removed(socket, reason: text) }
+        let text: String =
+            switch reason {
+            case .clientClosed: "transport close"
+            case .pingTimeout: "ping timeout"
+            case .serverClosed: "server shutting down"
+            case .transportError: "transport error"
+            case .queueOverflow: "client too slow"
+            }
+        for socket in sockets.values where socket.markDisconnected() {
+            socket.namespace.removed(socket, reason: text)
         }
         sockets.removeAll()
         for (_, pending) in pendingAcks {

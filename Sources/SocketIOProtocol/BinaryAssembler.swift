@@ -8,7 +8,9 @@ public struct BinaryAssembler: Sendable {
     public init(limits: SocketIOLimits = .init()) { self.limits = limits }
 
     /// A decoded text packet: complete at once, or held until its attachments arrive.
-    public mutating func start(_ packet: SocketIOPacket, attachments: Int) throws(SocketIODecodingError) -> SocketIOPacket? {
+    public mutating func start(_ packet: SocketIOPacket, attachments: Int) throws(SocketIODecodingError)
+        -> SocketIOPacket?
+    {
         guard attachments > 0 else { return try packet.reconstructed(with: []) }
         pending = (packet, attachments, [], 0)
         return nil
@@ -19,8 +21,14 @@ public struct BinaryAssembler: Sendable {
         guard var current = pending else { throw .unexpectedBinary }
         current.received.append(bytes)
         current.bytes += bytes.readableBytes
-        guard current.bytes <= limits.maxAttachmentBytes else { pending = nil; throw .attachmentTooLarge }
-        guard current.received.count == current.expected else { pending = current; return nil }
+        guard current.bytes <= limits.maxAttachmentBytes else {
+            pending = nil
+            throw .attachmentTooLarge
+        }
+        guard current.received.count == current.expected else {
+            pending = current
+            return nil
+        }
         pending = nil
         return try current.packet.reconstructed(with: current.received)
     }

@@ -1,7 +1,8 @@
 import NIOCore
 
 public enum SocketIOPacketType: UInt8, Sendable {
-    case connect = 0, disconnect, event, ack, connectError, binaryEvent, binaryAck
+    case connect = 0
+    case disconnect, event, ack, connectError, binaryEvent, binaryAck
 }
 
 /// A Socket.IO v5 packet. `data` holds binary values in place; encoding swaps them for
@@ -19,7 +20,9 @@ public struct SocketIOPacket: Equatable, Sendable {
         self.data = data
     }
 
-    public static func event(_ name: String, _ args: [JSONValue], namespace: String = "/", id: UInt64? = nil) -> SocketIOPacket {
+    public static func event(_ name: String, _ args: [JSONValue], namespace: String = "/", id: UInt64? = nil)
+        -> SocketIOPacket
+    {
         SocketIOPacket(.event, namespace: namespace, id: id, data: .array([.string(name)] + args))
     }
 
@@ -118,16 +121,20 @@ extension SocketIOPacket {
         public var dataStart: String.Index
     }
 
-    public static func header(_ text: String, limits: SocketIOLimits = .init()) throws(SocketIODecodingError) -> Header {
+    public static func header(_ text: String, limits: SocketIOLimits = .init()) throws(SocketIODecodingError) -> Header
+    {
         var rest = Substring(text)
         guard let first = rest.first else { throw .empty }
-        guard let digit = first.wholeNumberValue, first.isASCII, let type = SocketIOPacketType(rawValue: UInt8(digit)) else {
+        guard let digit = first.wholeNumberValue, first.isASCII, let type = SocketIOPacketType(rawValue: UInt8(digit))
+        else {
             throw .unknownType(first)
         }
         rest = rest.dropFirst()
         var attachments = 0
         if type == .binaryEvent || type == .binaryAck {
-            guard let dash = rest.firstIndex(of: "-"), let count = Int(rest[..<dash]), count >= 0 else { throw .badAttachmentCount }
+            guard let dash = rest.firstIndex(of: "-"), let count = Int(rest[..<dash]), count >= 0 else {
+                throw .badAttachmentCount
+            }
             guard count <= limits.maxAttachments else { throw .tooManyAttachments(count) }
             attachments = count
             rest = rest[rest.index(after: dash)...]
@@ -150,12 +157,16 @@ extension SocketIOPacket {
         return Header(type: type, attachments: attachments, namespace: namespace, id: id, dataStart: rest.startIndex)
     }
 
-    public static func decode(_ text: String, limits: SocketIOLimits = .init()) throws(SocketIODecodingError) -> (packet: SocketIOPacket, attachments: Int) {
+    public static func decode(_ text: String, limits: SocketIOLimits = .init()) throws(SocketIODecodingError) -> (
+        packet: SocketIOPacket, attachments: Int
+    ) {
         try decode(text, header: try header(text, limits: limits))
     }
 
     /// The whole packet, once its `header` said it is wanted.
-    public static func decode(_ text: String, header: Header) throws(SocketIODecodingError) -> (packet: SocketIOPacket, attachments: Int) {
+    public static func decode(_ text: String, header: Header) throws(SocketIODecodingError) -> (
+        packet: SocketIOPacket, attachments: Int
+    ) {
         let rest = text[header.dataStart...]
         var data: JSONValue?
         if !rest.isEmpty {
@@ -191,11 +202,15 @@ extension SocketIOPacket {
         return copy
     }
 
-    private static func reconstruct(_ value: JSONValue, _ attachments: [ByteBuffer]) throws(SocketIODecodingError) -> JSONValue {
+    private static func reconstruct(_ value: JSONValue, _ attachments: [ByteBuffer]) throws(SocketIODecodingError)
+        -> JSONValue
+    {
         switch value {
         case .object(let pairs):
             if value["_placeholder"]?.boolValue == true {
-                guard let num = value["num"]?.intValue, num >= 0, num < attachments.count else { throw .invalidPayload(.binaryEvent) }
+                guard let num = value["num"]?.intValue, num >= 0, num < attachments.count else {
+                    throw .invalidPayload(.binaryEvent)
+                }
                 return .binary(attachments[Int(num)])
             }
             var out: [(String, JSONValue)] = []

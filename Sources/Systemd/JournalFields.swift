@@ -46,7 +46,8 @@ public enum JournalFields {
         case .string(let s): s
         case .stringConvertible(let s): s.description
         case .array(let items): items.map(flatten).joined(separator: ",")
-        case .dictionary(let dict): dict.sorted { $0.key < $1.key }.map { "\($0.key)=\(flatten($0.value))" }.joined(separator: ",")
+        case .dictionary(let dict):
+            dict.sorted { $0.key < $1.key }.map { "\($0.key)=\(flatten($0.value))" }.joined(separator: ",")
         }
     }
 }

@@ -23,8 +23,9 @@ public struct JournalLogHandler: LogHandler {
         var all = self.metadata
         if let explicit = event.metadata { all.merge(explicit) { $1 } }
         if let error = event.error { all["error"] = "\(error)" }
-        let fields = JournalFields.make(level: event.level, message: event.message.description, metadata: all,
-                                        file: event.file, function: event.function, line: event.line)
+        let fields = JournalFields.make(
+            level: event.level, message: event.message.description, metadata: all,
+            file: event.file, function: event.function, line: event.line)
         Self.send(fields)
     }
 

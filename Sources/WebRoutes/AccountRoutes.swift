@@ -1,8 +1,8 @@
 import Accounts
+import ChatGateway
 import ChatModel
 import ChatService
 import ChatStore
-import ChatGateway
 import Foundation
 import HTTPServer
 import Logging
@@ -27,8 +27,11 @@ public final class AccountRoutes: Sendable {
     let loginCheck: LoginCheck
     private let setupLock = NIOLockedValueBox(false)
 
-    public init(store: ChatStore, chat: ChatServer, authenticator: Authenticator, originPolicy: OriginPolicy, openRegistration: Bool,
-                logger: Logger, passwordWork: PasswordWork = PasswordWork(slots: 2, queueLimit: 32)) {
+    public init(
+        store: ChatStore, chat: ChatServer, authenticator: Authenticator, originPolicy: OriginPolicy,
+        openRegistration: Bool,
+        logger: Logger, passwordWork: PasswordWork = PasswordWork(slots: 2, queueLimit: 32)
+    ) {
         self.store = store
         self.chat = chat
         self.authenticator = authenticator
@@ -52,7 +55,9 @@ public final class AccountRoutes: Sendable {
     /// Cross-site form posts are refused like cross-site WebSockets.
     func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest, Reply) async -> HTTPResponse) async -> HTTPResponse {
         let reply = Reply(json: Self.wantsJSON(request))
-        guard originPolicy.allows(request.headers) else { return reply.failure(.forbidden, ChatError(.forbidden, "cross-site request refused"), back: "/login") }
+        guard originPolicy.allows(request.headers) else {
+            return reply.failure(.forbidden, ChatError(.forbidden, "cross-site request refused"), back: "/login")
+        }
         return await handler(request, reply)
     }
 
@@ -60,14 +65,18 @@ public final class AccountRoutes: Sendable {
 
     private func login(_ request: HTTPRequest, _ reply: Reply) async -> HTTPResponse {
         let form = Self.form(request)
-        let name = form["username"] ?? "", password = form["password"] ?? ""
+        let name = form["username"] ?? ""
+        let password = form["password"] ?? ""
         let address = request.remoteAddress?.ipAddress ?? "unknown"
-        let refused = reply.failure(.unauthorized, ChatError(.unauthorized, "wrong user name or password"), back: "/login?error=unauthorized")
+        let refused = reply.failure(
+            .unauthorized, ChatError(.unauthorized, "wrong user name or password"), back: "/login?error=unauthorized")
         let metadata: Logger.Metadata = ["user": "\(SafeText.forLog(name))", "remote": "\(address)"]
         // A name that breaks the naming rule cannot exist, and the rule is public: refused at once.
         let valid = Names.isValidUserName(name)
         let account = valid ? Names.folded(name) : ""
-        let decision = throttle.withLockedValue { $0.admit(account: account, address: address, now: SystemClock().monotonicMicros()) }
+        let decision = throttle.withLockedValue {
+            $0.admit(account: account, address: address, now: SystemClock().monotonicMicros())
+        }
         if case .throttled(let seconds) = decision {
             logger.warning("login throttled", metadata: metadata)
             return reply.failure(.tooManyRequests, .rateLimited, back: "/login?error=rate_limited", retryAfter: seconds)
@@ -82,14 +91,20 @@ public final class AccountRoutes: Sendable {
             signedInUser = try await loginCheck.check(try store.user(named: name), password: password)
         } catch is PasswordWork.Busy {
             logger.warning("login refused: too many password checks at once", metadata: metadata)
-            return reply.failure(.serviceUnavailable, ChatError(.rateLimited, "the server is busy; try again in a moment"),
-                                 back: "/login?error=rate_limited", retryAfter: 1)
+            return reply.failure(
+                .serviceUnavailable, ChatError(.rateLimited, "the server is busy; try again in a moment"),
+                back: "/login?error=rate_limited", retryAfter: 1)
         } catch {
-            logger.error("login failed", metadata: metadata.merging(["error": "\(SafeText.forLog("\(error)", limit: 300))"]) { $1 })
-            return reply.failure(.internalServerError, ChatError(.internalError, "could not sign in; try again"), back: "/login")
+            logger.error(
+                "login failed",
+                metadata: metadata.merging(["error": "\(SafeText.forLog("\(error)", limit: 300))"]) { $1 })
+            return reply.failure(
+                .internalServerError, ChatError(.internalError, "could not sign in; try again"), back: "/login")
         }
         guard let user = signedInUser else {
-            throttle.withLockedValue { $0.failed(account: account, address: address, now: SystemClock().monotonicMicros()) }
+            throttle.withLockedValue {
+                $0.failed(account: account, address: address, now: SystemClock().monotonicMicros())
+            }
             logger.notice("login refused", metadata: metadata)
             return refused
         }
@@ -110,22 +125,32 @@ public final class AccountRoutes: Sendable {
             }
             if let session {
                 chat.closeSessions(hash: hash, userID: session.userID)
-                logger.notice("logout", metadata: ["user": "\(SafeText.forLog((try? store.user(id: session.userID))?.name ?? "?"))"])
+                logger.notice(
+                    "logout",
+                    metadata: ["user": "\(SafeText.forLog((try? store.user(id: session.userID))?.name ?? "?"))"])
             }
         }
         var response = reply.success([:], redirect: "/login")
-        response.headers.add(name: "Set-Cookie", value: "\(Authenticator.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+        response.headers.add(
+            name: "Set-Cookie", value: "\(Authenticator.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
         return response
     }
 
     private func setup(_ request: HTTPRequest, _ reply: Reply) async -> HTTPResponse {
         // One at a time, and only while nobody exists.
-        guard setupLock.withLockedValue({ busy in defer { busy = true }; return !busy }) else {
+        guard
+            setupLock.withLockedValue({ busy in
+                defer { busy = true }
+                return !busy
+            })
+        else {
             return reply.failure(.conflict, ChatError(.forbidden, "setup is already under way"), back: "/setup")
         }
         defer { setupLock.withLockedValue { $0 = false } }
         let users: Int
-        do { users = try store.userCount() } catch { return storageFailure(error, doing: "setup", reply: reply, back: "/setup") }
+        do { users = try store.userCount() } catch {
+            return storageFailure(error, doing: "setup", reply: reply, back: "/setup")
+        }
         guard users == 0 else {
             return reply.failure(.forbidden, ChatError(.forbidden, "setup is done: sign in instead"), back: "/login")
         }
@@ -134,7 +159,8 @@ public final class AccountRoutes: Sendable {
 
     private func register(_ request: HTTPRequest, _ reply: Reply) async -> HTTPResponse {
         guard openRegistration else {
-            return reply.failure(.forbidden, ChatError(.forbidden, "registration is closed: ask the gym for an account"), back: "/login")
+            return reply.failure(
+                .forbidden, ChatError(.forbidden, "registration is closed: ask the gym for an account"), back: "/login")
         }
         let address = request.remoteAddress?.ipAddress ?? "unknown"
         let retryAfter = registrations.withLockedValue { limiter -> Int? in
@@ -143,23 +169,28 @@ public final class AccountRoutes: Sendable {
         }
         if let retryAfter {
             logger.warning("registration throttled", metadata: ["remote": "\(address)"])
-            return reply.failure(.tooManyRequests, ChatError(.rateLimited, "too many new accounts from your address; try again later"),
-                                 back: "/register?error=rate_limited", retryAfter: retryAfter)
+            return reply.failure(
+                .tooManyRequests, ChatError(.rateLimited, "too many new accounts from your address; try again later"),
+                back: "/register?error=rate_limited", retryAfter: retryAfter)
         }
         return await createAccount(Self.form(request), role: .member, reply: reply, back: "/register")
     }
 
     /// A store failure: logged at error level, answered 500 `internal_error`.
     func storageFailure(_ error: Error, doing what: String, reply: Reply, back: String) -> HTTPResponse {
-        logger.error("\(what) failed: the store failed", metadata: ["error": "\(SafeText.forLog("\(error)", limit: 300))"])
-        return reply.failure(.internalServerError, ChatError(.internalError, "the server could not complete that; try again"), back: back)
+        logger.error(
+            "\(what) failed: the store failed", metadata: ["error": "\(SafeText.forLog("\(error)", limit: 300))"])
+        return reply.failure(
+            .internalServerError, ChatError(.internalError, "the server could not complete that; try again"), back: back
+        )
     }
 
     private func me(_ request: HTTPRequest) async -> HTTPResponse {
         let reply = Reply(json: true)
         let identified: (User, Authenticator.Credential)?
         do {
-            identified = try await (Self.bearer(request) ?? Authenticator.sessionToken(in: request.headers))
+            identified =
+                try await (Self.bearer(request) ?? Authenticator.sessionToken(in: request.headers))
                 .asyncMap { try await authenticator.authenticate(token: $0) } ?? nil
         } catch {
             return storageFailure(error, doing: "/api/me", reply: reply, back: "/login")
@@ -171,31 +202,46 @@ public final class AccountRoutes: Sendable {
         return reply.success(["user": ChatJSON.user(user), "role": .string(user.role.name)], redirect: "/chat")
     }
 
-    private func createAccount(_ form: [String: String], role: UserRole, reply: Reply, back: String) async -> HTTPResponse {
-        let name = form["username"] ?? "", password = form["password"] ?? ""
+    private func createAccount(_ form: [String: String], role: UserRole, reply: Reply, back: String) async
+        -> HTTPResponse
+    {
+        let name = form["username"] ?? ""
+        let password = form["password"] ?? ""
         let displayName = (form["display_name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard Names.isValidUserName(name) else {
-            return reply.failure(.badRequest, ChatError(.invalidRequest, NameError.invalidUserName(name).description), back: back)
+            return reply.failure(
+                .badRequest, ChatError(.invalidRequest, NameError.invalidUserName(name).description), back: back)
         }
-        if case .failure(let error) = DisplayName.validate(displayName) { return reply.failure(.badRequest, error, back: back) }
-        if case .failure(let error) = PasswordRules.validate(password) { return reply.failure(.badRequest, error, back: back) }
+        if case .failure(let error) = DisplayName.validate(displayName) {
+            return reply.failure(.badRequest, error, back: back)
+        }
+        if case .failure(let error) = PasswordRules.validate(password) {
+            return reply.failure(.badRequest, error, back: back)
+        }
         do {
             // Taken names are refused before the expensive hash.
             guard try store.user(named: name) == nil else { throw RepositoryError.userExists(name) }
             let hash = try await passwordWork.run { try PasswordHasher().hash(password) }
-            let user = try await store.createUser(name: name, displayName: displayName.isEmpty ? name : displayName,
-                                                  role: role, passwordHash: hash)
+            let user = try await store.createUser(
+                name: name, displayName: displayName.isEmpty ? name : displayName,
+                role: role, passwordHash: hash)
             logger.notice("account created", metadata: ["user": "\(name)", "role": "\(role)"])
             return await signedIn(user, reply)
         } catch RepositoryError.userExists {
             return reply.failure(.conflict, ChatError(.invalidRequest, "that user name is taken"), back: back)
         } catch RepositoryError.displayNameTaken {
-            return reply.failure(.conflict, ChatError(.invalidRequest, "that display name is another member's user name; choose another"), back: back)
+            return reply.failure(
+                .conflict,
+                ChatError(.invalidRequest, "that display name is another member's user name; choose another"),
+                back: back)
         } catch is PasswordWork.Busy {
-            return reply.failure(.serviceUnavailable, ChatError(.rateLimited, "the server is busy; try again in a moment"), back: back, retryAfter: 1)
+            return reply.failure(
+                .serviceUnavailable, ChatError(.rateLimited, "the server is busy; try again in a moment"), back: back,
+                retryAfter: 1)
         } catch {
             logger.error("account creation failed", metadata: ["error": "\(SafeText.forLog("\(error)", limit: 300))"])
-            return reply.failure(.internalServerError, ChatError(.internalError, "could not create the account"), back: back)
+            return reply.failure(
+                .internalServerError, ChatError(.internalError, "could not create the account"), back: back)
         }
     }
 
@@ -203,13 +249,20 @@ public final class AccountRoutes: Sendable {
     func signedIn(_ user: User, _ reply: Reply) async -> HTTPResponse {
         let token = SessionTokens.generate()
         do {
-            try await store.createSession(Session(tokenHash: SessionTokens.hash(token), userID: user.id,
-                                                  expiresAt: SessionTokens.expiry(from: SystemClock().wallMicros())))
+            try await store.createSession(
+                Session(
+                    tokenHash: SessionTokens.hash(token), userID: user.id,
+                    expiresAt: SessionTokens.expiry(from: SystemClock().wallMicros())))
         } catch {
-            return reply.failure(.internalServerError, ChatError(.internalError, "could not start a session"), back: "/login")
+            return reply.failure(
+                .internalServerError, ChatError(.internalError, "could not start a session"), back: "/login")
         }
         var response = reply.success(["user": ChatJSON.user(user), "token": .string(token)], redirect: "/chat")
-        response.headers.add(name: "Set-Cookie", value: "\(Authenticator.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(SessionTokens.lifetime / 1_000_000)")
+        response.headers.add(
+            name: "Set-Cookie",
+            value:
+                "\(Authenticator.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(SessionTokens.lifetime / 1_000_000)"
+        )
         return response
     }
 
@@ -218,7 +271,8 @@ public final class AccountRoutes: Sendable {
     static func wantsJSON(_ request: HTTPRequest) -> Bool {
         let type = request.headers.first(name: "Content-Type")?.lowercased() ?? ""
         let accept = request.headers.first(name: "Accept")?.lowercased() ?? ""
-        return type.hasPrefix("application/json") || (accept.contains("application/json") && !accept.contains("text/html"))
+        return type.hasPrefix("application/json")
+            || (accept.contains("application/json") && !accept.contains("text/html"))
     }
 
     /// Form fields from an urlencoded or JSON body.
@@ -226,21 +280,26 @@ public final class AccountRoutes: Sendable {
         guard let body = request.body else { return [:] }
         let text = String(buffer: body)
         if (request.headers.first(name: "Content-Type") ?? "").lowercased().hasPrefix("application/json") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                return [:]
+            }
             return object.compactMapValues { $0 as? String }
         }
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (s: Substring) in String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            let decode = { (s: Substring) in
+                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
             fields[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
         }
         return fields
     }
 
     static func bearer(_ request: HTTPRequest) -> String? {
-        guard let value = request.headers.first(name: "Authorization"), value.lowercased().hasPrefix("bearer ") else { return nil }
+        guard let value = request.headers.first(name: "Authorization"), value.lowercased().hasPrefix("bearer ") else {
+            return nil
+        }
         return String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces)
     }
-
 }

@@ -7,11 +7,14 @@ import NIOHTTP1
 /// The pages: `/` → `/chat`; `/chat` needs a session (else 303 to `/login`); `/login`; `/setup`
 /// only while no user exists; `/static/…` assets.
 public enum PageRoutes {
-    public static func install(on http: HTTPServer, files: StaticFiles, store: ChatStore, authenticator: Authenticator, openRegistration: Bool) {
+    public static func install(
+        on http: HTTPServer, files: StaticFiles, store: ChatStore, authenticator: Authenticator, openRegistration: Bool
+    ) {
         http.route(.GET, "/") { _ in Reply.redirect("/chat") }
         http.route(.GET, "/chat") { request in
             do {
-                let signedIn = try await Authenticator.sessionToken(in: request.headers)
+                let signedIn =
+                    try await Authenticator.sessionToken(in: request.headers)
                     .asyncMap { try await authenticator.authenticate(token: $0) } ?? nil
                 if signedIn == nil { return Reply.redirect(try store.userCount() == 0 ? "/setup" : "/login") }
             } catch {
@@ -47,5 +50,6 @@ public enum PageRoutes {
     /// A failing store fails closed here: no setup page, the sign-in page instead.
     static func noUsers(_ store: ChatStore) -> Bool { (try? store.userCount()) == 0 }
 
-    static let storeFailed = HTTPResponse.text(.internalServerError, "fitchat cannot read its store right now; try again in a moment (the journal says why)\n")
+    static let storeFailed = HTTPResponse.text(
+        .internalServerError, "fitchat cannot read its store right now; try again in a moment (the journal says why)\n")
 }

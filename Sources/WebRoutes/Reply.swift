@@ -15,8 +15,11 @@ struct Reply {
         return Self.json(.ok, ChatJSON.success(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
     }
 
-    func failure(_ status: HTTPResponseStatus, _ error: ChatError, back: String, retryAfter: Int? = nil) -> HTTPResponse {
-        var response = json ? Self.json(status, ChatJSON.failure(error))
+    func failure(_ status: HTTPResponseStatus, _ error: ChatError, back: String, retryAfter: Int? = nil) -> HTTPResponse
+    {
+        var response =
+            json
+            ? Self.json(status, ChatJSON.failure(error))
             : Self.redirect(back.contains("?") ? back : back + "?error=\(error.code.rawValue)")
         if let retryAfter { response.headers.add(name: "Retry-After", value: "\(retryAfter)") }
         return response
@@ -27,7 +30,8 @@ struct Reply {
     }
 
     static func json(_ status: HTTPResponseStatus, _ value: JSONValue) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
-                     body: ByteBuffer(string: value.jsonString))
+        HTTPResponse(
+            status: status, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
+            body: ByteBuffer(string: value.jsonString))
     }
 }

@@ -23,19 +23,22 @@ public final class StaticFiles: Sendable {
     ]
 
     /// The page may load only its own scripts, styles and images, and talk only to its own origin.
-    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         + "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
     public init(root: String) throws {
         self.root = root
         var files: [String: File] = [:]
         let base = URL(fileURLWithPath: root).standardizedFileURL
-        guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey]) else {
+        guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey])
+        else {
             throw WebRootMissing(path: root)
         }
         for case let url as URL in walker {
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
-                  let type = Self.contentTypes[url.pathExtension.lowercased()] else { continue }
+                let type = Self.contentTypes[url.pathExtension.lowercased()]
+            else { continue }
             let data = try Data(contentsOf: url)
             let relative = String(url.standardizedFileURL.path.dropFirst(base.path.count))
             let digest = SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined()
@@ -47,7 +50,9 @@ public final class StaticFiles: Sendable {
 
     struct WebRootMissing: Error, CustomStringConvertible {
         var path: String
-        var description: String { "no chat page in \(path) (set --web-root or FITCHAT_WEB_ROOT to the folder with chat.html)" }
+        var description: String {
+            "no chat page in \(path) (set --web-root or FITCHAT_WEB_ROOT to the folder with chat.html)"
+        }
     }
 
     /// The response for a file (`/static/chat.css`, `/chat.html`), honouring If-None-Match.
@@ -57,7 +62,9 @@ public final class StaticFiles: Sendable {
         headers.add(name: "Content-Type", value: file.contentType)
         headers.add(name: "ETag", value: file.etag)
         headers.add(name: "Cache-Control", value: "no-cache")
-        if request.headers["If-None-Match"].contains(where: { $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == file.etag } }) {
+        if request.headers["If-None-Match"].contains(where: {
+            $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == file.etag }
+        }) {
             return HTTPResponse(status: .notModified, headers: headers)
         }
         return HTTPResponse(status: .ok, headers: headers, body: file.body)

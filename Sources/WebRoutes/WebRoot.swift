@@ -13,7 +13,9 @@ public enum WebRoot {
         var dir = URL(fileURLWithPath: layout.executableDir)
         while dir.path != "/" {
             let candidate = dir.appendingPathComponent(sourceTreePath)
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("chat.html").path) { return candidate.path }
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("chat.html").path) {
+                return candidate.path
+            }
             dir.deleteLastPathComponent()
         }
         return sourceTreePath

@@ -106,7 +106,8 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
                 sendText("3", context: context)
             case UInt8(ascii: "4"):  // Engine.IO message: a Socket.IO packet follows
                 guard bytes.count > 1 else { return }
-                socketIOPacket(type: bytes[1], body: UnsafeRawBufferPointer(rebasing: bytes[2...]), now: now, context: context)
+                socketIOPacket(
+                    type: bytes[1], body: UnsafeRawBufferPointer(rebasing: bytes[2...]), now: now, context: context)
             case UInt8(ascii: "0"):  // Engine.IO open: connect to the main namespace
                 phase = .connecting
                 sendText(#"40{"token":"\#(token)"}"#, context: context)
@@ -118,7 +119,8 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
         }
     }
 
-    private func socketIOPacket(type: UInt8, body: UnsafeRawBufferPointer, now: UInt64, context: ChannelHandlerContext) {
+    private func socketIOPacket(type: UInt8, body: UnsafeRawBufferPointer, now: UInt64, context: ChannelHandlerContext)
+    {
         switch type {
         case UInt8(ascii: "0"):  // CONNECT accepted
             phase = .joining
@@ -205,9 +207,13 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
         case .openLoop(let interval):
             // Spread the senders' phases so the total rate is smooth.
             let offset = TimeAmount.nanoseconds(Int64.random(in: 0..<max(1, interval.nanoseconds)))
-            let delay = TimeAmount.nanoseconds(Int64(window.start) - Int64(DispatchTime.now().uptimeNanoseconds)) + offset
+            let delay =
+                TimeAmount.nanoseconds(Int64(window.start) - Int64(DispatchTime.now().uptimeNanoseconds)) + offset
             repeated = context.eventLoop.scheduleRepeatedTask(initialDelay: delay, delay: interval) { [self] task in
-                if DispatchTime.now().uptimeNanoseconds >= window.end { task.cancel(); return }
+                if DispatchTime.now().uptimeNanoseconds >= window.end {
+                    task.cancel()
+                    return
+                }
                 sendMessageIfOpen()
             }
         }

@@ -13,7 +13,9 @@ struct BenchConnector {
     let port: Int
 
     /// Connects one client; the future completes when it has joined its room.
-    func connect(timeout: TimeAmount, _ makeClient: @escaping @Sendable (EventLoop) -> BenchClient) -> EventLoopFuture<(Channel, BenchClient)> {
+    func connect(timeout: TimeAmount, _ makeClient: @escaping @Sendable (EventLoop) -> BenchClient) -> EventLoopFuture<
+        (Channel, BenchClient)
+    > {
         let loop = group.next()
         let client = makeClient(loop)
         let timer = loop.scheduleTask(in: timeout) { client.timedOut(after: timeout) }
@@ -27,14 +29,18 @@ struct BenchConnector {
                 ) { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         let aggregator = NIOWebSocketFrameAggregator(
-                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: 1 << 24)
+                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: 1 << 24
+                        )
                         try channel.pipeline.syncOperations.addHandlers([aggregator, client])
                     }
                 }
                 let sender = UpgradeRequestSender(host: hostHeader, path: "/socket.io/?EIO=4&transport=websocket")
-                let configuration: NIOHTTPClientUpgradeConfiguration = (upgraders: [upgrader], completionHandler: { context in
-                    context.pipeline.removeHandler(sender, promise: nil)
-                })
+                let configuration: NIOHTTPClientUpgradeConfiguration = (
+                    upgraders: [upgrader],
+                    completionHandler: { context in
+                        context.pipeline.removeHandler(sender, promise: nil)
+                    }
+                )
                 // Bytes that arrive with the 101 (the Engine.IO open packet) must reach the WebSocket decoder.
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
@@ -52,8 +58,10 @@ struct BenchConnector {
 
     /// Connects every client, `concurrency` at a time; returns the channels and clients that
     /// joined, and the reasons of those that did not.
-    func connectAll(count: Int, concurrency: Int = 64, timeout: TimeAmount = .seconds(60),
-                    _ makeClient: @escaping @Sendable (Int, EventLoop) -> BenchClient) async -> (joined: [(Channel, BenchClient)], failures: [String]) {
+    func connectAll(
+        count: Int, concurrency: Int = 64, timeout: TimeAmount = .seconds(60),
+        _ makeClient: @escaping @Sendable (Int, EventLoop) -> BenchClient
+    ) async -> (joined: [(Channel, BenchClient)], failures: [String]) {
         var joined: [(Channel, BenchClient)] = []
         var failures: [String] = []
         await withTaskGroup(of: Result<(Channel, BenchClient), Error>.self) { tasks in
@@ -84,7 +92,8 @@ struct BenchConnector {
 
     /// `http://HOST:PORT[/…]` → host and port.
     static func parse(url: String) -> (host: String, port: Int)? {
-        guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host else { return nil }
+        guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host
+        else { return nil }
         return (host, components.port ?? 80)
     }
 }

@@ -10,7 +10,8 @@ import NIOPosix
 /// send time the message carries. Works against fitchat and against the seed peer.
 struct ChatBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "chat", abstract: "Socket.IO load: deliveries per second, send → receipt latency, server CPU per delivery.")
+        commandName: "chat",
+        abstract: "Socket.IO load: deliveries per second, send → receipt latency, server CPU per delivery.")
 
     @OptionGroup var target: BenchTarget
     @Option(help: "Clients in all.") var clients: Int = 100
@@ -18,14 +19,17 @@ struct ChatBench: AsyncParsableCommand {
     @Option(help: "Length of the measured window.") var seconds: Double = 10
     @Option(help: "The room, or the rooms' name prefix with --rooms.") var room: String = "general"
     @Option(help: "Spread the clients over M rooms named ROOM-1 … ROOM-M (they must exist).") var rooms: Int = 1
-    @Option(help: "Open loop: messages per second in all (default: closed loop, each sender waits for its ack).") var rate: Double?
+    @Option(help: "Open loop: messages per second in all (default: closed loop, each sender waits for its ack).")
+    var rate: Double?
     @Option(help: "The server's pid, to report its CPU per delivery (from /proc).") var serverPid: Int32?
     @Option(help: "Seconds to wait after the window for late deliveries.") var drain: Double = 3
     @Option(help: "Prefix of the generated user names.") var userPrefix: String = "bench"
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func validate() throws {
-        guard clients > 0, senders >= 0, senders <= clients else { throw ValidationError("need 0 ≤ senders ≤ clients and clients > 0") }
+        guard clients > 0, senders >= 0, senders <= clients else {
+            throw ValidationError("need 0 ≤ senders ≤ clients and clients > 0")
+        }
         guard rooms >= 1, rooms <= clients else { throw ValidationError("need 1 ≤ rooms ≤ clients") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
@@ -37,24 +41,34 @@ struct ChatBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let roomNames = rooms == 1 ? [room] : (1...rooms).map { "\(room)-\($0)" }
         let senderCount = senders
-        let plan: SendPlan = rate.map { .openLoop(interval: .nanoseconds(Int64(Double(senderCount) / $0 * 1e9))) } ?? .closedLoop
+        let plan: SendPlan =
+            rate.map { .openLoop(interval: .nanoseconds(Int64(Double(senderCount) / $0 * 1e9))) } ?? .closedLoop
 
         let connector = BenchConnector(group: group, host: host, port: port)
-        let secret = target.secret, prefix = userPrefix, senders = self.senders
+        let secret = target.secret
+        let prefix = userPrefix
+        let senders = self.senders
         let setupStarted = DispatchTime.now().uptimeNanoseconds
         let (joined, failures) = await connector.connectAll(count: clients) { index, loop in
-            BenchClient(token: HostAppTokenSigner(secret: secret).sign(user: "\(prefix)-\(index)"),
-                        room: roomNames[index % roomNames.count], plan: index < senders ? plan : .none,
-                        joined: loop.makePromise())
+            BenchClient(
+                token: HostAppTokenSigner(secret: secret).sign(user: "\(prefix)-\(index)"),
+                room: roomNames[index % roomNames.count], plan: index < senders ? plan : .none,
+                joined: loop.makePromise())
         }
         let setupSeconds = Double(DispatchTime.now().uptimeNanoseconds - setupStarted) / 1e9
         if !failures.isEmpty {
             let sample = Dictionary(grouping: failures, by: { $0 }).sorted { $0.value.count > $1.value.count }.prefix(3)
                 .map { "\($0.value.count)× \($0.key)" }.joined(separator: "; ")
-            FileHandle.standardError.write(Data("fitchat-bench: \(failures.count) of \(clients) clients did not join: \(sample)\n".utf8))
+            FileHandle.standardError.write(
+                Data("fitchat-bench: \(failures.count) of \(clients) clients did not join: \(sample)\n".utf8))
         }
-        guard !joined.isEmpty else { throw BenchFailure("no client joined; is the server at \(target.url), with that secret and those rooms?") }
-        print(String(format: "%d clients joined %d room%@ in %.1f s", joined.count, roomNames.count, roomNames.count == 1 ? "" : "s", setupSeconds))
+        guard !joined.isEmpty else {
+            throw BenchFailure("no client joined; is the server at \(target.url), with that secret and those rooms?")
+        }
+        print(
+            String(
+                format: "%d clients joined %d room%@ in %.1f s", joined.count, roomNames.count,
+                roomNames.count == 1 ? "" : "s", setupSeconds))
 
         // One window for every client, decided now that all have joined.
         let start = DispatchTime.now().uptimeNanoseconds + 300_000_000
@@ -93,9 +107,13 @@ struct ChatBench: AsyncParsableCommand {
             deliveriesPerSecond: Double(total.deliveriesInWindow) / seconds,
             deliveredFraction: expected == 0 ? 0 : Double(total.deliveries) / Double(expected),
             latency: total.latencyMicros,
-            serverCPUMicrosPerDelivery: zip(cpuBefore, cpuAfter).map { total.deliveriesInWindow == 0 ? 0 : ($1 - $0) / Double(total.deliveriesInWindow) },
+            serverCPUMicrosPerDelivery: zip(cpuBefore, cpuAfter).map {
+                total.deliveriesInWindow == 0 ? 0 : ($1 - $0) / Double(total.deliveriesInWindow)
+            },
             errors: total.errors.count + failures.count)
-        report.print(json: json, sent: total.sent, expected: expected, delivered: total.deliveries, errors: total.errors + failures)
+        report.print(
+            json: json, sent: total.sent, expected: expected, delivered: total.deliveries,
+            errors: total.errors + failures)
     }
 }
 

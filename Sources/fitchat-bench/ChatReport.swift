@@ -29,16 +29,25 @@ struct ChatReport {
     }
 
     func print(json: Bool, sent: Int, expected: Int, delivered: Int, errors errorTexts: [String]) {
-        Swift.print(String(format: "acked %.0f msg/s, delivered %.0f msg/s (%d of %d expected deliveries, %.3f%%)",
-                           ackedPerSecond, deliveriesPerSecond, delivered, expected, deliveredFraction * 100))
-        Swift.print(String(format: "send → receipt latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms over %llu deliveries",
-                           milliseconds(50), milliseconds(99), milliseconds(99.9), Double(latency.max) / 1000, latency.totalCount))
+        Swift.print(
+            String(
+                format: "acked %.0f msg/s, delivered %.0f msg/s (%d of %d expected deliveries, %.3f%%)",
+                ackedPerSecond, deliveriesPerSecond, delivered, expected, deliveredFraction * 100))
+        Swift.print(
+            String(
+                format:
+                    "send → receipt latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms over %llu deliveries",
+                milliseconds(50), milliseconds(99), milliseconds(99.9), Double(latency.max) / 1000, latency.totalCount))
         if let serverCPUMicrosPerDelivery {
             Swift.print(String(format: "server CPU: %.2f µs per delivery", serverCPUMicrosPerDelivery))
         }
         if !errorTexts.isEmpty {
-            let common = Dictionary(grouping: errorTexts, by: { String($0.prefix(120)) }).sorted { $0.value.count > $1.value.count }.prefix(3)
-            Swift.print("errors: \(errorTexts.count) (" + common.map { "\($0.value.count)× \($0.key)" }.joined(separator: "; ") + ")")
+            let common = Dictionary(grouping: errorTexts, by: { String($0.prefix(120)) }).sorted {
+                $0.value.count > $1.value.count
+            }.prefix(3)
+            Swift.print(
+                "errors: \(errorTexts.count) (" + common.map { "\($0.value.count)× \($0.key)" }.joined(separator: "; ")
+                    + ")")
         }
         Swift.print("sent \(sent) messages; the load generator shares this machine with the server")
         if json { Swift.print(jsonLine) }

@@ -5,7 +5,8 @@ import Foundation
 /// the moment the first request goes in (fitchat not yet running) to its answer coming out.
 struct ColdStartBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cold-start", abstract: "Time from first connection to first answer under systemd-socket-activate.")
+        commandName: "cold-start", abstract: "Time from first connection to first answer under systemd-socket-activate."
+    )
 
     @Option(help: "The fitchat binary to start.") var fitchat: String
     @Option(help: "How many cold starts.") var runs: Int = 10
@@ -14,19 +15,25 @@ struct ColdStartBench: ParsableCommand {
     func run() throws {
         var samples: [Double] = []
         for run in 0..<runs {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-cold-\(UUID().uuidString)").path
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-cold-\(UUID().uuidString)")
+                .path
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: dir + "/empty.conf", contents: Data())
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let port = 20000 + Int.random(in: 0..<20000)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: activate)
-            process.arguments = ["-l", "127.0.0.1:\(port)", "--fdname=http", "-E", "FITCHAT_CONFIG=\(dir)/empty.conf",
-                                 fitchat, "serve", "--data-dir", dir]
+            process.arguments = [
+                "-l", "127.0.0.1:\(port)", "--fdname=http", "-E", "FITCHAT_CONFIG=\(dir)/empty.conf",
+                fitchat, "serve", "--data-dir", dir,
+            ]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            defer { process.terminate(); process.waitUntilExit() }
+            defer {
+                process.terminate()
+                process.waitUntilExit()
+            }
             let deadline = Date().addingTimeInterval(10)
             while !Self.listening(port: port), Date() < deadline { usleep(10_000) }
             let started = DispatchTime.now().uptimeNanoseconds
@@ -38,9 +45,13 @@ struct ColdStartBench: ParsableCommand {
         }
         samples.sort()
         let median = samples[samples.count / 2]
-        print(String(format: "cold start through the socket: median %.1f ms, min %.1f ms, max %.1f ms over %d runs",
-                     median, samples.first!, samples.last!, samples.count))
-        print(#"{"cold_start_ms":{"median":\#(median),"min":\#(samples.first!),"max":\#(samples.last!)},"runs":\#(samples.count)}"#)
+        print(
+            String(
+                format: "cold start through the socket: median %.1f ms, min %.1f ms, max %.1f ms over %d runs",
+                median, samples.first!, samples.last!, samples.count))
+        print(
+            #"{"cold_start_ms":{"median":\#(median),"min":\#(samples.first!),"max":\#(samples.last!)},"runs":\#(samples.count)}"#
+        )
     }
 
     /// Whether 127.0.0.1:port is listening, read from /proc/net/tcp (no connection is made).
@@ -61,7 +72,9 @@ struct ColdStartBench: ParsableCommand {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { throw ValidationError("cannot connect") }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)

@@ -1,14 +1,15 @@
 import ArgumentParser
 import ChatModel
 import ChatStore
-import LMDB
 import Foundation
+import LMDB
 
 /// `fitchat-bench crash-child`: appends forever from several tasks and prints `ACK <id>` after
 /// each durable ack. The crash test kills it with SIGKILL and checks every acked id survived.
 struct CrashChild: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "crash-child", abstract: "Append in a loop, printing ACK <id> per durable ack (for the crash test).")
+        commandName: "crash-child",
+        abstract: "Append in a loop, printing ACK <id> per durable ack (for the crash test).")
 
     @Option var dataDir: String
     @Option var tasks: Int = 8
@@ -17,7 +18,9 @@ struct CrashChild: AsyncParsableCommand {
         let store = try ChatStore.open(directory: dataDir, migrate: true)
         let room = try store.room(named: "general")!
         var user = try store.user(named: "crash")
-        if user == nil { user = try await store.createUser(name: "crash", displayName: "Crash", role: .member, passwordHash: nil) }
+        if user == nil {
+            user = try await store.createUser(name: "crash", displayName: "Crash", role: .member, passwordHash: nil)
+        }
         let userID = user!.id
         printLine("READY")
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -25,7 +28,8 @@ struct CrashChild: AsyncParsableCommand {
                 group.addTask {
                     var sequence = 0
                     while true {
-                        let message = try await store.append(NewMessage(roomID: room.id, userID: userID, text: "task \(task) #\(sequence)"))
+                        let message = try await store.append(
+                            NewMessage(roomID: room.id, userID: userID, text: "task \(task) #\(sequence)"))
                         printLine("ACK \(message.id)")
                         sequence += 1
                     }
@@ -39,7 +43,8 @@ struct CrashChild: AsyncParsableCommand {
 /// `fitchat-bench hold-reader`: opens a read transaction and keeps it until killed, leaving a
 /// stale reader slot behind when killed with SIGKILL (for the stale-reader cleanup test).
 struct HoldReader: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hold-reader", abstract: "Hold a read transaction until killed (tests).")
+    static let configuration = CommandConfiguration(
+        commandName: "hold-reader", abstract: "Hold a read transaction until killed (tests).")
     @Option var path: String
 
     func run() throws {

@@ -5,5 +5,8 @@ struct FitchatBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fitchat-bench",
         abstract: "Benchmarks of fitchat that print numbers (never installed).",
-        subcommands: [StoreBench.self, ColdStartBench.self, ChatBench.self, IdleBench.self, HandshakeBench.self, CrashChild.self, HoldReader.self])
+        subcommands: [
+            StoreBench.self, ColdStartBench.self, ChatBench.self, IdleBench.self, HandshakeBench.self, CrashChild.self,
+            HoldReader.self,
+        ])
 }

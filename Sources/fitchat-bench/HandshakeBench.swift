@@ -6,12 +6,15 @@ import Foundation
 /// accumulate means per-session work grows with the number of sessions ever made.
 struct HandshakeBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "handshakes", abstract: "Sequential polling handshakes on one keep-alive connection; rate per window.")
+        commandName: "handshakes",
+        abstract: "Sequential polling handshakes on one keep-alive connection; rate per window.")
 
     @Option(help: "The server's address (HOST:PORT, IPv4).") var server: String = "127.0.0.1:8080"
     @Option(help: "How many handshakes.") var count: Int = 200_000
     @Option(help: "Handshakes per reported window.") var window: Int = 10_000
-    @Flag(inversion: .prefixedNo, help: "Close each session right after its handshake (so per-address session caps never refuse).")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Close each session right after its handshake (so per-address session caps never refuse).")
     var close: Bool = true
 
     func run() throws {
@@ -23,13 +26,15 @@ struct HandshakeBench: ParsableCommand {
         var windowStart = DispatchTime.now().uptimeNanoseconds
         let started = windowStart
         for index in 1...count {
-            let open = try connection.request("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+            let open = try connection.request(
+                "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: \(host)\r\n\r\n")
             guard open.status == 200, let sid = Self.sid(in: open.body) else {
                 throw ValidationError("handshake \(index): HTTP \(open.status) \(open.body.prefix(80))")
             }
             if close {
                 let post = try connection.request(
-                    "POST /socket.io/?EIO=4&transport=polling&sid=\(sid) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\n1")
+                    "POST /socket.io/?EIO=4&transport=polling&sid=\(sid) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\n1"
+                )
                 guard post.status == 200 else { throw ValidationError("close \(index): HTTP \(post.status)") }
             }
             if index % window == 0 || index == count {
@@ -42,15 +47,22 @@ struct HandshakeBench: ParsableCommand {
             }
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let first = rates.first ?? 0, last = rates.last ?? 0
-        printLine(String(format: "%d handshakes in %.1f s: first window %.0f/s, last window %.0f/s (last/first %.2f)",
-                     count, total, first, last, first > 0 ? last / first : 0))
-        printLine(#"{"handshakes":\#(count),"window":\#(window),"rates":[\#(rates.map { String(Int($0)) }.joined(separator: ","))]}"#)
+        let first = rates.first ?? 0
+        let last = rates.last ?? 0
+        printLine(
+            String(
+                format: "%d handshakes in %.1f s: first window %.0f/s, last window %.0f/s (last/first %.2f)",
+                count, total, first, last, first > 0 ? last / first : 0))
+        printLine(
+            #"{"handshakes":\#(count),"window":\#(window),"rates":[\#(rates.map { String(Int($0)) }.joined(separator: ","))]}"#
+        )
     }
 
     /// The sid in an open packet `0{"sid":"…",…}`.
     static func sid(in body: String) -> String? {
-        guard let start = body.range(of: #""sid":""#)?.upperBound, let end = body[start...].firstIndex(of: "\"") else { return nil }
+        guard let start = body.range(of: #""sid":""#)?.upperBound, let end = body[start...].firstIndex(of: "\"") else {
+            return nil
+        }
         return String(body[start..<end])
     }
 }
@@ -68,7 +80,9 @@ final class KeepAliveConnection {
         address.sin_port = in_port_t(port.bigEndian)
         address.sin_addr.s_addr = inet_addr(host)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { throw ValidationError("cannot connect to \(host):\(port)") }
         var one: Int32 = 1
@@ -88,7 +102,8 @@ final class KeepAliveConnection {
         let headEnd = try readUntilHeadEnd()
         let head = String(decoding: buffer[..<headEnd], as: UTF8.self)
         let status = Int(head.split(separator: " ", maxSplits: 2).dropFirst().first ?? "") ?? 0
-        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+        let length =
+            head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
         let bodyStart = headEnd + 4
         while buffer.count < bodyStart + length { try fill() }
@@ -101,7 +116,8 @@ final class KeepAliveConnection {
         var searchFrom = 0
         while true {
             if buffer.count >= 4 {
-                for i in searchFrom...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+                for i in searchFrom...(buffer.count - 4)
+                where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
                     return i
                 }
                 searchFrom = buffer.count - 3

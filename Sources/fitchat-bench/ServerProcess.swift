@@ -7,7 +7,8 @@ struct ServerProcess {
     /// User + system CPU time in microseconds (fields 14 and 15 of /proc/PID/stat).
     func cpuMicros() -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+            let close = text.lastIndex(of: ")")
+        else { return nil }
         // Fields after the command name (which may hold spaces), starting at field 3.
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }

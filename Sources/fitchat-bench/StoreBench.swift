@@ -27,7 +27,10 @@ struct StoreBench: AsyncParsableCommand {
 
         let (appended, elapsed) = try await durableAppends(store, rooms: roomIDs, user: userID)
         let appendsPerSecond = Double(appended) / elapsed
-        print(String(format: "durable appends: %d in %.2f s = %.0f/s with %d appenders", appended, elapsed, appendsPerSecond, appenders))
+        print(
+            String(
+                format: "durable appends: %d in %.2f s = %.0f/s with %d appenders", appended, elapsed, appendsPerSecond,
+                appenders))
 
         let latest = try measure { try store.latestMessages(room: roomIDs.randomElement()!, limit: 50) }
         let maxID = try store.status().entries.first { $0.table == "messages" }!.count
@@ -38,9 +41,11 @@ struct StoreBench: AsyncParsableCommand {
         print(String(format: "latest 50:  p50 %.3f ms  p99 %.3f ms  (%d queries)", latest.p50, latest.p99, queries))
         print(String(format: "50 before:  p50 %.3f ms  p99 %.3f ms  (%d queries)", before.p50, before.p99, queries))
         if json {
-            print(String(
-                format: #"{"messages":%d,"durable_appends_per_s":%.1f,"history_latest50_ms":{"p50":%.4f,"p99":%.4f},"history_before_ms":{"p50":%.4f,"p99":%.4f}}"#,
-                messages, appendsPerSecond, latest.p50, latest.p99, before.p50, before.p99))
+            print(
+                String(
+                    format:
+                        #"{"messages":%d,"durable_appends_per_s":%.1f,"history_latest50_ms":{"p50":%.4f,"p99":%.4f},"history_before_ms":{"p50":%.4f,"p99":%.4f}}"#,
+                    messages, appendsPerSecond, latest.p50, latest.p99, before.p50, before.p99))
         }
     }
 
@@ -48,11 +53,16 @@ struct StoreBench: AsyncParsableCommand {
         var ids: [RoomID] = []
         for index in 0..<rooms {
             let name = "bench-\(index)"
-            if let room = try store.room(named: name) { ids.append(room.id); continue }
+            if let room = try store.room(named: name) {
+                ids.append(room.id)
+                continue
+            }
             ids.append(try await store.createRoom(name: name, description: "benchmark room", isPrivate: false).id)
         }
         if let user = try store.user(named: "bench") { return (ids, user.id) }
-        return (ids, try await store.createUser(name: "bench", displayName: "Bench", role: .member, passwordHash: nil).id)
+        return (
+            ids, try await store.createUser(name: "bench", displayName: "Bench", role: .member, passwordHash: nil).id
+        )
     }
 
     /// Fills in large batches (one commit each) until the store holds `messages` messages.
@@ -80,7 +90,9 @@ struct StoreBench: AsyncParsableCommand {
                 group.addTask {
                     var done = 0
                     while Date() < deadline {
-                        _ = try await store.append(NewMessage(roomID: rooms[(appender + done) % rooms.count], userID: user, text: "rep \(done)"))
+                        _ = try await store.append(
+                            NewMessage(
+                                roomID: rooms[(appender + done) % rooms.count], userID: user, text: "rep \(done)"))
                         done += 1
                     }
                     return done

@@ -3,7 +3,9 @@ import ArgumentParser
 
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a hot, compacted copy of the store into DEST (a new or empty directory); safe while the daemon runs.")
+        abstract:
+            "Write a hot, compacted copy of the store into DEST (a new or empty directory); safe while the daemon runs."
+    )
     @Argument(help: "Directory to write data.mdb into.") var destination: String
     @OptionGroup var store: StoreOptions
 
@@ -16,7 +18,9 @@ struct Backup: AsyncParsableCommand {
 
 struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replace the store with a backup made by 'fitchat backup'; refuses while a daemon serves the data directory.")
+        abstract:
+            "Replace the store with a backup made by 'fitchat backup'; refuses while a daemon serves the data directory."
+    )
     @Argument(help: "Directory holding the backup's data.mdb.") var source: String
     @OptionGroup var store: StoreOptions
 

@@ -7,7 +7,8 @@ struct DB: AsyncParsableCommand {
         subcommands: [Status.self, Migrate.self, Check.self])
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Schema version, path, sizes, entries per table, readers.")
+        static let configuration = CommandConfiguration(
+            abstract: "Schema version, path, sizes, entries per table, readers.")
         @OptionGroup var store: StoreOptions
 
         func run() async throws {

@@ -8,10 +8,12 @@ struct Fitchat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fitchat",
         abstract: "A self-hosted real-time chat for gyms.",
-        discussion: "Settings come from flags, then FITCHAT_* environment variables, then the config file (/etc/fitchat/fitchat.conf), then defaults.",
+        discussion:
+            "Settings come from flags, then FITCHAT_* environment variables, then the config file (/etc/fitchat/fitchat.conf), then defaults.",
         version: FitchatVersion.string,
         subcommands: [
-            Serve.self, DB.self, UserCommand.self, InviteCommand.self, RoomCommand.self, TokenCommand.self, Export.self, Backup.self, Restore.self,
+            Serve.self, DB.self, UserCommand.self, InviteCommand.self, RoomCommand.self, TokenCommand.self, Export.self,
+            Backup.self, Restore.self,
         ]
     )
 
@@ -34,10 +36,15 @@ struct Fitchat: AsyncParsableCommand {
 
 /// Options shared by every command that opens the store.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Data directory (default ./var from the source tree, /var/lib/fitchat when installed; env FITCHAT_DATA_DIR).")
+    @Option(
+        help:
+            "Data directory (default ./var from the source tree, /var/lib/fitchat when installed; env FITCHAT_DATA_DIR)."
+    )
     var dataDir: String?
 
-    @Option(help: "Config file of 'key = value' lines (default /etc/fitchat/fitchat.conf when present; env FITCHAT_CONFIG).")
+    @Option(
+        help: "Config file of 'key = value' lines (default /etc/fitchat/fitchat.conf when present; env FITCHAT_CONFIG)."
+    )
     var config: String?
 
     func settings(extraFlags: [String: String] = [:]) throws -> Settings {
@@ -76,7 +83,10 @@ struct StoreOptions: ParsableArguments {
 
 /// `--public-url` for the commands that print a link.
 struct LinkOptions: ParsableArguments {
-    @Option(help: "Address members open, for the printed link (default http://LISTEN/; env FITCHAT_PUBLIC_URL, public_url in the config file).")
+    @Option(
+        help:
+            "Address members open, for the printed link (default http://LISTEN/; env FITCHAT_PUBLIC_URL, public_url in the config file)."
+    )
     var publicURL: String?
 
     /// `settings` with `--public-url` applied (checked like the setting).

@@ -22,31 +22,38 @@ struct InviteCommand: AsyncParsableCommand {
             let admin = try store.admin(creation: .mayCreate)
             let (invite, code) = try await admin.changing().createInvite(
                 uses: uses, expiresIn: lifetime, role: role.role, createdBy: AdminOperations.cliCreator)
-            print("invite \(invite.id): \(InviteCommand.uses(invite)) as \(invite.role.name), "
-                  + (invite.expiresAt.map { "until \(ISO8601.format(micros: $0))" } ?? "never expires"))
+            print(
+                "invite \(invite.id): \(InviteCommand.uses(invite)) as \(invite.role.name), "
+                    + (invite.expiresAt.map { "until \(ISO8601.format(micros: $0))" } ?? "never expires"))
             print(try link.settings(admin.settings).link(path: "/join/" + code))
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List invites (the codes are not stored, so not shown).")
+        static let configuration = CommandConfiguration(
+            abstract: "List invites (the codes are not stored, so not shown).")
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
             let admin = try store.admin()
             let now = admin.store.currentTime
-            print(Table.render(
-                header: ["ID", "ROLE", "USES", "EXPIRES", "STATE", "CREATED BY", "CREATED"],
-                rows: try admin.operations.invites().map {
-                    ["\($0.id)", $0.role.name, "\($0.uses)/" + ($0.usesAllowed.map(String.init) ?? "unlimited"),
-                     $0.expiresAt.map { ISO8601.format(micros: $0) } ?? "never", $0.state(at: now).rawValue, $0.createdBy,
-                     ISO8601.format(micros: $0.createdAt)]
-                }))
+            print(
+                Table.render(
+                    header: ["ID", "ROLE", "USES", "EXPIRES", "STATE", "CREATED BY", "CREATED"],
+                    rows: try admin.operations.invites().map {
+                        [
+                            "\($0.id)", $0.role.name, "\($0.uses)/" + ($0.usesAllowed.map(String.init) ?? "unlimited"),
+                            $0.expiresAt.map { ISO8601.format(micros: $0) } ?? "never", $0.state(at: now).rawValue,
+                            $0.createdBy,
+                            ISO8601.format(micros: $0.createdAt),
+                        ]
+                    }))
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Withdraw an invite: its link no longer makes accounts.")
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw an invite: its link no longer makes accounts.")
         @Argument(help: "The invite's id (see 'fitchat invite list').") var id: UInt64
         @OptionGroup var store: StoreOptions
 

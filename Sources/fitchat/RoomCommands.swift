@@ -5,7 +5,8 @@ struct RoomCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "room", abstract: "Manage chat rooms.",
         subcommands: [
-            Add.self, List.self, Archive.self, Unarchive.self, SetFields.self, Notice.self, Members.self, AddMember.self,
+            Add.self, List.self, Archive.self, Unarchive.self, SetFields.self, Notice.self, Members.self,
+            AddMember.self,
             RemoveMember.self,
         ])
 
@@ -17,7 +18,8 @@ struct RoomCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let room = try await store.admin(creation: .mayCreate).changing().addRoom(name: name, description: description, isPrivate: `private`)
+            let room = try await store.admin(creation: .mayCreate).changing().addRoom(
+                name: name, description: description, isPrivate: `private`)
             print("added \(room.isPrivate ? "private " : "")room '\(room.name)' (id \(room.id))")
         }
     }
@@ -28,14 +30,21 @@ struct RoomCommand: AsyncParsableCommand {
 
         func run() async throws {
             let rooms = try store.admin().operations.rooms()
-            print(Table.render(
-                header: ["ID", "NAME", "ACCESS", "STATE", "DESCRIPTION"],
-                rows: rooms.map { ["\($0.id)", $0.name, $0.isPrivate ? "private" : "public", $0.isActive ? "active" : "archived", $0.description] }))
+            print(
+                Table.render(
+                    header: ["ID", "NAME", "ACCESS", "STATE", "DESCRIPTION"],
+                    rows: rooms.map {
+                        [
+                            "\($0.id)", $0.name, $0.isPrivate ? "private" : "public",
+                            $0.isActive ? "active" : "archived", $0.description,
+                        ]
+                    }))
         }
     }
 
     struct Archive: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Archive a room: it leaves the room list; its history is kept.")
+        static let configuration = CommandConfiguration(
+            abstract: "Archive a room: it leaves the room list; its history is kept.")
         @Argument(help: "The room's name.") var name: String
         @OptionGroup var store: StoreOptions
 
@@ -46,7 +55,8 @@ struct RoomCommand: AsyncParsableCommand {
     }
 
     struct Unarchive: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bring an archived room back into the room list, with its history.")
+        static let configuration = CommandConfiguration(
+            abstract: "Bring an archived room back into the room list, with its history.")
         @Argument(help: "The room's name.") var name: String
         @OptionGroup var store: StoreOptions
 
@@ -57,7 +67,8 @@ struct RoomCommand: AsyncParsableCommand {
     }
 
     struct SetFields: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a room's description; connected clients see it at once.")
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Change a room's description; connected clients see it at once.")
         @Argument(help: "The room's name.") var name: String
         @Option(help: "What the room is for, shown in the room list (at most 200 characters).") var description: String
         @OptionGroup var store: StoreOptions
@@ -90,12 +101,16 @@ struct RoomCommand: AsyncParsableCommand {
 
         func run() async throws {
             let users = try store.admin().operations.members(room: name)
-            print(Table.render(header: ["ID", "NAME", "DISPLAY NAME", "ROLE"], rows: users.map { ["\($0.id)", $0.name, $0.displayName, $0.role.name] }))
+            print(
+                Table.render(
+                    header: ["ID", "NAME", "DISPLAY NAME", "ROLE"],
+                    rows: users.map { ["\($0.id)", $0.name, $0.displayName, $0.role.name] }))
         }
     }
 
     struct AddMember: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-member", abstract: "Make a user a participant of a room.")
+        static let configuration = CommandConfiguration(
+            commandName: "add-member", abstract: "Make a user a participant of a room.")
         @Argument(help: "The room's name.") var room: String
         @Argument(help: "The user's name.") var user: String
         @OptionGroup var store: StoreOptions
@@ -107,7 +122,8 @@ struct RoomCommand: AsyncParsableCommand {
     }
 
     struct RemoveMember: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "remove-member", abstract: "End a user's membership of a room.")
+        static let configuration = CommandConfiguration(
+            commandName: "remove-member", abstract: "End a user's membership of a room.")
         @Argument(help: "The room's name.") var room: String
         @Argument(help: "The user's name.") var user: String
         @OptionGroup var store: StoreOptions

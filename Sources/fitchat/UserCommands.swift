@@ -7,7 +7,8 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage accounts.",
         subcommands: [
-            Add.self, List.self, Passwd.self, Disable.self, Enable.self, SetFields.self, Link.self, LinkHost.self, UnlinkHost.self,
+            Add.self, List.self, Passwd.self, Disable.self, Enable.self, SetFields.self, Link.self, LinkHost.self,
+            UnlinkHost.self,
         ])
 
     struct Add: AsyncParsableCommand {
@@ -27,41 +28,51 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let password: String? =
-                if passwordStdin { try PasswordInput.readStdin() } else if PasswordInput.isTerminal { try PasswordInput.readNew() } else { nil }
+                if passwordStdin { try PasswordInput.readStdin() } else if PasswordInput.isTerminal {
+                    try PasswordInput.readNew()
+                } else { nil }
             let admin = try store.admin(creation: .mayCreate)
             let operations = try admin.changing()
-            let user = try await operations.addUser(name: name, displayName: displayName, role: self.admin ? .admin : .member, password: password)
+            let user = try await operations.addUser(
+                name: name, displayName: displayName, role: self.admin ? .admin : .member, password: password)
             guard password == nil else {
                 print("added \(user.role.name) '\(user.name)' (id \(user.id))")
                 return
             }
             // An account nobody can sign in to helps nobody: hand over a way in.
             let (signIn, code) = try await operations.signInLink(forUser: user.name)
-            print("added \(user.role.name) '\(user.name)' (id \(user.id)) without a password; "
-                  + "this one-time link lets them set one until \(ISO8601.format(micros: signIn.expiresAt)):")
+            print(
+                "added \(user.role.name) '\(user.name)' (id \(user.id)) without a password; "
+                    + "this one-time link lets them set one until \(ISO8601.format(micros: signIn.expiresAt)):")
             print(try link.settings(admin.settings).link(path: "/welcome/" + code))
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List accounts.")
-        @Option(help: "Only users whose name or display name contains this text (case-insensitive).") var search: String?
+        @Option(help: "Only users whose name or display name contains this text (case-insensitive).") var search:
+            String?
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
             let users = try store.admin().operations.users(matching: search)
-            print(Table.render(
-                header: ["ID", "NAME", "DISPLAY NAME", "ROLE", "PASSWORD", "HOST APP", "STATE"],
-                rows: users.map {
-                    ["\($0.id)", $0.name, $0.displayName, $0.role.name, $0.passwordHash == nil ? "no" : "yes", $0.hostApp ? "yes" : "no",
-                     $0.disabled ? "disabled" : "active"]
-                }))
+            print(
+                Table.render(
+                    header: ["ID", "NAME", "DISPLAY NAME", "ROLE", "PASSWORD", "HOST APP", "STATE"],
+                    rows: users.map {
+                        [
+                            "\($0.id)", $0.name, $0.displayName, $0.role.name, $0.passwordHash == nil ? "no" : "yes",
+                            $0.hostApp ? "yes" : "no",
+                            $0.disabled ? "disabled" : "active",
+                        ]
+                    }))
         }
     }
 
     struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set a user's password (read from standard input, or asked twice on a terminal); ends their sessions.")
+            abstract:
+                "Set a user's password (read from standard input, or asked twice on a terminal); ends their sessions.")
         @Argument(help: "The user's name.") var name: String
         @OptionGroup var store: StoreOptions
 
@@ -73,7 +84,8 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable an account: it can no longer sign in, and its connections are closed.")
+        static let configuration = CommandConfiguration(
+            abstract: "Disable an account: it can no longer sign in, and its connections are closed.")
         @Argument(help: "The user's name.") var name: String
         @OptionGroup var store: StoreOptions
 
@@ -107,7 +119,8 @@ struct UserCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let user = try await store.admin().changing().setUser(name: name, displayName: displayName, role: role?.role)
+            let user = try await store.admin().changing().setUser(
+                name: name, displayName: displayName, role: role?.role)
             print("'\(user.name)' is now \(user.role.name) '\(SafeText.escaped(user.displayName))'")
         }
     }
@@ -115,14 +128,17 @@ struct UserCommand: AsyncParsableCommand {
     struct Link: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a fresh one-time sign-in link for a user (last line): they set a new password there.",
-            discussion: "This is how to reset a password: the link works once, and using it ends the user's other sessions.")
+            discussion:
+                "This is how to reset a password: the link works once, and using it ends the user's other sessions.")
         @Argument(help: "The user's name.") var name: String
         @Option(help: "How long the link works: 7d, 12h, 30m (default 7d).") var expires: String = "7d"
         @OptionGroup var link: LinkOptions
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            guard let lifetime = try Lifetime.parse(expires) else { throw ValidationError("a sign-in link must expire") }
+            guard let lifetime = try Lifetime.parse(expires) else {
+                throw ValidationError("a sign-in link must expire")
+            }
             let admin = try store.admin()
             let (signIn, code) = try await admin.changing().signInLink(forUser: name, lifetime: lifetime)
             print("one-time sign-in link for '\(name)', valid until \(ISO8601.format(micros: signIn.expiresAt)):")
@@ -145,7 +161,8 @@ struct UserCommand: AsyncParsableCommand {
 
     struct UnlinkHost: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "unlink-host", abstract: "Stop host-app tokens from signing in this account; its connections are re-checked.")
+            commandName: "unlink-host",
+            abstract: "Stop host-app tokens from signing in this account; its connections are re-checked.")
         @Argument(help: "The user's name.") var name: String
         @OptionGroup var store: StoreOptions
 
@@ -175,7 +192,8 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let token = try await store.admin(creation: create ? .mayCreate : .mustExist).changing().issueToken(userName: user, create: create)
+            let token = try await store.admin(creation: create ? .mayCreate : .mustExist).changing().issueToken(
+                userName: user, create: create)
             print(token)
         }
     }

@@ -31,7 +31,8 @@ struct ConformanceServer {
         }
 
         var logger = Logger(label: "socketio-conformance-server")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let http = HTTPServer(group: group, logger: logger)
         var engineConfiguration = EngineConfiguration()

@@ -21,11 +21,13 @@ import Testing
     }
 
     @Test func twoThousandCharactersFitAndOneMoreDoesNot() {
-        #expect(MessageText.validate(String(repeating: "a", count: 2000)) == .success(String(repeating: "a", count: 2000)))
+        #expect(
+            MessageText.validate(String(repeating: "a", count: 2000)) == .success(String(repeating: "a", count: 2000)))
         // Characters, not bytes: 2000 flexing arms are fine.
         #expect((try? MessageText.validate(String(repeating: "💪", count: 2000)).get()) != nil)
         guard case .failure(let error) = MessageText.validate(String(repeating: "a", count: 2001)) else {
-            Issue.record("2001 characters accepted"); return
+            Issue.record("2001 characters accepted")
+            return
         }
         #expect(error.code == .messageTooLong)
     }
@@ -48,7 +50,10 @@ import Testing
 
     @Test func keysAreIndependent() {
         var limiter = RateLimiter<String>(burst: 2, rate: 1)
-        let results = [limiter.allow("ann", now: 0), limiter.allow("ann", now: 0), limiter.allow("ann", now: 0), limiter.allow("bob", now: 0)]
+        let results = [
+            limiter.allow("ann", now: 0), limiter.allow("ann", now: 0), limiter.allow("ann", now: 0),
+            limiter.allow("bob", now: 0),
+        ]
         #expect(results == [true, true, false, true])
     }
 
@@ -96,7 +101,8 @@ import Testing
 
     @Test func onlineWhileAnyConnectionIsOpen() {
         var presence = Presence()
-        let first = presence.connected(1), second = presence.connected(1)
+        let first = presence.connected(1)
+        let second = presence.connected(1)
         #expect(first && !second)
         let notLast = presence.disconnected(1)
         #expect(!notLast && presence.isOnline(1))

@@ -61,7 +61,8 @@ import Testing
         #expect(throttle.admit(account: "ann", address: "192.168.1.7", now: now) == .allowed)
         // …but only one per 30 s while the account is hot.
         guard case .throttled(let wait) = throttle.admit(account: "ann", address: "192.168.1.7", now: now + 1000) else {
-            Issue.record("the slow lane let a second attempt through at once"); return
+            Issue.record("the slow lane let a second attempt through at once")
+            return
         }
         #expect((25...30).contains(wait))
         #expect(throttle.admit(account: "ann", address: "192.168.1.7", now: now + 31 * second) == .allowed)
@@ -80,7 +81,8 @@ import Testing
         var throttle = LoginThrottle()
         for i in 0..<30 { throttle.failed(account: "user\(i)", address: "10.0.0.1", now: Micros(i)) }
         guard case .throttled(let wait) = throttle.admit(account: "fresh", address: "10.0.0.1", now: 100) else {
-            Issue.record("30 failures from one address did not throttle it"); return
+            Issue.record("30 failures from one address did not throttle it")
+            return
         }
         #expect(wait >= 1)
         #expect(throttle.admit(account: "fresh", address: "10.0.0.9", now: 100) == .allowed)

@@ -5,7 +5,9 @@ import Testing
     @Test func oneCharacterOfHalfAMegabyteIsTooLong() {
         let text = "a" + String(repeating: "\u{301}", count: 450_000)
         #expect(text.count == 1)
-        #expect(MessageText.validate(text) == .failure(ChatError(.messageTooLong, "messages are at most 2000 characters (8 KiB of UTF-8)")))
+        #expect(
+            MessageText.validate(text)
+                == .failure(ChatError(.messageTooLong, "messages are at most 2000 characters (8 KiB of UTF-8)")))
     }
 
     @Test func messagesAreBoundedInCharactersScalarsAndBytes() {
@@ -30,7 +32,8 @@ import Testing
         #expect(DisplayName.validate("") == .success(""))
         #expect((try? DisplayName.validate(String(repeating: "x", count: 65)).get()) == nil)
         #expect((try? DisplayName.validate("a" + String(repeating: "\u{301}", count: 300_000)).get()) == nil)
-        #expect((try? DisplayName.validate(String(repeating: "🇩🇪", count: 40)).get()) == nil)  // 40 characters, 320 bytes
+        // 40 characters, 320 bytes
+        #expect((try? DisplayName.validate(String(repeating: "🇩🇪", count: 40)).get()) == nil)
     }
 
     @Test func clippingKeepsWholeCharactersWithinTheLimit() {
@@ -45,13 +48,21 @@ import Testing
 
 @Suite struct DisguisedDisplayNameTests {
     @Test func invisibleControlAndDirectionCharactersAreRefused() {
-        for name in ["co\u{200B}ach", "\u{202E}hcaoc", "a\u{0}b", "\u{7}bell\u{1B}[31m", "x\n\nline", "co\u{200D}ach", "a\u{2028}b", "\u{2066}x\u{2069}"] {
-            #expect((try? DisplayName.validate(name).get()) == nil, "\(name.unicodeScalars.map { String($0.value, radix: 16) })")
+        for name in [
+            "co\u{200B}ach", "\u{202E}hcaoc", "a\u{0}b", "\u{7}bell\u{1B}[31m", "x\n\nline", "co\u{200D}ach",
+            "a\u{2028}b", "\u{2066}x\u{2069}",
+        ] {
+            #expect(
+                (try? DisplayName.validate(name).get()) == nil,
+                "\(name.unicodeScalars.map { String($0.value, radix: 16) })")
         }
     }
 
     @Test func lettersOfEveryScriptAndEmojiSequencesPass() {
-        for name in ["Ann Lifter", "Zoë", "Łukasz", "Мария", "李雷", "محمد", "Coach 🏋️", "Family 👨\u{200D}👩\u{200D}👧", "❤️\u{200D}🔥 fan"] {
+        for name in [
+            "Ann Lifter", "Zoë", "Łukasz", "Мария", "李雷", "محمد", "Coach 🏋️", "Family 👨\u{200D}👩\u{200D}👧",
+            "❤️\u{200D}🔥 fan",
+        ] {
             #expect(DisplayName.validate(name) == .success(name), "\(name)")
         }
     }

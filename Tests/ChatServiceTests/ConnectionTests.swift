@@ -9,16 +9,20 @@ struct ConnectionTests {
     @Test func noIdentityOrADisabledUserIsUnauthorized() async throws {
         let chat = try await Chat()
         var ann = try await chat.user("ann")
-        #expect(chat.service.admit(.success(nil), address: "10.0.0.1") == .failure(ChatError(.unauthorized, "unauthorized")))
+        #expect(
+            chat.service.admit(.success(nil), address: "10.0.0.1") == .failure(ChatError(.unauthorized, "unauthorized"))
+        )
         ann.disabled = true
-        #expect(chat.service.admit(.success(ChatIdentity(user: ann, credential: .hostApp)), address: "10.0.0.1")
-            == .failure(ChatError(.unauthorized, "unauthorized")))
+        #expect(
+            chat.service.admit(.success(ChatIdentity(user: ann, credential: .hostApp)), address: "10.0.0.1")
+                == .failure(ChatError(.unauthorized, "unauthorized")))
     }
 
     @Test func aFailedLookupIsAnInternalErrorNotUnauthorized() async throws {
         let chat = try await Chat()
-        #expect(chat.service.admit(.failure(InMemoryChatRepository.Failure()), address: "10.0.0.1")
-            == .failure(ChatError(.internalError, "something went wrong; try again")))
+        #expect(
+            chat.service.admit(.failure(InMemoryChatRepository.Failure()), address: "10.0.0.1")
+                == .failure(ChatError(.internalError, "something went wrong; try again")))
     }
 
     @Test func connectionsPerAddressAreCappedAndFreedAgain() async throws {
@@ -57,7 +61,10 @@ struct ConnectionTests {
         #expect(chat.service.connectionCount == 2 && chat.service.connectedUsers == 1)
 
         #expect(chat.run(chat.service.disconnect(a1)).steps.isEmpty)
-        #expect(chat.run(chat.service.disconnect(a2)).steps == [.effect(.deliver(Delivery(.rooms(["general", "nutrition"]), "presence", offline)))])
+        #expect(
+            chat.run(chat.service.disconnect(a2)).steps == [
+                .effect(.deliver(Delivery(.rooms(["general", "nutrition"]), "presence", offline)))
+            ])
         #expect(chat.service.connectedUsers == 0 && chat.service.connectionCount == 0)
     }
 
@@ -71,7 +78,8 @@ struct ConnectionTests {
 
     @Test func theRoomsListCountsWhoIsOnline() async throws {
         let chat = try await Chat()
-        let ann = try await chat.user("ann"), bob = try await chat.user("bob")
+        let ann = try await chat.user("ann")
+        let bob = try await chat.user("bob")
         _ = try await chat.repository.join(room: chat.general.id, user: ann.id)
         _ = try await chat.repository.join(room: chat.general.id, user: bob.id)
         let (b, _) = try chat.connect(bob, "b")
@@ -83,7 +91,8 @@ struct ConnectionTests {
 
     @Test func historyShowsWhoIsOnline() async throws {
         let chat = try await Chat()
-        let ann = try await chat.user("ann"), bob = try await chat.user("bob")
+        let ann = try await chat.user("ann")
+        let bob = try await chat.user("bob")
         _ = try await chat.repository.join(room: chat.general.id, user: bob.id)
         let (a, _) = try chat.connect(ann, "a")
         let participants = await chat.join("general", a).ack?["participants"]?.arrayValue

@@ -9,10 +9,15 @@ struct ErrorCodeTests {
         let chat = try await Chat()
         let ann = try await chat.user("ann")
         let (a, _) = try chat.connect(ann, "a")
-        #expect(await chat.send("delete_everything", ["room": "general"], from: a).steps
-            == [.ack(refusal("invalid_request", "unknown event 'delete_everything'"))])
-        #expect(ChatEvent.decode("typing_start", [["room": "general"]]) == .success(.typing(room: "general", active: true)))
-        #expect(Set(ChatEvent.names) == ["get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop"])
+        #expect(
+            await chat.send("delete_everything", ["room": "general"], from: a).steps
+                == [.ack(refusal("invalid_request", "unknown event 'delete_everything'"))])
+        #expect(
+            ChatEvent.decode("typing_start", [["room": "general"]]) == .success(.typing(room: "general", active: true)))
+        #expect(
+            Set(ChatEvent.names) == [
+                "get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop",
+            ])
     }
 
     @Test func aFailingRepositoryIsAnInternalErrorForEveryEvent() async throws {
@@ -39,7 +44,8 @@ struct ErrorCodeTests {
         let ann = try await chat.user("ann")
         let (a, _) = try chat.connect(ann, "a")
         chat.repository.fail(.writes)
-        #expect(await chat.join("general", a).steps == [.ack(refusal("internal_error", "something went wrong; try again"))])
+        #expect(
+            await chat.join("general", a).steps == [.ack(refusal("internal_error", "something went wrong; try again"))])
         #expect(await chat.send("get_rooms", from: a).ack?["ok"] == true)  // reads still work
     }
 
@@ -55,14 +61,18 @@ struct ErrorCodeTests {
             ("typing_stop", ["room": "coaches"]),
         ]
         for (event, payload) in events {
-            #expect(await chat.send(event, payload, from: b).steps == [.ack(refusal("room_not_found", "no room named 'coaches'"))], "\(event)")
+            #expect(
+                await chat.send(event, payload, from: b).steps == [
+                    .ack(refusal("room_not_found", "no room named 'coaches'"))
+                ], "\(event)")
         }
     }
 
     @Test func everyCodeOfTheContractIsKnown() {
-        #expect(ChatErrorCode.allCases.map(\.rawValue) == [
-            "invalid_message", "message_too_long", "room_not_found", "forbidden", "not_joined", "rate_limited",
-            "unauthorized", "invalid_request", "internal_error",
-        ])
+        #expect(
+            ChatErrorCode.allCases.map(\.rawValue) == [
+                "invalid_message", "message_too_long", "room_not_found", "forbidden", "not_joined", "rate_limited",
+                "unauthorized", "invalid_request", "internal_error",
+            ])
     }
 }

@@ -50,19 +50,24 @@ struct Chat {
     init(limits: ChatService.Limits = .init()) async throws {
         repository = InMemoryChatRepository(clock: clock)
         service = ChatService(repository: repository, clock: clock, limits: limits)
-        general = try await repository.createRoom(name: "general", description: "General fitness discussion", isPrivate: false)
+        general = try await repository.createRoom(
+            name: "general", description: "General fitness discussion", isPrivate: false)
         nutrition = try await repository.createRoom(name: "nutrition", description: "Meal planning", isPrivate: false)
         coaches = try await repository.createRoom(name: "coaches", description: "Coaches only", isPrivate: true)
     }
 
     func user(_ name: String, hostApp: Bool = false) async throws -> User {
-        try await repository.createUser(name: name, displayName: name.capitalized, role: .member, passwordHash: nil, hostApp: hostApp)
+        try await repository.createUser(
+            name: name, displayName: name.capitalized, role: .member, passwordHash: nil, hostApp: hostApp)
     }
 
     /// Admits and connects, running the welcome follow-up too.
-    func connect(_ user: User, _ id: String, address: String = "10.0.0.1",
-                 credential: ChatCredential = .hostApp) throws -> (ChatConnection, Run) {
-        let identity = try service.admit(.success(ChatIdentity(user: user, credential: credential)), address: address).get()
+    func connect(
+        _ user: User, _ id: String, address: String = "10.0.0.1",
+        credential: ChatCredential = .hostApp
+    ) throws -> (ChatConnection, Run) {
+        let identity = try service.admit(.success(ChatIdentity(user: user, credential: credential)), address: address)
+            .get()
         let connection = ChatConnection(id: ConnectionID(id), identity: identity, address: address)
         return (connection, run(service.connect(connection)))
     }

@@ -9,7 +9,8 @@ struct InMemoryRepositoryTests {
 
     @Test func userNamesAreFoldedAndDisplayNamesCannotImpersonate() async throws {
         let repository = InMemoryChatRepository(clock: clock)
-        let alice = try await repository.createUser(name: "alice", displayName: "Alice", role: .member, passwordHash: nil)
+        let alice = try await repository.createUser(
+            name: "alice", displayName: "Alice", role: .member, passwordHash: nil)
         await #expect(throws: RepositoryError.userExists("alice")) {
             try await repository.createUser(name: "ALICE", displayName: "A", role: .member, passwordHash: nil)
         }
@@ -29,7 +30,9 @@ struct InMemoryRepositoryTests {
         let room = try await repository.createRoom(name: "general", description: "", isPrivate: false)
         let user = try await repository.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
         var ids: [MessageID] = []
-        for n in 0..<5 { ids.append(try await repository.append(NewMessage(roomID: room.id, userID: user.id, text: "\(n)")).id) }
+        for n in 0..<5 {
+            ids.append(try await repository.append(NewMessage(roomID: room.id, userID: user.id, text: "\(n)")).id)
+        }
         #expect(ids == ids.sorted() && Set(ids).count == 5)
         #expect(try repository.latestMessages(room: room.id, limit: 2).map(\.text) == ["3", "4"])
         #expect(try repository.messages(room: room.id, before: ids[2], limit: 5).map(\.text) == ["0", "1"])

@@ -14,18 +14,23 @@ struct RoomEventTests {
         let run = await chat.send("get_rooms", from: c1)
 
         let rooms: JSONValue = [
-            ["name": "general", "description": "General fitness discussion", "is_private": false, "online": 1, "participants": 1],
+            [
+                "name": "general", "description": "General fitness discussion", "is_private": false, "online": 1,
+                "participants": 1,
+            ],
             ["name": "nutrition", "description": "Meal planning", "is_private": false, "online": 0, "participants": 0],
         ]
-        #expect(run.steps == [
-            .effect(.deliver(Delivery(.connection(id("c1")), "rooms_list", ["rooms": rooms]))),
-            .ack(["ok": true, "rooms": rooms]),
-        ])
+        #expect(
+            run.steps == [
+                .effect(.deliver(Delivery(.connection(id("c1")), "rooms_list", ["rooms": rooms]))),
+                .ack(["ok": true, "rooms": rooms]),
+            ])
     }
 
     @Test func aPrivateRoomIsListedOnlyToItsMembers() async throws {
         let chat = try await Chat()
-        let ann = try await chat.user("ann"), bob = try await chat.user("bob")
+        let ann = try await chat.user("ann")
+        let bob = try await chat.user("bob")
         try await chat.addMember(ann, to: chat.coaches)
         let (a, _) = try chat.connect(ann, "a")
         let (b, _) = try chat.connect(bob, "b")
@@ -42,8 +47,11 @@ struct RoomEventTests {
         let bob = try await chat.user("bob")
         let (_, run) = try chat.connect(bob, "b")
         #expect(run.steps.map(\.eventName) == ["status", "rooms_list"])
-        #expect(run.deliveries[0] == Delivery(.connection(id("b")), "status", ["connected": true, "user": userJSON(bob)]))
-        let listed = run.deliveries("rooms_list").first?.payload["rooms"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+        #expect(
+            run.deliveries[0] == Delivery(.connection(id("b")), "status", ["connected": true, "user": userJSON(bob)]))
+        let listed = run.deliveries("rooms_list").first?.payload["rooms"]?.arrayValue?.compactMap {
+            $0["name"]?.stringValue
+        }
         #expect(listed == ["general", "nutrition"])
     }
 
@@ -53,14 +61,17 @@ struct RoomEventTests {
         let (a, _) = try chat.connect(ann, "a")
         _ = try await chat.repository.archiveRoom(named: "nutrition")
 
-        let listed = await chat.send("get_rooms", from: a).ack?["rooms"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+        let listed = await chat.send("get_rooms", from: a).ack?["rooms"]?.arrayValue?.compactMap {
+            $0["name"]?.stringValue
+        }
         #expect(listed == ["general"])
         #expect(await chat.join("nutrition", a).steps == [.ack(refusal("room_not_found", "no room named 'nutrition'"))])
     }
 
     @Test func joinEntersTheRoomBeforeReadingHistoryThenAnnouncesToTheOthers() async throws {
         let chat = try await Chat()
-        let ann = try await chat.user("ann"), bob = try await chat.user("bob")
+        let ann = try await chat.user("ann")
+        let bob = try await chat.user("bob")
         let (a, _) = try chat.connect(ann, "a")
         let (b, _) = try chat.connect(bob, "b")
         await chat.join("general", b)
@@ -73,20 +84,30 @@ struct RoomEventTests {
         let history = try chat.repository.latestMessages(room: chat.general.id, limit: 50)
         let fields: JSONValue = [
             "room": ["name": "general", "description": "General fitness discussion", "is_private": false],
-            "messages": .array(history.map { ChatJSON.message($0, room: chat.general, user: $0.userID == ann.id ? ann : bob) }),
+            "messages": .array(
+                history.map { ChatJSON.message($0, room: chat.general, user: $0.userID == ann.id ? ann : bob) }),
             "participants": [
                 ["user": userJSON(ann), "online": true, "last_active": "2026-11-24T18:05:10.123Z"],
                 ["user": userJSON(bob), "online": true, "last_active": "2026-11-24T18:05:09.123Z"],
             ],
             "has_more": false,
         ]
-        #expect(run.steps == [
-            .effect(.join(id("a"), room: "general")),
-            .effect(.deliver(Delivery(.connection(id("a")), "room_joined", fields))),
-            .effect(.deliver(Delivery(.room("general", except: id("a")), "new_message", ChatJSON.message(joinMessage, room: chat.general, user: ann)))),
-            .effect(.deliver(Delivery(.room("general", except: id("a")), "user_joined", ["room": "general", "user": userJSON(ann)]))),
-            .ack(.object([("ok", true)] + (fields.objectPairs))),
-        ])
+        #expect(
+            run.steps == [
+                .effect(.join(id("a"), room: "general")),
+                .effect(.deliver(Delivery(.connection(id("a")), "room_joined", fields))),
+                .effect(
+                    .deliver(
+                        Delivery(
+                            .room("general", except: id("a")), "new_message",
+                            ChatJSON.message(joinMessage, room: chat.general, user: ann)))),
+                .effect(
+                    .deliver(
+                        Delivery(
+                            .room("general", except: id("a")), "user_joined",
+                            ["room": "general", "user": userJSON(ann)]))),
+                .ack(.object([("ok", true)] + (fields.objectPairs))),
+            ])
     }
 
     @Test func joiningAgainStoresNoSecondJoinMessage() async throws {
@@ -104,7 +125,9 @@ struct RoomEventTests {
         let chat = try await Chat()
         let ann = try await chat.user("ann")
         _ = try await chat.repository.join(room: chat.general.id, user: ann.id)
-        for n in 1...60 { _ = try await chat.repository.append(NewMessage(roomID: chat.general.id, userID: ann.id, text: "m\(n)")) }
+        for n in 1...60 {
+            _ = try await chat.repository.append(NewMessage(roomID: chat.general.id, userID: ann.id, text: "m\(n)"))
+        }
         let (a, _) = try chat.connect(ann, "a")
 
         let ack = try #require(await chat.join("general", a).ack)
@@ -121,11 +144,16 @@ struct RoomEventTests {
         #expect(await chat.join("General", b).steps == [.ack(refusal("room_not_found", "no room named 'General'"))])
         // A private room the user is not a member of answers exactly like a missing one.
         #expect(await chat.join("coaches", b).steps == [.ack(refusal("room_not_found", "no room named 'coaches'"))])
-        #expect(await chat.send("join_room", from: b).steps
-            == [.ack(refusal("invalid_request", "expected an object like {\"room\": \"general\"}"))])
-        #expect(await chat.send("join_room", "general", from: b).steps
-            == [.ack(refusal("invalid_request", "expected an object like {\"room\": \"general\"}"))])
-        #expect(await chat.send("join_room", ["room": 7], from: b).steps == [.ack(refusal("invalid_request", "'room' must be a room name"))])
+        #expect(
+            await chat.send("join_room", from: b).steps
+                == [.ack(refusal("invalid_request", "expected an object like {\"room\": \"general\"}"))])
+        #expect(
+            await chat.send("join_room", "general", from: b).steps
+                == [.ack(refusal("invalid_request", "expected an object like {\"room\": \"general\"}"))])
+        #expect(
+            await chat.send("join_room", ["room": 7], from: b).steps == [
+                .ack(refusal("invalid_request", "'room' must be a room name"))
+            ])
         #expect(try chat.repository.rooms(ofUser: bob.id).isEmpty)
     }
 
@@ -157,7 +185,8 @@ struct RoomEventTests {
 
     @Test func leaveTakesEveryConnectionOutThenTellsTheRoom() async throws {
         let chat = try await Chat()
-        let ann = try await chat.user("ann"), bob = try await chat.user("bob")
+        let ann = try await chat.user("ann")
+        let bob = try await chat.user("bob")
         let (a1, _) = try chat.connect(ann, "a1")
         _ = try chat.connect(ann, "a2")
         let (b, _) = try chat.connect(bob, "b")
@@ -169,13 +198,25 @@ struct RoomEventTests {
 
         let leave = try #require(try chat.repository.latestMessages(room: chat.general.id, limit: 1).first)
         #expect(leave.type == .leave && leave.text == "left the room" && leave.userID == ann.id)
-        #expect(run.steps == [
-            .effect(.leave([id("a1"), id("a2")], room: "general")),
-            .effect(.deliver(Delivery(.roomExcludingUser("general", ann.id), "user_typing", ["room": "general", "user": userJSON(ann), "typing": false]))),
-            .effect(.deliver(Delivery(.room("general", except: nil), "new_message", ChatJSON.message(leave, room: chat.general, user: ann)))),
-            .effect(.deliver(Delivery(.room("general", except: nil), "user_left", ["room": "general", "user": userJSON(ann)]))),
-            .ack(["ok": true, "room": "general"]),
-        ])
+        #expect(
+            run.steps == [
+                .effect(.leave([id("a1"), id("a2")], room: "general")),
+                .effect(
+                    .deliver(
+                        Delivery(
+                            .roomExcludingUser("general", ann.id), "user_typing",
+                            ["room": "general", "user": userJSON(ann), "typing": false]))),
+                .effect(
+                    .deliver(
+                        Delivery(
+                            .room("general", except: nil), "new_message",
+                            ChatJSON.message(leave, room: chat.general, user: ann)))),
+                .effect(
+                    .deliver(
+                        Delivery(
+                            .room("general", except: nil), "user_left", ["room": "general", "user": userJSON(ann)]))),
+                .ack(["ok": true, "room": "general"]),
+            ])
         #expect(try chat.repository.participant(room: chat.general.id, user: ann.id) == nil)
     }
 
@@ -183,10 +224,22 @@ struct RoomEventTests {
         let chat = try await Chat()
         let bob = try await chat.user("bob")
         let (b, _) = try chat.connect(bob, "b")
-        #expect(await chat.send("leave_room", ["room": "general"], from: b).steps == [.ack(refusal("not_joined", "join 'general' first"))])
-        #expect(await chat.send("leave_room", ["room": "gym"], from: b).steps == [.ack(refusal("room_not_found", "no room named 'gym'"))])
-        #expect(await chat.send("leave_room", ["room": "coaches"], from: b).steps == [.ack(refusal("room_not_found", "no room named 'coaches'"))])
-        #expect(await chat.send("leave_room", [:], from: b).steps == [.ack(refusal("invalid_request", "'room' must be a room name"))])
+        #expect(
+            await chat.send("leave_room", ["room": "general"], from: b).steps == [
+                .ack(refusal("not_joined", "join 'general' first"))
+            ])
+        #expect(
+            await chat.send("leave_room", ["room": "gym"], from: b).steps == [
+                .ack(refusal("room_not_found", "no room named 'gym'"))
+            ])
+        #expect(
+            await chat.send("leave_room", ["room": "coaches"], from: b).steps == [
+                .ack(refusal("room_not_found", "no room named 'coaches'"))
+            ])
+        #expect(
+            await chat.send("leave_room", [:], from: b).steps == [
+                .ack(refusal("invalid_request", "'room' must be a room name"))
+            ])
     }
 
     @Test func aMemberMayStillLeaveAnArchivedRoom() async throws {

@@ -8,7 +8,8 @@ import Testing
 struct SendMessageTests {
     @Test func theAckComesFirstThenTheRoomIncludingTheSenderGetsTheMessage() async throws {
         let chat = try await Chat()
-        let ann = try await chat.user("ann"), bob = try await chat.user("bob")
+        let ann = try await chat.user("ann")
+        let bob = try await chat.user("bob")
         let (a, _) = try chat.connect(ann, "a")
         let (b, _) = try chat.connect(bob, "b")
         await chat.join("general", a)
@@ -22,14 +23,18 @@ struct SendMessageTests {
             "message": "Leg day!", "message_type": "text", "created_at": "2026-11-24T18:05:11.123Z",
             "is_edited": false, "edited_at": nil,
         ]
-        #expect(run.steps == [
-            .ack(["ok": true, "message": message]),
-            .effect(.deliver(Delivery(.room("general", except: nil), "new_message", message, isMessageDelivery: true))),
-        ])
+        #expect(
+            run.steps == [
+                .ack(["ok": true, "message": message]),
+                .effect(
+                    .deliver(Delivery(.room("general", except: nil), "new_message", message, isMessageDelivery: true))),
+            ])
         #expect(run.stored)
         // Stored (trimmed) before anything was said about it; the sender's last_active moved.
         #expect(try chat.repository.message(id: 3)?.text == "Leg day!")
-        #expect(try chat.repository.participant(room: chat.general.id, user: ann.id)?.lastActive == TestClock.start + 2_000_000)
+        #expect(
+            try chat.repository.participant(room: chat.general.id, user: ann.id)?.lastActive == TestClock.start
+                + 2_000_000)
     }
 
     @Test func nothingIsAckedOrBroadcastWhenTheCommitFails() async throws {
@@ -71,14 +76,20 @@ struct SendMessageTests {
         #expect(await send("") == [.ack(refusal("invalid_message", "a message needs some text"))])
         #expect(await send("bell\u{07}") == [.ack(refusal("invalid_message", "control characters are not allowed"))])
         #expect(await send(42) == [.ack(refusal("invalid_message", "'message' must be a string"))])
-        #expect(await chat.send("send_message", ["room": "general"], from: a).steps
-            == [.ack(refusal("invalid_message", "'message' must be a string"))])
-        #expect(await send(.string(String(repeating: "a", count: 2001)))
-            == [.ack(refusal("message_too_long", "messages are \(MessageText.limit.description)"))])
+        #expect(
+            await chat.send("send_message", ["room": "general"], from: a).steps
+                == [.ack(refusal("invalid_message", "'message' must be a string"))])
+        #expect(
+            await send(.string(String(repeating: "a", count: 2001)))
+                == [.ack(refusal("message_too_long", "messages are \(MessageText.limit.description)"))])
         // 1,100 characters, but 8,800 bytes of UTF-8; 2,000 characters, but 4,002 scalars.
         let tooLong = "messages are \(MessageText.limit.description)"
-        #expect(await send(.string(String(repeating: "👍🏽", count: 1100))) == [.ack(refusal("message_too_long", tooLong))])
-        #expect(await send(.string("e\u{301}\u{301}" + String(repeating: "e\u{301}", count: 1999))) == [.ack(refusal("message_too_long", tooLong))])
+        #expect(
+            await send(.string(String(repeating: "👍🏽", count: 1100))) == [.ack(refusal("message_too_long", tooLong))])
+        #expect(
+            await send(.string("e\u{301}\u{301}" + String(repeating: "e\u{301}", count: 1999))) == [
+                .ack(refusal("message_too_long", tooLong))
+            ])
         let longest = await send(.string(String(repeating: "a", count: 2000)))
         #expect(longest.count == 2 && longest.first == .ack(["ok": true, "message": longest.last?.payload ?? .null]))
         #expect(await send("line one\n\tline two").count == 2)
@@ -90,14 +101,18 @@ struct SendMessageTests {
         let chat = try await Chat()
         let bob = try await chat.user("bob")
         let (b, _) = try chat.connect(bob, "b")
-        #expect(await chat.send("send_message", ["room": "general", "message": "hi"], from: b).steps
-            == [.ack(refusal("not_joined", "join 'general' first"))])
-        #expect(await chat.send("send_message", ["room": "coaches", "message": "hi"], from: b).steps
-            == [.ack(refusal("room_not_found", "no room named 'coaches'"))])
-        #expect(await chat.send("send_message", ["room": "gym", "message": "hi"], from: b).steps
-            == [.ack(refusal("room_not_found", "no room named 'gym'"))])
-        #expect(await chat.send("send_message", ["message": "hi"], from: b).steps
-            == [.ack(refusal("invalid_request", "'room' must be a room name"))])
+        #expect(
+            await chat.send("send_message", ["room": "general", "message": "hi"], from: b).steps
+                == [.ack(refusal("not_joined", "join 'general' first"))])
+        #expect(
+            await chat.send("send_message", ["room": "coaches", "message": "hi"], from: b).steps
+                == [.ack(refusal("room_not_found", "no room named 'coaches'"))])
+        #expect(
+            await chat.send("send_message", ["room": "gym", "message": "hi"], from: b).steps
+                == [.ack(refusal("room_not_found", "no room named 'gym'"))])
+        #expect(
+            await chat.send("send_message", ["message": "hi"], from: b).steps
+                == [.ack(refusal("invalid_request", "'room' must be a room name"))])
         #expect(try chat.repository.latestMessages(room: chat.general.id, limit: 10).isEmpty)
     }
 
@@ -107,8 +122,9 @@ struct SendMessageTests {
         let (a, _) = try chat.connect(ann, "a")
         await chat.join("general", a)
         _ = try await chat.repository.archiveRoom(named: "general")
-        #expect(await chat.send("send_message", ["room": "general", "message": "hi"], from: a).steps
-            == [.ack(refusal("room_not_found", "no room named 'general'"))])
+        #expect(
+            await chat.send("send_message", ["room": "general", "message": "hi"], from: a).steps
+                == [.ack(refusal("room_not_found", "no room named 'general'"))])
     }
 
     @Test func messagesAreATokenBucketPerUserRefilledByTheClock() async throws {
@@ -116,7 +132,8 @@ struct SendMessageTests {
         limits.messageBurst = 3
         limits.messageRate = 2
         let chat = try await Chat(limits: limits)
-        let ann = try await chat.user("ann"), bob = try await chat.user("bob")
+        let ann = try await chat.user("ann")
+        let bob = try await chat.user("bob")
         let (a1, _) = try chat.connect(ann, "a1")
         let (a2, _) = try chat.connect(ann, "a2")
         let (b, _) = try chat.connect(bob, "b")
@@ -156,7 +173,9 @@ struct SendMessageTests {
         let (a, _) = try chat.connect(ann, "a")
         await chat.join("general", a)
         for n in 0..<30 {
-            #expect(await chat.send("send_message", ["room": "general", "message": .string("m\(n)")], from: a).ack?["ok"] == true)
+            #expect(
+                await chat.send("send_message", ["room": "general", "message": .string("m\(n)")], from: a).ack?["ok"]
+                    == true)
         }
     }
 }

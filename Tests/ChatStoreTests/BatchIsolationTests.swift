@@ -20,11 +20,21 @@ import Testing
             // Hold the writer thread, so that the next two writes queue up behind it together.
             let hold = DispatchSemaphore(value: 0)
             let (entered, enter) = AsyncStream.makeStream(of: Void.self)
-            let holding = Task { try await store.write { _, _ in enter.yield(); hold.wait() } }
+            let holding = Task {
+                try await store.write { _, _ in
+                    enter.yield()
+                    hold.wait()
+                }
+            }
             var entries = entered.makeAsyncIterator()
             _ = await entries.next()
-            let duplicate = Task { try await store.createUser(name: "ann", displayName: "Again", role: .member, passwordHash: nil) }
-            let fresh = Task { try await store.createUser(name: "bob\(attempt)", displayName: "Bob \(attempt)", role: .member, passwordHash: nil) }
+            let duplicate = Task {
+                try await store.createUser(name: "ann", displayName: "Again", role: .member, passwordHash: nil)
+            }
+            let fresh = Task {
+                try await store.createUser(
+                    name: "bob\(attempt)", displayName: "Bob \(attempt)", role: .member, passwordHash: nil)
+            }
             // Nothing tells when a task has queued its write; the outcome below must hold in any
             // case, and the loop retries until the two writes did share a commit.
             try await Task.sleep(for: .milliseconds(100))

@@ -83,7 +83,8 @@ func makeStore(_ dir: String = temporaryDirectory(), migrate: Bool = false) thro
         }
         #expect(try store.latestMessages(room: general, limit: 50).map(\.id) == Array(ids.suffix(50)))
         #expect(try store.latestMessages(room: general, limit: 500).map(\.id) == ids)
-        #expect(try store.messages(room: general, before: ids[50], limit: 50).map(\.id) == Array(ids[0..<50]))  // exact page
+        // an exact page
+        #expect(try store.messages(room: general, before: ids[50], limit: 50).map(\.id) == Array(ids[0..<50]))
         #expect(try store.messages(room: general, before: ids[10], limit: 50).map(\.id) == Array(ids[0..<10]))
         #expect(try store.messages(room: general, before: ids[0], limit: 50).isEmpty)  // before the first
         #expect(try store.messages(room: general, after: ids[69], limit: 50).map(\.id) == Array(ids[70..<120]))
@@ -145,7 +146,8 @@ func makeStore(_ dir: String = temporaryDirectory(), migrate: Bool = false) thro
         let rooms = try store.allRooms().map(\.id)
         var expected: [MessageID] = []
         for index in 0..<25 {
-            expected.append(try await store.append(NewMessage(roomID: rooms[index % 4], userID: ann.id, text: "\(index)")).id)
+            expected.append(
+                try await store.append(NewMessage(roomID: rooms[index % 4], userID: ann.id, text: "\(index)")).id)
         }
         var all: [MessageID] = []
         try store.forEachMessage(chunk: 7) { all.append($0.id) }

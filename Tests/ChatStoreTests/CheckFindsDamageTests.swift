@@ -70,7 +70,9 @@ import Testing
         let found = try problems(f.dir)
         #expect(found.count == 1, "\(found)")
         #expect(found.first?.hasPrefix("room_time entry (room \(f.general.id), ") == true, "\(found)")
-        #expect(found.first?.hasSuffix("message \(f.text.id)) points at a missing or different message") == true, "\(found)")
+        #expect(
+            found.first?.hasSuffix("message \(f.text.id)) points at a missing or different message") == true, "\(found)"
+        )
     }
 
     @Test func aUserMissingFromUsersByNameIsReported() async throws {
@@ -88,22 +90,27 @@ import Testing
     @Test func aParticipantMissingFromUserRoomsIsReported() async throws {
         let f = try await makeFixture()
         try delete(f.dir, from: "user_rooms", key: be(f.ann.id) + be(f.general.id))
-        #expect(try problems(f.dir) == ["participant (room \(f.general.id), user \(f.ann.id)) is missing from user_rooms"])
+        #expect(
+            try problems(f.dir) == ["participant (room \(f.general.id), user \(f.ann.id)) is missing from user_rooms"])
     }
 
     @Test func aUserRoomsEntryWithoutItsParticipantIsReported() async throws {
         let f = try await makeFixture()
         try delete(f.dir, from: "participants", key: be(f.general.id) + be(f.ann.id))
-        #expect(try problems(f.dir) == ["user_rooms entry (user \(f.ann.id), room \(f.general.id)) has no participant record"])
+        #expect(
+            try problems(f.dir) == [
+                "user_rooms entry (user \(f.ann.id), room \(f.general.id)) has no participant record"
+            ])
     }
 
     @Test func everyProblemIsReportedUpToTheLimit() async throws {
         let f = try await makeFixture()
         try delete(f.dir, from: "room_time", key: roomTimeKey(f.join))
         try delete(f.dir, from: "room_time", key: roomTimeKey(f.text))
-        #expect(try problems(f.dir) == [
-            "message \(f.join.id) is missing from room_time", "message \(f.text.id) is missing from room_time",
-        ])
+        #expect(
+            try problems(f.dir) == [
+                "message \(f.join.id) is missing from room_time", "message \(f.text.id) is missing from room_time",
+            ])
         #expect(try problems(f.dir, limit: 1) == ["message \(f.join.id) is missing from room_time"])
     }
 }

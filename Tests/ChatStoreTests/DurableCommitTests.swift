@@ -1,5 +1,5 @@
-import ChatModel
 import CLMDB
+import ChatModel
 import TestSupport
 import Testing
 
@@ -26,7 +26,8 @@ import Testing
         defer { store.close() }
         // After writes too: a flag set once the store is running counts as much as one set at open.
         let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
-        _ = try await store.append(NewMessage(roomID: try store.room(named: "general")!.id, userID: ann.id, text: "on disk"))
+        _ = try await store.append(
+            NewMessage(roomID: try store.room(named: "general")!.id, userID: ann.id, text: "on disk"))
         let set = flags(store.environment)
         for (name, flag) in Self.relaxed {
             #expect(set & UInt32(flag) == 0, "the store's environment has \(name): commits are not durable")

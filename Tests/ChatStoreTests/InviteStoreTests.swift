@@ -15,7 +15,9 @@ final class TestClock: @unchecked Sendable {
     func advance(seconds: Int64) { lock.withLock { micros += seconds * 1_000_000 } }
 }
 
-private func makeClockedStore(_ dir: String = temporaryDirectory(), clock: TestClock, migrate: Bool = false) throws -> ChatStore {
+private func makeClockedStore(_ dir: String = temporaryDirectory(), clock: TestClock, migrate: Bool = false) throws
+    -> ChatStore
+{
     var options = ChatStore.Options(migrate: migrate)
     options.now = { clock.now }
     return try ChatStore(directory: dir, options: options)
@@ -36,7 +38,8 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         let clock = TestClock()
         let store = try makeClockedStore(clock: clock)
         defer { store.close() }
-        let invite = try await store.createInvite(codeHash: hash(1), role: .member, usesAllowed: 2, expiresIn: nil, createdBy: "coach")
+        let invite = try await store.createInvite(
+            codeHash: hash(1), role: .member, usesAllowed: 2, expiresIn: nil, createdBy: "coach")
         #expect(invite.id == 1 && invite.uses == 0 && invite.createdAt == clock.now && invite.createdBy == "coach")
         #expect(try store.invite(codeHash: hash(1)) == invite)
         #expect(try store.invite(codeHash: hash(2)) == nil)
@@ -64,7 +67,8 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         let clock = TestClock()
         let store = try makeClockedStore(clock: clock)
         defer { store.close() }
-        let admins = try await store.createInvite(codeHash: hash(1), role: .admin, usesAllowed: nil, expiresIn: 3600 * 1_000_000, createdBy: "cli")
+        let admins = try await store.createInvite(
+            codeHash: hash(1), role: .admin, usesAllowed: nil, expiresIn: 3600 * 1_000_000, createdBy: "cli")
         #expect(admins.expiresAt == clock.now + 3600 * 1_000_000)
         clock.advance(seconds: 3599)
         let ann = try await store.redeemInvite(codeHash: hash(1), name: "ann", displayName: "Ann", passwordHash: "h")
@@ -80,7 +84,8 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         let clock = TestClock()
         let store = try makeClockedStore(clock: clock)
         defer { store.close() }
-        let invite = try await store.createInvite(codeHash: hash(1), role: .member, usesAllowed: nil, expiresIn: nil, createdBy: "cli")
+        let invite = try await store.createInvite(
+            codeHash: hash(1), role: .member, usesAllowed: nil, expiresIn: nil, createdBy: "cli")
         let revoked = try await store.revokeInvite(id: invite.id)
         #expect(revoked.revoked && revoked.state(at: clock.now) == .revoked)
         await #expect(throws: InviteError.revoked) {
@@ -97,12 +102,15 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         let clock = TestClock()
         let store = try makeClockedStore(clock: clock)
         defer { store.close() }
-        _ = try await store.createInvite(codeHash: hash(7), role: .member, usesAllowed: 1, expiresIn: nil, createdBy: "cli")
+        _ = try await store.createInvite(
+            codeHash: hash(7), role: .member, usesAllowed: 1, expiresIn: nil, createdBy: "cli")
         let results = await withTaskGroup(of: Result<User, any Error>.self) { group in
             for i in 0..<64 {
                 group.addTask {
                     do {
-                        return .success(try await store.redeemInvite(codeHash: hash(7), name: "member\(i)", displayName: "", passwordHash: "h"))
+                        return .success(
+                            try await store.redeemInvite(
+                                codeHash: hash(7), name: "member\(i)", displayName: "", passwordHash: "h"))
                     } catch {
                         return .failure(error)
                     }
@@ -124,7 +132,8 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         let store = try makeClockedStore(clock: clock)
         defer { store.close() }
         let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
-        try await store.createSession(Session(tokenHash: hash(50), userID: ann.id, expiresAt: clock.now + 1_000_000_000))
+        try await store.createSession(
+            Session(tokenHash: hash(50), userID: ann.id, expiresAt: clock.now + 1_000_000_000))
         let link = try await store.createSignInLink(codeHash: hash(3), user: ann.id, lifetime: 60_000_000)
         #expect(try store.signInLink(codeHash: hash(3)) == link)
         #expect(link.state(at: clock.now) == .valid)
@@ -134,9 +143,13 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         #expect(try store.user(id: ann.id)?.passwordHash == "new-hash")
         #expect(try store.session(tokenHash: hash(50)) == nil)
         #expect(try store.signInLink(codeHash: hash(3))?.usedAt == clock.now)
-        await #expect(throws: SignInLinkError.used) { try await store.redeemSignInLink(codeHash: hash(3), passwordHash: "again") }
+        await #expect(throws: SignInLinkError.used) {
+            try await store.redeemSignInLink(codeHash: hash(3), passwordHash: "again")
+        }
         #expect(try store.user(id: ann.id)?.passwordHash == "new-hash")
-        await #expect(throws: SignInLinkError.unknown) { try await store.redeemSignInLink(codeHash: hash(4), passwordHash: "x") }
+        await #expect(throws: SignInLinkError.unknown) {
+            try await store.redeemSignInLink(codeHash: hash(4), passwordHash: "x")
+        }
         await #expect(throws: RepositoryError.userNotFound("#99")) {
             try await store.createSignInLink(codeHash: hash(5), user: 99, lifetime: 1)
         }
@@ -151,7 +164,9 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         _ = try await store.createSignInLink(codeHash: hash(3), user: ann.id, lifetime: 60_000_000)
         let winners = await withTaskGroup(of: String?.self) { group in
             for i in 0..<32 {
-                group.addTask { (try? await store.redeemSignInLink(codeHash: hash(3), passwordHash: "hash-\(i)"))?.passwordHash }
+                group.addTask {
+                    (try? await store.redeemSignInLink(codeHash: hash(3), passwordHash: "hash-\(i)"))?.passwordHash
+                }
             }
             var winners: [String] = []
             for await winner in group { if let winner { winners.append(winner) } }
@@ -169,10 +184,14 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         _ = try await store.createSignInLink(codeHash: hash(1), user: ann.id, lifetime: 60_000_000)
         _ = try await store.createSignInLink(codeHash: hash(2), user: ann.id, lifetime: 120_000_000)
         clock.advance(seconds: 60)
-        await #expect(throws: SignInLinkError.expired) { try await store.redeemSignInLink(codeHash: hash(1), passwordHash: "new") }
+        await #expect(throws: SignInLinkError.expired) {
+            try await store.redeemSignInLink(codeHash: hash(1), passwordHash: "new")
+        }
         ann.disabled = true
         try await store.updateUser(ann)
-        await #expect(throws: SignInLinkError.userDisabled) { try await store.redeemSignInLink(codeHash: hash(2), passwordHash: "new") }
+        await #expect(throws: SignInLinkError.userDisabled) {
+            try await store.redeemSignInLink(codeHash: hash(2), passwordHash: "new")
+        }
         #expect(try store.user(id: ann.id)?.passwordHash == "old")
         #expect(try store.signInLink(codeHash: hash(2))?.usedAt == nil)
     }
@@ -197,7 +216,9 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         #expect(try await store.setRoomActive(named: "nutrition", true).isActive)
         #expect(try await store.setRoomDescription(named: "nutrition", description: "Meals").description == "Meals")
         #expect(try store.room(named: "nutrition")?.description == "Meals")
-        await #expect(throws: RepositoryError.roomNotFound("nope")) { try await store.setRoomActive(named: "nope", true) }
+        await #expect(throws: RepositoryError.roomNotFound("nope")) {
+            try await store.setRoomActive(named: "nope", true)
+        }
         let counts = try store.counts()
         #expect(counts.rooms == 4 && counts.users == 0 && counts.messages == 0)
     }
@@ -207,14 +228,16 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         let dir = temporaryDirectory()
         var store = try makeClockedStore(dir, clock: clock)
         let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
-        _ = try await store.createInvite(codeHash: hash(1), role: .member, usesAllowed: nil, expiresIn: nil, createdBy: "cli")
+        _ = try await store.createInvite(
+            codeHash: hash(1), role: .member, usesAllowed: nil, expiresIn: nil, createdBy: "cli")
         _ = try await store.createSignInLink(codeHash: hash(2), user: ann.id, lifetime: 1_000_000)
         #expect(try store.check() == [])
         store.close()
 
         let environment = try rawEnvironment(dir)
         let byHash = try environment.database(named: "invites_by_hash", create: false, as: (Bytes.self, Bytes.self))
-        let linksByHash = try environment.database(named: "signin_links_by_hash", create: false, as: (Bytes.self, Bytes.self))
+        let linksByHash = try environment.database(
+            named: "signin_links_by_hash", create: false, as: (Bytes.self, Bytes.self))
         try environment.write { txn in
             // The invite loses its index entry; a stray entry points at an invite that does not exist.
             _ = try txn.delete(byHash, Bytes(hash(1)))
@@ -237,7 +260,8 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
 @Suite struct SchemaFourMigrationTests {
     /// The tables of schema 3, as a fitchat of that version wrote them.
     static let schemaThreeTables = [
-        "meta", "rooms", "rooms_by_name", "users", "users_by_name", "messages", "room_time", "participants", "user_rooms", "sessions",
+        "meta", "rooms", "rooms_by_name", "users", "users_by_name", "messages", "room_time", "participants",
+        "user_rooms", "sessions",
     ]
 
     /// Copies a store's schema-3 tables into a new directory, without the tables schema 4 added,
@@ -276,7 +300,9 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         }
         environment.close()
 
-        #expect(throws: ChatStoreError.needsMigration(found: 3, supported: 4)) { try makeClockedStore(dir, clock: clock) }
+        #expect(throws: ChatStoreError.needsMigration(found: 3, supported: 4)) {
+            try makeClockedStore(dir, clock: clock)
+        }
         #expect(throws: ChatStoreError.needsMigration(found: 3, supported: 4)) {
             try ChatStore.open(directory: dir, readOnly: true)
         }
@@ -287,7 +313,8 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         #expect(try store.message(id: sent.id) == sent)
         #expect(try store.allInvites().isEmpty)
         #expect(try store.check() == [])
-        let invite = try await store.createInvite(codeHash: hash(1), role: .member, usesAllowed: 1, expiresIn: nil, createdBy: "cli")
+        let invite = try await store.createInvite(
+            codeHash: hash(1), role: .member, usesAllowed: 1, expiresIn: nil, createdBy: "cli")
         #expect(invite.id == 1)
         _ = try await store.redeemInvite(codeHash: hash(1), name: "bob", displayName: "Bob", passwordHash: "h")
         #expect(try store.check() == [])

@@ -15,7 +15,7 @@ import Testing
         var store = try makeStore(dir)
         var users: [UserID] = []
         var rooms = try store.allRooms().map(\.id)
-        var members: Set<[UInt64]> = []           // [room, user]
+        var members: Set<[UInt64]> = []  // [room, user]
         var messagesPerRoom: [RoomID: Int] = [:]
         var sessions: [[UInt8]] = []
 
@@ -27,13 +27,16 @@ import Testing
             let pick = Int.random(in: 0..<100, using: &random)
             switch pick {
             case 0..<8:
-                let user = try await store.createUser(name: "u\(step)", displayName: "User \(step)", role: .member, passwordHash: nil)
+                let user = try await store.createUser(
+                    name: "u\(step)", displayName: "User \(step)", role: .member, passwordHash: nil)
                 users.append(user.id)
             case 8..<11:
-                let room = try await store.createRoom(name: "r\(step)", description: "room \(step)", isPrivate: Bool.random(using: &random))
+                let room = try await store.createRoom(
+                    name: "r\(step)", description: "room \(step)", isPrivate: Bool.random(using: &random))
                 rooms.append(room.id)
             case 11..<35 where !users.isEmpty:
-                let room = rooms.randomElement(using: &random)!, user = users.randomElement(using: &random)!
+                let room = rooms.randomElement(using: &random)!
+                let user = users.randomElement(using: &random)!
                 let membership = try await store.join(room: room, user: user)
                 let isNew = members.insert([room, user]).inserted
                 #expect((membership.joinMessage != nil) == isNew)
@@ -45,13 +48,15 @@ import Testing
                 members.remove(pair)
                 messagesPerRoom[pair[0], default: 0] += 1
             case 45..<90 where !users.isEmpty:
-                let room = rooms.randomElement(using: &random)!, user = users.randomElement(using: &random)!
+                let room = rooms.randomElement(using: &random)!
+                let user = users.randomElement(using: &random)!
                 _ = try await store.append(NewMessage(roomID: room, userID: user, text: "m\(step)"))
                 messagesPerRoom[room, default: 0] += 1
             case 90..<95 where !users.isEmpty:
                 var hash = [UInt8](repeating: 0, count: 32)
                 for i in hash.indices { hash[i] = UInt8.random(in: 0...255, using: &random) }
-                try await store.createSession(Session(tokenHash: hash, userID: users.randomElement(using: &random)!, expiresAt: .max))
+                try await store.createSession(
+                    Session(tokenHash: hash, userID: users.randomElement(using: &random)!, expiresAt: .max))
                 sessions.append(hash)
             case 95..<100 where !sessions.isEmpty:
                 let hash = sessions.remove(at: Int.random(in: 0..<sessions.count, using: &random))
@@ -69,7 +74,11 @@ import Testing
             var count = 0
             var previous: Message?
             try store.forEachMessage(room: room) { message in
-                if let previous { #expect(previous.createdAt < message.createdAt || (previous.createdAt == message.createdAt && previous.id < message.id)) }
+                if let previous {
+                    #expect(
+                        previous.createdAt < message.createdAt
+                            || (previous.createdAt == message.createdAt && previous.id < message.id))
+                }
                 previous = message
                 count += 1
             }

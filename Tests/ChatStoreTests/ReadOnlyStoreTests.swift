@@ -1,9 +1,10 @@
 import ChatModel
-@testable import ChatStore
 import Foundation
 import LMDB
 import TestSupport
 import Testing
+
+@testable import ChatStore
 
 /// A store opened read-only (how `fitchat db restore` probes a backup) reads, and writes nothing.
 @Suite struct ReadOnlyStoreTests {

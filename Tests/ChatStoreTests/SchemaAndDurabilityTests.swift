@@ -106,7 +106,8 @@ private func rewriteRaw(_ dir: String, schemaVersion: UInt64, clearUserRooms: Bo
         #expect(cli.terminationStatus == 0)
         #expect(try store.user(named: "zed")?.displayName == "Zed")
         let room = try store.room(named: "general")!
-        let sent = try await store.append(NewMessage(roomID: room.id, userID: try store.user(named: "zed")!.id, text: "hi"))
+        let sent = try await store.append(
+            NewMessage(roomID: room.id, userID: try store.user(named: "zed")!.id, text: "hi"))
         #expect(try store.message(id: sent.id)?.text == "hi")
         #expect(try store.check() == [])
     }

@@ -26,7 +26,8 @@ import Testing
         await #expect(throws: RepositoryError.displayNameTaken("ADMIN")) {
             try await store.createUser(name: "mallory", displayName: "ADMIN", role: .member, passwordHash: nil)
         }
-        var mallory = try await store.createUser(name: "mallory", displayName: "Mallory", role: .member, passwordHash: nil)
+        var mallory = try await store.createUser(
+            name: "mallory", displayName: "Mallory", role: .member, passwordHash: nil)
         mallory.displayName = "Admin"
         await #expect(throws: RepositoryError.displayNameTaken("Admin")) { try await store.updateUser(mallory) }
         // Its own name in another case is fine.
@@ -39,7 +40,8 @@ import Testing
     @Test func theHostAppMarkIsStored() async throws {
         let dir = temporaryDirectory()
         var store = try makeStore(dir)
-        let maria = try await store.createUser(name: "maria", displayName: "Maria", role: .member, passwordHash: nil, hostApp: true)
+        let maria = try await store.createUser(
+            name: "maria", displayName: "Maria", role: .member, passwordHash: nil, hostApp: true)
         let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: "h")
         store.close()
         store = try makeStore(dir)
@@ -54,10 +56,15 @@ import Testing
         var store = try makeStore(dir)
         let general = try store.room(named: "general")!
         store.close()
-        try writeSchemaTwoUsers(dir, [
-            (1, "alice", "Alice", 0, "hash-1"), (2, "ALICE", "Fake Alice", 0, nil), (3, "coach", "Coach", 1, nil), (4, "maria", "Maria", 0, nil),
-        ])
-        #expect(throws: ChatStoreError.needsMigration(found: 2, supported: ChatStore.schemaVersion)) { try makeStore(dir) }
+        try writeSchemaTwoUsers(
+            dir,
+            [
+                (1, "alice", "Alice", 0, "hash-1"), (2, "ALICE", "Fake Alice", 0, nil), (3, "coach", "Coach", 1, nil),
+                (4, "maria", "Maria", 0, nil),
+            ])
+        #expect(throws: ChatStoreError.needsMigration(found: 2, supported: ChatStore.schemaVersion)) {
+            try makeStore(dir)
+        }
         store = try makeStore(dir, migrate: true)
         defer { store.close() }
         #expect(try store.allUsers().count == 4)

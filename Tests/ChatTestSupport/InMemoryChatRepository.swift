@@ -72,8 +72,11 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
 
     public func createRoom(name: String, description: String, isPrivate: Bool) async throws -> Room {
         try await write { tables, now in
-            guard !tables.rooms.values.contains(where: { $0.name == name }) else { throw RepositoryError.roomExists(name) }
-            let room = Room(id: tables.nextRoom, name: name, description: description, createdAt: now, isPrivate: isPrivate)
+            guard !tables.rooms.values.contains(where: { $0.name == name }) else {
+                throw RepositoryError.roomExists(name)
+            }
+            let room = Room(
+                id: tables.nextRoom, name: name, description: description, createdAt: now, isPrivate: isPrivate)
             tables.nextRoom += 1
             tables.rooms[room.id] = room
             return room
@@ -82,7 +85,9 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
 
     public func archiveRoom(named name: String) async throws -> Room {
         try await write { tables, _ in
-            guard var room = tables.rooms.values.first(where: { $0.name == name }) else { throw RepositoryError.roomNotFound(name) }
+            guard var room = tables.rooms.values.first(where: { $0.name == name }) else {
+                throw RepositoryError.roomNotFound(name)
+            }
             room.isActive = false
             tables.rooms[room.id] = room
             return room
@@ -99,14 +104,17 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         try read { tables in tables.usersByFolded[Names.folded(name)].flatMap { tables.users[$0] } }
     }
 
-    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool) async throws -> User {
+    public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?, hostApp: Bool)
+        async throws -> User
+    {
         try await write { tables, now in
             if let taken = tables.usersByFolded[Names.folded(name)] {
                 throw RepositoryError.userExists(tables.users[taken]?.name ?? name)
             }
             try Self.requireHonestDisplayName(tables, displayName, of: name, id: nil)
-            let user = User(id: tables.nextUser, name: name, displayName: displayName, role: role, passwordHash: passwordHash,
-                            disabled: false, createdAt: now, hostApp: hostApp)
+            let user = User(
+                id: tables.nextUser, name: name, displayName: displayName, role: role, passwordHash: passwordHash,
+                disabled: false, createdAt: now, hostApp: hostApp)
             tables.nextUser += 1
             tables.users[user.id] = user
             tables.usersByFolded[Names.folded(name)] = user.id
@@ -127,7 +135,9 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         }
     }
 
-    private static func requireHonestDisplayName(_ tables: Tables, _ displayName: String, of name: String, id: UserID?) throws {
+    private static func requireHonestDisplayName(_ tables: Tables, _ displayName: String, of name: String, id: UserID?)
+        throws
+    {
         let impersonates = Names.displayNameImpersonates(displayName, ownName: name) { key in
             guard let holder = tables.usersByFolded[key] else { return false }
             return holder != id
@@ -141,7 +151,9 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         try read { ($0.participants[room] ?? [:]).values.sorted { $0.userID < $1.userID } }
     }
 
-    public func participant(room: RoomID, user: UserID) throws -> Participant? { try read { $0.participants[room]?[user] } }
+    public func participant(room: RoomID, user: UserID) throws -> Participant? {
+        try read { $0.participants[room]?[user] }
+    }
 
     public func rooms(ofUser user: UserID) throws -> [RoomID] {
         try read { tables in tables.participants.filter { $0.value[user] != nil }.keys.sorted() }
@@ -149,11 +161,14 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
 
     public func join(room: RoomID, user: UserID) async throws -> Membership {
         try await write { tables, now in
-            if let existing = tables.participants[room]?[user] { return Membership(participant: existing, joinMessage: nil) }
+            if let existing = tables.participants[room]?[user] {
+                return Membership(participant: existing, joinMessage: nil)
+            }
             try Self.requireRoomAndUser(tables, room: room, user: user)
             let participant = Participant(roomID: room, userID: user, joinedAt: now, lastActive: now)
             tables.participants[room, default: [:]][user] = participant
-            let message = Self.insertMessage(&tables, NewMessage(roomID: room, userID: user, text: "joined the room", type: .join), now: now)
+            let message = Self.insertMessage(
+                &tables, NewMessage(roomID: room, userID: user, text: "joined the room", type: .join), now: now)
             return Membership(participant: participant, joinMessage: message)
         }
     }
@@ -161,7 +176,8 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
     public func leave(room: RoomID, user: UserID) async throws -> Message? {
         try await write { tables, now in
             guard tables.participants[room]?.removeValue(forKey: user) != nil else { return nil }
-            return Self.insertMessage(&tables, NewMessage(roomID: room, userID: user, text: "left the room", type: .leave), now: now)
+            return Self.insertMessage(
+                &tables, NewMessage(roomID: room, userID: user, text: "left the room", type: .leave), now: now)
         }
     }
 
@@ -183,7 +199,9 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
     private static func insertMessage(_ tables: inout Tables, _ new: NewMessage, now: Micros) -> Message {
         let last = tables.messages.values.filter { $0.roomID == new.roomID }.map(\.createdAt).max()
         let createdAt = max(now, last ?? now)
-        let message = Message(id: tables.nextMessage, roomID: new.roomID, userID: new.userID, text: new.text, type: new.type, createdAt: createdAt)
+        let message = Message(
+            id: tables.nextMessage, roomID: new.roomID, userID: new.userID, text: new.text, type: new.type,
+            createdAt: createdAt)
         tables.nextMessage += 1
         tables.messages[message.id] = message
         tables.participants[new.roomID]?[new.userID]?.lastActive = createdAt

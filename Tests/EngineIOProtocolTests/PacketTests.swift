@@ -45,13 +45,18 @@ import Testing
         configuration.pingInterval = .milliseconds(300)
         configuration.pingTimeout = .milliseconds(200)
         let handshake = Handshake(sid: "abc", transport: .polling, configuration: configuration)
-        #expect(handshake.openPacket.textEncoding ==
-            #"0{"sid":"abc","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#)
+        #expect(
+            handshake.openPacket.textEncoding
+                == #"0{"sid":"abc","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#
+        )
         #expect(Handshake(sid: "abc", transport: .websocket, configuration: configuration).upgrades == [])
     }
 
     @Test(arguments: [
-        ("GET", ["EIO": "4", "transport": "polling"], false, Result<EngineRequest, EngineError>.success(.handshake(.polling))),
+        (
+            "GET", ["EIO": "4", "transport": "polling"], false,
+            Result<EngineRequest, EngineError>.success(.handshake(.polling))
+        ),
         ("GET", ["EIO": "4", "transport": "websocket"], true, .success(.handshake(.websocket))),
         ("GET", ["EIO": "4", "transport": "polling", "sid": "s"], false, .success(.poll(sid: "s"))),
         ("POST", ["EIO": "4", "transport": "polling", "sid": "s"], false, .success(.post(sid: "s"))),
@@ -63,8 +68,12 @@ import Testing
         ("GET", ["EIO": "4", "transport": "websocket"], false, .failure(.badRequest)),
         ("PUT", ["EIO": "4", "transport": "polling", "sid": "s"], false, .failure(.badRequest)),
     ])
-    func requestsAreClassified(method: String, query: [String: String], upgrade: Bool, expected: Result<EngineRequest, EngineError>) {
-        #expect(EngineRequest.classify(method: method, query: query, isWebSocketUpgrade: upgrade, configuration: .init()) == expected)
+    func requestsAreClassified(
+        method: String, query: [String: String], upgrade: Bool, expected: Result<EngineRequest, EngineError>
+    ) {
+        #expect(
+            EngineRequest.classify(method: method, query: query, isWebSocketUpgrade: upgrade, configuration: .init())
+                == expected)
     }
 
     @Test func errorsCarryEngineIOsCodes() {

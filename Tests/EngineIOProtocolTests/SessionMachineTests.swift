@@ -82,7 +82,10 @@ func configuration(maxQueuedBytes: Int = 4_000_000) -> EngineConfiguration {
     @Test func postedPacketsAreDeliveredAndAClosePacketEndsTheSession() {
         let clock = ManualClock()
         var machine = EngineSessionMachine(transport: .polling, configuration: configuration(), now: clock.now)
-        #expect(machine.posted([.message("hi"), EnginePacket(.close)], now: clock.now) == [.deliver(.text("hi")), .close(.clientClosed)])
+        #expect(
+            machine.posted([.message("hi"), EnginePacket(.close)], now: clock.now) == [
+                .deliver(.text("hi")), .close(.clientClosed),
+            ])
         #expect(machine.isClosed)
     }
 
@@ -90,7 +93,10 @@ func configuration(maxQueuedBytes: Int = 4_000_000) -> EngineConfiguration {
         let clock = ManualClock()
         var machine = EngineSessionMachine(transport: .polling, configuration: configuration(), now: clock.now)
         _ = machine.pollArrived()
-        #expect(machine.posted([EnginePacket(.close)], now: clock.now) == [.answerPoll([EnginePacket(.noop)]), .close(.clientClosed)])
+        #expect(
+            machine.posted([EnginePacket(.close)], now: clock.now) == [
+                .answerPoll([EnginePacket(.noop)]), .close(.clientClosed),
+            ])
     }
 
     @Test func pingsGoToThePollAndAMissingPongTimesOut() {
@@ -106,7 +112,8 @@ func configuration(maxQueuedBytes: Int = 4_000_000) -> EngineConfiguration {
 
     @Test func aClientThatStopsPollingIsCutOffAtTheQueueLimit() {
         let clock = ManualClock()
-        var machine = EngineSessionMachine(transport: .polling, configuration: configuration(maxQueuedBytes: 100), now: clock.now)
+        var machine = EngineSessionMachine(
+            transport: .polling, configuration: configuration(maxQueuedBytes: 100), now: clock.now)
         #expect(machine.send([.message(String(repeating: "x", count: 60))]) == [])
         #expect(machine.send([.message(String(repeating: "y", count: 60))]) == [.close(.queueOverflow)])
         #expect(machine.queuedBytes == 0, "nothing stays queued for a dead client")
@@ -118,14 +125,18 @@ func configuration(maxQueuedBytes: Int = 4_000_000) -> EngineConfiguration {
         let clock = ManualClock()
         var machine = EngineSessionMachine(transport: .polling, configuration: configuration(), now: clock.now)
         _ = machine.pollArrived()
-        #expect(machine.webSocketReceived(EnginePacket(.ping, .text("probe")), now: clock.now) == [
-            .sendOnWebSocket([EnginePacket(.pong, .text("probe"))]),
-            .answerPoll([EnginePacket(.noop)]),
-        ])
+        #expect(
+            machine.webSocketReceived(EnginePacket(.ping, .text("probe")), now: clock.now) == [
+                .sendOnWebSocket([EnginePacket(.pong, .text("probe"))]),
+                .answerPoll([EnginePacket(.noop)]),
+            ])
         #expect(machine.upgrading)
         // Sent while upgrading: held back for the WebSocket.
         #expect(machine.send([.message("during")]) == [])
-        #expect(machine.webSocketReceived(EnginePacket(.upgrade), now: clock.now) == [.sendOnWebSocket([.message("during")])])
+        #expect(
+            machine.webSocketReceived(EnginePacket(.upgrade), now: clock.now) == [
+                .sendOnWebSocket([.message("during")])
+            ])
         #expect(machine.transport == .websocket)
         #expect(machine.send([.message("after")]) == [.sendOnWebSocket([.message("after")])])
         #expect(machine.pollArrived() == [.refuse(.badRequest)])
@@ -144,7 +155,9 @@ func configuration(maxQueuedBytes: Int = 4_000_000) -> EngineConfiguration {
     @Test func anUpgradeWithoutAProbeIsAProtocolError() {
         let clock = ManualClock()
         var machine = EngineSessionMachine(transport: .polling, configuration: configuration(), now: clock.now)
-        #expect(machine.webSocketReceived(EnginePacket(.upgrade), now: clock.now).last == .close(.transportError("unexpected packet during upgrade")))
+        #expect(
+            machine.webSocketReceived(EnginePacket(.upgrade), now: clock.now).last
+                == .close(.transportError("unexpected packet during upgrade")))
     }
 
     @Test func closingTheWebSocketAfterTheUpgradeEndsTheSession() {

@@ -9,7 +9,7 @@ import SocketIOProtocol
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Server-to-client acks: the server emits with an ack id, the client answers (or does not).
@@ -80,7 +80,8 @@ extension RawWebSocketClient {
     /// Takes whole frames off `buffer` until a text frame contains `needle`.
     static func takeText(_ buffer: inout [UInt8], containing needle: String) -> String? {
         while buffer.count >= 2 {
-            var length = Int(buffer[1] & 0x7F), header = 2
+            var length = Int(buffer[1] & 0x7F)
+            var header = 2
             if length == 126 {
                 guard buffer.count >= 4 else { return nil }
                 length = Int(buffer[2]) << 8 | Int(buffer[3])

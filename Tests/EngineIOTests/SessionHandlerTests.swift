@@ -1,10 +1,11 @@
-@testable import EngineIO
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Testing
+
+@testable import EngineIO
 
 /// Every session is handed to the layer above through the stored session handler. Reading that
 /// handler once wrapped it in a new pair of reabstraction thunks, so the n-th session's call went
@@ -22,8 +23,9 @@ import Testing
         // test awaits the thread without blocking a thread of the cooperative pool.
         await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
             let thread = Thread {
-                let session = EngineSession(server: engine, transport: .polling, eventLoop: loop,
-                                            handshake: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), remoteAddress: nil)
+                let session = EngineSession(
+                    server: engine, transport: .polling, eventLoop: loop,
+                    handshake: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), remoteAddress: nil)
                 for _ in 0..<count { engine.currentSessionHandler?(session) }
                 finished.resume()
             }
@@ -38,6 +40,14 @@ import Testing
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
 }

@@ -1,12 +1,13 @@
 import Accounts
-@testable import Administration
 import ChatModel
 import ChatStore
-@testable import Configuration
 import Foundation
 import NIOConcurrencyHelpers
 import TestSupport
 import Testing
+
+@testable import Administration
+@testable import Configuration
 
 /// `AdminOperations` on a real store, with a recorder in place of the control socket and a cheap
 /// stand-in for scrypt (the rules, not the hash, are under test here).
@@ -20,8 +21,9 @@ private final class Harness: Sendable {
         dir = temporaryDirectory()
         store = try ChatStore.open(directory: dir)
         let told = self.told
-        operations = AdminOperations(store: store, notify: { message in told.withLockedValue { $0.append(message) } },
-                                     hashPassword: { "test-hash:" + $0 })
+        operations = AdminOperations(
+            store: store, notify: { message in told.withLockedValue { $0.append(message) } },
+            hashPassword: { "test-hash:" + $0 })
     }
 
     var messages: [ControlMessage] { told.withLockedValue { $0 } }
@@ -31,10 +33,13 @@ private final class Harness: Sendable {
 @Suite struct AdminOperationsTests {
     @Test func usersAreAddedSearchedChangedDisabledAndEnabled() async throws {
         let h = try Harness()
-        let coach = try await h.operations.addUser(name: "coach", displayName: "Head Coach", role: .admin, password: "long enough")
+        let coach = try await h.operations.addUser(
+            name: "coach", displayName: "Head Coach", role: .admin, password: "long enough")
         #expect(coach.passwordHash == "test-hash:long enough")
         _ = try await h.operations.addUser(name: "maria", displayName: nil, role: .member, password: nil)
-        await #expect(throws: ChatError.self) { try await h.operations.addUser(name: "x", displayName: nil, role: .member, password: "short") }
+        await #expect(throws: ChatError.self) {
+            try await h.operations.addUser(name: "x", displayName: nil, role: .member, password: "short")
+        }
         #expect(try h.operations.users(matching: "COACH").map(\.name) == ["coach"])
         #expect(try h.operations.users(matching: "head").map(\.name) == ["coach"])
         #expect(try h.operations.users(matching: "  ").count == 2)
@@ -55,7 +60,9 @@ private final class Harness: Sendable {
     @Test func theLastActiveAdminStays() async throws {
         let h = try Harness()
         _ = try await h.operations.addUser(name: "coach", displayName: nil, role: .admin, password: nil)
-        await #expect(throws: AdminError.lastAdmin(name: "coach")) { try await h.operations.setUser(name: "coach", displayName: nil, role: .member) }
+        await #expect(throws: AdminError.lastAdmin(name: "coach")) {
+            try await h.operations.setUser(name: "coach", displayName: nil, role: .member)
+        }
         await #expect(throws: AdminError.lastAdmin(name: "coach")) { try await h.operations.disableUser(name: "coach") }
         _ = try await h.operations.addUser(name: "second", displayName: nil, role: .admin, password: nil)
         try await h.operations.setUser(name: "coach", displayName: nil, role: .member)
@@ -66,7 +73,8 @@ private final class Harness: Sendable {
 
     @Test func anInviteIsRedeemedWithItsCodeOnly() async throws {
         let h = try Harness()
-        let (invite, code) = try await h.operations.createInvite(uses: 1, expiresIn: .seconds(3600), role: .member, createdBy: "coach")
+        let (invite, code) = try await h.operations.createInvite(
+            uses: 1, expiresIn: .seconds(3600), role: .member, createdBy: "coach")
         #expect(OneTimeCode.isWellFormed(code) && Base64URL.decode(Substring(code))?.count == 32)
         #expect(invite.codeHash == OneTimeCode.hash(code))
         #expect(invite.expiresAt == invite.createdAt + 3_600_000_000)
@@ -76,10 +84,12 @@ private final class Harness: Sendable {
         await #expect(throws: ChatError.self) {
             try await h.operations.redeemInvite(code: code, userName: "ann", displayName: nil, password: "short")
         }
-        let ann = try await h.operations.redeemInvite(code: code, userName: "ann", displayName: "Ann", password: "a good password")
+        let ann = try await h.operations.redeemInvite(
+            code: code, userName: "ann", displayName: "Ann", password: "a good password")
         #expect(ann.passwordHash == "test-hash:a good password" && ann.role == .member)
         await #expect(throws: InviteError.usedUp) {
-            try await h.operations.redeemInvite(code: code, userName: "bob", displayName: nil, password: "a good password")
+            try await h.operations.redeemInvite(
+                code: code, userName: "bob", displayName: nil, password: "a good password")
         }
         await #expect(throws: AdminError.invalidInviteUses(0)) {
             try await h.operations.createInvite(uses: 0, expiresIn: nil, role: .member, createdBy: "cli")
@@ -96,7 +106,10 @@ private final class Harness: Sendable {
         let operations = h.operations
         let made = await withTaskGroup(of: Bool.self) { group in
             for i in 0..<32 {
-                group.addTask { (try? await operations.redeemInvite(code: code, userName: "m\(i)", displayName: nil, password: "password\(i)")) != nil }
+                group.addTask {
+                    (try? await operations.redeemInvite(
+                        code: code, userName: "m\(i)", displayName: nil, password: "password\(i)")) != nil
+                }
             }
             var made = 0
             for await ok in group where ok { made += 1 }
@@ -117,17 +130,24 @@ private final class Harness: Sendable {
         #expect(user.passwordHash == "test-hash:new password")
         #expect(try h.store.session(tokenHash: SessionTokens.hash(token)) == nil)
         #expect(h.messages.last == .sessionsRevoked(name: "maria"))
-        await #expect(throws: SignInLinkError.used) { try await h.operations.redeemSignInLink(code: code, password: "another one") }
-        await #expect(throws: SignInLinkError.unknown) { try await h.operations.redeemSignInLink(code: "x", password: "another one") }
+        await #expect(throws: SignInLinkError.used) {
+            try await h.operations.redeemSignInLink(code: code, password: "another one")
+        }
+        await #expect(throws: SignInLinkError.unknown) {
+            try await h.operations.redeemSignInLink(code: "x", password: "another one")
+        }
         try await h.operations.disableUser(name: "maria")
-        await #expect(throws: AdminError.userDisabled(name: "maria")) { try await h.operations.signInLink(forUser: "maria") }
+        await #expect(throws: AdminError.userDisabled(name: "maria")) {
+            try await h.operations.signInLink(forUser: "maria")
+        }
     }
 
     /// Only the SHA-256 of a code is stored: the file holds neither the code's text nor its bytes.
     @Test func codesAreHashedAtRest() async throws {
         let h = try Harness()
         _ = try await h.operations.addUser(name: "maria", displayName: nil, role: .member, password: nil)
-        let (_, invite) = try await h.operations.createInvite(uses: nil, expiresIn: nil, role: .member, createdBy: "cli")
+        let (_, invite) = try await h.operations.createInvite(
+            uses: nil, expiresIn: nil, role: .member, createdBy: "cli")
         let (_, link) = try await h.operations.signInLink(forUser: "maria")
         h.store.close()
         let file = try Data(contentsOf: URL(fileURLWithPath: h.dir + "/data.mdb"))
@@ -140,7 +160,9 @@ private final class Harness: Sendable {
 
     @Test func roomsAndNotices() async throws {
         let h = try Harness()
-        await #expect(throws: AdminError.noAdmin) { try await h.operations.postNotice(room: "general", text: "Closed Monday") }
+        await #expect(throws: AdminError.noAdmin) {
+            try await h.operations.postNotice(room: "general", text: "Closed Monday")
+        }
         _ = try await h.operations.addUser(name: "coach", displayName: nil, role: .admin, password: nil)
         let notice = try await h.operations.postNotice(room: "general", text: "  Closed Monday ")
         #expect(notice.type == .system && notice.text == "Closed Monday")
@@ -148,12 +170,15 @@ private final class Harness: Sendable {
         await #expect(throws: ChatError.self) { try await h.operations.postNotice(room: "general", text: "   ") }
 
         try await h.operations.archiveRoom(name: "nutrition")
-        await #expect(throws: AdminError.roomArchived(name: "nutrition")) { try await h.operations.postNotice(room: "nutrition", text: "hi") }
+        await #expect(throws: AdminError.roomArchived(name: "nutrition")) {
+            try await h.operations.postNotice(room: "nutrition", text: "hi")
+        }
         #expect(try await h.operations.unarchiveRoom(name: "nutrition").isActive)
         await #expect(throws: AdminError.descriptionUnsafe) {
             try await h.operations.setRoomDescription(name: "nutrition", description: "a\u{202E}b")
         }
-        #expect(try await h.operations.setRoomDescription(name: "nutrition", description: "Meals").description == "Meals")
+        #expect(
+            try await h.operations.setRoomDescription(name: "nutrition", description: "Meals").description == "Meals")
         _ = try await h.operations.addRoom(name: "staff", description: "Staff only", isPrivate: true)
         #expect(try await h.operations.addMember(room: "staff", user: "coach"))
         #expect(try h.operations.members(room: "staff").map(\.name) == ["coach"])
@@ -162,7 +187,9 @@ private final class Harness: Sendable {
         #expect(h.messages.contains(.memberRemoved(room: "staff", user: "coach")))
 
         let status = try h.operations.status()
-        #expect(status.users == 1 && status.rooms == 5 && status.messages == 3 && status.schemaVersion == ChatStore.schemaVersion)
+        #expect(
+            status.users == 1 && status.rooms == 5 && status.messages == 3
+                && status.schemaVersion == ChatStore.schemaVersion)
         #expect(status.lastBackupAt == nil && status.storeBytes > 0)
         try await h.store.recordBackup()
         #expect(try h.operations.status().lastBackupAt != nil)
@@ -185,10 +212,13 @@ private final class Harness: Sendable {
         try SettingsLoader.apply(flag: "public_url", value: "https://example.org/chat/", to: &settings)
         #expect(settings.link(path: "/join/a") == "https://example.org/chat/join/a")
         for bad in ["chat.example", "ftp://x", "https://x/?q=1", "https://"] {
-            #expect(throws: SettingsError.self) { try SettingsLoader.apply(flag: "public_url", value: bad, to: &settings) }
+            #expect(throws: SettingsError.self) {
+                try SettingsLoader.apply(flag: "public_url", value: bad, to: &settings)
+            }
         }
         let fromEnvironment = try SettingsLoader.load(
-            environment: ["FITCHAT_PUBLIC_URL": "https://gym.example/"], layout: InstallLayout(isInstalled: false, executableDir: "/src/.build/debug"),
+            environment: ["FITCHAT_PUBLIC_URL": "https://gym.example/"],
+            layout: InstallLayout(isInstalled: false, executableDir: "/src/.build/debug"),
             defaultConfigFile: "/nonexistent/fitchat.conf")
         #expect(fromEnvironment.publicURL == "https://gym.example/")
     }

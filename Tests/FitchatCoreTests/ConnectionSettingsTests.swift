@@ -1,12 +1,14 @@
-@testable import Configuration
 import Foundation
 import Testing
+
+@testable import Configuration
 
 @Suite struct ConnectionSettingsTests {
     let layout = InstallLayout(isInstalled: false, executableDir: "/src/.build/debug")
 
     @Test func connectionCapsComeFromFileEnvironmentAndFlags() throws {
-        let defaults = try SettingsLoader.load(environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
+        let defaults = try SettingsLoader.load(
+            environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
         #expect(defaults.maxConnections == nil)
         #expect(defaults.maxPendingConnectionsPerIP == 64)
         let set = try SettingsLoader.load(
@@ -16,9 +18,13 @@ import Testing
         #expect(set.maxConnections == 500 && set.effectiveMaxConnections == 500)
         #expect(set.maxPendingConnectionsPerIP == 8)
         #expect(throws: SettingsError.self) {
-            try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "0"], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
+            try SettingsLoader.load(
+                environment: ["FITCHAT_MAX_CONNECTIONS": "0"], layout: layout,
+                defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
         }
-        let auto = try SettingsLoader.load(environment: ["FITCHAT_MAX_CONNECTIONS": "auto"], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
+        let auto = try SettingsLoader.load(
+            environment: ["FITCHAT_MAX_CONNECTIONS": "auto"], layout: layout,
+            defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
         #expect(auto.maxConnections == nil)
     }
 

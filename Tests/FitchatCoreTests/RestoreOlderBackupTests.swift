@@ -1,4 +1,3 @@
-@testable import Administration
 import ChatModel
 import ChatStore
 import Configuration
@@ -7,10 +6,13 @@ import LMDB
 import TestSupport
 import Testing
 
+@testable import Administration
+
 @Suite struct RestoreOlderBackupTests {
     /// The tables of schema 3: what a backup made before the upgrade to schema 4 holds.
     static let schemaThreeTables = [
-        "meta", "rooms", "rooms_by_name", "users", "users_by_name", "messages", "room_time", "participants", "user_rooms", "sessions",
+        "meta", "rooms", "rooms_by_name", "users", "users_by_name", "messages", "room_time", "participants",
+        "user_rooms", "sessions",
     ]
 
     static func raw(_ dir: String) throws -> Environment {
@@ -44,7 +46,8 @@ import Testing
         let store = try ChatStore.open(directory: original)
         let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .admin, passwordHash: "h")
         let general = try #require(try store.room(named: "general"))
-        let sent = try await store.append(NewMessage(roomID: general.id, userID: ann.id, text: "from before the upgrade"))
+        let sent = try await store.append(
+            NewMessage(roomID: general.id, userID: ann.id, text: "from before the upgrade"))
         store.close()
         let backup = try Self.schemaThreeBackup(of: original)
 

@@ -1,12 +1,13 @@
-@testable import Accounts
-@testable import Administration
 import ChatModel
-@testable import Configuration
 import Foundation
 import HTTPServer
 import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
+
+@testable import Accounts
+@testable import Administration
+@testable import Configuration
 
 @Suite struct TokenTimeTests {
     let verifier = try! HostAppTokenVerifier(secret: String(repeating: "k", count: 32))
@@ -24,7 +25,9 @@ import Testing
         for claims in bad {
             #expect(verifier.verify(verifier.sign(claims), now: now) == .failure(.claims), "\(claims)")
         }
-        #expect((try? verifier.verify(verifier.sign(["sub": "maria", "exp": now + 60, "nbf": now - 5]), now: now).get()) != nil)
+        #expect(
+            (try? verifier.verify(verifier.sign(["sub": "maria", "exp": now + 60, "nbf": now - 5]), now: now).get())
+                != nil)
     }
 }
 
@@ -52,7 +55,10 @@ import Testing
         #expect(try await recorder.check.check(tokenOnly, password: "right") == nil)
         #expect(try await recorder.check.check(ann, password: "wrong") == nil)
         #expect(try await recorder.check.check(ann, password: "right") == ann)
-        #expect(recorder.seen.withLockedValue { $0 } == [LoginCheck.dummyHash, LoginCheck.dummyHash, LoginCheck.dummyHash, "real-hash", "real-hash"])
+        #expect(
+            recorder.seen.withLockedValue { $0 } == [
+                LoginCheck.dummyHash, LoginCheck.dummyHash, LoginCheck.dummyHash, "real-hash", "real-hash",
+            ])
     }
 
     @Test func theDummyHashCostsWhatARealOneCostsAndMatchesNothing() throws {
@@ -67,7 +73,12 @@ import Testing
     @Test func slotsThenAQueueThenRefusal() async throws {
         let work = PasswordWork(slots: 1, queueLimit: 1)
         let gate = NIOLockedValueBox(false)
-        let first = Task { try await work.run { while !gate.withLockedValue({ $0 }) { usleep(1000) }; return 1 } }
+        let first = Task {
+            try await work.run {
+                while !gate.withLockedValue({ $0 }) { usleep(1000) }
+                return 1
+            }
+        }
         while work.counts.running < 1 { try await Task.sleep(for: .milliseconds(1)) }
         let second = Task { try await work.run { 2 } }
         while work.counts.waiting < 1 { try await Task.sleep(for: .milliseconds(1)) }
@@ -83,9 +94,10 @@ import Testing
 @Suite struct SecretsInLogsTests {
     @Test func printingSettingsNeverShowsTheTokenSecret() throws {
         let secret = "very-secret-token-secret-0123456789abcdef"
-        let settings = try SettingsLoader.load(flags: ["token_secret": secret], environment: [:],
-                                               layout: InstallLayout(isInstalled: false, executableDir: "/tmp"),
-                                               defaultConfigFile: "/nonexistent/fitchat.conf")
+        let settings = try SettingsLoader.load(
+            flags: ["token_secret": secret], environment: [:],
+            layout: InstallLayout(isInstalled: false, executableDir: "/tmp"),
+            defaultConfigFile: "/nonexistent/fitchat.conf")
         #expect(settings.tokenSecret == secret)
         var dumped = ""
         dump(settings, to: &dumped)
@@ -98,14 +110,18 @@ import Testing
 @Suite struct HostPolicyTests {
     func headers(_ hosts: String...) -> HTTPHeaders { HTTPHeaders(hosts.map { ("Host", $0) }) }
 
-    @Test(arguments: ["127.0.0.1:8080", "127.0.0.1", "localhost:8080", "LOCALHOST", "[::1]:8080", "[::1]", "192.168.1.20:80",
-                      "chat.example-gym.com", "Chat.Example-Gym.com.:443"])
+    @Test(arguments: [
+        "127.0.0.1:8080", "127.0.0.1", "localhost:8080", "LOCALHOST", "[::1]:8080", "[::1]", "192.168.1.20:80",
+        "chat.example-gym.com", "Chat.Example-Gym.com.:443",
+    ])
     func answered(host: String) {
         #expect(HostPolicy(serverNames: ["chat.example-gym.com"]).allows(headers(host)))
     }
 
-    @Test(arguments: ["rebind.evil.example", "rebind.evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example",
-                      "999.1.1.1", "1.2.3", "chat.example-gym.com:", "chat.example-gym.com:80:80", "[::1", "", "evil@127.0.0.1"])
+    @Test(arguments: [
+        "rebind.evil.example", "rebind.evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example",
+        "999.1.1.1", "1.2.3", "chat.example-gym.com:", "chat.example-gym.com:80:80", "[::1", "", "evil@127.0.0.1",
+    ])
     func refused(host: String) {
         #expect(!HostPolicy(serverNames: ["chat.example-gym.com"]).allows(headers(host)))
     }
@@ -117,12 +133,15 @@ import Testing
 
     @Test func serverNamesSetting() throws {
         let layout = InstallLayout(isInstalled: false, executableDir: "/tmp")
-        let settings = try SettingsLoader.load(flags: ["server_names": "Chat.Example-Gym.com, fitchat.lan"], environment: [:],
-                                               layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
+        let settings = try SettingsLoader.load(
+            flags: ["server_names": "Chat.Example-Gym.com, fitchat.lan"], environment: [:],
+            layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
         #expect(settings.serverNames == ["chat.example-gym.com", "fitchat.lan"])
         for bad in ["https://chat.example.com", "chat.example.com:443", "a b"] {
             #expect(throws: SettingsError.self) {
-                try SettingsLoader.load(flags: ["server_names": bad], environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
+                try SettingsLoader.load(
+                    flags: ["server_names": bad], environment: [:], layout: layout,
+                    defaultConfigFile: "/nonexistent/fitchat-test/no.conf")
             }
         }
     }

@@ -1,19 +1,22 @@
-@testable import Configuration
 import Foundation
 import Testing
+
+@testable import Configuration
 
 @Suite struct SettingsTests {
     let sourceTree = InstallLayout(isInstalled: false, executableDir: "/src/.build/debug")
     let installed = InstallLayout(isInstalled: true, executableDir: "/usr/bin")
 
     func writeConfig(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-\(UUID().uuidString).conf").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-\(UUID().uuidString).conf")
+            .path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
     @Test func defaultsFollowTheLayout() throws {
-        let dev = try SettingsLoader.load(environment: [:], layout: sourceTree, defaultConfigFile: "/nonexistent/fitchat.conf")
+        let dev = try SettingsLoader.load(
+            environment: [:], layout: sourceTree, defaultConfigFile: "/nonexistent/fitchat.conf")
         #expect(dev.listen == ListenAddress(host: "127.0.0.1", port: 8080))
         #expect(dev.dataDir == "var")
         #expect(dev.controlSocketPath == "var/control.sock")
@@ -23,7 +26,8 @@ import Testing
     }
 
     @Test func flagsBeatEnvironmentBeatsFileBeatsDefaults() throws {
-        let file = try writeConfig("""
+        let file = try writeConfig(
+            """
             # a comment
             listen = 0.0.0.0:9000
             data_dir = /srv/from-file
@@ -45,7 +49,8 @@ import Testing
 
     @Test func systemdDirectoriesAreUsedWhenGiven() throws {
         let settings = try SettingsLoader.load(
-            environment: ["STATE_DIRECTORY": "/var/lib/fitchat", "RUNTIME_DIRECTORY": "/run/fitchat"], layout: sourceTree,
+            environment: ["STATE_DIRECTORY": "/var/lib/fitchat", "RUNTIME_DIRECTORY": "/run/fitchat"],
+            layout: sourceTree,
             defaultConfigFile: "/nonexistent/fitchat.conf")
         #expect(settings.dataDir == "/var/lib/fitchat")
         #expect(settings.controlSocketPath == "/run/fitchat/control.sock")
@@ -95,25 +100,29 @@ import Testing
         #expect(!InstallLayout.detect().isInstalled)
         #expect(InstallLayout.detect(executablePath: "/usr/bin/fitchat").isInstalled)
         #expect(!InstallLayout.detect(executablePath: "/src/.build/release/fitchat").isInstalled)
-        #expect(installed.defaultTokenSecretFile == "/etc/fitchat/token-secret" && sourceTree.defaultTokenSecretFile == nil)
+        #expect(
+            installed.defaultTokenSecretFile == "/etc/fitchat/token-secret" && sourceTree.defaultTokenSecretFile == nil)
     }
 
     @Test func theTokenSecretComesFromAFileOrASystemdCredential() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-cred-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-cred-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let credential = (dir as NSString).appendingPathComponent("token-secret")
         try "from-the-credential-0123456789abcdef\n".write(toFile: credential, atomically: true, encoding: .utf8)
         let none = "/nonexistent/fitchat.conf"
 
-        let fromCredential = try SettingsLoader.load(environment: ["CREDENTIALS_DIRECTORY": dir], layout: sourceTree, defaultConfigFile: none)
+        let fromCredential = try SettingsLoader.load(
+            environment: ["CREDENTIALS_DIRECTORY": dir], layout: sourceTree, defaultConfigFile: none)
         #expect(fromCredential.tokenSecret == "from-the-credential-0123456789abcdef")
         #expect(fromCredential.tokenSecretFile == credential)
 
         let file = try writeConfig("  from-a-file-0123456789abcdef0123456789  \n")
         defer { try? FileManager.default.removeItem(atPath: file) }
         let fromFile = try SettingsLoader.load(
-            environment: ["CREDENTIALS_DIRECTORY": dir, "FITCHAT_TOKEN_SECRET_FILE": file], layout: sourceTree, defaultConfigFile: none)
+            environment: ["CREDENTIALS_DIRECTORY": dir, "FITCHAT_TOKEN_SECRET_FILE": file], layout: sourceTree,
+            defaultConfigFile: none)
         #expect(fromFile.tokenSecret == "from-a-file-0123456789abcdef0123456789")
 
         let value = try SettingsLoader.load(
@@ -121,9 +130,12 @@ import Testing
             layout: sourceTree, defaultConfigFile: none)
         #expect(value.tokenSecret == "a-value-wins-0123456789abcdef012345" && value.tokenSecretFile == nil)
 
-        #expect(try SettingsLoader.load(environment: [:], layout: sourceTree, defaultConfigFile: none).tokenSecret == nil)
+        #expect(
+            try SettingsLoader.load(environment: [:], layout: sourceTree, defaultConfigFile: none).tokenSecret == nil)
         #expect(throws: SettingsError.self) {
-            try SettingsLoader.load(environment: ["FITCHAT_TOKEN_SECRET_FILE": "/nonexistent/secret"], layout: sourceTree, defaultConfigFile: none)
+            try SettingsLoader.load(
+                environment: ["FITCHAT_TOKEN_SECRET_FILE": "/nonexistent/secret"], layout: sourceTree,
+                defaultConfigFile: none)
         }
     }
 }

@@ -19,7 +19,9 @@ import Testing
         let fd: Int32
 
         init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("wd-\(UUID().uuidString.prefix(8)).sock").path
+            path =
+                FileManager.default.temporaryDirectory.appendingPathComponent("wd-\(UUID().uuidString.prefix(8)).sock")
+                .path
             fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
             guard fd >= 0 else { throw POSIXError(.EIO) }
             var address = sockaddr_un()
@@ -28,7 +30,9 @@ import Testing
                 for (i, byte) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
             }
             let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
             guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
         }
@@ -59,7 +63,8 @@ import Testing
         init(group: EventLoopGroup, store: ChatStore, interval: Duration) throws {
             notify = try NotifySocket()
             setenv("NOTIFY_SOCKET", notify.path, 1)
-            let watchdog = Watchdog(interval: interval, group: group, store: store, notifier: Notifier(), logger: Logger(label: "test"))
+            let watchdog = Watchdog(
+                interval: interval, group: group, store: store, notifier: Notifier(), logger: Logger(label: "test"))
             task = Task { await watchdog.run() }
         }
 
@@ -132,7 +137,12 @@ import Testing
         let hang = DispatchSemaphore(value: 0)
         let (entered, enter) = AsyncStream.makeStream(of: Void.self)
         // A write that does not end holds the writer thread, as a stuck disk would.
-        let stuck = Task { try await store.write { _, _ in enter.yield(); hang.wait() } }
+        let stuck = Task {
+            try await store.write { _, _ in
+                enter.yield()
+                hang.wait()
+            }
+        }
         var entries = entered.makeAsyncIterator()
         _ = await entries.next()
         try await expectSilence(group: group, store: store, window: .milliseconds(1500)) { hang.signal() }

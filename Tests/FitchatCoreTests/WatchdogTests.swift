@@ -1,15 +1,17 @@
-@testable import FitchatDaemon
 import Testing
+
+@testable import FitchatDaemon
 
 @Suite struct WatchdogTests {
     /// A check that never completes (like `submit` on a blocked event loop) must still fail the
     /// probe at its deadline; the probe must not wait for the hung check.
     @Test func aHungCheckFailsAtTheDeadline() async {
         let started = ContinuousClock.now
-        let answered = await Watchdog.answers({
-            // Never resumed and deaf to cancellation: the shape of a hung event loop's future.
-            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
-        }, within: .milliseconds(200))
+        let answered = await Watchdog.answers(
+            {
+                // Never resumed and deaf to cancellation: the shape of a hung event loop's future.
+                await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+            }, within: .milliseconds(200))
         #expect(!answered)
         // Generous: the machine may be loaded; the old probe never returned at all.
         #expect(ContinuousClock.now - started < .seconds(30), "the probe waited for the hung check")

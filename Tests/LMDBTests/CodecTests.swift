@@ -2,7 +2,6 @@ import LMDB
 import TestSupport
 import Testing
 
-
 func roundTrip<T: LMDBCodable>(_ value: T) throws -> T {
     try value.encoded.withUnsafeBytes { raw in try T.decode(raw) }
 }
@@ -14,12 +13,15 @@ func roundTrip<T: LMDBCodable>(_ value: T) throws -> T {
         let values = edges + (0..<2000).map { _ in Int64(bitPattern: rng.next()) }
         for value in values { #expect(try roundTrip(value) == value) }
         for _ in 0..<2000 {
-            let a = Int64(bitPattern: rng.next()), b = Int64(bitPattern: rng.next())
+            let a = Int64(bitPattern: rng.next())
+            let b = Int64(bitPattern: rng.next())
             #expect((a < b) == a.encoded.lexicographicallyPrecedes(b.encoded))
-            let x = rng.next(), y = rng.next()
+            let x = rng.next()
+            let y = rng.next()
             #expect(try roundTrip(x) == x)
             #expect((x < y) == x.encoded.lexicographicallyPrecedes(y.encoded))
-            let u = UInt32(truncatingIfNeeded: x), v = UInt32(truncatingIfNeeded: y)
+            let u = UInt32(truncatingIfNeeded: x)
+            let v = UInt32(truncatingIfNeeded: y)
             #expect((u < v) == u.encoded.lexicographicallyPrecedes(v.encoded))
         }
         #expect(UInt64(1).encoded == [0, 0, 0, 0, 0, 0, 0, 1])

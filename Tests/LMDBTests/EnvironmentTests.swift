@@ -52,7 +52,9 @@ import Testing
         let env = try Environment(path: temporaryDirectory())
         let db: Database<Key2<UInt64, UInt64>, Empty> = try env.database(named: "pairs")
         try env.write { txn in
-            for a in 1...3 as ClosedRange<UInt64> { for b in 1...10 as ClosedRange<UInt64> { try txn.put(db, Key2(a, b), Empty()) } }
+            for a in 1...3 as ClosedRange<UInt64> {
+                for b in 1...10 as ClosedRange<UInt64> { try txn.put(db, Key2(a, b), Empty()) }
+            }
         }
         try env.read { txn in
             let room2 = try txn.entries(db, prefix: UInt64(2).encoded).map(\.0.b)
@@ -61,9 +63,13 @@ import Testing
             #expect(last3 == [10, 9, 8])
             let lastOfAll = try txn.entries(db, prefix: UInt64(3).encoded, reverse: true, limit: 1).map(\.0.b)
             #expect(lastOfAll == [10])
-            let range = try txn.entries(db, from: Key2<UInt64, UInt64>(1, 9).encoded, to: Key2<UInt64, UInt64>(2, 3).encoded).map { [$0.0.a, $0.0.b] }
+            let range = try txn.entries(
+                db, from: Key2<UInt64, UInt64>(1, 9).encoded, to: Key2<UInt64, UInt64>(2, 3).encoded
+            ).map { [$0.0.a, $0.0.b] }
             #expect(range == [[1, 9], [1, 10], [2, 1], [2, 2]])
-            let backwards = try txn.entries(db, from: Key2<UInt64, UInt64>(1, 9).encoded, to: Key2<UInt64, UInt64>(2, 3).encoded, reverse: true).map { [$0.0.a, $0.0.b] }
+            let backwards = try txn.entries(
+                db, from: Key2<UInt64, UInt64>(1, 9).encoded, to: Key2<UInt64, UInt64>(2, 3).encoded, reverse: true
+            ).map { [$0.0.a, $0.0.b] }
             #expect(backwards == [[2, 2], [2, 1], [1, 10], [1, 9]])
             #expect(try txn.entries(db, prefix: UInt64(4).encoded).isEmpty)
             #expect(try txn.entries(db, prefix: UInt64(0).encoded, reverse: true).isEmpty)
@@ -126,7 +132,9 @@ import Testing
         #expect(try env.read { txn in try txn.get(db, "a") } == "1")
         // MDB_RDONLY: LMDB itself refuses a write transaction.
         #expect(throws: LMDBError(code: EACCES)) { try env.write { txn in try txn.put(db, "b", "2") } }
-        #expect(throws: LMDBError(code: EACCES)) { try env.database(named: "new", create: true, as: (String.self, String.self)) }
+        #expect(throws: LMDBError(code: EACCES)) {
+            try env.database(named: "new", create: true, as: (String.self, String.self))
+        }
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/data.mdb")) == before)
     }
 

@@ -3,7 +3,8 @@ import Testing
 
 /// The Engine.IO half of the official socket.io-protocol test suite, ported case by case, against
 /// `socketio-conformance-server` (pingInterval 300 ms, pingTimeout 200 ms).
-let pingInterval = 300, pingTimeout = 200
+let pingInterval = 300
+let pingTimeout = 200
 
 @Suite struct EngineIOHandshakeTests {
     @Test func pollingOpensASession() throws {
@@ -41,7 +42,10 @@ let pingInterval = 300, pingTimeout = 200
     @Test func webSocketOpensASession() throws {
         let server = try ConformanceServer()
         let socket = try server.webSocket()
-        guard case .text(let data) = try socket.receive() else { Issue.record("no handshake"); return }
+        guard case .text(let data) = try socket.receive() else {
+            Issue.record("no handshake")
+            return
+        }
         #expect(data.hasPrefix("0"))
         let open = try jsonObject(data.dropFirst())
         #expect(Set(open.keys) == ["sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"])
@@ -108,7 +112,8 @@ let pingInterval = 300, pingTimeout = 200
     @Test func pollingClientClosesTheSession() throws {
         let server = try ConformanceServer()
         let sid = try server.pollingSession()
-        let poll = try PendingRequest(port: server.port, method: "GET", path: "/socket.io/?EIO=4&transport=polling&sid=\(sid)")
+        let poll = try PendingRequest(
+            port: server.port, method: "GET", path: "/socket.io/?EIO=4&transport=polling&sid=\(sid)")
         Thread.sleep(forTimeInterval: 0.05)
         #expect(try server.post("/socket.io/?EIO=4&transport=polling&sid=\(sid)", "1").status == 200)
         let response = try poll.response()

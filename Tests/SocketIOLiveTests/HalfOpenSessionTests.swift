@@ -22,17 +22,27 @@ import Testing
             let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
             #expect(try socket.waitForClose(timeout: 20) == 1013)
             // One session signs in: it stops counting as half-open, so one more may open.
-            #expect(try http("POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sids[0])", body: "40", timeout: 20).status == 200)
+            #expect(
+                try http(
+                    "POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sids[0])", body: "40", timeout: 20
+                ).status == 200)
             return sids
         }
         #expect(await server.eventually { server.io.of("/").sockets.count == 1 })
         #expect(server.engine.sessionCounts(from: "127.0.0.1") == .init(open: 3, halfOpen: 2))
         sids.append(try await blocking { try pollingSid(port: port) })
         // Four open: the total cap holds even with a half-open slot free.
-        #expect(try await blocking { try http("GET", port: port, "/socket.io/?EIO=4&transport=polling", timeout: 20).status } == 429)
+        #expect(
+            try await blocking {
+                try http("GET", port: port, "/socket.io/?EIO=4&transport=polling", timeout: 20).status
+            } == 429)
 
         // Closing sessions gives their slots back.
-        for sid in sids { _ = try await blocking { try http("POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: "1", timeout: 20) } }
+        for sid in sids {
+            _ = try await blocking {
+                try http("POST", port: port, "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: "1", timeout: 20)
+            }
+        }
         #expect(await server.eventually { server.engine.sessionCount == 0 })
         #expect(server.engine.sessionCounts(from: "127.0.0.1") == .init())
     }
@@ -67,7 +77,8 @@ import Testing
             try socket.send(#"42["before"]"#)
             try socket.send("40")
             try socket.send(#"42["during"]"#)
-            guard case .text(let connected) = try socket.receiveSkippingPings(timeout: 20), connected.hasPrefix("40") else {
+            guard case .text(let connected) = try socket.receiveSkippingPings(timeout: 20), connected.hasPrefix("40")
+            else {
                 throw ClientError("no CONNECT")
             }
             try socket.send(#"42["after"]"#)
@@ -92,7 +103,8 @@ import Testing
             _ = try socket.receive(timeout: 20)  // open
             try socket.send("42" + String(repeating: "[{\"a\":", count: 5000) + "not json")
             try socket.send("40")
-            guard case .text(let connected) = try socket.receiveSkippingPings(timeout: 20), connected.hasPrefix("40") else {
+            guard case .text(let connected) = try socket.receiveSkippingPings(timeout: 20), connected.hasPrefix("40")
+            else {
                 throw ClientError("no CONNECT: the connection was closed")
             }
             try socket.send(#"42["after"]"#)
@@ -115,7 +127,6 @@ import Testing
         #expect(answer == .text(#"44{"message":"auth payload too large"}"#))
         #expect(server.io.of("/").sockets.isEmpty)
     }
-
 }
 
 private func pollingSid(port: Int) throws -> String {
@@ -129,6 +140,14 @@ private func pollingSid(port: Int) throws -> String {
 final class Recorder: @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [String] = []
-    func add(_ name: String) { lock.lock(); recorded.append(name); lock.unlock() }
-    var names: [String] { lock.lock(); defer { lock.unlock() }; return recorded }
+    func add(_ name: String) {
+        lock.lock()
+        recorded.append(name)
+        lock.unlock()
+    }
+    var names: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
+    }
 }

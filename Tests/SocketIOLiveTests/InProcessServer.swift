@@ -18,8 +18,11 @@ final class InProcessServer: Sendable {
     private let boundPort = NIOLockedValueBox(0)
     var port: Int { boundPort.withLockedValue { $0 } }
 
-    init(http httpConfiguration: HTTPServerConfiguration = .init(), engine engineConfiguration: EngineConfiguration = .init(),
-         socketIO socketIOConfiguration: SocketIOServer.Configuration = .init()) {
+    init(
+        http httpConfiguration: HTTPServerConfiguration = .init(),
+        engine engineConfiguration: EngineConfiguration = .init(),
+        socketIO socketIOConfiguration: SocketIOServer.Configuration = .init()
+    ) {
         let logger = Logger(label: "test")
         http = HTTPServer(configuration: httpConfiguration, group: group, logger: logger)
         engine = EngineServer(configuration: engineConfiguration, group: group, logger: logger)

@@ -18,7 +18,10 @@ import Testing
         // its length. Sending the payload too raced the close (the server closing with unread
         // bytes resets the connection, and the close frame is lost with it).
         let length = 1_000_002
-        let head: [UInt8] = [0x81, 0x80 | 127] + stride(from: 56, through: 0, by: -8).map { UInt8((length >> $0) & 0xFF) } + [1, 2, 3, 4]
+        let head: [UInt8] =
+            [0x81, 0x80 | 127] + stride(from: 56, through: 0, by: -8).map { UInt8((length >> $0) & 0xFF) } + [
+                1, 2, 3, 4,
+            ]
         try socket.connection.write(head)
         #expect(try socket.waitForClose() == 1009)
     }
@@ -52,20 +55,30 @@ import Testing
 
     @Test func aForeignOriginIsRefusedOnBothTransports() throws {
         let server = try ConformanceServer()
-        let polling = try http("GET", port: server.port, "/socket.io/?EIO=4&transport=polling", headers: ["Origin": "http://evil.example"])
+        let polling = try http(
+            "GET", port: server.port, "/socket.io/?EIO=4&transport=polling", headers: ["Origin": "http://evil.example"])
         #expect(polling.status == 403)
         #expect(polling.body == #"{"code":4,"message":"Forbidden"}"#)
         #expect(throws: RawWebSocket.HandshakeRefused(status: 403)) {
-            try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket", headers: ["Origin": "http://evil.example"])
+            try RawWebSocket(
+                port: server.port, path: "/socket.io/?EIO=4&transport=websocket",
+                headers: ["Origin": "http://evil.example"])
         }
     }
 
     @Test func theServersOwnOriginAndNoOriginAreAllowed() throws {
         let server = try ConformanceServer()
-        let own = try http("GET", port: server.port, "/socket.io/?EIO=4&transport=polling", headers: ["Origin": "http://127.0.0.1:\(server.port)"])
+        let own = try http(
+            "GET", port: server.port, "/socket.io/?EIO=4&transport=polling",
+            headers: ["Origin": "http://127.0.0.1:\(server.port)"])
         #expect(own.status == 200)
-        let socket = try RawWebSocket(port: server.port, path: "/socket.io/?EIO=4&transport=websocket", headers: ["Origin": "http://127.0.0.1:\(server.port)"])
-        guard case .text(let open) = try socket.receive() else { Issue.record("no handshake"); return }
+        let socket = try RawWebSocket(
+            port: server.port, path: "/socket.io/?EIO=4&transport=websocket",
+            headers: ["Origin": "http://127.0.0.1:\(server.port)"])
+        guard case .text(let open) = try socket.receive() else {
+            Issue.record("no handshake")
+            return
+        }
         #expect(open.hasPrefix("0{"))
         #expect(try server.get("/socket.io/?EIO=4&transport=polling").status == 200)
     }

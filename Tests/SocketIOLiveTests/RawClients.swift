@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct ClientError: Error, CustomStringConvertible {
@@ -22,9 +22,14 @@ final class RawConnection {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard result == 0 else { Glibc.close(fd); throw ClientError("cannot connect to port \(port)") }
+        guard result == 0 else {
+            Glibc.close(fd)
+            throw ClientError("cannot connect to port \(port)")
+        }
     }
 
     deinit { Glibc.close(fd) }
@@ -68,7 +73,9 @@ final class RawConnection {
                 let head = String(decoding: take(end + 4), as: UTF8.self)
                 let lines = head.components(separatedBy: "\r\n")
                 let parts = lines[0].split(separator: " ")
-                guard parts.count >= 2, let status = Int(parts[1]) else { throw ClientError("bad status line \(lines[0])") }
+                guard parts.count >= 2, let status = Int(parts[1]) else {
+                    throw ClientError("bad status line \(lines[0])")
+                }
                 var headers: [String: String] = [:]
                 for line in lines.dropFirst() where line.contains(":") {
                     let kv = line.split(separator: ":", maxSplits: 1)
@@ -82,7 +89,8 @@ final class RawConnection {
 
     private func findHeadEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+        for i in 0...(buffer.count - 4)
+        where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
             return i
         }
         return nil
@@ -115,14 +123,18 @@ final class PendingRequest {
         let (status, headers) = try connection.readHead(timeout: timeout)
         if let length = headers["content-length"].flatMap(Int.init) {
             try connection.need(length, timeout: timeout)
-            return HTTPResult(status: status, headers: headers, body: String(decoding: connection.take(length), as: UTF8.self))
+            return HTTPResult(
+                status: status, headers: headers, body: String(decoding: connection.take(length), as: UTF8.self))
         }
         while try connection.fill(timeout: timeout) {}
         return HTTPResult(status: status, headers: headers, body: String(decoding: connection.buffer, as: UTF8.self))
     }
 }
 
-func http(_ method: String, port: Int, _ path: String, body: String? = nil, headers: [String: String] = [:], timeout: Double = 5) throws -> HTTPResult {
+func http(
+    _ method: String, port: Int, _ path: String, body: String? = nil, headers: [String: String] = [:],
+    timeout: Double = 5
+) throws -> HTTPResult {
     try PendingRequest(port: port, method: method, path: path, body: body, headers: headers).response(timeout: timeout)
 }
 
@@ -140,7 +152,8 @@ final class RawWebSocket {
     /// Opens the WebSocket; throws `HandshakeRefused` with the HTTP status when the server says no.
     init(port: Int, path: String, headers: [String: String] = [:]) throws {
         connection = try RawConnection(port: port)
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        var request =
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         try connection.write(Array((request + "\r\n").utf8))
@@ -220,7 +233,9 @@ final class RawWebSocket {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0 else { throw ClientError("the server did not close the connection within \(timeout) s") }
+            guard remaining > 0 else {
+                throw ClientError("the server did not close the connection within \(timeout) s")
+            }
             if case .closed(let code) = try receive(timeout: remaining) { return code }
         }
     }
@@ -252,15 +267,16 @@ final class ConformanceServer {
     func pollingSession() throws -> String {
         let response = try get("/socket.io/?EIO=4&transport=polling")
         guard response.status == 200, response.body.hasPrefix("0"),
-              let open = try JSONSerialization.jsonObject(with: Data(response.body.dropFirst().utf8)) as? [String: Any],
-              let sid = open["sid"] as? String else { throw ClientError("no polling handshake: \(response.body)") }
+            let open = try JSONSerialization.jsonObject(with: Data(response.body.dropFirst().utf8)) as? [String: Any],
+            let sid = open["sid"] as? String
+        else { throw ClientError("no polling handshake: \(response.body)") }
         return sid
     }
 
     /// A WebSocket connected to the main namespace, past the Engine.IO and Socket.IO handshakes and the `auth` event.
     func socketIOConnection() throws -> RawWebSocket {
         let socket = try webSocket()
-        _ = try socket.receive()          // Engine.IO handshake
+        _ = try socket.receive()  // Engine.IO handshake
         try socket.send("40")
         _ = try socket.receiveSkippingPings()  // Socket.IO handshake
         _ = try socket.receiveSkippingPings()  // "auth"
@@ -269,6 +285,8 @@ final class ConformanceServer {
 }
 
 func jsonObject(_ text: some StringProtocol) throws -> [String: Any] {
-    guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw ClientError("not a JSON object: \(text)") }
+    guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+        throw ClientError("not a JSON object: \(text)")
+    }
     return object
 }

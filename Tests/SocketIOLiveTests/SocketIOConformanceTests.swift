@@ -8,7 +8,10 @@ import Testing
         let socket = try server.webSocket()
         _ = try socket.receive()
         try socket.send(packet)
-        guard case .text(let data) = try socket.receiveSkippingPings() else { Issue.record("no CONNECT"); return }
+        guard case .text(let data) = try socket.receiveSkippingPings() else {
+            Issue.record("no CONNECT")
+            return
+        }
         #expect(data.hasPrefix(prefix))
         let handshake = try jsonObject(data.dropFirst(prefix.count))
         #expect(Set(handshake.keys) == ["sid"])
@@ -29,7 +32,8 @@ import Testing
     }
 
     @Test func customNamespaceWithAPayload() throws {
-        try connect(#"40/custom,{"token":"abc"}"#, expectPrefix: "40/custom,", auth: #"42/custom,["auth",{"token":"abc"}]"#)
+        try connect(
+            #"40/custom,{"token":"abc"}"#, expectPrefix: "40/custom,", auth: #"42/custom,["auth",{"token":"abc"}]"#)
     }
 
     @Test func unknownNamespaceIsRefused() throws {
@@ -94,7 +98,9 @@ import Testing
         try socket.send(#"452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#)
         try socket.send(binary: [1, 2, 3])
         try socket.send(binary: [4, 5, 6])
-        #expect(try socket.receiveSkippingPings() == .text(#"452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#))
+        #expect(
+            try socket.receiveSkippingPings()
+                == .text(#"452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#))
         #expect(try socket.receiveSkippingPings() == .binary([1, 2, 3]))
         #expect(try socket.receiveSkippingPings() == .binary([4, 5, 6]))
     }
@@ -112,7 +118,9 @@ import Testing
         try socket.send(#"452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#)
         try socket.send(binary: [1, 2, 3])
         try socket.send(binary: [4, 5, 6])
-        #expect(try socket.receiveSkippingPings() == .text(#"462-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#))
+        #expect(
+            try socket.receiveSkippingPings()
+                == .text(#"462-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#))
         #expect(try socket.receiveSkippingPings() == .binary([1, 2, 3]))
         #expect(try socket.receiveSkippingPings() == .binary([4, 5, 6]))
     }

@@ -9,7 +9,10 @@ import Testing
         ("0/admin,{\"token\":\"123\"}", SocketIOPacket(.connect, namespace: "/admin", data: ["token": "123"])),
         ("1/admin,", SocketIOPacket(.disconnect, namespace: "/admin")),
         ("2[\"hello\",1]", SocketIOPacket.event("hello", [1])),
-        ("2/admin,456[\"project:delete\",123]", SocketIOPacket.event("project:delete", [123], namespace: "/admin", id: 456)),
+        (
+            "2/admin,456[\"project:delete\",123]",
+            SocketIOPacket.event("project:delete", [123], namespace: "/admin", id: 456)
+        ),
         ("3/admin,456[]", SocketIOPacket.ack([], id: 456, namespace: "/admin")),
         ("4{\"message\":\"Not authorized\"}", SocketIOPacket(.connectError, data: ["message": "Not authorized"])),
         ("2[\"text\",\"line\\nnext \\\"quoted\\\" <b>\"]", SocketIOPacket.event("text", ["line\nnext \"quoted\" <b>"])),
@@ -34,12 +37,16 @@ import Testing
 
     @Test func binaryEventsAreReassembled() throws {
         var assembler = BinaryAssembler()
-        let (header, count) = try SocketIOPacket.decode(#"52-["upload",{"_placeholder":true,"num":1},{"x":{"_placeholder":true,"num":0}}]"#)
+        let (header, count) = try SocketIOPacket.decode(
+            #"52-["upload",{"_placeholder":true,"num":1},{"x":{"_placeholder":true,"num":0}}]"#)
         #expect(count == 2)
         #expect(try assembler.start(header, attachments: count) == nil)
         #expect(try assembler.add(ByteBuffer(bytes: [0xA])) == nil)
         let complete = try assembler.add(ByteBuffer(bytes: [0xB]))
-        #expect(complete == SocketIOPacket.event("upload", [.binary(ByteBuffer(bytes: [0xB])), ["x": .binary(ByteBuffer(bytes: [0xA]))]]))
+        #expect(
+            complete
+                == SocketIOPacket.event(
+                    "upload", [.binary(ByteBuffer(bytes: [0xB])), ["x": .binary(ByteBuffer(bytes: [0xA]))]]))
         #expect(!assembler.isWaiting)
     }
 
@@ -53,7 +60,9 @@ import Testing
         var assembler = BinaryAssembler(limits: limits)
         let (header, count) = try SocketIOPacket.decode(#"51-["x",{"_placeholder":true,"num":0}]"#, limits: limits)
         _ = try assembler.start(header, attachments: count)
-        #expect(throws: SocketIODecodingError.attachmentTooLarge) { try assembler.add(ByteBuffer(bytes: [1, 2, 3, 4, 5])) }
+        #expect(throws: SocketIODecodingError.attachmentTooLarge) {
+            try assembler.add(ByteBuffer(bytes: [1, 2, 3, 4, 5]))
+        }
         #expect(throws: SocketIODecodingError.unexpectedBinary) { try assembler.add(ByteBuffer(bytes: [1])) }
     }
 
@@ -78,8 +87,8 @@ import Testing
 
     @Test func parsingKeepsIntegersBooleansAndNesting() throws {
         let parsed = try JSONValue.parse(#"{"b":[true,false,null],"a":12345678901,"c":0.25,"d":"\u00e9"}"#)
-        #expect(parsed == ["a": .int(12345678901), "b": [true, false, nil], "c": 0.25, "d": "é"])
-        #expect(parsed["a"]?.intValue == 12345678901)
+        #expect(parsed == ["a": .int(12_345_678_901), "b": [true, false, nil], "c": 0.25, "d": "é"])
+        #expect(parsed["a"]?.intValue == 12_345_678_901)
         #expect(parsed["b"]?.arrayValue?.first?.boolValue == true)
     }
 }
@@ -91,7 +100,9 @@ import Testing
         #expect(header.attachments == 1)
         #expect(header.namespace == "/admin")
         #expect(header.id == 7)
-        #expect(throws: SocketIODecodingError.self) { try SocketIOPacket.decode("51-/admin,7[not json at all", header: header) }
+        #expect(throws: SocketIODecodingError.self) {
+            try SocketIOPacket.decode("51-/admin,7[not json at all", header: header)
+        }
     }
 }
 

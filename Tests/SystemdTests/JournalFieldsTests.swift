@@ -7,17 +7,18 @@ import Testing
         let fields = JournalFields.make(
             level: .notice, message: "login", metadata: ["user": "ann", "remote": "10.0.0.7", "session": "abc"],
             file: "FitchatCore/AccountRoutes.swift", function: "login(_:_:)", line: 42)
-        #expect(fields == [
-            "MESSAGE=login",
-            "PRIORITY=5",
-            "SYSLOG_IDENTIFIER=fitchat",
-            "CODE_FILE=FitchatCore/AccountRoutes.swift",
-            "CODE_LINE=42",
-            "CODE_FUNC=login(_:_:)",
-            "FITCHAT_REMOTE=10.0.0.7",
-            "FITCHAT_SESSION=abc",
-            "FITCHAT_USER=ann",
-        ])
+        #expect(
+            fields == [
+                "MESSAGE=login",
+                "PRIORITY=5",
+                "SYSLOG_IDENTIFIER=fitchat",
+                "CODE_FILE=FitchatCore/AccountRoutes.swift",
+                "CODE_LINE=42",
+                "CODE_FUNC=login(_:_:)",
+                "FITCHAT_REMOTE=10.0.0.7",
+                "FITCHAT_SESSION=abc",
+                "FITCHAT_USER=ann",
+            ])
     }
 
     @Test(arguments: [
@@ -30,8 +31,9 @@ import Testing
     @Test func metadataKeysBecomeValidJournalFieldNames() {
         #expect(JournalFields.fieldName(for: "user") == "FITCHAT_USER")
         #expect(JournalFields.fieldName(for: "stale_readers-cleared.now") == "FITCHAT_STALE_READERS_CLEARED_NOW")
-        let fields = JournalFields.make(level: .info, message: "m", metadata: ["rooms": ["a", "b"], "n": "\(3)"],
-                                        file: "f", function: "g", line: 1)
+        let fields = JournalFields.make(
+            level: .info, message: "m", metadata: ["rooms": ["a", "b"], "n": "\(3)"],
+            file: "f", function: "g", line: 1)
         #expect(fields.contains("FITCHAT_ROOMS=a,b"))
         #expect(fields.contains("FITCHAT_N=3"))
     }

@@ -10,14 +10,17 @@ import Testing
 /// How the admin API and the invite routes read bodies and answer failures (the routes
 /// themselves run against a real daemon in Tests/e2e/test_admin.py).
 struct AdminRoutesTests {
-    static func request(_ body: String, type: String = "application/json", path: String = "/api/admin/invites") -> HTTPRequest {
+    static func request(_ body: String, type: String = "application/json", path: String = "/api/admin/invites")
+        -> HTTPRequest
+    {
         HTTPRequest(
             head: HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: ["Content-Type": type]),
             body: ByteBuffer(string: body))
     }
 
     @Test func jsonBodiesAreTyped() throws {
-        let body = AdminRoutes.Body(Self.request(#"{"uses": 3, "private": true, "name": "spin", "role": "admin", "none": null}"#))
+        let body = AdminRoutes.Body(
+            Self.request(#"{"uses": 3, "private": true, "name": "spin", "role": "admin", "none": null}"#))
         #expect(try body.int("uses") == 3)
         #expect(try body.bool("private") == true)
         #expect(body.string("name") == "spin")
@@ -27,7 +30,8 @@ struct AdminRoutesTests {
     }
 
     @Test func wrongTypesAreRefusedNotDefaulted() {
-        let body = AdminRoutes.Body(Self.request(#"{"uses": "many", "also": 1.5, "flag": 2, "yes": true, "role": "owner"}"#))
+        let body = AdminRoutes.Body(
+            Self.request(#"{"uses": "many", "also": 1.5, "flag": 2, "yes": true, "role": "owner"}"#))
         #expect(throws: AdminFailure.self) { try body.int("uses") }
         #expect(throws: AdminFailure.self) { try body.int("also") }
         #expect(throws: AdminFailure.self) { try body.int("yes") }
@@ -36,7 +40,8 @@ struct AdminRoutesTests {
     }
 
     @Test func formBodiesToo() throws {
-        let body = AdminRoutes.Body(Self.request("uses=5&private=on&name=a%20b", type: "application/x-www-form-urlencoded"))
+        let body = AdminRoutes.Body(
+            Self.request("uses=5&private=on&name=a%20b", type: "application/x-www-form-urlencoded"))
         #expect(try body.int("uses") == 5)
         #expect(try body.bool("private") == true)
         #expect(body.string("name") == "a b")
