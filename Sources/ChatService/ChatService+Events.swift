@@ -11,9 +11,10 @@ extension ChatService {
         }
     }
 
-    public func handle(_ event: ChatEvent, from connection: ChatConnection) async -> Outcome {
+    public func handle(_ event: ChatEvent, from admitted: ChatConnection) async -> Outcome {
         await answering {
-            switch event {
+            let connection = try current(admitted)
+            return switch event {
             case .getRooms: try getRooms(connection)
             case .joinRoom(let room): try await joinRoom(room, connection)
             case .leaveRoom(let room): try await leaveRoom(room, connection)
@@ -21,6 +22,18 @@ extension ChatService {
             case .typing(let room, let active): try typing(in: room, active: active, connection)
             }
         }
+    }
+
+    /// The connection with its user as stored now: a display name or role changed by an admin
+    /// counts from the next event (one short read). A user disabled meanwhile is refused (the
+    /// admin action also closes their connections).
+    private func current(_ connection: ChatConnection) throws -> ChatConnection {
+        guard let user = try repository.user(id: connection.user.id), !user.disabled else {
+            throw ChatError(.unauthorized, "not signed in")
+        }
+        var connection = connection
+        connection.identity.user = user
+        return connection
     }
 
     private func getRooms(_ connection: ChatConnection) throws -> Outcome {

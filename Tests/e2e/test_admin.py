@@ -13,7 +13,7 @@ import pytest
 
 from browser import assert_accessible, new_browser, shot, wait
 from chat_client import ChatClient
-from conftest import Daemon, free_port
+from fitchat_e2e import Daemon, free_port
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
