@@ -37,6 +37,34 @@ struct SendMessageTests {
                 + 2_000_000)
     }
 
+    @Test func anAdminsChangeOfDisplayNameCountsFromTheNextEvent() async throws {
+        let chat = try await Chat()
+        var ann = try await chat.user("ann")
+        let (a, _) = try chat.connect(ann, "a")
+        await chat.join("general", a)
+        ann.displayName = "Coach Ann"
+        try await chat.repository.updateUser(ann)
+
+        let run = await chat.send("send_message", ["room": "general", "message": "Hi"], from: a)
+
+        #expect(run.ack?["message"]?["user"] == ["id": 1, "name": "ann", "display_name": "Coach Ann"])
+        #expect(run.deliveries("new_message").first?.payload["user"]?["display_name"] == "Coach Ann")
+    }
+
+    @Test func aUserDisabledSinceConnectingIsRefused() async throws {
+        let chat = try await Chat()
+        var ann = try await chat.user("ann")
+        let (a, _) = try chat.connect(ann, "a")
+        await chat.join("general", a)
+        ann.disabled = true
+        try await chat.repository.updateUser(ann)
+
+        let run = await chat.send("send_message", ["room": "general", "message": "Hi"], from: a)
+
+        #expect(run.ack == ["ok": false, "error": ["code": "unauthorized", "message": "not signed in"]])
+        #expect(run.deliveries.isEmpty && !run.stored)
+    }
+
     @Test func nothingIsAckedOrBroadcastWhenTheCommitFails() async throws {
         let chat = try await Chat()
         let ann = try await chat.user("ann")
