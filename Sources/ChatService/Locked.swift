@@ -1,17 +1,13 @@
-import Foundation
+import Synchronization
 
-/// A value only ever touched while holding its lock. (`Synchronization.Mutex` would do, but the
-/// package still builds for macOS 14, where it is unavailable.)
-/// `@unchecked Sendable`: `value` is read and written only inside `withLock`, under `lock`.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
+/// A value only ever touched while holding its lock: the chat service's state. A class around a
+/// `Mutex` so the service (a `Sendable` class) can hold it as a `let`.
+final class Locked<Value>: Sendable {
+    private let mutex: Mutex<Value>
 
-    init(_ value: Value) { self.value = value }
+    init(_ value: sending Value) { mutex = Mutex(value) }
 
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
+    func withLock<T>(_ body: (inout sending Value) throws -> sending T) rethrows -> sending T {
+        try mutex.withLock(body)
     }
 }

@@ -6,8 +6,8 @@ import TestSupport
 import Testing
 
 /// A clock the test moves: the store's `now` for created_at and expiry checks.
+// @unchecked Sendable: `micros` is only touched under `lock`.
 final class TestClock: @unchecked Sendable {
-    // `micros` is only touched under `lock`.
     private let lock = NSLock()
     private var micros: Micros
     init(_ start: Micros = 1_800_000_000_000_000) { micros = start }

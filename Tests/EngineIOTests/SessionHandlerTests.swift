@@ -37,6 +37,7 @@ import Testing
     }
 }
 
+// @unchecked Sendable: `count` is only touched under `lock`.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0

@@ -137,6 +137,7 @@ private func pollingSid(port: Int) throws -> String {
     return sid
 }
 
+// @unchecked Sendable: `recorded` is only touched under `lock`.
 final class Recorder: @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [String] = []
