@@ -37,7 +37,7 @@ public final class EngineSession: @unchecked Sendable {
         remoteAddress: SocketAddress?
     ) {
         self.server = server
-        sid = SessionID.make()
+        sid = RandomID.session()
         let serial = EngineSession.serials.withLockedValue { serial in
             serial += 1
             return serial

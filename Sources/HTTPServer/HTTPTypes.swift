@@ -30,16 +30,7 @@ public struct HTTPRequest: Sendable {
     /// Query parameters (percent-decoded; the last value of a repeated name wins).
     public var query: [String: String] {
         guard let q = head.uri.firstIndex(of: "?") else { return [:] }
-        var result: [String: String] = [:]
-        for pair in head.uri[head.uri.index(after: q)...].split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(kv[0]).removingPercentEncoding ?? String(kv[0])
-            let value =
-                kv.count > 1
-                ? (String(String(kv[1]).map { $0 == "+" ? " " : $0 }).removingPercentEncoding ?? String(kv[1])) : ""
-            result[name] = value
-        }
-        return result
+        return URLEncodedForm.decode(head.uri[head.uri.index(after: q)...])
     }
 }
 
@@ -67,21 +58,3 @@ public struct HTTPResponse: Sendable {
 }
 
 public typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
-
-extension String {
-    var removingPercentEncoding: String? {
-        var bytes: [UInt8] = []
-        var iterator = utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next(), let low = iterator.next(),
-                    let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
-                else { return nil }
-                bytes.append(value)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-}

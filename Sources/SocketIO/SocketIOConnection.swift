@@ -142,7 +142,8 @@ final class SocketIOConnection: @unchecked Sendable {
                 connectTimer?.cancel()
                 session.markAdmitted()
                 let socket = Socket(
-                    id: SocketID.make(), namespace: namespace, connection: self, data: data, auth: packet.data)
+                    id: RandomID.make(characters: 20), namespace: namespace, connection: self, data: data,
+                    auth: packet.data)
                 sockets[name] = socket
                 send(SocketIOPacket(.connect, namespace: name, data: ["sid": .string(socket.id)]))
                 namespace.added(socket)
@@ -209,13 +210,5 @@ final class SocketIOConnection: @unchecked Sendable {
             pending.promise.fail(SocketDisconnected())
         }
         pendingAcks.removeAll()
-    }
-}
-
-enum SocketID {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String(decoding: (0..<20).map { _ in alphabet[Int(generator.next() % 64)] }, as: UTF8.self)
     }
 }

@@ -285,15 +285,7 @@ public final class AccountRoutes: Sendable {
             }
             return object.compactMapValues { $0 as? String }
         }
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (s: Substring) in
-                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            fields[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
-        }
-        return fields
+        return URLEncodedForm.decode(Substring(text))
     }
 
     static func bearer(_ request: HTTPRequest) -> String? {

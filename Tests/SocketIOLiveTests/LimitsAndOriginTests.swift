@@ -11,7 +11,8 @@ import Testing
     }
 
     @Test func aWebSocketMessageOverMaxPayloadClosesWith1009() throws {
-        let server = try ConformanceServer()
+        // A long heartbeat: sending a megabyte on a loaded machine must not become a ping timeout.
+        let server = try ConformanceServer(pingIntervalMs: 25_000)
         let socket = try server.webSocket()
         _ = try socket.receive()
         // Only the head of a text frame that announces 1,000,002 bytes: the server refuses it on
@@ -27,7 +28,8 @@ import Testing
     }
 
     @Test func aFragmentedMessageOverMaxPayloadClosesWith1009() throws {
-        let server = try ConformanceServer()
+        // A long heartbeat: sending a megabyte on a loaded machine must not become a ping timeout.
+        let server = try ConformanceServer(pingIntervalMs: 25_000)
         let socket = try server.webSocket()
         _ = try socket.receive()
         let half = [UInt8](repeating: UInt8(ascii: "x"), count: 600_000)

@@ -246,8 +246,11 @@ final class ConformanceServer {
     let child: Child
     let port: Int
 
-    init() throws {
-        child = try Child(binaryDirectory() + "/socketio-conformance-server", ["--port", "0"])
+    /// `pingIntervalMs`: the suite's 300 ms unless the test is not about heartbeats.
+    init(pingIntervalMs: Int = 300) throws {
+        child = try Child(
+            binaryDirectory() + "/socketio-conformance-server",
+            ["--port", "0", "--ping-interval-ms", "\(pingIntervalMs)"])
         guard let line = child.readLine(), line.hasPrefix("LISTENING "), let port = Int(line.dropFirst(10)) else {
             throw ClientError("the conformance server did not start")
         }
