@@ -16,6 +16,7 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
     case lastAdmin(name: String)
     case noAdmin
     case notAdmin
+    case notAnAdminSigner(name: String)
     case invalidInviteUses(Int)
     case invalidLifetime
     case invalidLifetimeText(String)
@@ -36,6 +37,7 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
         case .cannotRestrictMode(let path, let reason): "cannot set the mode of \(path) to 0640: \(reason)"
         case .lastAdmin(let name): "'\(name)' is the last active admin; make another user admin first"
         case .notAdmin: "only an active admin may do this"
+        case .notAnAdminSigner(let name): "only an active admin may sign a notice; '\(name)' is not one"
         case .noAdmin: "no active admin to sign the notice; make one with 'fitchat user add NAME --admin'"
         case .invalidInviteUses(let uses): "an invite allows at least one use (not \(uses))"
         case .invalidLifetime: "a lifetime must be more than zero and at most 100 years"

@@ -58,30 +58,23 @@ public struct AdminOperations: Sendable {
         return user
     }
 
-    /// Sets a password and ends every session of the account.
+    /// Sets a password and ends every session of the account; its outstanding sign-in links stop working.
     public func setPassword(name: String, password: String) async throws {
-        let valid = try Self.validPassword(password)
-        var user = try requireUser(name)
-        user.passwordHash = try await hashPassword(valid)
-        try await store.updateUser(user)
-        _ = try await store.deleteSessions(ofUser: user.id)
+        let hash = try await hashPassword(try Self.validPassword(password))
+        let user = try await changeUser(name, effects: [.endSessions, .revokeSignInLinks]) { $0.passwordHash = hash }
         notify(.sessionsRevoked(name: user.name))
     }
 
-    /// The account can no longer sign in; its sessions end and its connections close.
+    /// The account can no longer sign in; its sessions end, its connections close and its
+    /// outstanding sign-in links stop working (enabling it again does not bring them back).
+    /// The last active admin cannot be disabled.
     public func disableUser(name: String) async throws {
-        var user = try requireUser(name)
-        if user.role == .admin, !user.disabled { try requireAnotherActiveAdmin(than: user) }
-        user.disabled = true
-        try await store.updateUser(user)
-        _ = try await store.deleteSessions(ofUser: user.id)
+        let user = try await changeUser(name, effects: [.endSessions, .revokeSignInLinks]) { $0.disabled = true }
         notify(.userChanged(name: user.name))
     }
 
     public func enableUser(name: String) async throws {
-        var user = try requireUser(name)
-        user.disabled = false
-        try await store.updateUser(user)
+        let user = try await changeUser(name) { $0.disabled = false }
         notify(.userChanged(name: user.name))
     }
 
@@ -89,15 +82,25 @@ public struct AdminOperations: Sendable {
     /// role; nil leaves it. The last active admin cannot be made a member.
     @discardableResult
     public func setUser(name: String, displayName: String?, role: UserRole?) async throws -> User {
-        var user = try requireUser(name)
-        if let displayName { user.displayName = try Self.displayName(displayName, or: user.name) }
-        if let role, role != user.role {
-            if user.role == .admin, !user.disabled { try requireAnotherActiveAdmin(than: user) }
-            user.role = role
+        let displayName = try displayName.map { try Self.displayName($0, or: try requireUser(name).name) }
+        let user = try await changeUser(name) { user in
+            if let displayName { user.displayName = displayName }
+            if let role { user.role = role }
         }
-        try await store.updateUser(user)
         notify(.userChanged(name: user.name))
         return user
+    }
+
+    /// Every change of a user goes through here: the store re-reads the user, applies `change`
+    /// and checks that an active admin remains, all in one write transaction, so two concurrent
+    /// changes can neither undo each other nor demote or disable the last two admins together.
+    @discardableResult
+    func changeUser(
+        _ name: String, effects: ChatStore.UserChangeEffects = [],
+        _ change: @escaping @Sendable (inout User) throws -> Void
+    ) async throws -> User {
+        try await store.updateUser(
+            named: name, effects: effects, noAdminLeft: { AdminError.lastAdmin(name: $0.name) }, change)
     }
 
     /// Every user, by id; with `search`, those whose name or display name contains it (case-insensitively).
@@ -127,9 +130,7 @@ public struct AdminOperations: Sendable {
 
     /// Lets (or no longer lets) host-app tokens sign in this account.
     public func linkHostApp(name: String, linked: Bool) async throws {
-        var user = try requireUser(name)
-        user.hostApp = linked
-        try await store.updateUser(user)
+        let user = try await changeUser(name) { $0.hostApp = linked }
         notify(.userChanged(name: user.name))
     }
 
@@ -280,8 +281,9 @@ public struct AdminOperations: Sendable {
     }
 
     /// Stores a `system` message in the room (text rules as for chat messages) and sends it to
-    /// the room's connected clients as `new_message`. It is signed by `author` (an admin's user
-    /// name: the admin page passes the signed-in admin) or, when nil, by the first active admin.
+    /// the room's connected clients as `new_message`. It is signed by `author` (an active admin's
+    /// user name: the admin page passes the signed-in admin; anyone else is refused with
+    /// `AdminError.notAnAdminSigner`) or, when nil, by the first active admin.
     public func postNotice(room roomName: String, text: String, author: String? = nil) async throws -> Message {
         let text = try MessageText.validate(text).get()
         let room = try requireRoom(roomName)
@@ -289,6 +291,7 @@ public struct AdminOperations: Sendable {
         let signer: User
         if let author {
             signer = try requireUser(author)
+            guard signer.role == .admin, !signer.disabled else { throw AdminError.notAnAdminSigner(name: signer.name) }
         } else {
             guard let first = try store.allUsers().first(where: { $0.role == .admin && !$0.disabled }) else {
                 throw AdminError.noAdmin
@@ -333,12 +336,6 @@ public struct AdminOperations: Sendable {
     func requireRoom(_ name: String) throws -> Room {
         guard let room = try store.room(named: name) else { throw RepositoryError.roomNotFound(name) }
         return room
-    }
-
-    /// Demoting or disabling an admin must leave someone who can administer the chat.
-    func requireAnotherActiveAdmin(than user: User) throws {
-        let others = try store.allUsers().contains { $0.id != user.id && $0.role == .admin && !$0.disabled }
-        guard others else { throw AdminError.lastAdmin(name: user.name) }
     }
 
     /// The display name to store: the given one within `DisplayName`'s rules, or the user name.

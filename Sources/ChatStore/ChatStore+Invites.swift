@@ -76,12 +76,15 @@ extension ChatStore {
 
     // MARK: One-time sign-in links
 
-    /// Stores a one-time sign-in link for `user` that works for `lifetime` µs.
+    /// Stores a one-time sign-in link for `user` that works for `lifetime` µs; the user's earlier
+    /// unused links stop working.
     public func createSignInLink(codeHash: [UInt8], user: UserID, lifetime: Micros) async throws -> SignInLink {
         let now = self.now()
         return try await write { txn, tables in
             guard try txn.contains(tables.users, user) else { throw RepositoryError.userNotFound("#\(user)") }
             guard try txn.get(tables.signInLinksByHash, Bytes(codeHash)) == nil else { throw SignInLinkError.unknown }
+            // Only the newest link works: a reset link supersedes the ones before it.
+            try Self.revokeSignInLinks(txn, tables, of: user, now: now)
             let link = SignInLink(
                 id: try tables.nextID(txn, MetaKey.nextSignInLinkID), codeHash: codeHash, userID: user,
                 createdAt: now, expiresAt: now + lifetime)
@@ -103,8 +106,8 @@ extension ChatStore {
         try read { txn in try txn.entries(tables.signInLinks).map(\.1) }
     }
 
-    /// Sets the user's password, ends all their sessions and marks the link used, in one
-    /// transaction; returns the updated user. Throws `SignInLinkError`.
+    /// Sets the user's password, ends all their sessions and marks the link (and the user's other
+    /// unused links) used, in one transaction; returns the updated user. Throws `SignInLinkError`.
     public func redeemSignInLink(codeHash: [UInt8], passwordHash: String) async throws -> User {
         let now = self.now()
         return try await write { txn, tables in
@@ -126,7 +129,18 @@ extension ChatStore {
             for key in doomed { try txn.delete(tables.sessions, key) }
             link.usedAt = now
             try txn.put(tables.signInLinks, id, link)
+            try Self.revokeSignInLinks(txn, tables, of: user.id, now: now)
             return user
+        }
+    }
+
+    /// Marks every still valid sign-in link of `user` used at `now`: none of them works any more
+    /// (expired ones stay expired, so the welcome page says so).
+    static func revokeSignInLinks(_ txn: Transaction, _ tables: Tables, of user: UserID, now: Micros) throws {
+        let live = try txn.entries(tables.signInLinks).filter { $0.1.userID == user && $0.1.state(at: now) == .valid }
+        for (id, var link) in live {
+            link.usedAt = now
+            try txn.put(tables.signInLinks, id, link)
         }
     }
 

@@ -89,6 +89,59 @@ extension ChatStore {
         }
     }
 
+    /// What else `updateUser(named:…)` does in its transaction besides the change.
+    public struct UserChangeEffects: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// Ends every session of the user.
+        public static let endSessions = UserChangeEffects(rawValue: 1)
+        /// Marks every unused sign-in link of the user used (they no longer work).
+        public static let revokeSignInLinks = UserChangeEffects(rawValue: 2)
+    }
+
+    /// Reads the user inside one write transaction, applies `change` to it and stores the result
+    /// (the name and creation time stay): concurrent changes never undo each other. When the
+    /// change would leave no active admin (an active admin demoted or disabled while nobody else
+    /// is one), nothing is stored and `noAdminLeft(user)` is thrown. Returns the stored user.
+    @discardableResult
+    public func updateUser(
+        named name: String, effects: UserChangeEffects = [],
+        noAdminLeft: @escaping @Sendable (User) -> any Error,
+        _ change: @escaping @Sendable (inout User) throws -> Void
+    ) async throws -> User {
+        let now = self.now()
+        return try await write { txn, tables in
+            guard let id = try txn.get(tables.usersByName, Names.folded(name)),
+                let stored = try txn.get(tables.users, id)
+            else { throw RepositoryError.userNotFound(name) }
+            var user = stored
+            try change(&user)
+            user.id = stored.id
+            user.name = stored.name
+            user.createdAt = stored.createdAt
+            if user.displayName != stored.displayName {
+                try Self.requireHonestDisplayName(txn, tables, user.displayName, of: stored.name, id: stored.id)
+            }
+            let wasActiveAdmin = stored.role == .admin && !stored.disabled
+            let isActiveAdmin = user.role == .admin && !user.disabled
+            if wasActiveAdmin, !isActiveAdmin {
+                var another = false
+                try txn.cursor(tables.users).scan { otherID, other in
+                    if otherID != id, other.role == .admin, !other.disabled { another = true }
+                    return !another
+                }
+                guard another else { throw noAdminLeft(stored) }
+            }
+            try txn.put(tables.users, id, user)
+            if effects.contains(.endSessions) {
+                let doomed = try txn.entries(tables.sessions).filter { $0.1.userID == id }.map(\.0)
+                for key in doomed { try txn.delete(tables.sessions, key) }
+            }
+            if effects.contains(.revokeSignInLinks) { try Self.revokeSignInLinks(txn, tables, of: id, now: now) }
+            return user
+        }
+    }
+
     // MARK: Membership
 
     public func join(room: RoomID, user: UserID) async throws -> Membership {

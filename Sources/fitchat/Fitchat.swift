@@ -96,6 +96,22 @@ struct LinkOptions: ParsableArguments {
         try SettingsLoader.apply(flag: "public_url", value: publicURL, to: &settings)
         return settings
     }
+
+    /// Prints the link to `path` as the last line of output. When no `public_url` is set and
+    /// the daemon listens on every interface (0.0.0.0 or ::), the link names an address nobody
+    /// can open: a note on standard error says so.
+    static func printLink(path: String, settings: Settings) {
+        if settings.publicURL == nil, isWildcard(settings.listen.host) {
+            printNote(
+                "set public_url to the address members open; this link uses the listen address "
+                    + "\(settings.listen), which is no address to open")
+        }
+        print(settings.link(path: path))
+    }
+
+    static func isWildcard(_ host: String) -> Bool {
+        ["0.0.0.0", "::", "[::]", "*", "0:0:0:0:0:0:0:0"].contains(host)
+    }
 }
 
 /// A line for the operator on standard error, so standard output stays parseable.

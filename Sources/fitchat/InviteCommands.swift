@@ -20,12 +20,14 @@ struct InviteCommand: AsyncParsableCommand {
         func run() async throws {
             let lifetime = try Lifetime.parse(expires)
             let admin = try store.admin(creation: .mayCreate)
+            // Every flag is checked before anything changes.
+            let settings = try link.settings(admin.settings)
             let (invite, code) = try await admin.changing().createInvite(
                 uses: uses, expiresIn: lifetime, role: role.role, createdBy: AdminOperations.cliCreator)
             print(
                 "invite \(invite.id): \(InviteCommand.uses(invite)) as \(invite.role.name), "
                     + (invite.expiresAt.map { "until \(ISO8601.format(micros: $0))" } ?? "never expires"))
-            print(try link.settings(admin.settings).link(path: "/join/" + code))
+            LinkOptions.printLink(path: "/join/" + code, settings: settings)
         }
     }
 

@@ -82,10 +82,11 @@ struct RoomCommand: AsyncParsableCommand {
     struct Notice: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Post a notice (a system message) to a room; connected clients get it at once.",
-            discussion: "It is stored like a message and signed by the first active admin (or --from).")
+            discussion:
+                "It is stored like a message and signed by the first active admin, or by --from (an active admin).")
         @Argument(help: "The room's name.") var name: String
         @Argument(help: "The notice's text (1-2000 characters).") var text: String
-        @Option(help: "The user who signs the notice (default: the first active admin).") var from: String?
+        @Option(help: "The active admin who signs the notice (default: the first active admin).") var from: String?
         @OptionGroup var store: StoreOptions
 
         func run() async throws {

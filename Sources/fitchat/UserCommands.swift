@@ -32,6 +32,8 @@ struct UserCommand: AsyncParsableCommand {
                     try PasswordInput.readNew()
                 } else { nil }
             let admin = try store.admin(creation: .mayCreate)
+            // Every flag is checked before anything changes.
+            let settings = try link.settings(admin.settings)
             let operations = try admin.changing()
             let user = try await operations.addUser(
                 name: name, displayName: displayName, role: self.admin ? .admin : .member, password: password)
@@ -44,7 +46,7 @@ struct UserCommand: AsyncParsableCommand {
             print(
                 "added \(user.role.name) '\(user.name)' (id \(user.id)) without a password; "
                     + "this one-time link lets them set one until \(ISO8601.format(micros: signIn.expiresAt)):")
-            print(try link.settings(admin.settings).link(path: "/welcome/" + code))
+            LinkOptions.printLink(path: "/welcome/" + code, settings: settings)
         }
     }
 
@@ -140,9 +142,10 @@ struct UserCommand: AsyncParsableCommand {
                 throw ValidationError("a sign-in link must expire")
             }
             let admin = try store.admin()
+            let settings = try link.settings(admin.settings)
             let (signIn, code) = try await admin.changing().signInLink(forUser: name, lifetime: lifetime)
             print("one-time sign-in link for '\(name)', valid until \(ISO8601.format(micros: signIn.expiresAt)):")
-            print(try link.settings(admin.settings).link(path: "/welcome/" + code))
+            LinkOptions.printLink(path: "/welcome/" + code, settings: settings)
         }
     }
 

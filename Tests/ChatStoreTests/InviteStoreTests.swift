@@ -182,11 +182,13 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         defer { store.close() }
         var ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: "old")
         _ = try await store.createSignInLink(codeHash: hash(1), user: ann.id, lifetime: 60_000_000)
-        _ = try await store.createSignInLink(codeHash: hash(2), user: ann.id, lifetime: 120_000_000)
         clock.advance(seconds: 60)
         await #expect(throws: SignInLinkError.expired) {
             try await store.redeemSignInLink(codeHash: hash(1), passwordHash: "new")
         }
+        // A newer link leaves the expired one expired (not "used").
+        _ = try await store.createSignInLink(codeHash: hash(2), user: ann.id, lifetime: 60_000_000)
+        #expect(try store.signInLink(codeHash: hash(1))?.state(at: store.currentTime) == .expired)
         ann.disabled = true
         try await store.updateUser(ann)
         await #expect(throws: SignInLinkError.userDisabled) {

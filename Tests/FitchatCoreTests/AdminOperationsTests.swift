@@ -229,4 +229,114 @@ private final class Harness: Sendable {
         #expect(String(decoding: data, as: UTF8.self).contains("\"op\":\"notice\""))
         #expect(try JSONDecoder().decode(ControlMessage.self, from: data) == message)
     }
+
+    /// Two admins demote each other at the same moment: the check and the change run in one
+    /// write transaction, so exactly one of each pair succeeds and an active admin always remains.
+    @Test func twoAdminsDemotingEachOtherAtOnceLeaveOne() async throws {
+        let h = try Harness()
+        for name in ["ann", "bob"] {
+            _ = try await h.operations.addUser(name: name, displayName: nil, role: .admin, password: nil)
+        }
+        for round in 0..<50 {
+            let disable = round % 2 == 1
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for name in ["ann", "bob"] {
+                    group.addTask {
+                        do {
+                            if disable {
+                                try await h.operations.disableUser(name: name)
+                            } else {
+                                try await h.operations.setUser(name: name, displayName: nil, role: .member)
+                            }
+                            return true
+                        } catch {
+                            return false
+                        }
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 1, "round \(round)")
+            let active = try h.operations.users().filter { $0.role == .admin && !$0.disabled }
+            #expect(active.count == 1, "round \(round)")
+            for name in ["ann", "bob"] {
+                try await h.operations.enableUser(name: name)
+                try await h.operations.setUser(name: name, displayName: nil, role: .admin)
+            }
+        }
+    }
+
+    /// A disable and a rename at once: neither undoes the other.
+    @Test func aConcurrentRenameNeverUndoesADisable() async throws {
+        let h = try Harness()
+        _ = try await h.operations.addUser(name: "coach", displayName: nil, role: .admin, password: nil)
+        _ = try await h.operations.addUser(name: "maria", displayName: nil, role: .member, password: nil)
+        for round in 0..<50 {
+            let name = "Maria \(round)"
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await h.operations.disableUser(name: "maria") }
+                group.addTask { try await h.operations.setUser(name: "maria", displayName: name, role: nil) }
+                group.addTask { try await h.operations.linkHostApp(name: "maria", linked: round % 2 == 0) }
+                try await group.waitForAll()
+            }
+            let maria = try #require(try h.operations.user(named: "maria"))
+            #expect(maria.disabled && maria.displayName == name && maria.hostApp == (round % 2 == 0), "round \(round)")
+            try await h.operations.enableUser(name: "maria")
+        }
+    }
+
+    /// Only the newest sign-in link works, and none survives a redeemed link, a password set
+    /// by an admin, or a disable (enabling the user again does not revive them).
+    @Test func oldSignInLinksStopWorking() async throws {
+        let h = try Harness()
+        _ = try await h.operations.addUser(name: "maria", displayName: nil, role: .member, password: nil)
+        func refused(_ code: String) async -> Bool {
+            do {
+                _ = try await h.operations.redeemSignInLink(code: code, password: "a long password")
+                return false
+            } catch { return error as? SignInLinkError == .used }
+        }
+
+        // A newer link supersedes an older one.
+        let (_, first) = try await h.operations.signInLink(forUser: "maria")
+        let (_, second) = try await h.operations.signInLink(forUser: "maria")
+        #expect(await refused(first))
+        // Using the newer one leaves no link of hers alive.
+        _ = try await h.operations.redeemSignInLink(code: second, password: "a long password")
+        #expect(await refused(first))
+        #expect(await refused(second))
+
+        // Setting the password (CLI `user passwd`, the admin page's reset) ends them.
+        let (_, beforePasswd) = try await h.operations.signInLink(forUser: "maria")
+        try await h.operations.setPassword(name: "maria", password: "another long one")
+        #expect(await refused(beforePasswd))
+
+        // So does a disable, and enabling again does not bring them back.
+        let (_, beforeDisable) = try await h.operations.signInLink(forUser: "maria")
+        try await h.operations.disableUser(name: "maria")
+        try await h.operations.enableUser(name: "maria")
+        #expect(await refused(beforeDisable))
+
+        // A fresh link after all that works.
+        let (_, fresh) = try await h.operations.signInLink(forUser: "maria")
+        _ = try await h.operations.redeemSignInLink(code: fresh, password: "a long password")
+    }
+
+    /// Only an active admin may sign a notice.
+    @Test func onlyAnActiveAdminSignsANotice() async throws {
+        let h = try Harness()
+        _ = try await h.operations.addUser(name: "coach", displayName: nil, role: .admin, password: nil)
+        _ = try await h.operations.addUser(name: "boss", displayName: nil, role: .admin, password: nil)
+        _ = try await h.operations.addUser(name: "maria", displayName: nil, role: .member, password: nil)
+        await #expect(throws: AdminError.notAnAdminSigner(name: "maria")) {
+            try await h.operations.postNotice(room: "general", text: "Free smoothies", author: "maria")
+        }
+        try await h.operations.disableUser(name: "boss")
+        await #expect(throws: AdminError.notAnAdminSigner(name: "boss")) {
+            try await h.operations.postNotice(room: "general", text: "Closed Monday", author: "boss")
+        }
+        #expect(AdminError.notAnAdminSigner(name: "maria").description.contains("only an active admin"))
+        let notice = try await h.operations.postNotice(room: "general", text: "Closed Monday", author: "coach")
+        #expect(try h.store.user(id: notice.userID)?.name == "coach")
+    }
 }

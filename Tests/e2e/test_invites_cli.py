@@ -174,6 +174,15 @@ def test_a_room_notice_reaches_connected_clients_at_once(daemon):
         assert any(m["message_type"] == "system" and m["id"] == message["id"] for m in joined["messages"])
         # A room the client is not in does not hear it.
         assert not [m for m in other.received("new_message") if m.get("room") == "nutrition" and m["message_type"] == "system"]
+        # Only an active admin signs a notice: a member, or an admin who is disabled, is refused.
+        member = daemon.cli("room", "notice", "general", "From Ann", "--from", "ann", expect=1)
+        assert "only an active admin may sign a notice" in member.stderr
+        daemon.cli("user", "add", "boss", "--admin", "--password-stdin", input="a long password\n")
+        daemon.cli("user", "disable", "boss")
+        disabled = daemon.cli("room", "notice", "general", "From Boss", "--from", "boss", expect=1)
+        assert "only an active admin may sign a notice" in disabled.stderr
+        assert not [m for m in ann.received("new_message") if m["message"] in ("From Ann", "From Boss")]
+        daemon.cli("user", "set", "ann", "--role", "admin")
         signed = daemon.cli("room", "notice", "general", "From Ann", "--from", "ann")
         assert ann.wait_for("new_message", lambda m: m["message"] == "From Ann", timeout=5)["user"]["name"] == "ann", signed.stdout
         empty = daemon.cli("room", "notice", "general", "   ", expect=1)
@@ -267,3 +276,45 @@ def test_every_argument_and_option_of_every_command_has_help():
         assert "fitchat " + command in seen, command
     version = subprocess.run([FITCHAT, "--version"], capture_output=True, text=True, timeout=30)
     assert version.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+\S*", version.stdout.strip())
+
+
+def test_a_bad_public_url_is_refused_before_anything_is_made(daemon):
+    """Every flag is checked before the store changes: a refused --public-url (exit 1, like the
+    other values a command refuses) leaves no account, invite or sign-in link behind."""
+    users_before = daemon.cli("user", "list").stdout
+    invites_before = daemon.cli("invite", "list").stdout
+    added = subprocess.run([FITCHAT, "user", "add", "zed", "--public-url", "ftp://x", "--data-dir", daemon.data_dir],
+                           env=daemon.env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert added.returncode == 1 and "public-url" in added.stderr, added
+    invite = daemon.cli("invite", "create", "--public-url", "javascript:alert(1)", expect=1)
+    assert "public-url" in invite.stderr
+    assert daemon.cli("user", "list").stdout == users_before
+    assert daemon.cli("invite", "list").stdout == invites_before
+
+    # `user link` with a bad address makes no link, so the one handed out before still works.
+    daemon.cli("user", "add", "ivy", "--password-stdin", input="a long password\n")
+    good = daemon.cli("user", "link", "ivy").stdout.strip().splitlines()[-1]
+    link = daemon.cli("user", "link", "ivy", "--public-url", "ftp://x", expect=1)
+    assert "public-url" in link.stderr
+    with urllib.request.urlopen(daemon.url + "/api/welcome/" + good.split("/")[-1], timeout=20) as response:
+        assert json.loads(response.read())["state"] == "valid"
+    assert daemon.cli("db", "check").stdout == DB_CHECK_OK
+
+
+def test_a_link_on_a_wildcard_listen_address_comes_with_a_note(daemon):
+    """With `listen` on every interface and no public_url, the printed link names 0.0.0.0:
+    standard error says members need public_url; with one, no note."""
+    env = daemon.env()
+    env["FITCHAT_LISTEN"] = "0.0.0.0:9090"
+    wild = subprocess.run([FITCHAT, "invite", "create", "--data-dir", daemon.data_dir], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert wild.returncode == 0, wild.stderr
+    assert re.fullmatch(r"http://0\.0\.0\.0:9090/join/" + CODE, wild.stdout.strip().splitlines()[-1]), wild.stdout
+    assert "set public_url to the address members open" in wild.stderr, wild.stderr
+    public = subprocess.run([FITCHAT, "invite", "create", "--public-url", "https://chat.example/", "--data-dir",
+                             daemon.data_dir], env=env, capture_output=True, text=True, timeout=60)
+    assert public.returncode == 0, public.stderr
+    assert public.stdout.strip().splitlines()[-1].startswith("https://chat.example/join/")
+    assert "public_url" not in public.stderr
+    local = daemon.cli("invite", "create")
+    assert "public_url" not in local.stderr
