@@ -13,7 +13,9 @@ import SocketIOProtocol
 /// `/admin` and its JSON API under `/api/admin/`, for the `admin` role only: not signed in → 303
 /// to `/login` (page) or 401 (API); signed in but not an admin → 403. State-changing calls (POST)
 /// must come from the server's own origin, like the account forms. Every action goes through
-/// `AdminOperations`, whose notify applies it to the connected clients at once.
+/// `AdminOperations`, whose notify applies it to the connected clients at once. A POST with fields
+/// takes one JSON object (`Content-Type: application/json`) read strictly by `Body`; one without
+/// takes no body or `{}`. Failures answer the HTTP API's codes (`APIErrorCode`).
 ///
 ///     GET  /api/admin/status                       the store: size, counts, schema, last backup
 ///     GET  /api/admin/users[?q=TEXT]               members (search by name or display name)
@@ -111,7 +113,7 @@ public final class AdminRoutes: Sendable {
         let path = request.path.dropFirst("/api/admin/".count).split(separator: "/", omittingEmptySubsequences: false)
             .map { String($0).removingPercentEncoding ?? String($0) }
         do {
-            let answer = try await route(request.method, path, Body(request), request: request, admin: admin)
+            let answer = try await route(request.method, path, request: request, admin: admin)
             if request.method == .POST {
                 logger.notice(
                     "admin action",
@@ -138,11 +140,11 @@ public final class AdminRoutes: Sendable {
 
     static func failure(_ failure: AdminFailure) -> HTTPResponse { Reply.json(failure.status, failure.json) }
 
-    static let notFound = AdminFailure(.notFound, .invalidRequest, "no such admin action")
+    static let notFound = AdminFailure(.notFound, .notFound, "no such admin action")
 
     // MARK: The API
 
-    private func route(_ method: HTTPMethod, _ path: [String], _ body: Body, request: HTTPRequest, admin: User)
+    private func route(_ method: HTTPMethod, _ path: [String], request: HTTPRequest, admin: User)
         async throws
         -> [(String, JSONValue)]
     {
@@ -150,11 +152,11 @@ public final class AdminRoutes: Sendable {
         case (.GET, "status") where path.count == 1:
             return status()
         case (_, "users"):
-            return try await users(method, Array(path.dropFirst()), body, request: request)
+            return try await users(method, Array(path.dropFirst()), request: request)
         case (_, "invites"):
-            return try await invites(method, Array(path.dropFirst()), body, request: request, admin: admin)
+            return try await invites(method, Array(path.dropFirst()), request: request, admin: admin)
         case (_, "rooms"):
-            return try await rooms(method, Array(path.dropFirst()), body, admin: admin)
+            return try await rooms(method, Array(path.dropFirst()), request: request, admin: admin)
         default:
             throw Self.notFound
         }
@@ -181,29 +183,37 @@ public final class AdminRoutes: Sendable {
         ]
     }
 
-    private func users(_ method: HTTPMethod, _ path: [String], _ body: Body, request: HTTPRequest) async throws -> [(
+    private func users(_ method: HTTPMethod, _ path: [String], request: HTTPRequest) async throws -> [(
         String, JSONValue
     )] {
         switch (method, path.count) {
         case (.GET, 0):
             return [("users", .array(try operations.users(matching: request.query["q"]).map(Self.user)))]
         case (.POST, 0):
+            let body = try Body(request, allowed: ["username", "display_name", "role"], required: ["username"])
             let user = try await operations.addUser(
-                name: body.string("username") ?? body.string("name") ?? "", displayName: body.string("display_name"),
+                name: try body.string("username") ?? "", displayName: try body.string("display_name"),
                 role: try body.role() ?? .member, password: nil)
             return [("user", Self.user(user))] + (try await signInLink(for: user.name, request: request))
         case (.POST, 2):
             let name = path[0]
             switch path[1] {
             case "set":
-                let user = try await operations.setUser(
-                    name: name, displayName: body.string("display_name"), role: try body.role())
+                let body = try Body(request, allowed: ["display_name", "role"])
+                let (displayName, role) = (try body.string("display_name"), try body.role())
+                guard displayName != nil || role != nil else {
+                    throw AdminFailure.invalid("nothing to change: give 'display_name' or 'role'")
+                }
+                let user = try await operations.setUser(name: name, displayName: displayName, role: role)
                 return [("user", Self.user(user))]
             case "disable":
+                try Body.none(request)
                 try await operations.disableUser(name: name)
             case "enable":
+                try Body.none(request)
                 try await operations.enableUser(name: name)
             case "reset":
+                try Body.none(request)
                 return try await signInLink(for: name, request: request)
             default:
                 throw Self.notFound
@@ -224,7 +234,7 @@ public final class AdminRoutes: Sendable {
         ]
     }
 
-    private func invites(_ method: HTTPMethod, _ path: [String], _ body: Body, request: HTTPRequest, admin: User)
+    private func invites(_ method: HTTPMethod, _ path: [String], request: HTTPRequest, admin: User)
         async throws
         -> [(String, JSONValue)]
     {
@@ -233,8 +243,9 @@ public final class AdminRoutes: Sendable {
         case (.GET, 0):
             return [("invites", .array(try operations.invites().map { Self.invite($0, now: now) }))]
         case (.POST, 0):
+            let body = try Body(request, allowed: ["uses", "expires", "role"])
             let uses = try body.int("uses")
-            let lifetime = try Lifetime.parse(body.string("expires") ?? "7d")
+            let lifetime = try Lifetime.parse(try body.string("expires") ?? "7d")
             let (invite, code) = try await operations.createInvite(
                 uses: uses, expiresIn: lifetime, role: try body.role() ?? .member,
                 createdBy: admin.name)
@@ -244,14 +255,21 @@ public final class AdminRoutes: Sendable {
                 ("qr_svg", .string(try QRCode(url).svg(label: "QR code of the invitation link"))),
             ]
         case (.POST, 2) where path[1] == "revoke":
-            guard let id = InviteID(path[0]) else { throw Self.notFound }
+            guard let id = InviteID(path[0]) else {
+                // All digits but too large for an id: no invite has it.
+                if !path[0].isEmpty, path[0].allSatisfy(\.isASCII), path[0].allSatisfy(\.isNumber) {
+                    throw AdminFailure(.notFound, .notFound, "no invite with id \(path[0])")
+                }
+                throw AdminFailure.invalid("'\(SafeText.forLog(path[0], limit: 40))' is not an invite id")
+            }
+            try Body.none(request)
             return [("invite", Self.invite(try await operations.revokeInvite(id: id), now: now))]
         default:
             throw Self.notFound
         }
     }
 
-    private func rooms(_ method: HTTPMethod, _ path: [String], _ body: Body, admin: User) async throws -> [(
+    private func rooms(_ method: HTTPMethod, _ path: [String], request: HTTPRequest, admin: User) async throws -> [(
         String, JSONValue
     )] {
         switch (method, path.count) {
@@ -266,8 +284,9 @@ public final class AdminRoutes: Sendable {
                 )
             ]
         case (.POST, 0):
+            let body = try Body(request, allowed: ["name", "description", "private"], required: ["name"])
             let room = try await operations.addRoom(
-                name: body.string("name") ?? "", description: body.string("description") ?? "",
+                name: try body.string("name") ?? "", description: try body.string("description") ?? "",
                 isPrivate: try body.bool("private") ?? false)
             return [("room", Self.room(room, members: nil))]
         case (.GET, 2) where path[1] == "members":
@@ -275,18 +294,25 @@ public final class AdminRoutes: Sendable {
         case (.POST, 2):
             let name = path[0]
             switch path[1] {
-            case "archive": return [("room", Self.room(try await operations.archiveRoom(name: name), members: nil))]
-            case "unarchive": return [("room", Self.room(try await operations.unarchiveRoom(name: name), members: nil))]
+            case "archive":
+                try Body.none(request)
+                return [("room", Self.room(try await operations.archiveRoom(name: name), members: nil))]
+            case "unarchive":
+                try Body.none(request)
+                return [("room", Self.room(try await operations.unarchiveRoom(name: name), members: nil))]
             case "description":
+                let body = try Body(request, allowed: ["description"], required: ["description"])
                 let room = try await operations.setRoomDescription(
-                    name: name, description: body.string("description") ?? "")
+                    name: name, description: try body.string("description") ?? "")
                 return [("room", Self.room(room, members: nil))]
             case "members":
-                let added = try await operations.addMember(room: name, user: body.string("user") ?? "")
+                let body = try Body(request, allowed: ["user"], required: ["user"])
+                let added = try await operations.addMember(room: name, user: try body.string("user") ?? "")
                 return [("added", .bool(added))]
             case "notice":
+                let body = try Body(request, allowed: ["text"], required: ["text"])
                 let message = try await operations.postNotice(
-                    room: name, text: body.string("text") ?? "", author: admin.name)
+                    room: name, text: try body.string("text") ?? "", author: admin.name)
                 guard let room = try operations.rooms().first(where: { $0.name == name }) else {
                     throw RepositoryError.roomNotFound(name)
                 }
@@ -295,6 +321,7 @@ public final class AdminRoutes: Sendable {
                 throw Self.notFound
             }
         case (.POST, 4) where path[1] == "members" && path[3] == "remove":
+            try Body.none(request)
             return [("removed", .bool(try await operations.removeMember(room: path[0], user: path[2])))]
         default:
             throw Self.notFound
@@ -348,53 +375,101 @@ public final class AdminRoutes: Sendable {
 
     // MARK: Request bodies
 
-    /// A JSON object (or an urlencoded form) with typed reads: a wrong type is a 400, not a default.
+    /// A request's JSON object, read strictly: a POST that takes fields must send
+    /// `Content-Type: application/json` and one JSON object holding only the fields it knows, each
+    /// of its type, and every field it needs; one that takes none may send no body or `{}`. Anything
+    /// else is a 400 `invalid_request` naming what is wrong, never a default.
     struct Body {
-        var fields: [String: JSONValue] = [:]
+        let fields: [String: JSONValue]
 
-        init(_ request: HTTPRequest) {
-            guard let body = request.body, body.readableBytes > 0 else { return }
-            if (request.headers.first(name: "Content-Type") ?? "").lowercased().hasPrefix("application/json") {
-                if case .object(let pairs)? = try? JSONValue.parse(Substring(String(buffer: body))) {
-                    fields = Dictionary(pairs, uniquingKeysWith: { $1 })
-                }
-            } else {
-                fields = AccountRoutes.form(request).mapValues { .string($0) }
+        init(fields: [String: JSONValue]) { self.fields = fields }
+
+        /// The body of an action that takes `allowed` fields and needs `required` ones.
+        init(_ request: HTTPRequest, allowed: Set<String>, required: Set<String> = []) throws {
+            fields = try Self.object(request)
+            for key in fields.keys.sorted() where !allowed.contains(key) {
+                throw AdminFailure.invalid(
+                    "unknown field '\(SafeText.forLog(key, limit: 40))'; this action takes "
+                        + allowed.sorted().map { "'\($0)'" }.joined(separator: ", "))
+            }
+            for key in required.sorted() where fields[key] == nil || fields[key] == .null {
+                throw AdminFailure.invalid("'\(key)' is required")
             }
         }
 
-        func string(_ key: String) -> String? {
-            if case .string(let text)? = fields[key] { return text }
-            return nil
+        /// For an action that takes no fields: no body, or an empty JSON object.
+        static func none(_ request: HTTPRequest) throws {
+            guard let body = request.body, body.readableBytes > 0 else { return }
+            if let key = try object(request).keys.sorted().first {
+                throw AdminFailure.invalid(
+                    "unknown field '\(SafeText.forLog(key, limit: 40))'; this action takes no fields")
+            }
+        }
+
+        static func object(_ request: HTTPRequest) throws -> [String: JSONValue] {
+            let type = request.headers.first(name: "Content-Type") ?? ""
+            let mediaType = type.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            guard mediaType == "application/json" else {
+                throw AdminFailure.invalid("the body must be a JSON object sent as Content-Type: application/json")
+            }
+            guard let body = request.body, body.readableBytes > 0 else {
+                throw AdminFailure.invalid("the body must be a JSON object; it is empty")
+            }
+            let value: JSONValue
+            do {
+                value = try JSONValue.parse(Substring(String(buffer: body)))
+            } catch {
+                throw AdminFailure.invalid("the body is not valid JSON")
+            }
+            guard case .object(let pairs) = value else {
+                throw AdminFailure.invalid("the body must be a JSON object")
+            }
+            var fields: [String: JSONValue] = [:]
+            for (key, value) in pairs {
+                guard fields.updateValue(value, forKey: key) == nil else {
+                    throw AdminFailure.invalid("'\(SafeText.forLog(key, limit: 40))' is given twice")
+                }
+            }
+            return fields
+        }
+
+        /// A text field; nil when absent or null.
+        func string(_ key: String) throws -> String? {
+            switch fields[key] {
+            case nil, .null?: return nil
+            case .string(let text)?: return text
+            default: throw AdminFailure.invalid("'\(key)' must be a string")
+            }
         }
 
         func int(_ key: String) throws -> Int? {
             switch fields[key] {
             case nil, .null?: return nil
-            case .string(let text)? where text.isEmpty: return nil
-            case .string(let text)?: if let value = Int(text) { return value }
             case .int(let value)?: if let value = Int(exactly: value) { return value }
             case .double(let value)?: if value == value.rounded(), abs(value) < 1e15 { return Int(value) }
             default: break
             }
-            throw AdminFailure(.badRequest, .invalidRequest, "'\(key)' must be a whole number")
+            throw AdminFailure.invalid("'\(key)' must be a whole number")
         }
 
         func bool(_ key: String) throws -> Bool? {
             switch fields[key] {
             case nil, .null?: return nil
-            case .string(let text)?: return ["yes", "true", "on", "1"].contains(text.lowercased())
             case .bool(let value)?: return value
-            default: throw AdminFailure(.badRequest, .invalidRequest, "'\(key)' must be true or false")
+            default: throw AdminFailure.invalid("'\(key)' must be true or false")
             }
         }
 
         func role() throws -> UserRole? {
-            guard let text = string("role"), !text.isEmpty else { return nil }
-            guard let role = UserRole.allCases.first(where: { $0.name == text }) else {
-                throw AdminFailure(.badRequest, .invalidRequest, "a role is 'member' or 'admin'")
+            switch fields["role"] {
+            case nil, .null?: return nil
+            case .string(let text)?:
+                if let role = UserRole.allCases.first(where: { $0.name == text }) { return role }
+            default: break
             }
-            return role
+            throw AdminFailure.invalid("'role' must be \"member\" or \"admin\"")
         }
     }
 }

@@ -34,10 +34,24 @@ public final class InviteRoutes: Sendable {
     public func install(on http: HTTPServer) {
         http.route(.GET, "/join/", prefix: true) { [self] request in page("/join.html", request) }
         http.route(.GET, "/welcome/", prefix: true) { [self] request in page("/welcome.html", request) }
-        http.route(.GET, "/api/join/", prefix: true) { [self] request in inviteState(request) }
-        http.route(.GET, "/api/welcome/", prefix: true) { [self] request in signInLinkState(request) }
-        http.route(.POST, "/join/", prefix: true) { [self] in await accounts.guarded($0, join) }
-        http.route(.POST, "/welcome/", prefix: true) { [self] in await accounts.guarded($0, welcome) }
+        http.route(.GET, "/api/join/", prefix: true) { [self] request in
+            Self.exact(request, segments: 3) ?? inviteState(request)
+        }
+        http.route(.GET, "/api/welcome/", prefix: true) { [self] request in
+            Self.exact(request, segments: 3) ?? signInLinkState(request)
+        }
+        http.route(.POST, "/join/", prefix: true) { [self] in
+            await accounts.guarded($0) { request, reply in
+                if let missing = Self.exact(request, segments: 2, reply: reply) { return missing }
+                return await join(request, reply)
+            }
+        }
+        http.route(.POST, "/welcome/", prefix: true) { [self] in
+            await accounts.guarded($0) { request, reply in
+                if let missing = Self.exact(request, segments: 2, reply: reply) { return missing }
+                return await welcome(request, reply)
+            }
+        }
     }
 
     /// The code is the last path segment: `/join/CODE`, `/api/join/CODE`.
@@ -45,9 +59,33 @@ public final class InviteRoutes: Sendable {
         request.path.split(separator: "/").last.map(String.init) ?? ""
     }
 
+    /// A 404 unless the path is exactly `segments` non-empty segments (`/join/CODE` is 2,
+    /// `/api/join/CODE` 3): `/join/a/b/CODE` is no invitation.
+    static func exact(_ request: HTTPRequest, segments: Int, reply: Reply = Reply(json: true)) -> HTTPResponse? {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if parts.count == segments, !parts.contains(where: \.isEmpty) { return nil }
+        guard reply.json else { return .text(.notFound, "not found\n") }
+        return Reply.json(.notFound, AdminFailure(.notFound, .notFound, "no such page").json)
+    }
+
+    /// The fields of a join or welcome post: a form, or a JSON object of strings (a wrong type or
+    /// a broken body is a 400 saying so, not an empty name).
+    static func fields(_ request: HTTPRequest, allowed: Set<String>) throws -> [String: String] {
+        let type = (request.headers.first(name: "Content-Type") ?? "").lowercased()
+        guard type.hasPrefix("application/json") else { return AccountRoutes.form(request) }
+        let body = try AdminRoutes.Body(request, allowed: allowed)
+        var fields: [String: String] = [:]
+        for key in body.fields.keys {
+            if let value = try body.string(key) { fields[key] = value }
+        }
+        return fields
+    }
+
     private func page(_ file: String, _ request: HTTPRequest) -> HTTPResponse {
         // Only `/join/CODE`: deeper paths are not pages.
-        guard request.path.split(separator: "/").count == 2 else { return .text(.notFound, "not found\n") }
+        guard Self.exact(request, segments: 2, reply: Reply(json: false)) == nil else {
+            return .text(.notFound, "not found\n")
+        }
         var response = files.response(for: file, request: request) ?? .text(.notFound, "not found\n")
         // The code is in the URL: never send it to anyone else.
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
@@ -95,7 +133,12 @@ public final class InviteRoutes: Sendable {
     private func join(_ request: HTTPRequest, _ reply: Reply) async -> HTTPResponse {
         let back = request.path
         if let refusal = throttled(request, reply, back: back) { return refusal }
-        let form = AccountRoutes.form(request)
+        let form: [String: String]
+        do {
+            form = try Self.fields(request, allowed: ["username", "display_name", "password", "password_confirm"])
+        } catch {
+            return answer(AdminFailure(error), reply: reply, back: back)
+        }
         let password = form["password"] ?? ""
         if let confirm = form["password_confirm"], confirm != password {
             return AdminFailure(.badRequest, .invalidRequest, "the two passwords differ").response(reply, back: back)
@@ -117,7 +160,12 @@ public final class InviteRoutes: Sendable {
     private func welcome(_ request: HTTPRequest, _ reply: Reply) async -> HTTPResponse {
         let back = request.path
         if let refusal = throttled(request, reply, back: back) { return refusal }
-        let form = AccountRoutes.form(request)
+        let form: [String: String]
+        do {
+            form = try Self.fields(request, allowed: ["password", "password_confirm"])
+        } catch {
+            return answer(AdminFailure(error), reply: reply, back: back)
+        }
         let password = form["password"] ?? ""
         if let confirm = form["password_confirm"], confirm != password {
             return AdminFailure(.badRequest, .invalidRequest, "the two passwords differ").response(reply, back: back)
@@ -146,19 +194,22 @@ public final class InviteRoutes: Sendable {
         }
         guard let retryAfter else { return nil }
         logger.warning("invite or sign-in link use throttled", metadata: ["remote": "\(address)"])
-        var response = AdminFailure(
-            .tooManyRequests, .rateLimited, "too many attempts from your address; try again in a minute"
-        )
-        .response(reply, back: back)
+        var response = AdminFailure(.tooManyRequests, .rateLimited, Self.throttledMessage(retryAfter: retryAfter))
+            .response(reply, back: back)
         response.headers.replaceOrAdd(name: "Retry-After", value: "\(retryAfter)")
         return response
+    }
+
+    /// What a throttled caller is told: the same wait as its `Retry-After`.
+    static func throttledMessage(retryAfter seconds: Int) -> String {
+        "too many attempts from your address; try again in \(seconds) second\(seconds == 1 ? "" : "s")"
     }
 
     private func answer(_ failure: AdminFailure, reply: Reply, back: String) -> HTTPResponse {
         if failure.internalFailure {
             logger.error(
                 "invite or sign-in link failed",
-                metadata: ["error": "\(SafeText.forLog(failure.underlying ?? failure.error.message, limit: 300))"])
+                metadata: ["error": "\(SafeText.forLog(failure.underlying ?? failure.message, limit: 300))"])
         }
         return failure.response(reply, back: back)
     }

@@ -541,3 +541,134 @@ def test_admin_is_for_admins_only(gym):
     assert status == 400
     status, _, answer = request(gym, "POST", "/api/admin/invites", {"uses": 0}, token=admin)
     assert status == 400
+
+
+# MARK: Bodies, codes and paths of the admin and join API
+
+def raw(daemon, method, path, data, content_type, token=None):
+    headers = {"Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(daemon.url + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.build_opener(NoRedirect).open(req, timeout=30) as response:
+            status, hdrs, body = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, hdrs, body = error.code, error.headers, error.read()
+    try:
+        return status, hdrs, json.loads(body)
+    except ValueError:
+        return status, hdrs, body.decode(errors="replace")
+
+
+def test_malformed_admin_bodies_are_refused_and_create_nothing(gym):
+    admin = login(gym, "owner", OWNER_PASSWORD)
+    _, _, before = request(gym, "GET", "/api/admin/invites", token=admin)
+    for data, kind, field in [(b'{"uses":1,', "application/json", "JSON"),
+                              (b'[1]', "application/json", "object"),
+                              (b'{"uses":1}', "text/plain", "application/json"),
+                              (b'', "application/json", "empty"),
+                              (b'{"uses":1,"expires":7}', "application/json", "'expires'"),
+                              (b'{"role":5}', "application/json", "'role'"),
+                              (b'{"uses":"3"}', "application/json", "'uses'"),
+                              (b'{"use":3}', "application/json", "'use'")]:
+        status, _, answer = raw(gym, "POST", "/api/admin/invites", data, kind, token=admin)
+        assert status == 400, (data, kind, answer)
+        assert answer["ok"] is False and answer["error"]["code"] == "invalid_request", answer
+        assert field in answer["error"]["message"], (data, answer)
+    _, _, after = request(gym, "GET", "/api/admin/invites", token=admin)
+    assert after["invites"] == before["invites"], "a refused body must create no invitation"
+
+    for path, body, field in [("/api/admin/rooms", {"name": "r1", "private": "maybe"}, "'private'"),
+                              ("/api/admin/rooms", {"description": "no name"}, "'name'"),
+                              ("/api/admin/users/owner/set", {"display_name": 5}, "'display_name'"),
+                              ("/api/admin/users/owner/set", {}, "nothing to change"),
+                              ("/api/admin/users", {"display_name": "No Name"}, "'username'"),
+                              ("/api/admin/rooms/general/notice", {"txt": "hi"}, "'txt'"),
+                              ("/api/admin/users/owner/disable", {"now": True}, "'now'")]:
+        status, _, answer = request(gym, "POST", path, body, token=admin)
+        assert status == 400 and answer["error"]["code"] == "invalid_request", (path, body, answer)
+        assert field in answer["error"]["message"], (path, answer)
+    _, _, rooms = request(gym, "GET", "/api/admin/rooms", token=admin)
+    assert "r1" not in rooms_named(rooms)
+    _, _, users = request(gym, "GET", "/api/admin/users?q=owner", token=admin)
+    assert users["users"][0]["display_name"] == "Gym Owner" and not users["users"][0]["disabled"]
+    # What the admin page sends still works, actions without fields with no body at all.
+    status, _, answer = request(gym, "POST", "/api/admin/invites", {"uses": None, "expires": "7d", "role": "member"},
+                                token=admin)
+    assert status == 200, answer
+    status, _, answer = raw(gym, "POST", f"/api/admin/invites/{answer['invite']['id']}/revoke", None, None, token=admin)
+    assert status == 200 and answer["invite"]["state"] == "revoked", answer
+
+
+def test_api_codes_agree_with_statuses(gym):
+    admin = login(gym, "owner", OWNER_PASSWORD)
+    gym.cli("user", "add", "mia", "--password-stdin", input=PASSWORD + "\n")
+    for method, path, body, status, code in [
+        ("POST", "/api/admin/rooms", {"name": "general"}, 409, "name_taken"),
+        ("POST", "/api/admin/users", {"username": "mia"}, 409, "name_taken"),
+        ("POST", "/api/admin/users/owner/set", {"role": "member"}, 409, "last_admin"),
+        ("POST", "/api/admin/users/nobody/set", {"role": "member"}, 404, "not_found"),
+        ("GET", "/api/admin/rooms/nowhere/members", None, 404, "not_found"),
+        ("POST", "/api/admin/rooms/general/explode", {}, 404, "not_found"),
+        ("POST", "/api/admin/invites/999999999999999999999/revoke", None, 404, "not_found"),
+        ("POST", "/api/admin/invites/12345/revoke", None, 404, "not_found"),
+        ("POST", "/api/admin/invites/abc/revoke", None, 400, "invalid_request"),
+        ("GET", "/api/join/" + "A" * 43, None, 404, "not_found"),
+    ]:
+        got, _, answer = request(gym, method, path, body, token=admin)
+        assert (got, answer["error"]["code"]) == (status, code), (path, answer)
+    status, _, answer = request(gym, "POST", "/api/admin/invites/999999999999999999999/revoke", token=admin)
+    assert "no invite with id 999999999999999999999" in answer["error"]["message"], answer
+
+    for uses, expires, revoke, code in [(1, "7d", False, "invite_used_up"), (5, "1s", False, "invite_expired"),
+                                        (5, "7d", True, "invite_revoked")]:
+        _, _, made = request(gym, "POST", "/api/admin/invites", {"uses": uses, "expires": expires}, token=admin)
+        link = code_of(made["link"])
+        if uses == 1:
+            status, _, _ = request(gym, "POST", f"/join/{link}", {"username": "ann", "password": PASSWORD})
+            assert status == 200
+        if revoke:
+            request(gym, "POST", f"/api/admin/invites/{made['invite']['id']}/revoke", token=admin)
+        if expires == "1s":
+            time.sleep(1.5)
+        status, _, answer = request(gym, "POST", f"/join/{link}", {"username": "zed", "password": PASSWORD})
+        assert status == 410 and answer["error"]["code"] == code, answer
+
+
+def test_join_refuses_broken_bodies_and_extra_segments(gym):
+    admin = login(gym, "owner", OWNER_PASSWORD)
+    _, _, made = request(gym, "POST", "/api/admin/invites", {"uses": 5}, token=admin)
+    code = code_of(made["link"])
+    status, _, answer = raw(gym, "POST", f"/join/{code}", b'{"username":', "application/json")
+    assert status == 400 and answer["error"]["message"] == "the body is not valid JSON", answer
+    status, _, answer = request(gym, "POST", f"/join/{code}", {"username": 5, "password": PASSWORD})
+    assert status == 400 and answer["error"]["message"] == "'username' must be a string", answer
+    for method, path in [("POST", f"/join/a/b/{code}"), ("GET", f"/api/join/a/b/{code}"),
+                         ("POST", f"/welcome/a/{code}"), ("GET", f"/api/welcome/a/{code}")]:
+        status, _, answer = request(gym, method, path, {"username": "zed", "password": PASSWORD} if method == "POST" else None)
+        assert status == 404 and answer["error"]["code"] == "not_found", (path, answer)
+    _, _, state = request(gym, "GET", f"/api/join/{code}")
+    assert state["uses_left"] == 5
+
+
+def test_join_throttle_says_the_wait_of_its_retry_after(gym):
+    for _ in range(100):
+        status, headers, answer = request(gym, "POST", "/join/" + "A" * 43, {"username": "x", "password": PASSWORD})
+        if status == 429:
+            break
+    assert status == 429 and answer["error"]["code"] == "rate_limited", answer
+    wait_s = int(headers["Retry-After"])
+    assert answer["error"]["message"].endswith(f"try again in {wait_s} second" + ("" if wait_s == 1 else "s")), answer
+
+
+def test_oversized_api_bodies_get_413(gym):
+    admin = login(gym, "owner", OWNER_PASSWORD)
+    try:
+        status, _, _ = raw(gym, "POST", "/api/admin/invites", b'{"x":"' + b"a" * (1 << 20) + b'"}', "application/json",
+                           token=admin)
+    except (ConnectionError, urllib.error.URLError):
+        return  # the server may close before the whole body is sent
+    assert status == 413

@@ -27,7 +27,7 @@
     },
   }[kind];
   const messages = {
-    rate_limited: "Too many attempts. Wait a minute and try again.",
+    rate_limited: "Too many attempts. Wait a little and try again.",
     internal_error: "Something went wrong on our side. Try again.",
     mismatch: "The two passwords differ. Type the same password twice.",
   };
