@@ -40,6 +40,14 @@ struct WebService: Service, CustomStringConvertible {
         httpConfiguration.maxWebSocketMessage = 1_000_000
         httpConfiguration.maxConnections = settings.effectiveMaxConnections
         httpConfiguration.hostPolicy = HostPolicy(serverNames: settings.serverNames)
+        // The JSON API answers in JSON even when the HTTP layer refuses the body.
+        httpConfiguration.bodyTooLarge = { head in
+            guard head.uri.hasPrefix("/api/") else { return .text(.payloadTooLarge, "request body too large\n") }
+            return HTTPResponse(
+                status: .payloadTooLarge, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
+                body: ByteBuffer(
+                    string: #"{"ok":false,"error":{"code":"too_large","message":"the request body is over 1 MiB"}}"#))
+        }
         let http = HTTPServer(configuration: httpConfiguration, group: group, logger: logger)
         logger.info(
             "accepting at most \(settings.effectiveMaxConnections) connections (file limit \(Settings.currentFileLimit()))"

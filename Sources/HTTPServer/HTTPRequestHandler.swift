@@ -49,9 +49,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.head = nil
             limiter.busy(context.channel)
             if tooLarge {
-                write(
-                    context: context, head: head, response: .text(.payloadTooLarge, "request body too large\n"),
-                    close: true)
+                write(context: context, head: head, response: configuration.bodyTooLarge(head), close: true)
                 return
             }
             guard configuration.hostPolicy.allows(head.headers) else {

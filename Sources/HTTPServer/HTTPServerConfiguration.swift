@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 
 /// Limits and names of the HTTP server.
 public struct HTTPServerConfiguration: Sendable {
@@ -15,5 +16,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections: Int?
     /// Which Host headers are answered (others: 421, and no WebSocket upgrade).
     public var hostPolicy = HostPolicy()
+    /// The answer to a body over `maxBodySize`, given the request's head (an application may want
+    /// JSON for its API); the connection is closed after it.
+    public var bodyTooLarge: @Sendable (HTTPRequestHead) -> HTTPResponse = { _ in
+        .text(.payloadTooLarge, "request body too large\n")
+    }
     public init() {}
 }
