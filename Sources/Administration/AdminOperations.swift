@@ -35,12 +35,11 @@ public struct AdminOperations: Sendable {
         self.hashPassword = hashPassword
     }
 
-    /// scrypt on a GCD thread.
+    /// scrypt through `PasswordWork` (a GCD thread, one at a time): the CLI's default.
     public static let hashOffThePool: @Sendable (String) async throws -> String = { password in
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try PasswordHasher().hash(password) }) }
-        }
+        try await cliPasswordWork.run { try PasswordHasher().hash(password) }
     }
+    private static let cliPasswordWork = PasswordWork(slots: 1, queueLimit: 64)
 
     /// The store's clock: what expiry is judged by (`invite.state(at: operations.now)`).
     public var now: Micros { store.currentTime }

@@ -26,13 +26,6 @@ private func makeClockedStore(_ dir: String = temporaryDirectory(), clock: TestC
 /// A stand-in for the SHA-256 of a code (the store only ever sees hashes).
 private func hash(_ n: UInt8) -> [UInt8] { [UInt8](repeating: n, count: 32) }
 
-/// Opens a closed store's file without ChatStore, to write what a bug or an older fitchat would leave.
-private func rawEnvironment(_ dir: String) throws -> Environment {
-    var options = Environment.Options()
-    options.maxDatabases = 16
-    return try Environment(path: dir, options: options)
-}
-
 @Suite struct InviteStoreTests {
     @Test func anInviteMakesAccountsUntilItsUsesAreSpent() async throws {
         let clock = TestClock()
@@ -260,31 +253,6 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
 }
 
 @Suite struct SchemaFourMigrationTests {
-    /// The tables of schema 3, as a fitchat of that version wrote them.
-    static let schemaThreeTables = [
-        "meta", "rooms", "rooms_by_name", "users", "users_by_name", "messages", "room_time", "participants",
-        "user_rooms", "sessions",
-    ]
-
-    /// Copies a store's schema-3 tables into a new directory, without the tables schema 4 added,
-    /// and marks it version 3: the file an older fitchat left.
-    static func makeSchemaThreeCopy(of source: String) throws -> String {
-        let target = temporaryDirectory()
-        let from = try rawEnvironment(source)
-        defer { from.close() }
-        let to = try rawEnvironment(target)
-        defer { to.close() }
-        for name in schemaThreeTables {
-            let a = try from.database(named: name, create: false, as: (Bytes.self, Bytes.self))
-            let b = try to.database(named: name, create: true, as: (Bytes.self, Bytes.self))
-            let entries = try from.read { txn in try txn.entries(a) }
-            try to.write { txn in for (key, value) in entries { try txn.put(b, key, value) } }
-        }
-        let meta = try to.database(named: "meta", create: false, as: (String.self, Bytes.self))
-        try to.write { txn in try txn.put(meta, "schema_version", Bytes(UInt64(3).encoded)) }
-        return target
-    }
-
     @Test func aSchemaThreeStoreIsRefusedUntilMigratedThenKeepsEverything() async throws {
         let clock = TestClock()
         let original = temporaryDirectory()
@@ -295,7 +263,7 @@ private func rawEnvironment(_ dir: String) throws -> Environment {
         let sent = try await store.append(NewMessage(roomID: general.id, userID: ann.id, text: "kept"))
         store.close()
 
-        let dir = try Self.makeSchemaThreeCopy(of: original)
+        let dir = try schemaThreeCopy(of: original)
         let environment = try rawEnvironment(dir)
         #expect(throws: (any Error).self, "the copy must look like schema 3") {
             try environment.database(named: "invites", create: false, as: (Bytes.self, Bytes.self))
