@@ -20,6 +20,8 @@ public final class EngineServer: Sendable {
     /// wrote back a new pair of reabstraction thunks around the old ones — one pair per session,
     /// until a handshake walked a chain of 100,000 thunks and overflowed the stack.
     private let sessionHandler = NIOLockedValueBox(SessionHandler())
+    /// One flusher per event loop, made on first use.
+    private let flushers = NIOLockedValueBox<[ObjectIdentifier: LoopFlusher]>([:])
 
     private struct SessionHandler {
         var call: (@Sendable (EngineSession) -> Void)?
@@ -46,6 +48,15 @@ public final class EngineServer: Sendable {
     private struct Registry {
         var sessions: [String: (session: EngineSession, address: String, admitted: Bool)] = [:]
         var admission: SessionAdmission
+    }
+
+    func flusher(for eventLoop: EventLoop) -> LoopFlusher {
+        flushers.withLockedValue { all in
+            if let existing = all[ObjectIdentifier(eventLoop)] { return existing }
+            let made = LoopFlusher(eventLoop: eventLoop)
+            all[ObjectIdentifier(eventLoop)] = made
+            return made
+        }
     }
 
     /// Called on the session's event loop for each new session, before any message arrives.
@@ -227,9 +238,13 @@ public final class EngineServer: Sendable {
     }
 
     private func upgraded(channel: Channel, head: HTTPRequestHead) -> EventLoopFuture<Void> {
-        let handler = EngineWebSocketHandler(eventLoop: channel.eventLoop, maxQueuedBytes: configuration.maxQueuedBytes)
+        let handler = EngineWebSocketHandler(flusher: flusher(for: channel.eventLoop))
         let query = HTTPRequest(head: head).query
         return channel.eventLoop.makeCompletedFuture {
+            // Unwritable past the queue limit: how the handler tells a client that stopped reading.
+            try channel.syncOptions?.setOption(
+                ChannelOptions.writeBufferWaterMark,
+                value: .init(low: self.configuration.maxQueuedBytes / 2, high: self.configuration.maxQueuedBytes))
             try channel.pipeline.syncOperations.addHandler(handler.raw, position: .first)
             try channel.pipeline.syncOperations.addHandler(
                 NIOWebSocketFrameAggregator(

@@ -68,12 +68,29 @@ public final class EngineSession: @unchecked Sendable {
 
     /// Sends a message encoded once for many sessions.
     public func send(_ message: OutboundMessage) {
-        onLoop { session in
-            if session.machine.transport == .websocket, !session.machine.isClosed, let socket = session.webSocket {
-                socket.write(message.webSocketFrames)
+        onLoop { $0.sendOnLoop(message) }
+    }
+
+    /// Sends one message to many sessions with one task per event loop, not one per recipient.
+    public static func send(_ message: OutboundMessage, to sessions: [EngineSession]) {
+        var byLoop: [ObjectIdentifier: [EngineSession]] = [:]
+        for session in sessions { byLoop[ObjectIdentifier(session.eventLoop), default: []].append(session) }
+        for group in byLoop.values {
+            let eventLoop = group[0].eventLoop
+            if eventLoop.inEventLoop {
+                for session in group { session.sendOnLoop(message) }
             } else {
-                session.perform(session.machine.send(message.packets))
+                eventLoop.execute { for session in group { session.sendOnLoop(message) } }
             }
+        }
+    }
+
+    private func sendOnLoop(_ message: OutboundMessage) {
+        eventLoop.assertInEventLoop()
+        if machine.transport == .websocket, !machine.isClosed, let webSocket {
+            webSocket.writeOnLoop(message.webSocketFrames)
+        } else {
+            perform(machine.send(message.packets))
         }
     }
 

@@ -15,14 +15,17 @@ final class EngineWebSocketHandler: ChannelInboundHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext? { ownContext == nil ? nil : raw.context }
     let raw = RawFrameWriter()
     private(set) var session: EngineSession?
-    private var pendingBytes = 0
     private var closing = false
-    private let maxQueuedBytes: Int
+    /// Written since the last flush; the loop's flusher will flush it.
+    private var unflushed = false
+    private let flusher: LoopFlusher
     let eventLoop: EventLoop
 
-    init(eventLoop: EventLoop, maxQueuedBytes: Int) {
-        self.eventLoop = eventLoop
-        self.maxQueuedBytes = maxQueuedBytes
+    /// The channel's write-buffer high watermark must be the queue limit: passing it means the
+    /// client stopped reading (see `writeRaw`).
+    init(flusher: LoopFlusher) {
+        self.flusher = flusher
+        eventLoop = flusher.eventLoop
     }
 
     func bind(_ session: EngineSession) {
@@ -85,6 +88,11 @@ final class EngineWebSocketHandler: ChannelInboundHandler, @unchecked Sendable {
         onLoop { $0.writeRaw(bytes) }
     }
 
+    func writeOnLoop(_ bytes: ByteBuffer) {
+        eventLoop.assertInEventLoop()
+        writeRaw(bytes)
+    }
+
     /// Sends a close frame (after `first`, if given) and closes the connection.
     func close(code: UInt16, first: ByteBuffer? = nil) {
         onLoop { handler in
@@ -101,19 +109,28 @@ final class EngineWebSocketHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// Queues the bytes without a promise; the channel counts what is queued, and once that passes
+    /// the high watermark (the queue limit) the client is dropped: it stopped reading.
     private func writeRaw(_ bytes: ByteBuffer) {
         guard let context, !closing else { return }
-        let count = bytes.readableBytes
-        pendingBytes += count
-        if pendingBytes > maxQueuedBytes {
+        context.write(NIOAny(bytes), promise: nil)
+        guard context.channel.isWritable else {
             closing = true
             context.close(promise: nil)
             session?.webSocketOverflowed()
             return
         }
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { [weak self] _ in self?.pendingBytes -= count }
-        context.writeAndFlush(NIOAny(bytes), promise: promise)
+        if !unflushed {
+            unflushed = true
+            flusher.needsFlush(self)
+        }
+    }
+
+    /// Called by the loop's flusher once the burst that wrote here is over.
+    func flushPending() {
+        unflushed = false
+        guard !closing else { return }
+        context?.flush()
     }
 
     private func closeNow(code: UInt16, reason: String) {

@@ -112,7 +112,7 @@ public final class Namespace: Sendable {
     private func send(_ event: String, _ args: [JSONValue], to recipients: [Socket]) -> Int {
         guard !recipients.isEmpty else { return 0 }
         let message = Self.outbound(SocketIOPacket.event(event, args, namespace: name))
-        for socket in recipients { socket.session.send(message) }
+        EngineSession.send(message, to: recipients.map(\.session))
         return recipients.count
     }
 
