@@ -82,7 +82,8 @@ let package = Package(
         .target(
             name: "ChatGateway",
             dependencies: ["ChatModel", "ChatService", "ChatStore", "Accounts", "SocketIO", logging] + [
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .target(
             name: "Administration",

@@ -78,6 +78,11 @@ public final class HTTPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP; .socketOption would set SO_DEBUG
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // Each connection keeps its receive buffer between reads: start it small (NIO's
+            // default is 2 KB), so ten thousand idle WebSockets do not hold 20 MB of it; it grows
+            // on its own for a connection that reads more.
+            .childChannelOption(
+                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { [webSocketRoutes] channel in
                 channel.eventLoop.makeCompletedFuture {
                     var limits = NIOHTTPDecoderLimitConfiguration()
