@@ -1,9 +1,6 @@
 import Foundation
 import Histogram
 import NIOCore
-import NIOHTTP1
-import NIOPosix
-import NIOWebSocket
 
 /// What one load-generator client does once it has joined its room.
 enum SendPlan: Sendable {
@@ -32,30 +29,41 @@ struct ClientStats: Sendable {
     var latencyMicros = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .two)
 }
 
-/// One Socket.IO v5 client over an Engine.IO v4 WebSocket, living on one event loop: it answers
-/// pings, connects to the main namespace with a token, joins its room, then sends as planned and
-/// times every `new_message` that carries a send time (`bench <uptime ns>`).
-// @unchecked Sendable: every method runs on its channel's loop (callbacks, tasks scheduled there, `execute`).
-final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+/// How a client's Engine.IO packets travel (WebSocket frames, or HTTP long-polling). Called on
+/// the client's event loop only.
+protocol BenchTransport: AnyObject {
+    /// Sends one Engine.IO text packet.
+    func send(_ packet: String)
+    /// Closes the transport; it then calls `BenchClient.transportClosed` once.
+    func close()
+}
 
+/// One Socket.IO v5 client over an Engine.IO v4 transport, living on one event loop: it answers
+/// pings, connects to the main namespace with a token, joins its room, then sends as planned and
+/// times every `new_message` that carries a send time (`bench <uptime ns>`). The transport feeds
+/// it one Engine.IO packet at a time and carries what it sends.
+// @unchecked Sendable: every method runs on `eventLoop` (transport callbacks, tasks scheduled there, `execute`).
+final class BenchClient: @unchecked Sendable {
     private enum Phase { case opening, connecting, joining, joined, closed }
 
     let token: String
     /// nil: connect only (the idle bench without a room).
     let room: String?
     let plan: SendPlan
+    let joinedPromise: EventLoopPromise<Void>
+    var eventLoop: EventLoop { joinedPromise.futureResult.eventLoop }
+    /// Set by the connector before any packet flows; released when the transport has closed.
+    var transport: BenchTransport?
     /// Set by `begin`, once every client has joined.
     private var window = BenchWindow(start: .max, end: .max)
-    let joinedPromise: EventLoopPromise<Void>
     private(set) var stats = ClientStats()
     private var phase = Phase.opening
     private var nextAckID = 2  // 1 is the join
     private var awaitingAck = false
-    private var context: ChannelHandlerContext?
     private var repeated: RepeatedTask?
     private var settled = false
+    private var transportGone = false
+    private let closedPromise: EventLoopPromise<Void>
 
     private static let joinAckID = 1
     private static let marker = Array(#""message":"bench "#.utf8)
@@ -65,67 +73,61 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
         self.room = room
         self.plan = plan
         self.joinedPromise = joined
+        self.closedPromise = joined.futureResult.eventLoop.makePromise()
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    // MARK: From the transport
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// The transport is gone (closed by either side, or never opened).
+    func transportClosed() {
+        guard !transportGone else { return }
+        transportGone = true
         if phase != .closed, DispatchTime.now().uptimeNanoseconds < window.end {
             stats.errors.append("disconnected during the run")
         }
         fail("connection closed before the room was joined")
         phase = .closed
         repeated?.cancel()
-        context.fireChannelInactive()
+        transport = nil
+        closedPromise.succeed(())
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    /// The transport failed; it is closed next.
+    func transportFailed(_ error: Error) {
         stats.errors.append("\(error)")
         fail("\(error)")
-        context.close(promise: nil)
+        transport?.close()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text: received(frame.unmaskedData, context: context)
-        case .ping: send(frame.unmaskedData, opcode: .pong, context: context)
-        case .connectionClose: context.close(promise: nil)
-        default: break
+    /// One Engine.IO packet (type byte first).
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard let first = bytes.first else { return }
+        switch first {
+        case UInt8(ascii: "2"):  // Engine.IO ping
+            transport?.send("3")
+        case UInt8(ascii: "4"):  // Engine.IO message: a Socket.IO packet follows
+            guard bytes.count > 1 else { return }
+            socketIOPacket(type: bytes[1], body: UnsafeRawBufferPointer(rebasing: bytes[2...]), now: now)
+        case UInt8(ascii: "0"):  // Engine.IO open: connect to the main namespace
+            guard phase == .opening else { return }
+            phase = .connecting
+            transport?.send(#"40{"token":"\#(token)"}"#)
+        case UInt8(ascii: "1"):
+            transport?.close()
+        default:
+            break
         }
     }
 
     // MARK: Inbound packets
 
-    private func received(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
-        let now = DispatchTime.now().uptimeNanoseconds
-        buffer.withUnsafeReadableBytes { bytes in
-            guard let first = bytes.first else { return }
-            switch first {
-            case UInt8(ascii: "2"):  // Engine.IO ping
-                sendText("3", context: context)
-            case UInt8(ascii: "4"):  // Engine.IO message: a Socket.IO packet follows
-                guard bytes.count > 1 else { return }
-                socketIOPacket(
-                    type: bytes[1], body: UnsafeRawBufferPointer(rebasing: bytes[2...]), now: now, context: context)
-            case UInt8(ascii: "0"):  // Engine.IO open: connect to the main namespace
-                phase = .connecting
-                sendText(#"40{"token":"\#(token)"}"#, context: context)
-            case UInt8(ascii: "1"):
-                context.close(promise: nil)
-            default:
-                break
-            }
-        }
-    }
-
-    private func socketIOPacket(type: UInt8, body: UnsafeRawBufferPointer, now: UInt64, context: ChannelHandlerContext)
-    {
+    private func socketIOPacket(type: UInt8, body: UnsafeRawBufferPointer, now: UInt64) {
         switch type {
         case UInt8(ascii: "0"):  // CONNECT accepted
             phase = .joining
             if let room {
-                sendText(#"42\#(Self.joinAckID)["join_room",{"room":"\#(room)"}]"#, context: context)
+                transport?.send(#"42\#(Self.joinAckID)["join_room",{"room":"\#(room)"}]"#)
             } else {
                 joined()
             }
@@ -133,13 +135,13 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
             let text = String(decoding: body, as: UTF8.self)
             stats.errors.append("connect refused: \(text)")
             fail("connect refused: \(text)")
-            context.close(promise: nil)
+            transport?.close()
         case UInt8(ascii: "2"):  // EVENT
             event(body, now: now)
         case UInt8(ascii: "3"):  // ACK
-            ack(body, now: now, context: context)
+            ack(body, now: now)
         case UInt8(ascii: "1"):  // DISCONNECT
-            context.close(promise: nil)
+            transport?.close()
         default:
             break
         }
@@ -158,7 +160,7 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
         }
     }
 
-    private func ack(_ body: UnsafeRawBufferPointer, now: UInt64, context: ChannelHandlerContext) {
+    private func ack(_ body: UnsafeRawBufferPointer, now: UInt64) {
         // "<id>[…]": fitchat answers {"ok":…}, the seed peer {"id":…}.
         var id = 0
         var index = 0
@@ -182,7 +184,7 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
             stats.ackedInWindow += 1
         }
         awaitingAck = false
-        if case .closedLoop = plan { sendMessage(context: context) }
+        if case .closedLoop = plan { sendMessage() }
     }
 
     // MARK: Sending
@@ -197,52 +199,38 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
     /// Starts the plan for `window` (called on this client's event loop).
     func begin(_ window: BenchWindow) {
         self.window = window
-        guard phase == .joined, let context else { return }
+        guard phase == .joined else { return }
         let start = NIODeadline.uptimeNanoseconds(window.start)
         switch plan {
         case .none:
             break
         case .closedLoop:
-            context.eventLoop.scheduleTask(deadline: start) { [self] in sendMessageIfOpen() }
+            eventLoop.scheduleTask(deadline: start) { [self] in sendMessage() }
         case .openLoop(let interval):
             // Spread the senders' phases so the total rate is smooth.
             let offset = TimeAmount.nanoseconds(Int64.random(in: 0..<max(1, interval.nanoseconds)))
             let delay =
                 TimeAmount.nanoseconds(Int64(window.start) - Int64(DispatchTime.now().uptimeNanoseconds)) + offset
-            repeated = context.eventLoop.scheduleRepeatedTask(initialDelay: delay, delay: interval) { [self] task in
+            repeated = eventLoop.scheduleRepeatedTask(initialDelay: delay, delay: interval) { [self] task in
                 if DispatchTime.now().uptimeNanoseconds >= window.end {
                     task.cancel()
                     return
                 }
-                sendMessageIfOpen()
+                sendMessage()
             }
         }
     }
 
-    /// From a scheduled task (on this client's loop): the context is read there, not captured.
-    private func sendMessageIfOpen() {
-        if let context { sendMessage(context: context) }
-    }
-
-    private func sendMessage(context: ChannelHandlerContext) {
+    private func sendMessage() {
         let now = DispatchTime.now().uptimeNanoseconds
-        guard phase == .joined, now < window.end else { return }
+        guard phase == .joined, now < window.end, let transport else { return }
         if case .closedLoop = plan, awaitingAck { return }
         awaitingAck = true
         let id = nextAckID
         nextAckID += 1
         stats.sent += 1
         if now >= window.start { stats.sentInWindow += 1 }
-        sendText(#"42\#(id)["send_message",{"room":"\#(room ?? "")","message":"bench \#(now)"}]"#, context: context)
-    }
-
-    private func sendText(_ text: String, context: ChannelHandlerContext) {
-        send(context.channel.allocator.buffer(string: text), opcode: .text, context: context)
-    }
-
-    private func send(_ data: ByteBuffer, opcode: WebSocketOpcode, context: ChannelHandlerContext) {
-        let frame = WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: data)
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        transport.send(#"42\#(id)["send_message",{"room":"\#(room ?? "")","message":"bench \#(now)"}]"#)
     }
 
     private func fail(_ why: String) {
@@ -256,7 +244,16 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
     func timedOut(after timeout: TimeAmount) {
         guard !settled else { return }
         fail("not joined within \(timeout.nanoseconds / 1_000_000_000) s")
-        context?.close(promise: nil)
+        transport?.close()
+    }
+
+    /// Closes the transport (from any thread); completes once it has closed.
+    func close() -> EventLoopFuture<Void> {
+        eventLoop.execute { [self] in
+            phase = .closed
+            if let transport { transport.close() } else { transportClosed() }
+        }
+        return closedPromise.futureResult
     }
 
     // MARK: Byte scanning (no JSON parsing per delivery: the generator must outrun the server)
@@ -297,29 +294,5 @@ final class BenchClient: ChannelInboundHandler, RemovableChannelHandler, @unchec
 
     @inline(__always) static func digit(_ byte: UInt8) -> Int? {
         byte >= 48 && byte <= 57 ? Int(byte - 48) : nil
-    }
-}
-
-/// Sends the HTTP request that the WebSocket client upgrader turns into an upgrade.
-final class UpgradeRequestSender: ChannelInboundHandler, RemovableChannelHandler, Sendable {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
-
-    let host: String
-    let path: String
-
-    init(host: String, path: String) {
-        self.host = host
-        self.path = path
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: host)
-        headers.add(name: "Content-Length", value: "0")
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        context.fireChannelActive()
     }
 }

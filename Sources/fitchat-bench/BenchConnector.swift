@@ -1,70 +1,53 @@
+import ArgumentParser
 import Foundation
 import NIOCore
-import NIOHTTP1
-import NIOPosix
-import NIOWebSocket
 
-/// Opens load-generator clients: TCP, WebSocket upgrade at /socket.io/, then the client's own
-/// Socket.IO handshake. A bounded number of connects are in flight at once, so the server's
-/// accept backlog is never the thing measured.
+/// How the load-generator clients reach the server.
+enum BenchTransportKind: String, CaseIterable, ExpressibleByArgument, Sendable {
+    /// Engine.IO over a WebSocket from the start.
+    case websocket
+    /// Engine.IO HTTP long-polling only, never upgraded.
+    case polling
+}
+
+/// Opens load-generator clients: the transport (a WebSocket upgrade at /socket.io/, or a polling
+/// handshake there), then the client's own Socket.IO handshake. A bounded number of connects are
+/// in flight at once, so the server's accept backlog is never the thing measured.
 struct BenchConnector {
     let group: EventLoopGroup
     let host: String
     let port: Int
+    var transport = BenchTransportKind.websocket
 
     /// Connects one client; the future completes when it has joined its room.
     func connect(timeout: TimeAmount, _ makeClient: @escaping @Sendable (EventLoop) -> BenchClient) -> EventLoopFuture<
-        (Channel, BenchClient)
+        BenchClient
     > {
         let loop = group.next()
         let client = makeClient(loop)
         let timer = loop.scheduleTask(in: timeout) { client.timedOut(after: timeout) }
         client.joinedPromise.futureResult.whenComplete { _ in timer.cancel() }
-        let hostHeader = "\(host):\(port)"
-        let bootstrap = ClientBootstrap(group: loop)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                let upgrader = NIOWebSocketClientUpgrader(
-                    requestKey: Self.randomKey(), maxFrameSize: 1 << 24, automaticErrorHandling: true
-                ) { channel, _ in
-                    channel.eventLoop.makeCompletedFuture {
-                        let aggregator = NIOWebSocketFrameAggregator(
-                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: 1 << 24
-                        )
-                        try channel.pipeline.syncOperations.addHandlers([aggregator, client])
-                    }
-                }
-                let sender = UpgradeRequestSender(host: hostHeader, path: "/socket.io/?EIO=4&transport=websocket")
-                let configuration: NIOHTTPClientUpgradeConfiguration = (
-                    upgraders: [upgrader],
-                    completionHandler: { context in
-                        context.pipeline.removeHandler(sender, promise: nil)
-                    }
-                )
-                // Bytes that arrive with the 101 (the Engine.IO open packet) must reach the WebSocket decoder.
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .forwardBytes, withClientUpgrade: configuration)
-                    try channel.pipeline.syncOperations.addHandler(sender)
-                }
-            }
-        return bootstrap.connect(host: host, port: port).flatMap { channel in
-            client.joinedPromise.futureResult.map { (channel, client) }
-        }.flatMapErrorThrowing { error in
-            client.timedOut(after: timeout)  // settles the promise if the connect itself failed
-            throw error
+        let opened: EventLoopFuture<Void>
+        switch transport {
+        case .websocket: opened = WebSocketTransport.open(client, host: host, port: port)
+        case .polling: opened = PollingTransport.open(client, host: host, port: port)
         }
+        return opened.flatMap { client.joinedPromise.futureResult.map { client } }
+            .flatMapErrorThrowing { error in
+                client.timedOut(after: timeout)  // settles the promise if the connect itself failed
+                throw error
+            }
     }
 
-    /// Connects every client, `concurrency` at a time; returns the channels and clients that
-    /// joined, and the reasons of those that did not.
+    /// Connects every client, `concurrency` at a time; returns the clients that joined, and the
+    /// reasons of those that did not.
     func connectAll(
         count: Int, concurrency: Int = 64, timeout: TimeAmount = .seconds(60),
         _ makeClient: @escaping @Sendable (Int, EventLoop) -> BenchClient
-    ) async -> (joined: [(Channel, BenchClient)], failures: [String]) {
-        var joined: [(Channel, BenchClient)] = []
+    ) async -> (joined: [BenchClient], failures: [String]) {
+        var joined: [BenchClient] = []
         var failures: [String] = []
-        await withTaskGroup(of: Result<(Channel, BenchClient), Error>.self) { tasks in
+        await withTaskGroup(of: Result<BenchClient, Error>.self) { tasks in
             var next = 0
             func start() {
                 let index = next
@@ -77,7 +60,7 @@ struct BenchConnector {
             while next < min(concurrency, count) { start() }
             for await result in tasks {
                 switch result {
-                case .success(let pair): joined.append(pair)
+                case .success(let client): joined.append(client)
                 case .failure(let error): failures.append("\(error)")
                 }
                 if next < count { start() }
@@ -86,8 +69,10 @@ struct BenchConnector {
         return (joined, failures)
     }
 
-    static func randomKey() -> String {
-        Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+    /// Closes every client and waits until they have closed.
+    static func closeAll(_ clients: [BenchClient]) async {
+        let closed = clients.map { $0.close() }
+        for future in closed { try? await future.get() }
     }
 
     /// `http://HOST:PORT[/…]` → host and port.

@@ -24,6 +24,8 @@ struct ChatBench: AsyncParsableCommand {
     @Option(help: "The server's pid, to report its CPU per delivery (from /proc).") var serverPid: Int32?
     @Option(help: "Seconds to wait after the window for late deliveries.") var drain: Double = 3
     @Option(help: "Prefix of the generated user names.") var userPrefix: String = "bench"
+    @Option(help: "How the clients speak Engine.IO: websocket, or HTTP long-polling only (polling).")
+    var transport: BenchTransportKind = .websocket
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func validate() throws {
@@ -44,7 +46,7 @@ struct ChatBench: AsyncParsableCommand {
         let plan: SendPlan =
             rate.map { .openLoop(interval: .nanoseconds(Int64(Double(senderCount) / $0 * 1e9))) } ?? .closedLoop
 
-        let connector = BenchConnector(group: group, host: host, port: port)
+        let connector = BenchConnector(group: group, host: host, port: port, transport: transport)
         let secret = target.secret
         let prefix = userPrefix
         let senders = self.senders
@@ -67,13 +69,13 @@ struct ChatBench: AsyncParsableCommand {
         }
         print(
             String(
-                format: "%d clients joined %d room%@ in %.1f s", joined.count, roomNames.count,
-                roomNames.count == 1 ? "" : "s", setupSeconds))
+                format: "%d clients joined %d room%@ in %.1f s over %@", joined.count, roomNames.count,
+                roomNames.count == 1 ? "" : "s", setupSeconds, transport.rawValue))
 
         // One window for every client, decided now that all have joined.
         let start = DispatchTime.now().uptimeNanoseconds + 300_000_000
         let window = BenchWindow(start: start, end: start + UInt64(seconds * 1e9))
-        for (channel, client) in joined { channel.eventLoop.execute { client.begin(window) } }
+        for client in joined { client.eventLoop.execute { client.begin(window) } }
         let server = serverPid.map(ServerProcess.init)
         let now = DispatchTime.now().uptimeNanoseconds
         if start > now { try await Task.sleep(nanoseconds: start - now) }
@@ -85,8 +87,8 @@ struct ChatBench: AsyncParsableCommand {
         var total = ClientStats()
         var membersOfRoom: [String: Int] = [:]
         var sentToRoom: [String: Int] = [:]
-        for (channel, client) in joined {
-            let stats = try await channel.eventLoop.submit { client.stats }.get()
+        for client in joined {
+            let stats = try await client.eventLoop.submit { client.stats }.get()
             membersOfRoom[client.room ?? "", default: 0] += 1
             sentToRoom[client.room ?? "", default: 0] += stats.sent
             total.sent += stats.sent
@@ -97,7 +99,7 @@ struct ChatBench: AsyncParsableCommand {
             total.errors += stats.errors
             total.latencyMicros.add(stats.latencyMicros)
         }
-        for (channel, _) in joined { channel.close(promise: nil) }
+        await BenchConnector.closeAll(joined)
         try await group.shutdownGracefully()
 
         let expected = sentToRoom.reduce(0) { $0 + $1.value * (membersOfRoom[$1.key] ?? 0) }

@@ -45,7 +45,7 @@ struct IdleBench: AsyncParsableCommand {
         let setup = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         try await Task.sleep(nanoseconds: UInt64(hold * 1e9))
         let after = server.residentBytes() ?? before
-        for (channel, _) in held { channel.close(promise: nil) }
+        await BenchConnector.closeAll(held)
         try await group.shutdownGracefully()
 
         let perConnection = held.isEmpty ? 0 : Double(after - before) / Double(held.count)
