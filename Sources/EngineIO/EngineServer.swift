@@ -20,8 +20,9 @@ public final class EngineServer: Sendable {
     /// wrote back a new pair of reabstraction thunks around the old ones — one pair per session,
     /// until a handshake walked a chain of 100,000 thunks and overflowed the stack.
     private let sessionHandler = NIOLockedValueBox(SessionHandler())
-    /// One flusher per event loop, made on first use.
+    /// Per event loop, made on first use: the flusher of its WebSockets, the heartbeat of its sessions.
     private let flushers = NIOLockedValueBox<[ObjectIdentifier: LoopFlusher]>([:])
+    private let heartbeats = NIOLockedValueBox<[ObjectIdentifier: LoopHeartbeats]>([:])
 
     private struct SessionHandler {
         var call: (@Sendable (EngineSession) -> Void)?
@@ -54,6 +55,15 @@ public final class EngineServer: Sendable {
         flushers.withLockedValue { all in
             if let existing = all[ObjectIdentifier(eventLoop)] { return existing }
             let made = LoopFlusher(eventLoop: eventLoop)
+            all[ObjectIdentifier(eventLoop)] = made
+            return made
+        }
+    }
+
+    func heartbeats(for eventLoop: EventLoop) -> LoopHeartbeats {
+        heartbeats.withLockedValue { all in
+            if let existing = all[ObjectIdentifier(eventLoop)] { return existing }
+            let made = LoopHeartbeats(eventLoop: eventLoop, configuration: configuration)
             all[ObjectIdentifier(eventLoop)] = made
             return made
         }

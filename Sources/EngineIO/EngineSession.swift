@@ -14,8 +14,15 @@ public final class EngineSession: @unchecked Sendable {
     /// What logs name the session by: a number of this process, never the sid.
     public let logID: String
     public let eventLoop: EventLoop
-    /// The request that opened the session (headers carry cookies and Origin).
+    /// The request that opened the session, with only the headers an application reads later
+    /// (`keptHeaders`): cookies, Origin, forwarding. The rest (WebSocket negotiation, Accept-*,
+    /// Sec-Fetch-*) would be held for the connection's whole life for nothing.
     public let handshake: HTTPRequestHead
+
+    public static let keptHeaders: Set<String> = [
+        "cookie", "origin", "host", "user-agent", "authorization", "x-forwarded-for", "x-forwarded-proto",
+        "x-real-ip", "forwarded",
+    ]
     public let remoteAddress: SocketAddress?
 
     /// Called on `eventLoop` for each message from the client.
@@ -27,7 +34,6 @@ public final class EngineSession: @unchecked Sendable {
     private var pendingPoll: EventLoopPromise<[EnginePacket]>?
     private var webSocket: EngineWebSocketHandler?
     private var probe: EngineWebSocketHandler?
-    private var timer: Scheduled<Void>?
     private let server: EngineServer
 
     private static let serials = NIOLockedValueBox<UInt64>(0)
@@ -44,7 +50,9 @@ public final class EngineSession: @unchecked Sendable {
         }
         logID = "s\(serial)"
         self.eventLoop = eventLoop
-        self.handshake = handshake
+        var kept = handshake
+        kept.headers = HTTPHeaders(handshake.headers.filter { Self.keptHeaders.contains($0.name.lowercased()) })
+        self.handshake = kept
         self.remoteAddress = remoteAddress
         machine = EngineSessionMachine(transport: transport, configuration: server.configuration, now: .now())
     }
@@ -88,7 +96,8 @@ public final class EngineSession: @unchecked Sendable {
     private func sendOnLoop(_ message: OutboundMessage) {
         eventLoop.assertInEventLoop()
         if machine.transport == .websocket, !machine.isClosed, let webSocket {
-            webSocket.writeOnLoop(message.webSocketFrames)
+            // An upgraded session's WebSocket may live on another loop than the session: `write` hops.
+            webSocket.write(message.webSocketFrames)
         } else {
             perform(machine.send(message.packets))
         }
@@ -109,7 +118,16 @@ public final class EngineSession: @unchecked Sendable {
 
     func start() {
         eventLoop.preconditionInEventLoop()
-        scheduleTimer()
+        server.heartbeats(for: eventLoop).add(self)
+    }
+
+    /// Whether the heartbeat has something to do (asked by the loop's `LoopHeartbeats`).
+    func heartbeatDue(now: NIODeadline) -> Bool {
+        !machine.isClosed && machine.heartbeat.nextWakeup <= now
+    }
+
+    func beat(now: NIODeadline) {
+        perform(machine.tick(now: now))
     }
 
     func poll(ended request: EventLoopFuture<RequestEnd>?) -> EventLoopFuture<[EnginePacket]> {
@@ -209,8 +227,7 @@ public final class EngineSession: @unchecked Sendable {
     }
 
     private func finish(_ reason: EngineCloseReason) {
-        timer?.cancel()
-        timer = nil
+        server.heartbeats(for: eventLoop).remove(self)
         pendingPoll?.succeed([EnginePacket(.close)])
         pendingPoll = nil
         switch reason {
@@ -226,16 +243,6 @@ public final class EngineSession: @unchecked Sendable {
         self.onClose = nil
         onMessage = nil
         onClose?(reason)
-    }
-
-    private func scheduleTimer() {
-        timer?.cancel()
-        guard !machine.isClosed else { return }
-        timer = eventLoop.scheduleTask(deadline: machine.heartbeat.nextWakeup) { [weak self] in
-            guard let self else { return }
-            self.perform(self.machine.tick(now: .now()))
-            self.scheduleTimer()
-        }
     }
 
     /// The outbound queue of a WebSocket passed its limit: the client stopped reading.

@@ -88,11 +88,6 @@ final class EngineWebSocketHandler: ChannelInboundHandler, @unchecked Sendable {
         onLoop { $0.writeRaw(bytes) }
     }
 
-    func writeOnLoop(_ bytes: ByteBuffer) {
-        eventLoop.assertInEventLoop()
-        writeRaw(bytes)
-    }
-
     /// Sends a close frame (after `first`, if given) and closes the connection.
     func close(code: UInt16, first: ByteBuffer? = nil) {
         onLoop { handler in

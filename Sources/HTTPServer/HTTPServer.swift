@@ -82,7 +82,8 @@ public final class HTTPServer: Sendable {
             // default is 2 KB), so ten thousand idle WebSockets do not hold 20 MB of it; it grows
             // on its own for a connection that reads more.
             .childChannelOption(
-                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
+                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+            )
             .childChannelInitializer { [webSocketRoutes] channel in
                 channel.eventLoop.makeCompletedFuture {
                     var limits = NIOHTTPDecoderLimitConfiguration()

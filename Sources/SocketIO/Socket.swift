@@ -14,7 +14,7 @@ public final class Socket: Sendable {
     public let session: EngineSession
     /// What the connect hook attached (the authenticated user, say).
     public let data: Sendable?
-    /// The CONNECT payload.
+    /// The CONNECT payload, when the server's configuration `keepsAuth`.
     public let auth: JSONValue?
     /// Held strongly: an operator action may reach a socket after its transport closed and the
     /// session let go of the connection (an `unowned` reference trapped there). No cycle outlives

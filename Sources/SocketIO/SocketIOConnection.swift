@@ -143,7 +143,7 @@ final class SocketIOConnection: @unchecked Sendable {
                 session.markAdmitted()
                 let socket = Socket(
                     id: RandomID.make(characters: 20), namespace: namespace, connection: self, data: data,
-                    auth: packet.data)
+                    auth: server.configuration.keepsAuth ? packet.data : nil)
                 sockets[name] = socket
                 send(SocketIOPacket(.connect, namespace: name, data: ["sid": .string(socket.id)]))
                 namespace.added(socket)

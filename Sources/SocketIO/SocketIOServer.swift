@@ -15,6 +15,9 @@ public final class SocketIOServer: Sendable {
         public var limits = SocketIOLimits()
         /// Largest CONNECT packet (its auth payload) held while the application decides.
         public var maxConnectPacketBytes = 16 * 1024
+        /// Whether sockets keep their CONNECT payload as `Socket.auth`. Off by default: it usually
+        /// holds a token, which then stays in memory (a few hundred bytes) for the connection's life.
+        public var keepsAuth = false
         public init() {}
     }
 

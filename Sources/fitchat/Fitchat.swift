@@ -21,6 +21,7 @@ struct Fitchat: AsyncParsableCommand {
     /// and its backups hold password hashes), whatever umask the caller had.
     static func main() async {
         umask(FileModes.umask)
+        MallocArenas.useOne()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

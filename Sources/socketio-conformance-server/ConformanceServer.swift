@@ -51,7 +51,9 @@ struct ConformanceServer {
         engineConfiguration.maxPayload = 1_000_000
         let engine = EngineServer(configuration: engineConfiguration, group: group, logger: logger)
         engine.install(on: http)
-        let io = SocketIOServer(engine: engine, logger: logger)
+        var socketIOConfiguration = SocketIOServer.Configuration()
+        socketIOConfiguration.keepsAuth = true  // the suite expects the CONNECT payload echoed back
+        let io = SocketIOServer(engine: engine, configuration: socketIOConfiguration, logger: logger)
         for name in ["/", "/custom"] {
             let namespace = io.of(name)
             namespace.onConnect { socket in
