@@ -128,6 +128,13 @@ extension JSONValue {
 
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Most text needs no escaping: then it is appended whole, not scalar by scalar.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0xE2 })
+        {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -181,10 +188,6 @@ extension JSONValue: Decodable {
 
     /// Parses JSON text (any value at the top level).
     public static func parse(_ text: Substring) throws(JSONParseError) -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-        } catch {
-            throw JSONParseError(description: "invalid JSON")
-        }
+        try JSONParser.parse(text)
     }
 }
