@@ -4,6 +4,8 @@ users opening the same conversation at once) and `fitchat notice`."""
 import json
 import struct
 import threading
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -261,3 +263,13 @@ def test_fitchat_notice_reaches_the_room(chat):
     assert notice["deleted"] is False and notice["reactions"] == []
     chat.cli("notice", "nowhere", "x", expect=1)
     assert "notice" in chat.cli("--help").stdout
+    # The admin API reserves direct-message names as the CLI does.
+    request = urllib.request.Request(
+        chat.url + "/api/admin/rooms", method="POST",
+        data=json.dumps({"name": "dm-1-2", "description": "sneaky"}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + chat.token("coach", create=False)})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    error = json.loads(refused.value.read())["error"]
+    assert error["code"] == "invalid_request" and "reserved" in error["message"], error
