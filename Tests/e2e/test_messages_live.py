@@ -2,6 +2,8 @@
 (tombstones, in history, exports and the raw store), reactions, direct messages (including two
 users opening the same conversation at once) and `fitchat notice`."""
 import json
+import os
+import shutil
 import struct
 import threading
 import urllib.error
@@ -10,10 +12,12 @@ import urllib.request
 import pytest
 
 from chat_client import ChatClient
-from fitchat_e2e import DB_CHECK_OK, Daemon, free_port
+from fitchat_e2e import DB_CHECK_OK, Daemon, free_port, give_to_service_user
 from lmdb_raw import entries
 
 TRANSPORTS = {"polling": ["polling"], "websocket": ["websocket"]}
+# A store fitchat wrote at schema 4, before issue 14 (see its README).
+SCHEMA_4_STORE = os.path.join(os.path.dirname(__file__), "..", "Fixtures", "schema4-store", "data.mdb")
 
 
 @pytest.fixture(params=list(TRANSPORTS))
@@ -273,3 +277,39 @@ def test_fitchat_notice_reaches_the_room(chat):
     assert refused.value.code == 400
     error = json.loads(refused.value.read())["error"]
     assert error["code"] == "invalid_request" and "reserved" in error["message"], error
+
+
+def test_a_store_from_before_issue_14_migrates_and_keeps_everything(data_dir, transport):
+    target = os.path.join(data_dir, "data.mdb")
+    shutil.copyfile(SCHEMA_4_STORE, target)
+    give_to_service_user(target)
+    d = Daemon(data_dir, free_port())
+    for command in (("db", "check"), ("db", "status"), ("export",)):
+        assert "schema version 4 needs migrating to 5" in d.cli(*command, expect=1).stderr
+    d.start()  # serve migrates
+    try:
+        assert "schema version: 5" in d.cli("db", "status").stdout
+        ann = ChatClient(d.url, token=d.token("ann", create=False), transports=transport).connect()
+        rooms = ann.wait_for("rooms_list")["rooms"]
+        assert {r["name"]: r["kind"] for r in rooms} == {
+            "general": "public", "workout-tips": "public", "nutrition": "public", "progress": "public",
+            "coaches": "private"}
+        general = ok(ann.call("join_room", {"room": "general"}))["messages"]
+        assert [m["message"] for m in general if m["message_type"] != "join"] == [
+            "Gym closed Monday", "Morning all!", "Leg day 🦵", "Who is up for a 5k?"]
+        assert all(m["deleted"] is False and m["reactions"] == [] for m in general)
+        coaches = ok(ann.call("join_room", {"room": "coaches"}))["messages"]
+        assert [m["message"] for m in coaches][-2:] == ["Ann, can you cover the 6am class?", "Sure 👍"]
+        # The old messages take the new events.
+        ok(ann.call("react", {"room": "general", "id": 9, "emoji": "🏃", "on": True}))
+        ok(ann.call("edit_message", {"room": "general", "id": 6, "message": "Morning, all!"}))
+        ok(ann.call("delete_message", {"room": "general", "id": 7}))
+        failed(ann.call("open_direct", {"user": "bob"}), "invalid_request")  # bob is disabled
+        assert ok(ann.call("open_direct", {"user": "coach"}))["room"]["title"] == "Coach Carla"
+        ann.close()
+    finally:
+        d.stop()
+    assert d.cli("db", "check").stdout == DB_CHECK_OK
+    exported = [json.loads(line) for line in d.cli("export").stdout.splitlines()]
+    assert len(exported) == 11 and by_id(exported, 7)["deleted"] is True and by_id(exported, 7)["message"] == ""
+    assert by_id(exported, 9)["reactions"] == [{"emoji": "🏃", "count": 1, "users": ["ann"]}]
