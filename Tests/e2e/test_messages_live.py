@@ -198,6 +198,10 @@ def test_open_direct_makes_one_private_room_listed_with_kind_title_and_peer(chat
     sent = send(ann, "Spot me at 6?", room=room["name"])
     assert bob.wait_for("new_message", lambda m: m["id"] == sent["id"])["message"] == "Spot me at 6?"
     ok(bob.call("react", {"room": room["name"], "id": sent["id"], "emoji": "👍", "on": True}))
+    ok(ann.call("typing_start", {"room": room["name"]}))
+    assert bob.wait_for("user_typing", lambda t: t["room"] == room["name"])["user"]["name"] == "ann"
+    ok(ann.call("edit_message", {"room": room["name"], "id": sent["id"], "message": "Spot me at 7?"}))
+    assert bob.wait_for("message_updated", lambda m: m["id"] == sent["id"])["reactions"][0]["users"] == ["bob"]
     # Nobody else can tell it exists.
     failed(eve.call("join_room", {"room": room["name"]}), "room_not_found")
     failed(eve.call("send_message", {"room": room["name"], "message": "hi"}), "room_not_found")
@@ -213,7 +217,7 @@ def test_open_direct_makes_one_private_room_listed_with_kind_title_and_peer(chat
     # A disabled user's conversation stays readable by the other side; new ones are refused.
     chat.cli("user", "disable", "bob")
     history = ok(ann.call("join_room", {"room": room["name"]}))["messages"]
-    assert [m["message"] for m in history if m["message_type"] == "text"] == ["Spot me at 6?"]
+    assert [m["message"] for m in history if m["message_type"] == "text"] == ["Spot me at 7?"]
     assert failed(eve.call("open_direct", {"user": "bob"}), "invalid_request") == "no such user"
 
 
