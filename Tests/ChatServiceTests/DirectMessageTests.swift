@@ -51,6 +51,23 @@ struct DirectMessageTests {
         #expect(try chat.repository.allRooms().filter { $0.kind == .direct }.count == 1)
     }
 
+    @Test func oneWhoLeftIsBackWithAFreshListWhenTheOtherReopens() async throws {
+        let chat = try await Chat()
+        let ann = try await chat.user("ann")
+        let bob = try await chat.user("bob")
+        let (a, _) = try chat.connect(ann, "a")
+        let (b, _) = try chat.connect(bob, "b")
+        _ = await chat.send("open_direct", ["user": "bob"], from: a)
+        await chat.join("dm-1-2", b)
+        #expect(await chat.send("leave_room", ["room": "dm-1-2"], from: b).ack?["ok"] == true)
+        #expect(await chat.join("dm-1-2", b).ack?["error"]?["code"] == "room_not_found")
+
+        let run = await chat.send("open_direct", ["user": "bob"], from: a)
+
+        #expect(run.deliveries("rooms_list").map(\.audience) == [.connections([id("b")])])
+        #expect(await chat.join("dm-1-2", b).ack?["ok"] == true)
+    }
+
     @Test func aDirectRoomWorksLikeAnyPrivateRoom() async throws {
         let chat = try await Chat()
         let ann = try await chat.user("ann")

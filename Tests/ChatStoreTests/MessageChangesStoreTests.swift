@@ -108,6 +108,7 @@ struct MessageChangesStoreTests {
         async let second = f.store.openDirectRoom(DirectPair(f.bob.id, f.ann.id))
         let results = try await [first, second]
         #expect(results.filter(\.created).count == 1)
+        #expect(results.map(\.added).sorted { $0.count < $1.count } == [[], [f.ann.id, f.bob.id]])
         #expect(results[0].room == results[1].room)
         let room = results[0].room
         #expect(room.name == "dm-\(f.ann.id)-\(f.bob.id)" && room.isPrivate && room.kind == .direct)
@@ -116,14 +117,14 @@ struct MessageChangesStoreTests {
         // One who left is a participant again when the room is opened again.
         _ = try await f.store.leave(room: room.id, user: f.bob.id)
         let reopened = try await f.store.openDirectRoom(DirectPair(f.ann.id, f.bob.id))
-        #expect(!reopened.created && reopened.room == room)
+        #expect(!reopened.created && reopened.room == room && reopened.added == [f.bob.id])
         #expect(try f.store.participant(room: room.id, user: f.bob.id) != nil)
         #expect(try f.store.check() == [])
     }
 
     @Test func theCheckFindsBrokenDirectRoomsReactionsAndTombstones() async throws {
         let f = try await fixture()
-        let (room, _) = try await f.store.openDirectRoom(DirectPair(f.ann.id, f.bob.id))
+        let room = try await f.store.openDirectRoom(DirectPair(f.ann.id, f.bob.id)).room
         _ = try await f.store.react(message: f.message.id, user: f.bob.id, emoji: "👍", on: true)
         let other = try await f.store.append(NewMessage(roomID: f.message.roomID, userID: f.bob.id, text: "hi"))
         f.store.close()

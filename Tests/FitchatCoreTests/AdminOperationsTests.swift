@@ -205,7 +205,7 @@ private final class Harness: Sendable {
         let ann = try await h.operations.addUser(name: "ann", displayName: nil, role: .member, password: nil)
         let bob = try await h.operations.addUser(name: "bob", displayName: nil, role: .member, password: nil)
         _ = try await h.operations.addUser(name: "eve", displayName: nil, role: .member, password: nil)
-        let (room, _) = try await h.store.openDirectRoom(DirectPair(ann.id, bob.id))
+        let room = try await h.store.openDirectRoom(DirectPair(ann.id, bob.id)).room
         await #expect(throws: AdminError.directRoom(name: room.name)) {
             try await h.operations.addMember(room: room.name, user: "eve")
         }
