@@ -203,6 +203,10 @@ def main():
                                "--senders", 100, "--rooms", ROOMS, "--room", "bench", "--seconds", seconds,
                                "--server-pid", server.pid, "--user-prefix", "sat")
             r["rooms_saturation"] = saturation
+            # Every client sends: what the whole stack acknowledges durably, few deliveries each.
+            r["all_senders"] = bench(options.bin_dir, "chat", "--url", server.url, "--secret", secret, "--clients", 100,
+                                     "--senders", 100, "--rooms", ROOMS, "--room", "bench", "--seconds", seconds,
+                                     "--server-pid", server.pid, "--user-prefix", "all")
         # Half of fitchat's saturation rate, for both servers.
         fitchat_saturation = (results["fitchat"].get("rooms_saturation") or {}).get("acked_per_s") or 1000
         half = max(10.0, round(fitchat_saturation / 2))
@@ -260,6 +264,8 @@ def summarize(results, store, cold, half):
         ("room of 100: server CPU µs/delivery", get(f, "room_of_100", "server_cpu_us_per_delivery"), get(p, "room_of_100", "server_cpu_us_per_delivery"), False),
         ("room of 100: delivered fraction", get(f, "room_of_100", "delivered_fraction"), get(p, "room_of_100", "delivered_fraction"), True),
         ("1,000 clients / 20 rooms: acked msg/s (saturation)", get(f, "rooms_saturation", "acked_per_s"), get(p, "rooms_saturation", "acked_per_s"), True),
+        ("100 clients / 20 rooms, all sending: acked durable msg/s", get(f, "all_senders", "acked_per_s"), get(p, "all_senders", "acked_per_s"), True),
+        ("all sending: server CPU µs/message", per_message(f), per_message(p), False),
         (f"open loop {half:.0f} msg/s: p99 latency ms", get(f, "rooms_half_rate", "latency_ms", "p99"), get(p, "rooms_half_rate", "latency_ms", "p99"), False),
         (f"open loop {half:.0f} msg/s: delivered fraction", get(f, "rooms_half_rate", "delivered_fraction"), get(p, "rooms_half_rate", "delivered_fraction"), True),
         ("idle connections, joined: KB each", kb(get(f, "idle", "bytes_per_connection")), kb(get(p, "idle", "bytes_per_connection")), False),
@@ -277,6 +283,15 @@ def summarize(results, store, cold, half):
     if cold:
         print(f"| cold start through the socket, median ms | {fmt((cold.get('cold_start_ms') or {}).get('median'))} | — | — |")
     return table
+
+
+def per_message(r):
+    """Server CPU per acknowledged message when every client sends (µs/delivery × deliveries per message)."""
+    value = r.get("all_senders") or {}
+    cpu, acked, delivered = value.get("server_cpu_us_per_delivery"), value.get("acked_per_s"), value.get("deliveries_per_s")
+    if cpu is None or not acked or not delivered:
+        return None
+    return cpu * delivered / acked
 
 
 def kb(value):
