@@ -58,7 +58,9 @@ let package = Package(
         ),
         .target(
             name: "SocketIO",
-            dependencies: ["SocketIOProtocol", "EngineIO", "EngineIOProtocol", logging, nioCore, nioConcurrencyHelpers]
+            dependencies: [
+                "SocketIOProtocol", "EngineIO", "EngineIOProtocol", logging, nioCore, nioConcurrencyHelpers, nioHTTP1,
+            ]
         ),
 
         // systemd integration: listen fds, sd_notify, journald.
@@ -82,8 +84,7 @@ let package = Package(
         .target(
             name: "ChatGateway",
             dependencies: ["ChatModel", "ChatService", "ChatStore", "Accounts", "SocketIO", logging] + [
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
             ]),
         .target(
             name: "Administration",

@@ -9,8 +9,7 @@ import SocketIO
 
 /// The chat over Socket.IO: a thin binding of `ChatService`. It authenticates CONNECTs, hands
 /// each event to the service, and carries out the outcome (ack, emits, socket rooms,
-/// disconnects) in order; the rules are the service's. It owns only the transport's state: which
-/// socket a connection id names, and the typing-expiry timer.
+/// disconnects) in order; the rules are the service's. It owns only the typing-expiry timer.
 public final class ChatServer: Sendable {
     public typealias Limits = ChatService.Limits
 
@@ -28,8 +27,6 @@ public final class ChatServer: Sendable {
     let authenticator: Authenticator
     let namespace: Namespace
     let logger: Logger
-    /// The open sockets by id, to carry out effects addressed to connections.
-    private let sockets = NIOLockedValueBox<[String: Socket]>([:])
     private let typingTimer = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     public init(
@@ -85,7 +82,7 @@ public final class ChatServer: Sendable {
     private func authorize(_ request: ConnectRequest) async -> ConnectDecision {
         let address = request.session.remoteAddress?.ipAddress ?? "unknown"
         let token =
-            request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.session.handshake.headers)
+            request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.headers)
         let authentication: Result<ChatIdentity?, any Error>
         do {
             let found = try await token.asyncMap { try await authenticator.authenticate(token: $0) } ?? nil
@@ -124,7 +121,6 @@ public final class ChatServer: Sendable {
 
     private func connected(_ socket: Socket) {
         guard let client = socket.client else { return }
-        sockets.withLockedValue { $0[socket.id] = socket }
         client.start()
         let outcome = service.connect(client.connection(on: socket))
         observer.connections(service.connectionCount)
@@ -141,7 +137,6 @@ public final class ChatServer: Sendable {
 
     private func disconnected(_ socket: Socket, reason: String) {
         guard let client = socket.client else { return }
-        sockets.withLockedValue { _ = $0.removeValue(forKey: socket.id) }
         let outcome = service.disconnect(client.connection(on: socket))
         observer.connections(service.connectionCount)
         logger.info(
@@ -198,8 +193,9 @@ public final class ChatServer: Sendable {
     public var connectionCount: Int { service.connectionCount }
     /// Rooms with at least one connection in them.
     public var activeRooms: Int {
-        Set(sockets.withLockedValue { Array($0.values) }.flatMap(\.rooms)).count
+        Set(namespace.sockets.flatMap(\.rooms)).count
     }
 
-    func socket(_ id: ConnectionID) -> Socket? { sockets.withLockedValue { $0[id.rawValue] } }
+    /// The open socket a connection id names (the namespace's table: the chat keeps no second one).
+    func socket(_ id: ConnectionID) -> Socket? { namespace.socket(id: id.rawValue) }
 }

@@ -14,10 +14,10 @@ public final class EngineSession: @unchecked Sendable {
     /// What logs name the session by: a number of this process, never the sid.
     public let logID: String
     public let eventLoop: EventLoop
-    /// The request that opened the session, with only the headers an application reads later
-    /// (`keptHeaders`): cookies, Origin, forwarding. The rest (WebSocket negotiation, Accept-*,
-    /// Sec-Fetch-*) would be held for the connection's whole life for nothing.
-    public let handshake: HTTPRequestHead
+    /// The headers of the request that opened the session that an application reads while it
+    /// decides a CONNECT (`keptHeaders`: cookies, Origin, forwarding), until the session is
+    /// admitted. Kept for the connection's whole life they cost a few hundred bytes each.
+    private var handshakeHeaders: HTTPHeaders
 
     public static let keptHeaders: Set<String> = [
         "cookie", "origin", "host", "user-agent", "authorization", "x-forwarded-for", "x-forwarded-proto",
@@ -50,9 +50,7 @@ public final class EngineSession: @unchecked Sendable {
         }
         logID = "s\(serial)"
         self.eventLoop = eventLoop
-        var kept = handshake
-        kept.headers = HTTPHeaders(handshake.headers.filter { Self.keptHeaders.contains($0.name.lowercased()) })
-        self.handshake = kept
+        handshakeHeaders = HTTPHeaders(handshake.headers.filter { Self.keptHeaders.contains($0.name.lowercased()) })
         self.remoteAddress = remoteAddress
         machine = EngineSessionMachine(transport: transport, configuration: server.configuration, now: .now())
     }
@@ -107,6 +105,13 @@ public final class EngineSession: @unchecked Sendable {
     /// address's half-open sessions.
     public func markAdmitted() {
         server.admit(self)
+        onLoop { $0.handshakeHeaders = [:] }
+    }
+
+    /// The handshake's `keptHeaders` while the session is not yet admitted; empty after.
+    public var connectHeaders: HTTPHeaders {
+        eventLoop.preconditionInEventLoop()
+        return handshakeHeaders
     }
 
     /// Ends the session from the server side.

@@ -2,6 +2,7 @@ import EngineIO
 import EngineIOProtocol
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import SocketIOProtocol
 
 /// What the application says to a CONNECT: accept (with data to keep on the socket) or refuse.
@@ -15,6 +16,8 @@ public struct ConnectRequest: Sendable {
     public var namespace: String
     public var auth: JSONValue?
     public var session: EngineSession
+    /// The headers of the request that opened the session (cookies, Origin, forwarding).
+    public var headers: HTTPHeaders
 }
 
 /// A Socket.IO namespace: its connect hook, event handlers and rooms.
@@ -76,6 +79,9 @@ public final class Namespace: Sendable {
     // MARK: Sockets and rooms
 
     public var sockets: [Socket] { state.withLockedValue { Array($0.sockets.values) } }
+
+    /// The connected socket with this id, if any.
+    public func socket(id: String) -> Socket? { state.withLockedValue { $0.sockets[id] } }
 
     public func sockets(in room: String) -> [Socket] {
         state.withLockedValue { $0.rooms[room].map { Array($0.values) } ?? [] }

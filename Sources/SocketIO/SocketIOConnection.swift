@@ -126,11 +126,13 @@ final class SocketIOConnection: @unchecked Sendable {
         }
         guard sockets[name] == nil, connecting[name] == nil else { return }
         connecting[name] = false
-        let request = ConnectRequest(namespace: name, auth: packet.data, session: session)
+        let request = ConnectRequest(
+            namespace: name, auth: packet.data, session: session, headers: session.connectHeaders)
         let promise = eventLoop.makePromise(of: ConnectDecision.self)
         promise.completeWithTask { await namespace.decide(request) }
         promise.futureResult.whenSuccess { [self] decision in
             let disconnectRequested = connecting.removeValue(forKey: name) ?? false
+            if connecting.isEmpty { connecting = [:] }  // an emptied dictionary keeps its storage
             guard !closed else {
                 if case .accept(let data) = decision { namespace.abandoned(data) }
                 return
