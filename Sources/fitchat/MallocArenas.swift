@@ -11,6 +11,8 @@
 enum MallocArenas {
     static func useOne() {
         #if canImport(Glibc)
+            // An operator's own setting wins.
+            guard getenv("MALLOC_ARENA_MAX") == nil else { return }
             // `mallopt` is in <malloc.h>, which Swift's Glibc module does not import; M_ARENA_MAX is -8 there.
             typealias Mallopt = @convention(c) (CInt, CInt) -> CInt
             guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
