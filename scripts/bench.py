@@ -166,6 +166,38 @@ def idle_connections(server, options):
     return options.idle_connections
 
 
+def median_of(runs, top=True):
+    """Field by field, the median of several runs of one scenario (nested objects too); None
+    when no run produced a result."""
+    runs = [r for r in runs if r]
+    if not runs:
+        return None
+    merged = {}
+    for key, value in runs[0].items():
+        values = [r.get(key) for r in runs]
+        if isinstance(value, dict):
+            merged[key] = median_of(values, top=False)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            numbers = sorted(v for v in values if isinstance(v, (int, float)))
+            merged[key] = numbers[len(numbers) // 2] if len(numbers) % 2 else sum(numbers[len(numbers) // 2 - 1:len(numbers) // 2 + 1]) / 2
+        else:
+            merged[key] = value
+    if top:
+        merged["runs"] = len(runs)
+    return merged
+
+
+def repeated(times, bin_dir, *args):
+    """A load scenario run `times` times (fresh user names each time); the medians."""
+    prefix = args[args.index("--user-prefix") + 1]
+    runs = []
+    for n in range(times):
+        named = list(args)
+        named[args.index("--user-prefix") + 1] = f"{prefix}{n}"
+        runs.append(bench(bin_dir, *named))
+    return median_of(runs)
+
+
 def ratio(a, b, higher_is_better=True):
     if a is None or b is None or a == 0 or b == 0:
         return "—"
@@ -179,6 +211,8 @@ def main():
     parser.add_argument("--venv", default=os.path.join(ROOT, "build", "peer-venv"))
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each load scenario; the table shows medians (the machine is shared)")
     parser.add_argument("--idle-connections", type=int, default=10000)
     parser.add_argument("--without-peer", action="store_true", help="measure fitchat alone")
     options = parser.parse_args()
@@ -207,15 +241,15 @@ def main():
             r["idle"] = bench(options.bin_dir, "idle", "--url", server.url, "--secret", secret,
                               "--connections", idle_connections(server, options), "--join", "bench", "--rooms", ROOMS,
                               "--hold", 5, "--server-pid", server.pid, "--user-prefix", "idle")
-            r["room_of_100"] = bench(options.bin_dir, "chat", "--url", server.url, "--secret", secret,
+            r["room_of_100"] = repeated(options.repeat, options.bin_dir, "chat", "--url", server.url, "--secret", secret,
                                      "--clients", 100, "--senders", 10, "--seconds", seconds, "--room", "general",
                                      "--server-pid", server.pid, "--user-prefix", "r100")
-            saturation = bench(options.bin_dir, "chat", "--url", server.url, "--secret", secret, "--clients", 1000,
+            saturation = repeated(options.repeat, options.bin_dir, "chat", "--url", server.url, "--secret", secret, "--clients", 1000,
                                "--senders", 100, "--rooms", ROOMS, "--room", "bench", "--seconds", seconds,
                                "--server-pid", server.pid, "--user-prefix", "sat")
             r["rooms_saturation"] = saturation
             # Every client sends: what the whole stack acknowledges durably, few deliveries each.
-            r["all_senders"] = bench(options.bin_dir, "chat", "--url", server.url, "--secret", secret, "--clients", 100,
+            r["all_senders"] = repeated(options.repeat, options.bin_dir, "chat", "--url", server.url, "--secret", secret, "--clients", 100,
                                      "--senders", 100, "--rooms", ROOMS, "--room", "bench", "--seconds", seconds,
                                      "--server-pid", server.pid, "--user-prefix", "all")
         # Half of fitchat's saturation rate, for both servers.
@@ -223,8 +257,8 @@ def main():
         half = max(10.0, round(fitchat_saturation / 2))
         for server in servers:
             print(f"\n== {server.name}: open loop at {half:.0f} msg/s over {ROOMS} rooms", flush=True)
-            results[server.name]["rooms_half_rate"] = bench(
-                options.bin_dir, "chat", "--url", server.url, "--secret", secret, "--clients", 1000, "--senders", 100,
+            results[server.name]["rooms_half_rate"] = repeated(
+                options.repeat, options.bin_dir, "chat", "--url", server.url, "--secret", secret, "--clients", 1000, "--senders", 100,
                 "--rooms", ROOMS, "--room", "bench", "--seconds", seconds, "--rate", half,
                 "--server-pid", server.pid, "--user-prefix", "half")
     finally:
