@@ -12,7 +12,9 @@ struct Fitchat: AsyncParsableCommand {
             "Settings come from flags, then FITCHAT_* environment variables, then the config file (/etc/fitchat/fitchat.conf), then defaults.",
         version: FitchatVersion.string,
         subcommands: [
-            Serve.self, DB.self, UserCommand.self, InviteCommand.self, RoomCommand.self, NoticeCommand.self,
+            Serve.self, DB.self, UserCommand.self, InviteCommand.self, RoomCommand.self,
+            // `fitchat notice ROOM TEXT`: the very command `fitchat room notice` is, also at the top.
+            RoomCommand.Notice.self,
             TokenCommand.self, Export.self, Backup.self, Restore.self,
         ]
     )

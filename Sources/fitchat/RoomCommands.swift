@@ -138,17 +138,3 @@ struct RoomCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// `fitchat notice ROOM TEXT`: the same as `fitchat room notice` (issue 14 names it so).
-struct NoticeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "notice", abstract: "Post a notice to a room (the same as 'fitchat room notice').",
-        discussion:
-            "It is stored like a message and signed by the first active admin, or by --from (an active admin).")
-    @Argument(help: "The room's name.") var name: String
-    @Argument(help: "The notice's text (1-2000 characters).") var text: String
-    @Option(help: "The active admin who signs the notice (default: the first active admin).") var from: String?
-    @OptionGroup var store: StoreOptions
-
-    func run() async throws { try await RoomCommand.Notice.post(store: store, room: name, text: text, from: from) }
-}

@@ -131,3 +131,17 @@ class Daemon:
 
 # What `fitchat db check` prints on a sound store (and exits 0).
 DB_CHECK_OK = "ok: every index entry points at its record and every record is indexed\n"
+
+
+def ok(ack):
+    """An ack of success, returned for its fields."""
+    assert isinstance(ack, dict) and ack.get("ok") is True, ack
+    return ack
+
+
+def failed(ack, code):
+    """An error ack with this code and a message; returns the message."""
+    assert isinstance(ack, dict) and ack.get("ok") is False, ack
+    assert ack["error"]["code"] == code, ack
+    assert ack["error"]["message"], ack
+    return ack["error"]["message"]

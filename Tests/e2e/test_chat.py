@@ -9,7 +9,7 @@ import pytest
 import socketio
 
 from chat_client import ChatClient, connect_when_admitted
-from fitchat_e2e import Daemon, free_port
+from fitchat_e2e import Daemon, failed, free_port, ok
 
 TRANSPORTS = {"default": None, "websocket": ["websocket"]}
 SECRET = "s" * 40
@@ -47,15 +47,6 @@ def chat(data_dir):
     d.stop()
 
 
-def ok(ack):
-    assert isinstance(ack, dict) and ack.get("ok") is True, ack
-    return ack
-
-
-def failed(ack, code):
-    assert isinstance(ack, dict) and ack.get("ok") is False, ack
-    assert ack["error"]["code"] == code, ack
-    assert ack["error"]["message"], ack
 
 
 def test_connect_needs_a_valid_token(chat, transport):

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from chat_client import ChatClient
-from fitchat_e2e import DB_CHECK_OK, Daemon, free_port, give_to_service_user
+from fitchat_e2e import DB_CHECK_OK, Daemon, failed, free_port, give_to_service_user, ok
 from lmdb_raw import entries
 
 TRANSPORTS = {"polling": ["polling"], "websocket": ["websocket"]}
@@ -42,16 +42,6 @@ def chat(data_dir, transport):
     d.stop()
 
 
-def ok(ack):
-    assert isinstance(ack, dict) and ack.get("ok") is True, ack
-    return ack
-
-
-def failed(ack, code):
-    assert isinstance(ack, dict) and ack.get("ok") is False, ack
-    assert ack["error"]["code"] == code, ack
-    assert ack["error"]["message"], ack
-    return ack["error"]["message"]
 
 
 def joined(*clients, room="general"):
