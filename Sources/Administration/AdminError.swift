@@ -46,7 +46,7 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
         case .invalidLifetime: "a lifetime must be more than zero and at most 100 years"
         case .reservedRoomName(let name):
             "'\(name)': room names starting with '\(DirectPair.roomNamePrefix)' are reserved for direct messages"
-        case .directRoom(let name): "'\(name)' is a direct-message room: it has exactly its two users"
+        case .directRoom(let name): "'\(name)' is a direct conversation: it belongs to its two users alone"
         case .invalidLifetimeText(let text):
             "'\(text)' is not a lifetime: give a number and a unit (7d, 12h, 30m, 90s) or 'never'"
         }

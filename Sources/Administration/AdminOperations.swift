@@ -231,6 +231,7 @@ public struct AdminOperations: Sendable {
 
     @discardableResult
     public func archiveRoom(name: String) async throws -> Room {
+        try requireOrdinaryRoom(name)
         let room = try await store.archiveRoom(named: name)
         notify(.roomsChanged)
         return room
@@ -238,6 +239,7 @@ public struct AdminOperations: Sendable {
 
     @discardableResult
     public func unarchiveRoom(name: String) async throws -> Room {
+        try requireOrdinaryRoom(name)
         let room = try await store.setRoomActive(named: name, true)
         notify(.roomsChanged)
         return room
@@ -246,6 +248,7 @@ public struct AdminOperations: Sendable {
     @discardableResult
     public func setRoomDescription(name: String, description: String) async throws -> Room {
         try Self.validateDescription(description)
+        try requireOrdinaryRoom(name)
         let room = try await store.setRoomDescription(named: name, description: description)
         notify(.roomsChanged)
         return room
@@ -254,9 +257,8 @@ public struct AdminOperations: Sendable {
     /// Makes the user a participant; false if they already were.
     @discardableResult
     public func addMember(room roomName: String, user userName: String) async throws -> Bool {
-        let room = try requireRoom(roomName)
+        let room = try requireOrdinaryRoom(roomName)
         guard room.isActive else { throw AdminError.roomArchived(name: room.name) }
-        guard room.direct == nil else { throw AdminError.directRoom(name: room.name) }
         let user = try requireUser(userName)
         let membership = try await store.join(room: room.id, user: user.id)
         notify(.roomsChanged)
@@ -266,7 +268,7 @@ public struct AdminOperations: Sendable {
     /// Ends the membership; false if there was none. The user's connections leave the room at once.
     @discardableResult
     public func removeMember(room roomName: String, user userName: String) async throws -> Bool {
-        let room = try requireRoom(roomName)
+        let room = try requireOrdinaryRoom(roomName)
         let user = try requireUser(userName)
         let left = try await store.leave(room: room.id, user: user.id)
         if left != nil { notify(.memberRemoved(room: room.name, user: user.name)) }
@@ -287,7 +289,7 @@ public struct AdminOperations: Sendable {
     /// `AdminError.notAnAdminSigner`) or, when nil, by the first active admin.
     public func postNotice(room roomName: String, text: String, author: String? = nil) async throws -> Message {
         let text = try MessageText.validate(text).get()
-        let room = try requireRoom(roomName)
+        let room = try requireOrdinaryRoom(roomName)
         guard room.isActive else { throw AdminError.roomArchived(name: room.name) }
         let signer: User
         if let author {
@@ -336,6 +338,15 @@ public struct AdminOperations: Sendable {
 
     func requireRoom(_ name: String) throws -> Room {
         guard let room = try store.room(named: name) else { throw RepositoryError.roomNotFound(name) }
+        return room
+    }
+
+    /// A room an admin may manage: a direct conversation belongs to its two users alone (no
+    /// members added or removed, no archiving, description or notices).
+    @discardableResult
+    func requireOrdinaryRoom(_ name: String) throws -> Room {
+        let room = try requireRoom(name)
+        guard room.direct == nil else { throw AdminError.directRoom(name: room.name) }
         return room
     }
 

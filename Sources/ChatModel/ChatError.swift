@@ -24,7 +24,11 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
-    public static func roomNotFound(_ name: String) -> ChatError { .init(.roomNotFound, "no room named '\(name)'") }
+    /// The name is echoed back cut to 64 characters: a client that sent a megabyte of name gets
+    /// an answer of a normal size.
+    public static func roomNotFound(_ name: String) -> ChatError {
+        .init(.roomNotFound, "no room named '\(name.count > 64 ? name.prefix(64) + "…" : name)'")
+    }
     public static let rateLimited = ChatError(.rateLimited, "slow down")
     public static func notJoined(_ name: String) -> ChatError { .init(.notJoined, "join '\(name)' first") }
     public static func messageNotFound(_ id: Int64) -> ChatError {

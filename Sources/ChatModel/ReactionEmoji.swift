@@ -1,13 +1,32 @@
 /// What a reaction may be: one emoji, or a short name like `:thumbsup:`. Decided from Unicode
 /// scalar properties, not a list, so new emojis work without an update.
 public enum ReactionEmoji {
-    /// The reaction as given, or `invalid_request` saying what a reaction is.
+    /// The reaction in its one spelling (`canonical`), or `invalid_request` saying what a
+    /// reaction is. So 👍 and 👍 followed by U+FE0F count as one reaction, as they look alike.
     public static func validate(_ raw: String) -> Result<String, ChatError> {
-        guard isShortName(raw) || isEmoji(raw) else {
+        if isShortName(raw) { return .success(raw) }
+        let emoji = canonical(raw)
+        guard isEmoji(emoji) else {
             return .failure(
                 ChatError(.invalidRequest, "'emoji' must be one emoji or a short name like :thumbsup: (a-z 0-9 _ + -)"))
         }
-        return .success(raw)
+        return .success(emoji)
+    }
+
+    /// Drops a U+FE0F (emoji presentation selector) that changes nothing: after a scalar shown as
+    /// an emoji anyway, or before a skin tone (which makes its base an emoji by itself).
+    public static func canonical(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        var kept = String.UnicodeScalarView()
+        for (index, scalar) in scalars.enumerated() {
+            if scalar == "\u{FE0F}", index > 0 {
+                let before = scalars[index - 1]
+                let after = index + 1 < scalars.count ? scalars[index + 1] : nil
+                if before.properties.isEmojiPresentation || after?.properties.isEmojiModifier == true { continue }
+            }
+            kept.append(scalar)
+        }
+        return String(kept)
     }
 
     /// `:[a-z0-9_+-]{1,32}:`
@@ -28,7 +47,9 @@ public enum ReactionEmoji {
         guard text.count == 1, !scalars.isEmpty, scalars.count <= 16 else { return false }
         if scalars.count == 2, scalars.allSatisfy({ (0x1F1E6...0x1F1FF).contains($0.value) }) { return true }
         if isKeycap(scalars) { return true }
-        return scalars.split(separator: "\u{200D}", omittingEmptySubsequences: false).allSatisfy(isComponent)
+        // The longest emoji Unicode recommends join four (a family, a kiss with skin tones).
+        let components = scalars.split(separator: "\u{200D}", omittingEmptySubsequences: false)
+        return components.count <= 4 && components.allSatisfy(isComponent)
     }
 
     private static func isKeycap(_ scalars: [Unicode.Scalar]) -> Bool {
@@ -39,8 +60,9 @@ public enum ReactionEmoji {
 
     private static func isComponent(_ component: ArraySlice<Unicode.Scalar>) -> Bool {
         // A lone regional indicator is half a flag.
+        // A skin tone alone modifies nothing.
         guard let base = component.first, base.value >= 0x80, base.properties.isEmoji,
-            !(0x1F1E6...0x1F1FF).contains(base.value)
+            !(0x1F1E6...0x1F1FF).contains(base.value), !base.properties.isEmojiModifier
         else { return false }
         var rest = component.dropFirst()
         var shown = base.properties.isEmojiPresentation

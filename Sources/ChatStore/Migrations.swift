@@ -23,8 +23,37 @@ enum Migrations {
         // when the store opens. Nothing older is rewritten: a version-1 room record reads as a
         // public or private room (never direct), and message records already carried `deleted`
         // (false until now).
-        4: { _, _ in [] },
+        4: { txn, tables in try renameRoomsInTheDirectNamespace(txn, tables) },
     ]
+
+    /// Version 5 reserved the `dm-` prefix for direct rooms. An ordinary room an admin named so
+    /// before would stand in the way of the direct room of the same name: it becomes `room-dm-…`
+    /// (a note says so); its messages, members and id stay.
+    static func renameRoomsInTheDirectNamespace(_ txn: Transaction, _ tables: Tables) throws -> [String] {
+        var squatters: [(String, RoomID)] = []
+        try txn.cursor(tables.roomsByName).scan { name, id in
+            if name.hasPrefix(DirectPair.roomNamePrefix) { squatters.append((name, id)) }
+            return true
+        }
+        var notes: [String] = []
+        for (old, id) in squatters {
+            guard var room = try txn.get(tables.rooms, id), room.direct == nil else { continue }
+            var candidate = "room-" + old
+            var attempt = 1
+            while try txn.get(tables.roomsByName, candidate) != nil {
+                attempt += 1
+                candidate = "room-\(old)-\(attempt)"
+            }
+            room.name = candidate
+            _ = try txn.delete(tables.roomsByName, old)
+            try txn.put(tables.roomsByName, candidate, id)
+            try txn.put(tables.rooms, id, room)
+            notes.append(
+                "room '\(SafeText.forLog(old))' renamed to '\(SafeText.forLog(candidate))': names starting 'dm-' "
+                    + "now belong to direct conversations")
+        }
+        return notes
+    }
 
     /// Version 2 keyed users_by_name by the exact name and had no host-app mark.
     ///

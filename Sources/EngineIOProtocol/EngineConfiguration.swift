@@ -11,6 +11,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var allowWebSocket = true
     /// Bytes queued for a client before it is considered gone (it stopped reading).
     public var maxQueuedBytes: Int = 4_000_000
+    /// Packets in one long-poll answer; more wait for the next poll. python-engineio refuses a
+    /// payload of more than 16 packets (its `max_decode_packets`) and drops the connection.
+    public var maxPacketsPerPoll: Int = 16
     /// Open sessions from one address, and those of them no namespace CONNECT admitted yet.
     public var maxSessionsPerAddress: Int = 1000
     public var maxHalfOpenSessionsPerAddress: Int = 64

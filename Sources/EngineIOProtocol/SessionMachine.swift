@@ -56,11 +56,16 @@ public struct EngineSessionMachine: Sendable {
     private mutating func flushToPoll() -> [Action] {
         guard pollPending, !queue.isEmpty else { return [] }
         pollPending = false
-        defer {
-            queue.removeAll()
-            queuedBytes = 0
-        }
-        return [.answerPoll(queue)]
+        return [.answerPoll(takeForPoll(room: configuration.maxPacketsPerPoll))]
+    }
+
+    /// Up to `room` queued packets, oldest first; the rest wait for the next poll.
+    private mutating func takeForPoll(room: Int) -> [EnginePacket] {
+        let taken = Array(queue.prefix(max(room, 0)))
+        queue.removeFirst(taken.count)
+        queuedBytes -= taken.reduce(0) { $0 + $1.payload.byteCount + 1 }
+        if queue.isEmpty { queuedBytes = 0 }
+        return taken
     }
 
     // MARK: Polling
@@ -106,9 +111,8 @@ public struct EngineSessionMachine: Sendable {
                 // Release the pending poll so the client can finish the upgrade (a noop packet).
                 if pollPending {
                     pollPending = false
-                    actions.append(.answerPoll(queue + [EnginePacket(.noop)]))
-                    queue.removeAll()
-                    queuedBytes = 0
+                    actions.append(
+                        .answerPoll(takeForPoll(room: configuration.maxPacketsPerPoll - 1) + [EnginePacket(.noop)]))
                 }
                 return actions
             case (.upgrade, _) where upgrading:

@@ -43,8 +43,15 @@ public final class Transaction {
 
     // MARK: Typed access
 
+    /// A key LMDB could never have stored (empty, or longer than its key limit) is simply not
+    /// there: a lookup by a user-supplied name must not become `MDB_BAD_VALSIZE`.
+    private func cannotExist(_ key: MDB_val) -> Bool {
+        key.mv_size == 0 || key.mv_size > Int(mdb_env_get_maxkeysize(environment.handle))
+    }
+
     public func get<K, V>(_ db: Database<K, V>, _ key: K) throws -> V? {
         try withVal(key.encoded) { keyVal in
+            if cannotExist(keyVal) { return nil }
             var value = MDB_val()
             let rc = mdb_get(handle, db.dbi, &keyVal, &value)
             if rc == MDB_NOTFOUND { return nil }
@@ -55,6 +62,7 @@ public final class Transaction {
 
     public func contains<K, V>(_ db: Database<K, V>, _ key: K) throws -> Bool {
         try withVal(key.encoded) { keyVal in
+            if cannotExist(keyVal) { return false }
             var value = MDB_val()
             let rc = mdb_get(handle, db.dbi, &keyVal, &value)
             if rc == MDB_NOTFOUND { return false }

@@ -353,7 +353,8 @@ public final class AdminRoutes: Sendable {
     static func room(_ room: Room, members: [User]?) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("id", .int(Int64(room.id))), ("name", .string(room.name)), ("description", .string(room.description)),
-            ("is_private", .bool(room.isPrivate)), ("archived", .bool(!room.isActive)),
+            ("is_private", .bool(room.isPrivate)), ("kind", .string(room.kind.rawValue)),
+            ("archived", .bool(!room.isActive)),
         ]
         if let members { fields.append(("members", .array(members.map(user)))) }
         return .object(fields)

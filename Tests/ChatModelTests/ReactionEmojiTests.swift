@@ -15,10 +15,20 @@ struct ReactionEmojiTests {
     @Test(arguments: [
         "", " ", "a", "1", "#", "©", "☝", "👍👍", "👍 ", " 👍", "a\u{FE0F}", "1\u{FE0F}", "\u{FE0F}", "\u{200D}",
         "👍\u{200D}", "\u{1F3FB}a", "🇩", ":", "::", ":Fire:", ":fire", "fire:", ":fi re:", ":é:",
-        ":\(String(repeating: "z", count: 33)):", "e\u{301}", "\u{202E}", "🏴\u{E0067}",
+        ":\(String(repeating: "z", count: 33)):", "e\u{301}", "\u{202E}", "🏴\u{E0067}", "\u{1F3FD}",
+        "🏋\u{200D}🏋\u{200D}🏋\u{200D}🏋\u{200D}🏋",
     ])
     func refused(_ text: String) {
         #expect(ReactionEmoji.validate(text).isFailure, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+    }
+
+    @Test(arguments: [
+        ("👍\u{FE0F}", "👍"), ("👍\u{FE0F}\u{1F3FD}", "👍\u{1F3FD}"), ("❤\u{FE0F}", "❤\u{FE0F}"),
+        ("☝\u{FE0F}\u{1F3FD}", "☝\u{1F3FD}"), ("👩\u{200D}❤\u{FE0F}\u{200D}👨", "👩\u{200D}❤\u{FE0F}\u{200D}👨"),
+        (":+1:", ":+1:"),
+    ])
+    func alikeSpellingsBecomeOne(_ given: String, _ stored: String) throws {
+        #expect(try ReactionEmoji.validate(given).get() == stored)
     }
 
     @Test func toggledKeepsTheOrderOfFirstUseAndTheLimit() {

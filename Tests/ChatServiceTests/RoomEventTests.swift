@@ -5,6 +5,14 @@ import Testing
 
 @Suite("get_rooms, rooms_list, join_room, leave_room")
 struct RoomEventTests {
+    @Test func aHugeRoomNameIsNotEchoedBackWhole() async throws {
+        let chat = try await Chat()
+        let (c1, _) = try chat.connect(try await chat.user("ann"), "c1")
+        let ack = await chat.join(String(repeating: "x", count: 100_000), c1).ack
+        #expect(ack?["error"]?["code"] == "room_not_found")
+        #expect(ack?["error"]?["message"] == .string("no room named '\(String(repeating: "x", count: 64))…'"))
+    }
+
     @Test func getRoomsAcksTheListAndEmitsRoomsList() async throws {
         let chat = try await Chat()
         let ann = try await chat.user("ann")

@@ -15,8 +15,31 @@ private func schemaFourFixture() throws -> String {
     return dir
 }
 
+/// A schema-4 store where an admin had named ordinary rooms `dm-1-2` and `room-dm-1-2`.
+private func schemaFourWithADirectLookingRoom() throws -> String {
+    let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/schema4-dm-room/data.mdb")
+    let dir = temporaryDirectory()
+    try FileManager.default.copyItem(atPath: fixture.path, toPath: (dir as NSString).appendingPathComponent("data.mdb"))
+    return dir
+}
+
 @Suite("schema 4 → 5")
 struct SchemaFiveMigrationTests {
+    @Test func anOrdinaryRoomNamedLikeADirectOneMovesAside() async throws {
+        let store = try ChatStore.open(directory: try schemaFourWithADirectLookingRoom(), migrate: true)
+        defer { store.close() }
+        #expect(store.migrationNotes.contains { $0.contains("'dm-1-2' renamed to 'room-dm-1-2-2'") })
+        #expect(try store.room(named: "dm-1-2") == nil)
+        let moved = try #require(try store.room(named: "room-dm-1-2-2"))
+        #expect(moved.id == 5 && moved.description == "an old room" && moved.direct == nil)
+        #expect(try store.room(named: "room-dm-1-2")?.id == 6)
+        // The direct conversation of users 1 and 2 can now have its name.
+        let opened = try await store.openDirectRoom(DirectPair(1, 2))
+        #expect(opened.room.name == "dm-1-2" && opened.room.direct == DirectPair(1, 2))
+        #expect(try store.check() == [])
+    }
+
     @Test func theFixtureNeedsMigratingAndOpensReadOnlyNowhere() throws {
         let dir = try schemaFourFixture()
         #expect(throws: ChatStoreError.needsMigration(found: 4, supported: 5)) { try ChatStore.open(directory: dir) }

@@ -166,3 +166,25 @@ func configuration(maxQueuedBytes: Int = 4_000_000) -> EngineConfiguration {
         #expect(machine.webSocketClosed() == [.close(.clientClosed)])
     }
 }
+
+@Suite struct PollBatchingTests {
+    /// python-engineio drops a connection whose poll answer holds more than 16 packets.
+    @Test func aPollAnswerHoldsAtMostSixteenPacketsAndTheRestWait() {
+        let clock = ManualClock()
+        var machine = EngineSessionMachine(transport: .polling, configuration: configuration(), now: clock.now)
+        let packets = (0..<40).map { EnginePacket(.message, .text("m\($0)")) }
+        #expect(machine.send(packets).isEmpty, "no poll is waiting yet")
+        var received: [EnginePacket] = []
+        for expected in [16, 16, 8] {
+            guard case .answerPoll(let answer)? = machine.pollArrived().first else {
+                Issue.record("the poll was not answered at once")
+                return
+            }
+            #expect(answer.count == expected)
+            received += answer
+        }
+        #expect(received == packets, "in order, each once")
+        #expect(machine.queuedBytes == 0)
+        #expect(machine.pollArrived().isEmpty, "nothing left: the poll is held")
+    }
+}

@@ -20,6 +20,16 @@ import Testing
         #expect(try env.read { txn in try txn.get(db, 1) } == nil)
     }
 
+    @Test func keysLMDBCannotHoldAreSimplyAbsent() throws {
+        let env = try Environment(path: temporaryDirectory())
+        let db: Database<String, String> = try env.database(named: "names")
+        try env.write { txn in try txn.put(db, "ann", "1") }
+        for key in ["", String(repeating: "x", count: 600)] {
+            #expect(try env.read { txn in try txn.get(db, key) } == nil)
+            #expect(try env.read { txn in try txn.contains(db, key) } == false)
+        }
+    }
+
     @Test func aThrowingWriteLeavesNothingBehind() throws {
         struct Oops: Error {}
         let env = try Environment(path: temporaryDirectory())
