@@ -528,14 +528,17 @@ class FitnessChat {
           if (message.edited_at) edited.title = `Edited ${new Date(message.edited_at).toLocaleString()}`;
           body.append(" ", edited);
         }
-        item.append(meta, body);
+        // One row under the message: its reactions, then what the viewer may do with it.
+        const footer = this.doc.createElement("div");
+        footer.className = "message-footer";
         const bar = this.doc.createElement("div");
         bar.className = "reactions";
         bar.setAttribute("role", "group");
         bar.setAttribute("aria-label", "Reactions");
         this.renderReactions(bar, message);
-        item.append(bar);
-        this.appendActions(item, message);
+        footer.append(bar);
+        this.appendActions(footer, message);
+        item.append(meta, body, footer);
       }
     }
     if (focusedAction) {
@@ -571,7 +574,8 @@ class FitnessChat {
     return button;
   }
 
-  appendActions(item, message) {
+  appendActions(container, message) {
+    const item = container.closest("li") || container;
     const actions = this.doc.createElement("div");
     actions.className = "message-actions";
     if (this.canEdit(message)) {
@@ -586,7 +590,7 @@ class FitnessChat {
       remove.addEventListener("click", () => this.confirmDelete(item, message.id, actions));
       actions.append(remove);
     }
-    if (actions.childElementCount) item.append(actions);
+    if (actions.childElementCount) container.append(actions);
   }
 
   // MARK: Reactions
@@ -627,6 +631,10 @@ class FitnessChat {
     add.textContent = "☺+";
     add.addEventListener("click", () => this.togglePicker(add, message.id));
     bar.append(add);
+    if (this.picker && this.picker.dataset.for === String(message.id)) {
+      add.setAttribute("aria-expanded", "true");
+      this.pickerButton = add;
+    }
     if (focused) {
       const again = bar.querySelector(`[data-emoji="${CSS.escape(focused)}"]`) || add;
       again.focus();
@@ -682,7 +690,8 @@ class FitnessChat {
       }
     });
     button.setAttribute("aria-expanded", "true");
-    button.after(picker);
+    const footer = button.closest(".message-footer");
+    (footer || button).after(picker);
     this.picker = picker;
     this.pickerButton = button;
     picker.firstElementChild.focus();
@@ -777,7 +786,7 @@ class FitnessChat {
     });
     cancel.addEventListener("click", end);
     body.replaceWith(form);
-    for (const other of item.querySelectorAll(":scope > .reactions, :scope > .message-actions")) other.hidden = true;
+    for (const other of item.querySelectorAll(":scope > .message-footer")) other.hidden = true;
     box.focus();
     box.setSelectionRange(box.value.length, box.value.length);
   }
