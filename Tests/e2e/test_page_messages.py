@@ -304,3 +304,236 @@ def test_phone_keeps_the_messages_in_view(browser, gym):
         assert browser.find_element(By.CSS_SELECTOR, "[data-testid=participants]").is_displayed()
     finally:
         bob.close()
+
+
+# MARK: Edit, delete, reactions, direct messages (live both ways)
+
+
+def test_edit_own_message_live_both_ways(browser, gym):
+    bob = bob_in(gym)
+    try:
+        sign_in(browser, gym)
+        in_room(browser, "general")
+        theirs = bob.call("send_message", {"room": "general", "message": "Deadlift PR today"})["message"]
+        shown_message(browser, theirs["id"])
+        send_from_page(browser, "Squats 5x5 at 100 kg")
+        mine = own_message_id(browser, "Squats 5x5 at 100 kg")
+        bob.wait_for("new_message", lambda m: m["id"] == mine)
+
+        # Only one's own text messages can be edited; a member deletes only their own.
+        assert item(browser, theirs["id"]).find_elements(By.CSS_SELECTOR, "[data-action=edit]") == []
+        assert item(browser, theirs["id"]).find_elements(By.CSS_SELECTOR, "[data-action=delete]") == []
+
+        # Escape cancels: nothing is sent, the text is back.
+        click(browser, item(browser, mine).find_element(By.CSS_SELECTOR, "[data-action=edit]"))
+        editor = wait(browser).until(lambda d: item(d, mine).find_element(By.CSS_SELECTOR, "[data-testid=edit-input]"))
+        assert browser.switch_to.active_element == editor
+        editor.send_keys(" (not this)")
+        editor.send_keys(Keys.ESCAPE)
+        wait(browser).until(lambda d: item(d, mine).find_element(By.CSS_SELECTOR, ".text").text == "Squats 5x5 at 100 kg")
+        assert browser.switch_to.active_element.get_attribute("data-action") == "edit"
+
+        # Enter saves: bob gets the whole message, edited; the page marks it.
+        browser.switch_to.active_element.send_keys(Keys.ENTER)  # the Edit button, from the keyboard
+        editor = wait(browser).until(lambda d: item(d, mine).find_element(By.CSS_SELECTOR, "[data-testid=edit-input]"))
+        editor.send_keys(Keys.CONTROL, "a")
+        editor.send_keys("Squats 5x5 at 105 kg <b>PR</b>")
+        editor.send_keys(Keys.ENTER)
+        updated = bob.wait_for("message_updated", lambda m: m["id"] == mine)
+        assert updated["message"] == "Squats 5x5 at 105 kg <b>PR</b>" and updated["is_edited"] is True
+        assert updated["room"] == "general" and updated["user"]["name"] == "ann"
+        wait(browser).until(lambda d: item(d, mine).find_element(By.CSS_SELECTOR, ".text").text.startswith("Squats 5x5 at 105 kg <b>PR</b>"))
+        assert item(browser, mine).find_element(By.CSS_SELECTOR, "[data-testid=edited]").text == "(edited)"
+        assert item(browser, mine).find_elements(By.TAG_NAME, "b") == []  # text, never HTML
+
+        # Bob edits his: the page shows it without a reload.
+        answer = bob.call("edit_message", {"room": "general", "id": theirs["id"], "message": "Deadlift PR today: 180 kg"})
+        assert answer["ok"], answer
+        wait(browser).until(lambda d: item(d, theirs["id"]).find_element(By.CSS_SELECTOR, ".text").text.startswith("Deadlift PR today: 180 kg"))
+        assert item(browser, theirs["id"]).find_element(By.CSS_SELECTOR, "[data-testid=edited]").is_displayed()
+        shot(browser, "messages-edited")
+    finally:
+        bob.close()
+
+
+def test_delete_with_confirmation_and_an_admin_deletes_anyones(browser, admin_gym):
+    gym = admin_gym
+    bob = bob_in(gym)
+    try:
+        sign_in(browser, gym)
+        in_room(browser, "general")
+        first = bob.call("send_message", {"room": "general", "message": "spam spam spam"})["message"]
+        second = bob.call("send_message", {"room": "general", "message": "I will take this back"})["message"]
+        shown_message(browser, second["id"])
+        send_from_page(browser, "Wrong room, sorry")
+        mine = own_message_id(browser, "Wrong room, sorry")
+        bob.wait_for("new_message", lambda m: m["id"] == mine)
+
+        # Delete asks first; Keep (focused: the safe choice) changes nothing.
+        click(browser, item(browser, mine).find_element(By.CSS_SELECTOR, "[data-action=delete]"))
+        ask = wait(browser).until(lambda d: item(d, mine).find_element(By.CSS_SELECTOR, "[data-testid=confirm-delete]"))
+        assert "Delete this message?" in ask.text
+        assert browser.switch_to.active_element.get_attribute("data-action") == "keep"
+        shot(browser, "messages-confirm-delete")
+        assert_accessible(browser, "chat-confirm-delete")
+        ask = item(browser, mine).find_element(By.CSS_SELECTOR, "[data-testid=confirm-delete]")
+        click(browser, ask.find_element(By.CSS_SELECTOR, "[data-action=keep]"))
+        wait(browser).until(lambda d: not item(d, mine).find_elements(By.CSS_SELECTOR, "[data-testid=confirm-delete]"))
+        assert item(browser, mine).find_element(By.CSS_SELECTOR, ".text").text == "Wrong room, sorry"
+
+        # Delete, then confirm: bob sees it go; the page shows a tombstone.
+        click(browser, item(browser, mine).find_element(By.CSS_SELECTOR, "[data-action=delete]"))
+        click(browser, wait(browser).until(lambda d: item(d, mine).find_element(By.CSS_SELECTOR, "[data-action=confirm-delete]")))
+        gone = bob.wait_for("message_deleted", lambda e: e["id"] == mine)
+        assert gone == {"room": "general", "id": mine}
+        wait(browser).until(lambda d: item(d, mine).find_element(By.CSS_SELECTOR, "[data-testid=tombstone]").text == "message deleted")
+        assert "Wrong room, sorry" not in browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text
+        assert item(browser, mine).find_elements(By.CSS_SELECTOR, "button") == []
+
+        # An admin deletes someone else's message.
+        click(browser, item(browser, first["id"]).find_element(By.CSS_SELECTOR, "[data-action=delete]"))
+        click(browser, wait(browser).until(lambda d: item(d, first["id"]).find_element(By.CSS_SELECTOR, "[data-action=confirm-delete]")))
+        assert bob.wait_for("message_deleted", lambda e: e["id"] == first["id"])["room"] == "general"
+        wait(browser).until(lambda d: item(d, first["id"]).find_elements(By.CSS_SELECTOR, "[data-testid=tombstone]"))
+
+        # Bob deletes his own: a tombstone on the page, live; the history keeps it as one.
+        assert bob.call("delete_message", {"room": "general", "id": second["id"]})["ok"]
+        wait(browser).until(lambda d: item(d, second["id"]).find_elements(By.CSS_SELECTOR, "[data-testid=tombstone]"))
+        shot(browser, "messages-tombstones")
+        browser.refresh()
+        in_room(browser, "general")
+        for gone_id in (mine, first["id"], second["id"]):
+            wait(browser).until(lambda d: item(d, gone_id).find_elements(By.CSS_SELECTOR, "[data-testid=tombstone]"))
+        assert "spam spam spam" not in browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text
+    finally:
+        bob.close()
+
+
+def reaction_button(driver, message_id, emoji):
+    found = item(driver, message_id).find_elements(By.CSS_SELECTOR, "[data-testid=reaction]")
+    return next((b for b in found if b.get_attribute("data-emoji") == emoji), None)
+
+
+def reaction_state(driver, message_id, emoji):
+    button = reaction_button(driver, message_id, emoji)
+    if button is None:
+        return None
+    return button.find_element(By.CSS_SELECTOR, ".reaction-count").text, button.get_attribute("aria-pressed")
+
+
+def test_reactions_live_both_ways(browser, gym):
+    bob = bob_in(gym)
+    try:
+        sign_in(browser, gym)
+        in_room(browser, "general")
+        target = bob.call("send_message", {"room": "general", "message": "New squat PR: 140 kg"})["message"]
+        shown_message(browser, target["id"])
+        assert target.get("reactions") == [] and target.get("deleted") is False, target
+
+        # The picker opens from the keyboard; Escape closes it and gives the focus back.
+        add = item(browser, target["id"]).find_element(By.CSS_SELECTOR, "[data-testid=add-reaction]")
+        assert add.get_attribute("aria-label") == "Add a reaction"
+        browser.execute_script("arguments[0].focus()", add)
+        add.send_keys(Keys.ENTER)
+        picker = wait(browser).until(lambda d: item(d, target["id"]).find_element(By.CSS_SELECTOR, "[data-testid=picker]"))
+        choices = picker.find_elements(By.CSS_SELECTOR, "button")
+        assert [c.get_attribute("data-emoji") for c in choices] == ["👍", "❤️", "😂", "💪", "🔥", "🎉"]
+        assert all(c.get_attribute("aria-label").startswith("React with ") for c in choices)
+        assert browser.switch_to.active_element == choices[0]
+        assert add.get_attribute("aria-expanded") == "true"
+        shot(browser, "messages-picker")
+        assert_accessible(browser, "chat-picker")
+        browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+        wait(browser).until(lambda d: not item(d, target["id"]).find_elements(By.CSS_SELECTOR, "[data-testid=picker]"))
+        assert browser.switch_to.active_element.get_attribute("data-testid") == "add-reaction"
+
+        # A click in the picker reacts: bob gets reaction_updated; the page highlights ann's own.
+        browser.switch_to.active_element.send_keys(Keys.ENTER)
+        picker = wait(browser).until(lambda d: item(d, target["id"]).find_element(By.CSS_SELECTOR, "[data-testid=picker]"))
+        click(browser, picker.find_element(By.CSS_SELECTOR, '[data-emoji="💪"]'))
+        update = bob.wait_for("reaction_updated", lambda e: e["id"] == target["id"])
+        assert update == {"room": "general", "id": target["id"], "reactions": [{"emoji": "💪", "count": 1, "users": ["ann"]}]}
+        wait(browser).until(lambda d: reaction_state(d, target["id"], "💪") == ("1", "true"))
+        assert "including yours" in reaction_button(browser, target["id"], "💪").get_attribute("aria-label")
+
+        # Bob reacts: the page's counts follow, live.
+        assert bob.call("react", {"room": "general", "id": target["id"], "emoji": "💪", "on": True})["ok"]
+        wait(browser).until(lambda d: reaction_state(d, target["id"], "💪") == ("2", "true"))
+        assert bob.call("react", {"room": "general", "id": target["id"], "emoji": "🔥", "on": True})["ok"]
+        wait(browser).until(lambda d: reaction_state(d, target["id"], "🔥") == ("1", "false"))
+        order = [b.get_attribute("data-emoji") for b in item(browser, target["id"]).find_elements(By.CSS_SELECTOR, "[data-testid=reaction]")]
+        assert order == ["💪", "🔥"]  # first use first
+
+        # Clicking one of the page's own reactions takes it back; clicking another's adds to it.
+        click(browser, reaction_button(browser, target["id"], "💪"))
+        update = bob.wait_for("reaction_updated", lambda e: e["id"] == target["id"] and e["reactions"][0]["count"] == 1)
+        assert update["reactions"][0] == {"emoji": "💪", "count": 1, "users": ["bob"]}
+        wait(browser).until(lambda d: reaction_state(d, target["id"], "💪") == ("1", "false"))
+        click(browser, reaction_button(browser, target["id"], "🔥"))
+        update = bob.wait_for("reaction_updated", lambda e: e["id"] == target["id"] and len(e["reactions"]) == 2
+                              and e["reactions"][1]["count"] == 2)
+        assert sorted(update["reactions"][1]["users"]) == ["ann", "bob"]
+        wait(browser).until(lambda d: reaction_state(d, target["id"], "🔥") == ("2", "true"))
+
+        # The last one gone, its button goes too.
+        assert bob.call("react", {"room": "general", "id": target["id"], "emoji": "💪", "on": False})["ok"]
+        wait(browser).until(lambda d: reaction_state(d, target["id"], "💪") is None)
+        shot(browser, "messages-reactions")
+        assert_accessible(browser, "chat-reactions")
+    finally:
+        bob.close()
+
+
+def test_direct_messages_from_the_online_list(browser, gym):
+    bob = ChatClient(gym.url, token=gym.token("bob")).connect()
+    try:
+        assert bob.call("join_room", {"room": "general"})["ok"]
+        sign_in(browser, gym)
+        in_room(browser, "general")
+
+        # Everyone online but ann herself has a button that opens a direct conversation.
+        start = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid=participants] [data-user="bob"] [data-testid=open-direct]'))
+        assert start.get_attribute("aria-label") == "Direct message to bob"
+        assert browser.find_elements(By.CSS_SELECTOR, '[data-testid=participants] [data-user="ann"] [data-testid=open-direct]') == []
+        click(browser, start)
+
+        # The page joins it: titled with bob's name, listed under "Direct messages".
+        wait(browser).until(lambda d: d.find_element(By.ID, "room-title").text == "bob")
+        dm = browser.find_element(By.CSS_SELECTOR, '[data-testid=direct-rooms] [data-peer="bob"]')
+        room = dm.get_attribute("data-room")
+        assert dm.get_attribute("aria-current") == "true" and "bob" in dm.text
+        assert browser.find_elements(By.CSS_SELECTOR, f'[data-testid=rooms] [data-room="{room}"]') == []
+
+        # Bob has it in his list (titled with ann's name), joins it and gets ann's message there.
+        def bobs_dm():
+            rooms = bob.call("get_rooms")["rooms"]
+            return next((r for r in rooms if r["name"] == room), None)
+        listed = bobs_dm()
+        assert listed and listed["kind"] == "direct" and listed["title"] == "Ann Lifter" and listed["peer"]["name"] == "ann", listed
+        assert listed["is_private"] is True
+        assert bob.call("join_room", {"room": room})["ok"]
+        send_from_page(browser, "Spot me at 6?")
+        got = bob.wait_for("new_message", lambda m: m["room"] == room and m["message_type"] == "text")
+        assert got["message"] == "Spot me at 6?" and got["user"]["name"] == "ann"
+        assert bob.call("send_message", {"room": room, "message": "Deal 👍"})["ok"]
+        wait(browser).until(lambda d: "Deal 👍" in d.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text)
+        shot(browser, "messages-direct")
+        assert_accessible(browser, "chat-direct")
+
+        # The other way round: cat opens one with ann; it appears in ann's list without a reload.
+        cat = ChatClient(gym.url, token=gym.token("cat")).connect()
+        try:
+            opened = cat.call("open_direct", {"user": "ann"})
+            assert opened["ok"] and opened["room"]["kind"] == "direct" and opened["room"]["title"] == "Ann Lifter", opened
+            assert cat.call("join_room", {"room": opened["room"]["name"]})["ok"]
+            assert cat.call("send_message", {"room": opened["room"]["name"], "message": "Class at 7?"})["ok"]
+            cats = wait(browser).until(lambda d: d.find_element(
+                By.CSS_SELECTOR, f'[data-testid=direct-rooms] [data-room="{opened["room"]["name"]}"]'))
+            assert "cat" in cats.text
+            click(browser, cats)
+            wait(browser).until(lambda d: "Class at 7?" in d.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text)
+            assert browser.find_element(By.ID, "room-title").text == "cat"
+        finally:
+            cat.close()
+    finally:
+        bob.close()
