@@ -1,3 +1,4 @@
+import ChatModel
 import Foundation
 
 /// Why an admin operation (the CLI) refused or failed; each says what to do about it.
@@ -20,6 +21,8 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
     case invalidInviteUses(Int)
     case invalidLifetime
     case invalidLifetimeText(String)
+    case reservedRoomName(name: String)
+    case directRoom(name: String)
 
     public var description: String {
         switch self {
@@ -41,6 +44,9 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
         case .noAdmin: "no active admin to sign the notice; make one with 'fitchat user add NAME --admin'"
         case .invalidInviteUses(let uses): "an invite allows at least one use (not \(uses))"
         case .invalidLifetime: "a lifetime must be more than zero and at most 100 years"
+        case .reservedRoomName(let name):
+            "'\(name)': room names starting with '\(DirectPair.roomNamePrefix)' are reserved for direct messages"
+        case .directRoom(let name): "'\(name)' is a direct-message room: it has exactly its two users"
         case .invalidLifetimeText(let text):
             "'\(text)' is not a lifetime: give a number and a unit (7d, 12h, 30m, 90s) or 'never'"
         }

@@ -221,6 +221,7 @@ public struct AdminOperations: Sendable {
     public func addRoom(name: String, description: String, isPrivate: Bool) async throws -> Room {
         try Self.validateDescription(description)
         try Names.validateRoomName(name)
+        guard !name.hasPrefix(DirectPair.roomNamePrefix) else { throw AdminError.reservedRoomName(name: name) }
         let room = try await store.createRoom(name: name, description: description, isPrivate: isPrivate)
         notify(.roomsChanged)
         return room
@@ -255,6 +256,7 @@ public struct AdminOperations: Sendable {
     public func addMember(room roomName: String, user userName: String) async throws -> Bool {
         let room = try requireRoom(roomName)
         guard room.isActive else { throw AdminError.roomArchived(name: room.name) }
+        guard room.direct == nil else { throw AdminError.directRoom(name: room.name) }
         let user = try requireUser(userName)
         let membership = try await store.join(room: room.id, user: user.id)
         notify(.roomsChanged)

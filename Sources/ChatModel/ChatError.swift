@@ -5,6 +5,7 @@ public enum ChatErrorCode: String, Sendable, Equatable, CaseIterable {
     case roomNotFound = "room_not_found"
     case forbidden
     case notJoined = "not_joined"
+    case messageNotFound = "message_not_found"
     case rateLimited = "rate_limited"
     case unauthorized
     case invalidRequest = "invalid_request"
@@ -26,5 +27,8 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func roomNotFound(_ name: String) -> ChatError { .init(.roomNotFound, "no room named '\(name)'") }
     public static let rateLimited = ChatError(.rateLimited, "slow down")
     public static func notJoined(_ name: String) -> ChatError { .init(.notJoined, "join '\(name)' first") }
+    public static func messageNotFound(_ id: Int64) -> ChatError {
+        .init(.messageNotFound, "no message \(id) in this room")
+    }
     public static func forbidden(_ name: String) -> ChatError { .init(.forbidden, "'\(name)' is private") }
 }

@@ -10,6 +10,10 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
     case userNotFound(String)
     /// A display name that would pass for another user's name.
     case displayNameTaken(String)
+    /// No such message, or it was deleted (a tombstone takes no edits or reactions).
+    case messageNotFound(MessageID)
+    /// Turning the reaction on would give the message more than `Reaction.maxPerMessage` emojis.
+    case tooManyReactions
 
     public var description: String {
         switch self {
@@ -18,6 +22,8 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
         case .roomNotFound(let name): "no room named '\(name)'"
         case .userNotFound(let name): "no user named '\(name)'"
         case .displayNameTaken(let name): "the display name '\(SafeText.forLog(name))' is another user's name"
+        case .messageNotFound(let id): "no message \(id)"
+        case .tooManyReactions: "a message holds at most \(Reaction.maxPerMessage) different emojis"
         }
     }
 }
@@ -75,6 +81,23 @@ public protocol ChatRepository: Sendable {
     func messages(room: RoomID, before: MessageID, limit: Int) throws -> [Message]
     /// Up to `limit` messages of the room newer than `after`, oldest first.
     func messages(room: RoomID, after: MessageID, limit: Int) throws -> [Message]
+
+    // Editing, deleting and reacting: each one write transaction that first re-reads the message,
+    // so a message deleted meanwhile is `messageNotFound`, never revived.
+    /// Replaces the text of a message (marking it edited, `edited_at` now).
+    func editMessage(id: MessageID, text: String) async throws -> Message
+    /// Makes the message a tombstone: `deleted`, empty text, its reactions removed.
+    func deleteMessage(id: MessageID) async throws -> Message
+    /// Turns one user's reaction on or off; returns the message's reactions after it.
+    func react(message: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction]
+    /// The message's reactions, in the order of each emoji's first use.
+    func reactions(ofMessage id: MessageID) throws -> [Reaction]
+
+    // Direct messages
+    /// The pair's direct room, created on first use in the same write that checks for it (so two
+    /// simultaneous calls make one room); both users are (again) its participants. `created` says
+    /// whether this call made it.
+    func openDirectRoom(_ pair: DirectPair) async throws -> (room: Room, created: Bool)
 
     // Sessions
     func createSession(_ session: Session) async throws

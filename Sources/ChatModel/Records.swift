@@ -14,17 +14,47 @@ public struct Room: Sendable, Equatable, Hashable {
     public var createdAt: Micros
     public var isActive: Bool
     public var isPrivate: Bool
+    /// The two users of a direct-message room (always private); nil for every other room.
+    public var direct: DirectPair?
 
     public init(
-        id: RoomID, name: String, description: String, createdAt: Micros, isActive: Bool = true, isPrivate: Bool = false
+        id: RoomID, name: String, description: String, createdAt: Micros, isActive: Bool = true,
+        isPrivate: Bool = false,
+        direct: DirectPair? = nil
     ) {
         self.id = id
         self.name = name
         self.description = description
         self.createdAt = createdAt
         self.isActive = isActive
-        self.isPrivate = isPrivate
+        self.isPrivate = isPrivate || direct != nil
+        self.direct = direct
     }
+
+    public var kind: RoomKind { direct != nil ? .direct : isPrivate ? .private : .public }
+}
+
+public enum RoomKind: String, Sendable, Equatable {
+    case `public`, `private`, direct
+}
+
+/// The two users of a direct-message room, lower id first: the pair names the room
+/// (`dm-LOW-HIGH`) and keys the store's `direct_rooms` index, so each pair has one room.
+public struct DirectPair: Sendable, Equatable, Hashable {
+    public let low: UserID
+    public let high: UserID
+
+    public init(_ a: UserID, _ b: UserID) {
+        low = min(a, b)
+        high = max(a, b)
+    }
+
+    /// Room names starting so are reserved for direct messages: admins cannot create them.
+    public static let roomNamePrefix = "dm-"
+    public var roomName: String { "\(Self.roomNamePrefix)\(low)-\(high)" }
+
+    public func contains(_ user: UserID) -> Bool { user == low || user == high }
+    public func other(than user: UserID) -> UserID { user == low ? high : low }
 }
 
 public enum UserRole: UInt8, Sendable, Equatable, CaseIterable {
@@ -102,6 +132,38 @@ public struct Message: Sendable, Equatable, Hashable {
         self.isEdited = isEdited
         self.editedAt = editedAt
         self.deleted = deleted
+    }
+}
+
+/// One emoji on a message and who put it there, in the order they did.
+public struct Reaction: Sendable, Equatable, Hashable {
+    public var emoji: String
+    public var users: [UserID]
+
+    public init(emoji: String, users: [UserID]) {
+        self.emoji = emoji
+        self.users = users
+    }
+
+    /// Distinct emojis one message may carry.
+    public static let maxPerMessage = 20
+
+    /// `reactions` with `user`'s `emoji` on or off; the order stays that of each emoji's first use.
+    /// Nil when turning it on would add a 21st emoji.
+    public static func toggled(_ reactions: [Reaction], emoji: String, user: UserID, on: Bool) -> [Reaction]? {
+        var result = reactions
+        if let index = result.firstIndex(where: { $0.emoji == emoji }) {
+            if on {
+                if !result[index].users.contains(user) { result[index].users.append(user) }
+            } else {
+                result[index].users.removeAll { $0 == user }
+                if result[index].users.isEmpty { result.remove(at: index) }
+            }
+        } else if on {
+            guard result.count < maxPerMessage else { return nil }
+            result.append(Reaction(emoji: emoji, users: [user]))
+        }
+        return result
     }
 }
 

@@ -9,11 +9,14 @@ public enum ChatJSON {
 
     public static func time(_ micros: Micros) -> JSONValue { .string(ISO8601.format(micros: micros)) }
 
-    public static func message(_ message: Message, room: Room, user: User?) -> JSONValue {
-        Self.message(message, roomName: room.name, user: user)
+    public static func message(_ message: Message, room: Room, user: User?, reactions: JSONValue = []) -> JSONValue {
+        Self.message(message, roomName: room.name, user: user, reactions: reactions)
     }
 
-    public static func message(_ message: Message, roomName: String, user: User?) -> JSONValue {
+    /// A message; `reactions` is `reactions(_:userName:)` of its reactions (none for a new one).
+    public static func message(_ message: Message, roomName: String, user: User?, reactions: JSONValue = [])
+        -> JSONValue
+    {
         [
             "id": .int(Int64(message.id)),
             "room": .string(roomName),
@@ -23,18 +26,39 @@ public enum ChatJSON {
             "created_at": time(message.createdAt),
             "is_edited": .bool(message.isEdited),
             "edited_at": message.editedAt.map(time) ?? .null,
+            "deleted": .bool(message.deleted),
+            "reactions": message.deleted ? [] : reactions,
         ]
     }
 
-    public static func room(_ room: Room) -> JSONValue {
-        ["name": .string(room.name), "description": .string(room.description), "is_private": .bool(room.isPrivate)]
+    /// `[{"emoji","count","users":[user names]}]`, in the order of each emoji's first use. A user
+    /// the lookup cannot name is left out of `users` (still counted).
+    public static func reactions(_ reactions: [Reaction], userName: (UserID) -> String?) -> JSONValue {
+        .array(
+            reactions.map { reaction in
+                [
+                    "emoji": .string(reaction.emoji), "count": .int(Int64(reaction.users.count)),
+                    "users": .array(reaction.users.compactMap(userName).map(JSONValue.string)),
+                ]
+            })
     }
 
-    public static func roomSummary(_ room: Room, online: Int, participants: Int) -> JSONValue {
-        [
-            "name": .string(room.name), "description": .string(room.description), "is_private": .bool(room.isPrivate),
-            "online": .int(Int64(online)), "participants": .int(Int64(participants)),
+    /// A room as its viewer sees it: a direct room also carries `title` (the other user's display
+    /// name) and `peer` (the other user), when `peer` is known.
+    public static func room(_ room: Room, peer: User? = nil) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("name", .string(room.name)), ("description", .string(room.description)),
+            ("is_private", .bool(room.isPrivate)), ("kind", .string(room.kind.rawValue)),
         ]
+        if room.kind == .direct, let peer {
+            fields += [("title", .string(peer.displayName)), ("peer", user(peer))]
+        }
+        return .object(fields)
+    }
+
+    public static func roomSummary(_ room: Room, peer: User? = nil, online: Int, participants: Int) -> JSONValue {
+        guard case .object(let fields) = Self.room(room, peer: peer) else { return .null }
+        return .object(fields + [("online", .int(Int64(online))), ("participants", .int(Int64(participants)))])
     }
 
     public static func error(_ error: ChatError) -> JSONValue {

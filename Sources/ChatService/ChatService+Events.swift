@@ -20,6 +20,11 @@ extension ChatService {
             case .leaveRoom(let room): try await leaveRoom(room, connection)
             case .sendMessage(let room, let message): try await sendMessage(message, to: room, connection)
             case .typing(let room, let active): try typing(in: room, active: active, connection)
+            case .editMessage(let room, let id, let text): try await editMessage(id, in: room, text: text, connection)
+            case .deleteMessage(let room, let id): try await deleteMessage(id, in: room, connection)
+            case .react(let room, let id, let emoji, let on):
+                try await react(to: id, in: room, emoji: emoji, on: on, connection)
+            case .openDirect(let user): try await openDirect(with: user, connection)
             }
         }
     }
@@ -64,7 +69,7 @@ extension ChatService {
         let latest = try repository.latestMessages(room: room.id, limit: limits.historyPage + 1)
         var users: [UserID: User] = [user.id: user]
         let messages = try latest.suffix(limits.historyPage).map { message in
-            ChatJSON.message(message, room: room, user: try cachedUser(message.userID, &users))
+            try messageJSON(message, room: room, cache: &users)
         }
         let online = state.withLock { $0.presence.onlineUsers }
         let participants = try repository.participants(ofRoom: room.id).map { participant -> JSONValue in
@@ -75,7 +80,7 @@ extension ChatService {
             ]
         }
         let fields: [(String, JSONValue)] = [
-            ("room", ChatJSON.room(room)), ("messages", .array(messages)),
+            ("room", ChatJSON.room(room, peer: try peer(in: room, of: user))), ("messages", .array(messages)),
             ("participants", .array(participants)), ("has_more", .bool(latest.count > limits.historyPage)),
         ]
         let others = Audience.room(room.name, except: connection.id)
@@ -170,7 +175,8 @@ extension ChatService {
             let participants = try repository.participants(ofRoom: room.id)
             rooms.append(
                 ChatJSON.roomSummary(
-                    room, online: participants.filter { online.contains($0.userID) }.count,
+                    room, peer: try peer(in: room, of: user),
+                    online: participants.filter { online.contains($0.userID) }.count,
                     participants: participants.count))
         }
         return .array(rooms)
@@ -191,12 +197,12 @@ extension ChatService {
         try !room.isPrivate || repository.participant(room: room.id, user: user.id) != nil
     }
 
-    private func limit(_ limiter: WritableKeyPath<ServiceState, RateLimiter<UserID>>, _ user: UserID) throws {
+    func limit(_ limiter: WritableKeyPath<ServiceState, RateLimiter<UserID>>, _ user: UserID) throws {
         let now = now()
         guard state.withLock({ $0[keyPath: limiter].allow(user, now: now) }) else { throw ChatError.rateLimited }
     }
 
-    private func cachedUser(_ id: UserID, _ cache: inout [UserID: User]) throws -> User? {
+    func cachedUser(_ id: UserID, _ cache: inout [UserID: User]) throws -> User? {
         if let known = cache[id] { return known }
         let found = try repository.user(id: id)
         cache[id] = found

@@ -2,7 +2,8 @@ import ChatModel
 
 extension ChatService {
     /// The chat's limits: the message bucket and the per-address cap come from the settings; the
-    /// rest are the contract's fixed ones (history page, typing expiry, join and typing buckets).
+    /// rest are the contract's fixed ones (history page, typing expiry, join, typing and reaction
+    /// buckets). Edits and deletes share the message bucket; `open_direct` the join bucket.
     public struct Limits: Sendable {
         public var messageBurst: Double = 20
         public var messageRate: Double = 5
@@ -13,6 +14,8 @@ extension ChatService {
         public var joinRate: Double = 2
         public var typingBurst: Double = 30
         public var typingRate: Double = 5
+        public var reactionBurst: Double = 30
+        public var reactionRate: Double = 5
         public init() {}
     }
 }

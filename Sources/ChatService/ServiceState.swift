@@ -8,6 +8,7 @@ struct ServiceState {
     var messages: RateLimiter<UserID>
     var joins: RateLimiter<UserID>
     var typingEvents: RateLimiter<UserID>
+    var reactions: RateLimiter<UserID>
     var connectionsPerAddress: [String: Int] = [:]
     /// Each user's open connections, oldest first.
     var connectionsByUser: [UserID: [ChatConnection]] = [:]
@@ -17,6 +18,7 @@ struct ServiceState {
         messages = RateLimiter(burst: limits.messageBurst, rate: limits.messageRate)
         joins = RateLimiter(burst: limits.joinBurst, rate: limits.joinRate)
         typingEvents = RateLimiter(burst: limits.typingBurst, rate: limits.typingRate)
+        reactions = RateLimiter(burst: limits.reactionBurst, rate: limits.reactionRate)
     }
 
     mutating func releaseSlot(of address: String) {

@@ -152,7 +152,49 @@ extension ChatStore {
                 }
                 return true
             }
+            try checkMessageChanges(txn, report)
             return problems
+        }
+    }
+
+    /// Schema 5: tombstones hold no text, reactions belong to live messages and name existing
+    /// users, and direct_rooms and the direct rooms agree both ways.
+    private func checkMessageChanges(_ txn: Transaction, _ report: (String) -> Bool) throws {
+        try txn.cursor(tables.messages).scan { id, message in
+            if message.deleted, !message.text.isEmpty { return report("deleted message \(id) still holds its text") }
+            return true
+        }
+        try txn.cursor(tables.reactions).scan { id, stored in
+            guard let message = try txn.get(tables.messages, id) else {
+                return report("reactions of missing message \(id)")
+            }
+            if message.deleted { return report("deleted message \(id) still holds reactions") }
+            if stored.list.isEmpty || stored.list.contains(where: { $0.users.isEmpty }) {
+                return report("reactions of message \(id) hold an emoji nobody chose")
+            }
+            if stored.list.count > Reaction.maxPerMessage {
+                return report("message \(id) holds \(stored.list.count) different reactions")
+            }
+            for user in stored.list.flatMap(\.users) where !(try txn.contains(tables.users, user)) {
+                return report("a reaction to message \(id) names missing user \(user)")
+            }
+            return true
+        }
+        try txn.cursor(tables.directRooms).scan { key, roomID in
+            guard let room = try txn.get(tables.rooms, roomID), room.direct == DirectPair(key.a, key.b), key.a < key.b
+            else {
+                return report(
+                    "direct_rooms entry (users \(key.a), \(key.b)) points at a missing or different room \(roomID)")
+            }
+            return true
+        }
+        try txn.cursor(tables.rooms).scan { id, room in
+            guard let pair = room.direct else { return true }
+            if try txn.get(tables.directRooms, RoomUserKey(pair.low, pair.high)) != id {
+                return report("direct room \(id) '\(room.name)' is missing from direct_rooms")
+            }
+            if !room.isPrivate { return report("direct room \(id) '\(room.name)' is not private") }
+            return true
         }
     }
 }

@@ -7,7 +7,7 @@ import Synchronization
 /// records with their indexes written in one transaction, one writer thread with group commit.
 public final class ChatStore: Sendable {
     /// The schema this build writes. Older stores are migrated; newer ones are refused.
-    public static let schemaVersion: UInt32 = 4
+    public static let schemaVersion: UInt32 = 5
 
     public struct Options: Sendable {
         public var migrate = false
@@ -48,7 +48,7 @@ public final class ChatStore: Sendable {
         }
         var envOptions = Environment.Options()
         envOptions.mapSize = options.mapSize
-        envOptions.maxDatabases = 16
+        envOptions.maxDatabases = 32
         envOptions.maxReaders = 256
         envOptions.readOnly = options.readOnly
         let environment = try Environment(path: directory, options: envOptions)

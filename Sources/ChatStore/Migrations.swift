@@ -19,6 +19,11 @@ enum Migrations {
         // Version 4 added invites and one-time sign-in links: their (empty) tables are created
         // when the store opens; nothing older needs rewriting.
         3: { _, _ in [] },
+        // Version 5 added reactions and the direct-room index: their (empty) tables are created
+        // when the store opens. Nothing older is rewritten: a version-1 room record reads as a
+        // public or private room (never direct), and message records already carried `deleted`
+        // (false until now).
+        4: { _, _ in [] },
     ]
 
     /// Version 2 keyed users_by_name by the exact name and had no host-app mark.

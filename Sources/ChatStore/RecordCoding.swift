@@ -70,25 +70,41 @@ enum RecordVersion {
     static let current: UInt8 = 1
     /// Users: 2 added the host-app mark (schema 3).
     static let user: UInt8 = 2
+    /// Rooms: 2 added the direct pair (schema 5).
+    static let room: UInt8 = 2
 }
 
 extension Room: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
-        var w = RecordWriter(version: RecordVersion.current)
+        var w = RecordWriter(version: RecordVersion.room)
         w.u64(id)
         w.string(name)
         w.string(description)
         w.i64(createdAt)
         w.bool(isActive)
         w.bool(isPrivate)
+        w.bool(direct != nil)
+        if let direct {
+            w.u64(direct.low)
+            w.u64(direct.high)
+        }
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Room {
         var r = try RecordReader(raw)
-        guard r.version == 1 else { throw .decoding }
+        guard r.version == 1 || r.version == 2 else { throw .decoding }
+        let id = try r.u64()
+        let name = try r.string()
+        let description = try r.string()
+        let createdAt = try r.i64()
+        let isActive = try r.bool()
+        let isPrivate = try r.bool()
+        // Version 1 (before schema 5) had no direct rooms.
+        var direct: DirectPair?
+        if r.version >= 2, try r.bool() { direct = DirectPair(try r.u64(), try r.u64()) }
         return Room(
-            id: try r.u64(), name: try r.string(), description: try r.string(), createdAt: try r.i64(),
-            isActive: try r.bool(), isPrivate: try r.bool())
+            id: id, name: name, description: description, createdAt: createdAt, isActive: isActive,
+            isPrivate: isPrivate, direct: direct)
     }
 }
 
@@ -230,5 +246,38 @@ extension SignInLink: LMDBCodable {
         return SignInLink(
             id: try r.u64(), codeHash: try r.byteString(), userID: try r.u64(), createdAt: try r.i64(),
             expiresAt: try r.i64(), usedAt: try r.optionalI64())
+    }
+}
+
+/// The value of a `reactions` entry: a message's reactions in the order of first use, each emoji
+/// with its users in the order they reacted.
+struct StoredReactions: LMDBCodable, Equatable {
+    var list: [Reaction]
+
+    func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(UInt64(list.count))
+        for reaction in list {
+            w.string(reaction.emoji)
+            w.u64(UInt64(reaction.users.count))
+            for user in reaction.users { w.u64(user) }
+        }
+        bytes.append(contentsOf: w.bytes)
+    }
+    static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> StoredReactions {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        let count = try r.u64()
+        guard count <= UInt64(raw.count) else { throw .decoding }
+        var list: [Reaction] = []
+        for _ in 0..<count {
+            let emoji = try r.string()
+            let users = try r.u64()
+            guard users <= UInt64(raw.count) else { throw .decoding }
+            var ids: [UserID] = []
+            for _ in 0..<users { ids.append(try r.u64()) }
+            list.append(Reaction(emoji: emoji, users: ids))
+        }
+        return StoredReactions(list: list)
     }
 }

@@ -26,9 +26,17 @@ struct Tables {
     /// Schema 4: one-time sign-in links, and SHA-256 of the code → link id.
     let signInLinks: Database<SignInLinkID, SignInLink>
     let signInLinksByHash: Database<Bytes, SignInLinkID>
+    /// Schema 5: message id → its reactions, one record, so a toggle is one put in one write.
+    /// A message without reactions (and every tombstone) has no entry.
+    let reactions: Database<MessageID, StoredReactions>
+    /// Schema 5: lower user id · higher user id → the pair's direct room: one room per pair,
+    /// looked up and created in the same write transaction.
+    let directRooms: Database<RoomUserKey, RoomID>
 
     /// The names of the tables schema 4 added (a read-only open of an older store must not look for them).
     static let addedInSchema4 = ["invites", "invites_by_hash", "signin_links", "signin_links_by_hash"]
+    /// The names of the tables schema 5 added.
+    static let addedInSchema5 = ["reactions", "direct_rooms"]
 
     init(environment env: Environment, create: Bool) throws {
         meta = try env.database(named: "meta", create: create)
@@ -45,6 +53,8 @@ struct Tables {
         invitesByHash = try env.database(named: "invites_by_hash", create: create)
         signInLinks = try env.database(named: "signin_links", create: create)
         signInLinksByHash = try env.database(named: "signin_links_by_hash", create: create)
+        reactions = try env.database(named: "reactions", create: create)
+        directRooms = try env.database(named: "direct_rooms", create: create)
     }
 
     /// Entries per table, for `fitchat db status`.
@@ -57,7 +67,8 @@ struct Tables {
             ("participants", try txn.count(participants)), ("user_rooms", try txn.count(userRooms)),
             ("sessions", try txn.count(sessions)), ("invites", try txn.count(invites)),
             ("invites_by_hash", try txn.count(invitesByHash)), ("signin_links", try txn.count(signInLinks)),
-            ("signin_links_by_hash", try txn.count(signInLinksByHash)),
+            ("signin_links_by_hash", try txn.count(signInLinksByHash)), ("reactions", try txn.count(reactions)),
+            ("direct_rooms", try txn.count(directRooms)),
         ]
     }
 }

@@ -12,8 +12,8 @@ struct Fitchat: AsyncParsableCommand {
             "Settings come from flags, then FITCHAT_* environment variables, then the config file (/etc/fitchat/fitchat.conf), then defaults.",
         version: FitchatVersion.string,
         subcommands: [
-            Serve.self, DB.self, UserCommand.self, InviteCommand.self, RoomCommand.self, TokenCommand.self, Export.self,
-            Backup.self, Restore.self,
+            Serve.self, DB.self, UserCommand.self, InviteCommand.self, RoomCommand.self, NoticeCommand.self,
+            TokenCommand.self, Export.self, Backup.self, Restore.self,
         ]
     )
 

@@ -89,9 +89,12 @@ struct RoomCommand: AsyncParsableCommand {
         @Option(help: "The active admin who signs the notice (default: the first active admin).") var from: String?
         @OptionGroup var store: StoreOptions
 
-        func run() async throws {
-            let message = try await store.admin().changing().postNotice(room: name, text: text, author: from)
-            print("notice posted to '\(name)' (message \(message.id))")
+        func run() async throws { try await Self.post(store: store, room: name, text: text, from: from) }
+
+        /// What `room notice` and its top-level alias `notice` do.
+        static func post(store: StoreOptions, room: String, text: String, from: String?) async throws {
+            let message = try await store.admin().changing().postNotice(room: room, text: text, author: from)
+            print("notice posted to '\(room)' (message \(message.id))")
         }
     }
 
@@ -134,4 +137,18 @@ struct RoomCommand: AsyncParsableCommand {
             print(removed ? "'\(user)' is no longer a member of '\(room)'" : "'\(user)' was not a member of '\(room)'")
         }
     }
+}
+
+/// `fitchat notice ROOM TEXT`: the same as `fitchat room notice` (issue 14 names it so).
+struct NoticeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notice", abstract: "Post a notice to a room (the same as 'fitchat room notice').",
+        discussion:
+            "It is stored like a message and signed by the first active admin, or by --from (an active admin).")
+    @Argument(help: "The room's name.") var name: String
+    @Argument(help: "The notice's text (1-2000 characters).") var text: String
+    @Option(help: "The active admin who signs the notice (default: the first active admin).") var from: String?
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws { try await RoomCommand.Notice.post(store: store, room: name, text: text, from: from) }
 }

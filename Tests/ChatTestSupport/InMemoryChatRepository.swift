@@ -28,6 +28,8 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         var participants: [RoomID: [UserID: Participant]] = [:]
         var messages: [MessageID: Message] = [:]
         var sessions: [[UInt8]: Session] = [:]
+        var reactions: [MessageID: [Reaction]] = [:]
+        var directRooms: [DirectPair: RoomID] = [:]
         var nextRoom: RoomID = 1
         var nextUser: UserID = 1
         var nextMessage: MessageID = 1
@@ -225,6 +227,78 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
 
     public func messages(room: RoomID, after: MessageID, limit: Int) throws -> [Message] {
         try read { Array(roomMessages($0, room).filter { $0.id > after }.prefix(limit)) }
+    }
+
+    // MARK: Edits, tombstones, reactions, direct rooms
+
+    private static func liveMessage(_ tables: Tables, _ id: MessageID) throws -> Message {
+        guard let message = tables.messages[id], !message.deleted else { throw RepositoryError.messageNotFound(id) }
+        return message
+    }
+
+    public func editMessage(id: MessageID, text: String) async throws -> Message {
+        try await write { tables, now in
+            var message = try Self.liveMessage(tables, id)
+            message.text = text
+            message.isEdited = true
+            message.editedAt = max(now, message.createdAt)
+            tables.messages[id] = message
+            return message
+        }
+    }
+
+    public func deleteMessage(id: MessageID) async throws -> Message {
+        try await write { tables, _ in
+            var message = try Self.liveMessage(tables, id)
+            message.deleted = true
+            message.text = ""
+            tables.messages[id] = message
+            tables.reactions.removeValue(forKey: id)
+            return message
+        }
+    }
+
+    public func react(message id: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction] {
+        try await write { tables, _ in
+            _ = try Self.liveMessage(tables, id)
+            guard tables.users[user] != nil else { throw RepositoryError.userNotFound("#\(user)") }
+            guard let next = Reaction.toggled(tables.reactions[id] ?? [], emoji: emoji, user: user, on: on) else {
+                throw RepositoryError.tooManyReactions
+            }
+            tables.reactions[id] = next.isEmpty ? nil : next
+            return next
+        }
+    }
+
+    public func reactions(ofMessage id: MessageID) throws -> [Reaction] { try read { $0.reactions[id] ?? [] } }
+
+    public func openDirectRoom(_ pair: DirectPair) async throws -> (room: Room, created: Bool) {
+        try await write { tables, now in
+            for user in [pair.low, pair.high] where tables.users[user] == nil {
+                throw RepositoryError.userNotFound("#\(user)")
+            }
+            var created = false
+            let room: Room
+            if let id = tables.directRooms[pair], let existing = tables.rooms[id] {
+                room = existing
+            } else {
+                guard !tables.rooms.values.contains(where: { $0.name == pair.roomName }) else {
+                    throw RepositoryError.roomExists(pair.roomName)
+                }
+                room = Room(
+                    id: tables.nextRoom, name: pair.roomName, description: "", createdAt: now, isPrivate: true,
+                    direct: pair)
+                tables.nextRoom += 1
+                tables.rooms[room.id] = room
+                tables.directRooms[pair] = room.id
+                created = true
+            }
+            for user in [pair.low, pair.high] where tables.participants[room.id]?[user] == nil {
+                tables.participants[room.id, default: [:]][user] = Participant(
+                    roomID: room.id, userID: user, joinedAt: now, lastActive: now)
+            }
+            return (room, created)
+        }
     }
 
     // MARK: Sessions

@@ -30,6 +30,6 @@ public func schemaThreeCopy(of source: String) throws -> String {
 /// Opens a store's file without ChatStore, to write what a bug or an older fitchat would leave.
 public func rawEnvironment(_ dir: String) throws -> Environment {
     var options = Environment.Options()
-    options.maxDatabases = 16
+    options.maxDatabases = 32
     return try Environment(path: dir, options: options)
 }

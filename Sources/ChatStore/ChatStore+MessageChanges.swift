@@ -1,0 +1,95 @@
+import ChatModel
+import LMDB
+
+/// Edits, tombstones, reactions and direct rooms (schema 5). Each is one write transaction that
+/// re-reads what it changes, so concurrent calls serialise on the writer and never undo each other.
+extension ChatStore {
+    public func editMessage(id: MessageID, text: String) async throws -> Message {
+        let now = self.now()
+        return try await write { txn, tables in
+            var message = try Self.liveMessage(txn, tables, id)
+            message.text = text
+            message.isEdited = true
+            message.editedAt = max(now, message.createdAt)
+            try txn.put(tables.messages, id, message)
+            return message
+        }
+    }
+
+    /// The record stays (history keeps its place) but its text and reactions are removed from the
+    /// file, not merely hidden.
+    public func deleteMessage(id: MessageID) async throws -> Message {
+        try await write { txn, tables in
+            var message = try Self.liveMessage(txn, tables, id)
+            message.deleted = true
+            message.text = ""
+            try txn.put(tables.messages, id, message)
+            _ = try txn.delete(tables.reactions, id)
+            return message
+        }
+    }
+
+    public func react(message id: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction] {
+        try await write { txn, tables in
+            _ = try Self.liveMessage(txn, tables, id)
+            guard try txn.contains(tables.users, user) else { throw RepositoryError.userNotFound("#\(user)") }
+            let current = try txn.get(tables.reactions, id)?.list ?? []
+            guard let next = Reaction.toggled(current, emoji: emoji, user: user, on: on) else {
+                throw RepositoryError.tooManyReactions
+            }
+            if next.isEmpty {
+                _ = try txn.delete(tables.reactions, id)
+            } else if next != current {
+                try txn.put(tables.reactions, id, StoredReactions(list: next))
+            }
+            return next
+        }
+    }
+
+    public func reactions(ofMessage id: MessageID) throws -> [Reaction] {
+        try read { txn in try txn.get(tables.reactions, id)?.list ?? [] }
+    }
+
+    public func openDirectRoom(_ pair: DirectPair) async throws -> (room: Room, created: Bool) {
+        let now = self.now()
+        return try await write { txn, tables in
+            for user in [pair.low, pair.high] where !(try txn.contains(tables.users, user)) {
+                throw RepositoryError.userNotFound("#\(user)")
+            }
+            let key = RoomUserKey(pair.low, pair.high)
+            var created = false
+            let room: Room
+            if let id = try txn.get(tables.directRooms, key), let existing = try txn.get(tables.rooms, id) {
+                room = existing
+            } else {
+                guard try txn.get(tables.roomsByName, pair.roomName) == nil else {
+                    throw RepositoryError.roomExists(pair.roomName)
+                }
+                room = Room(
+                    id: try tables.nextID(txn, MetaKey.nextRoomID), name: pair.roomName, description: "",
+                    createdAt: now, isActive: true, isPrivate: true, direct: pair)
+                try txn.put(tables.rooms, room.id, room)
+                try txn.put(tables.roomsByName, room.name, room.id)
+                try txn.put(tables.directRooms, key, room.id)
+                created = true
+            }
+            // Both are participants, again if one had left: no `join` message in a conversation of two.
+            for user in [pair.low, pair.high] where !(try txn.contains(tables.participants, RoomUserKey(room.id, user)))
+            {
+                try txn.put(
+                    tables.participants, RoomUserKey(room.id, user),
+                    Participant(roomID: room.id, userID: user, joinedAt: now, lastActive: now))
+                try txn.put(tables.userRooms, RoomUserKey(user, room.id), Empty())
+            }
+            return (room, created)
+        }
+    }
+
+    /// The message, unless it is missing or a tombstone.
+    private static func liveMessage(_ txn: Transaction, _ tables: Tables, _ id: MessageID) throws -> Message {
+        guard let message = try txn.get(tables.messages, id), !message.deleted else {
+            throw RepositoryError.messageNotFound(id)
+        }
+        return message
+    }
+}
