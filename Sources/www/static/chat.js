@@ -537,7 +537,7 @@ class FitnessChat {
         bar.setAttribute("aria-label", "Reactions");
         this.renderReactions(bar, message);
         footer.append(bar);
-        this.appendActions(footer, message);
+        this.appendActions(footer, message, item);
         item.append(meta, body, footer);
       }
     }
@@ -574,8 +574,8 @@ class FitnessChat {
     return button;
   }
 
-  appendActions(container, message) {
-    const item = container.closest("li") || container;
+  // The actions go into `container` (the item itself, or its footer row); they act on `item`.
+  appendActions(container, message, item = container) {
     const actions = this.doc.createElement("div");
     actions.className = "message-actions";
     if (this.canEdit(message)) {
