@@ -258,7 +258,8 @@ def test_phone_keeps_the_messages_in_view(browser, gym):
         wait(browser).until(lambda d: "set 12: 5 reps" in d.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text)
         assert browser.execute_script("return window.innerWidth") == PHONE[0]
 
-        # The header and the room's name, then the messages: rooms and people are behind the menu.
+        # The header and a strip of room chips, then the messages; the people online and the
+        # account's buttons are behind the menu.
         top = messages_top(browser)
         assert top <= PHONE_BUDGET_PX, f"{top} px above the messages list on a phone"
         shot(browser, "phone-messages-390x844")
@@ -267,30 +268,36 @@ def test_phone_keeps_the_messages_in_view(browser, gym):
         composer = browser.execute_script(
             "return [document.querySelector('[data-testid=composer]').getBoundingClientRect().bottom, window.innerHeight]")
         assert abs(composer[0] - composer[1]) <= 2, composer
-        wait(browser).until(lambda d: not d.find_element(By.CSS_SELECTOR, '[data-room="nutrition"]').is_displayed())
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=me]").text == "Ann Lifter"
+        wait(browser).until(lambda d: not d.find_element(By.CSS_SELECTOR, "[data-testid=participants]").is_displayed())
+        assert not browser.find_element(By.CSS_SELECTOR, ".logout-form button").is_displayed()
 
-        # The menu opens the rooms and the people online (with bob); picking a room closes it.
+        # A chip switches rooms in one tap.
+        pick_room(browser, "nutrition")
+        assert messages_top(browser) <= PHONE_BUDGET_PX
+
+        # The menu opens the people online (bob, with a button for a direct message) and the
+        # account's buttons in place of the conversation; Escape closes it.
         menu = browser.find_element(By.CSS_SELECTOR, "[data-testid=menu-toggle]")
         assert menu.get_attribute("aria-expanded") == "false"
         menu.click()
         assert menu.get_attribute("aria-expanded") == "true"
-        wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-room="nutrition"]').is_displayed())
-        wait(browser).until(lambda d: "bob" in d.find_element(By.CSS_SELECTOR, "[data-testid=participants]").text)
-        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=me]").text == "Ann Lifter"
+        wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=participants]").is_displayed())
+        assert browser.find_element(By.CSS_SELECTOR, ".logout-form button").is_displayed()
+        assert not browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]").is_displayed()
         shot(browser, "phone-menu-390x844")
         assert_accessible(browser, "chat-phone-menu")
-        pick_room(browser, "nutrition")
-        wait(browser).until(lambda d: menu.get_attribute("aria-expanded") == "false")
-        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]").is_displayed()
-        assert messages_top(browser) <= PHONE_BUDGET_PX
-        assert browser.switch_to.active_element == browser.find_element(By.CSS_SELECTOR, "[data-testid=message-input]")
-
-        # Keyboard: the menu opens with Enter and Escape closes it again.
-        menu.send_keys(Keys.ENTER)
-        wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-room="general"]').is_displayed())
         browser.switch_to.active_element.send_keys(Keys.ESCAPE)
         wait(browser).until(lambda d: menu.get_attribute("aria-expanded") == "false")
-        assert browser.switch_to.active_element == menu
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]").is_displayed()
+
+        # Keyboard: Enter opens it; picking a room from the strip closes it.
+        menu.send_keys(Keys.ENTER)
+        wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=participants]").is_displayed())
+        pick_room(browser, "general")
+        wait(browser).until(lambda d: menu.get_attribute("aria-expanded") == "false")
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]").is_displayed()
+        assert browser.switch_to.active_element == browser.find_element(By.CSS_SELECTOR, "[data-testid=message-input]")
 
         # At 360 × 740 too.
         browser.set_window_size(360, 740)

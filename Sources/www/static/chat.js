@@ -167,7 +167,7 @@ class FitnessChat {
       .catch(() => {});
   }
 
-  // On a phone the rooms and the people online are behind the menu button.
+  // On a phone the people online and the account's buttons are behind the menu button.
   toggleDrawer(open = !this.doc.body.classList.contains("drawer-open")) {
     this.doc.body.classList.toggle("drawer-open", open);
     this.el.menu.setAttribute("aria-expanded", String(open));
@@ -273,8 +273,12 @@ class FitnessChat {
       this.el.title.textContent = shown.title;
       this.el.description.textContent = shown.description;
       for (const button of this.doc.querySelectorAll(".rooms button.room")) {
-        if (button.dataset.room === name) button.setAttribute("aria-current", "true");
-        else button.removeAttribute("aria-current");
+        if (button.dataset.room === name) {
+          button.setAttribute("aria-current", "true");
+          button.scrollIntoView({ block: "nearest", inline: "nearest" });  // the phone's strip of chips
+        } else {
+          button.removeAttribute("aria-current");
+        }
       }
       if (!quiet) this.toggleDrawer(false);
       this.clearMessages();
