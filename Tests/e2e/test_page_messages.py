@@ -412,6 +412,9 @@ def test_delete_with_confirmation_and_an_admin_deletes_anyones(browser, admin_gy
         for gone_id in (mine, first["id"], second["id"]):
             wait(browser).until(lambda d: item(d, gone_id).find_elements(By.CSS_SELECTOR, "[data-testid=tombstone]"))
         assert "spam spam spam" not in browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text
+        history = {m["id"]: m for m in bob.call("join_room", {"room": "general"})["messages"]}
+        for gone_id in (mine, first["id"], second["id"]):
+            assert (history[gone_id]["deleted"], history[gone_id]["message"], history[gone_id]["reactions"]) == (True, "", [])
     finally:
         bob.close()
 

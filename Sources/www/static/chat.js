@@ -141,6 +141,12 @@ class FitnessChat {
       this.noteTyping();
     });
     this.el.menu.addEventListener("click", () => this.toggleDrawer());
+    // A click anywhere else closes the reaction picker.
+    this.doc.addEventListener("click", (event) => {
+      if (this.picker && !this.picker.contains(event.target) && !(this.pickerButton && this.pickerButton.contains(event.target))) {
+        this.closePicker();
+      }
+    });
     this.doc.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && this.doc.body.classList.contains("drawer-open")) {
         this.toggleDrawer(false);
