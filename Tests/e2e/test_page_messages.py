@@ -299,6 +299,16 @@ def test_phone_keeps_the_messages_in_view(browser, gym):
         assert browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]").is_displayed()
         assert browser.switch_to.active_element == browser.find_element(By.CSS_SELECTOR, "[data-testid=message-input]")
 
+        # A direct conversation from the menu's people list: the menu closes, its chip joins the strip.
+        menu.click()
+        start = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-user="bob"] [data-testid=open-direct]'))
+        start.click()
+        wait(browser).until(lambda d: menu.get_attribute("aria-expanded") == "false")
+        chip = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid=direct-rooms] [data-peer="bob"]'))
+        wait(browser).until(lambda d: chip.get_attribute("aria-current") == "true" and chip.is_displayed())
+        assert messages_top(browser) <= PHONE_BUDGET_PX
+        shot(browser, "phone-direct-390x844")
+
         # At 360 × 740 too.
         browser.set_window_size(360, 740)
         wait(browser).until(lambda d: d.execute_script("return window.innerWidth") == 360)
@@ -450,6 +460,10 @@ def test_reactions_live_both_ways(browser, gym):
         assert [c.get_attribute("data-emoji") for c in choices] == ["👍", "❤️", "😂", "💪", "🔥", "🎉"]
         assert all(c.get_attribute("aria-label").startswith("React with ") for c in choices)
         assert browser.switch_to.active_element == choices[0]
+        browser.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+        assert browser.switch_to.active_element == choices[1]
+        browser.switch_to.active_element.send_keys(Keys.ARROW_LEFT, Keys.ARROW_LEFT)
+        assert browser.switch_to.active_element == choices[-1]
         assert add.get_attribute("aria-expanded") == "true"
         shot(browser, "messages-picker")
         assert_accessible(browser, "chat-picker")

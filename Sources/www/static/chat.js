@@ -295,6 +295,12 @@ class FitnessChat {
         this.el.messages.append(more);
       }
       for (const message of answer.messages) this.displayMessage(message, { scroll: false });
+      if (!answer.messages.length) {
+        const empty = this.doc.createElement("li");
+        empty.className = "notice empty-note";
+        empty.textContent = "No messages yet: say hi!";
+        this.el.messages.append(empty);
+      }
       this.scrollToEnd();
       this.participants.clear();
       for (const p of answer.participants) this.participants.set(p.user.id, p);
@@ -386,6 +392,8 @@ class FitnessChat {
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     const created = new Date(message.created_at);
     const previous = this.lastShown;
+    const empty = list.querySelector(".empty-note");
+    if (empty) empty.remove();
     if (!previous || dayKey(new Date(previous.created_at)) !== dayKey(created)) {
       list.append(this.daySeparator(created));
     } else {
@@ -697,6 +705,13 @@ class FitnessChat {
         event.preventDefault();
         event.stopPropagation();
         this.closePicker(true);
+      } else if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+        // Arrows move along the choices (Tab works too).
+        const choices = [...picker.children];
+        const at = choices.indexOf(this.doc.activeElement);
+        const next = (at + (event.key === "ArrowRight" ? 1 : choices.length - 1)) % choices.length;
+        event.preventDefault();
+        choices[next].focus();
       }
     });
     button.setAttribute("aria-expanded", "true");
