@@ -16,9 +16,9 @@ public enum StoreAccess {
     public static func open(dataDir: String, migrate: Bool, creation: Creation = .mustExist) throws -> ChatStore {
         let directory = FilePaths.absolute(dataDir)
         try requireStore(in: directory, creation: creation)
-        let store = try ChatStore.open(directory: directory, migrate: migrate)
-        matchOwner(of: directory)
-        return store
+        // Also when the open is refused (an older schema, say): the lock file it made stays.
+        defer { matchOwner(of: directory) }
+        return try ChatStore.open(directory: directory, migrate: migrate)
     }
 
     /// Throws a sentence for the operator when `directory` cannot hold (or does not hold) a store.

@@ -40,6 +40,21 @@ public struct Membership: Sendable, Equatable {
     }
 }
 
+/// The outcome of opening a direct room.
+public struct DirectRoomOpening: Sendable, Equatable {
+    public var room: Room
+    /// This call made the room.
+    public var created: Bool
+    /// Who became a participant just now: both when the room is new, one who had left it, or nobody.
+    public var added: [UserID]
+
+    public init(room: Room, created: Bool, added: [UserID]) {
+        self.room = room
+        self.created = created
+        self.added = added
+    }
+}
+
 public protocol ChatRepository: Sendable {
     // Rooms
     func allRooms() throws -> [Room]
@@ -95,9 +110,9 @@ public protocol ChatRepository: Sendable {
 
     // Direct messages
     /// The pair's direct room, created on first use in the same write that checks for it (so two
-    /// simultaneous calls make one room); both users are (again) its participants. `created` says
-    /// whether this call made it.
-    func openDirectRoom(_ pair: DirectPair) async throws -> (room: Room, created: Bool)
+    /// simultaneous calls make one room); both users are (again) its participants, without `join`
+    /// messages.
+    func openDirectRoom(_ pair: DirectPair) async throws -> DirectRoomOpening
 
     // Sessions
     func createSession(_ session: Session) async throws

@@ -38,7 +38,10 @@ public enum ReactionEmoji {
     }
 
     private static func isComponent(_ component: ArraySlice<Unicode.Scalar>) -> Bool {
-        guard let base = component.first, base.value >= 0x80, base.properties.isEmoji else { return false }
+        // A lone regional indicator is half a flag.
+        guard let base = component.first, base.value >= 0x80, base.properties.isEmoji,
+            !(0x1F1E6...0x1F1FF).contains(base.value)
+        else { return false }
         var rest = component.dropFirst()
         var shown = base.properties.isEmojiPresentation
         if rest.first == "\u{FE0F}" {

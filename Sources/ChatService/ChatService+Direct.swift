@@ -5,7 +5,8 @@ import SocketIOProtocol
 extension ChatService {
     /// Opens (creating on first use) the caller's direct room with `name`. An unknown or disabled
     /// user and the caller themself are `invalid_request`, saying no more than "no such user".
-    /// When the room is new, both users' connections get a fresh `rooms_list`.
+    /// Whoever became a participant just now (both, when the room is new; one who had left it)
+    /// gets a fresh `rooms_list` on every connection.
     func openDirect(with name: String, _ connection: ChatConnection) async throws -> Outcome {
         let user = connection.user
         try limit(\.joins, user.id)
@@ -13,16 +14,14 @@ extension ChatService {
             throw ChatError(.invalidRequest, "no such user")
         }
         guard peer.id != user.id else { throw ChatError(.invalidRequest, "a direct conversation needs another user") }
-        let (room, created) = try await repository.openDirectRoom(DirectPair(user.id, peer.id))
+        let opened = try await repository.openDirectRoom(DirectPair(user.id, peer.id))
         var outcome = Outcome()
-        outcome.reply = .success([("room", ChatJSON.room(room, peer: peer))])
-        if created {
-            for member in [user, peer] {
-                let connections = connections(of: member.id).map(\.id)
-                guard !connections.isEmpty else { continue }
-                let rooms = try roomsList(for: member)
-                outcome.afterReply.append(.deliver(Delivery(.connections(connections), "rooms_list", ["rooms": rooms])))
-            }
+        outcome.reply = .success([("room", ChatJSON.room(opened.room, peer: peer))])
+        for member in [user, peer] where opened.added.contains(member.id) {
+            let connections = connections(of: member.id).map(\.id)
+            guard !connections.isEmpty else { continue }
+            let rooms = try roomsList(for: member)
+            outcome.afterReply.append(.deliver(Delivery(.connections(connections), "rooms_list", ["rooms": rooms])))
         }
         return outcome
     }

@@ -50,7 +50,7 @@ extension ChatStore {
         try read { txn in try txn.get(tables.reactions, id)?.list ?? [] }
     }
 
-    public func openDirectRoom(_ pair: DirectPair) async throws -> (room: Room, created: Bool) {
+    public func openDirectRoom(_ pair: DirectPair) async throws -> DirectRoomOpening {
         let now = self.now()
         return try await write { txn, tables in
             for user in [pair.low, pair.high] where !(try txn.contains(tables.users, user)) {
@@ -74,14 +74,16 @@ extension ChatStore {
                 created = true
             }
             // Both are participants, again if one had left: no `join` message in a conversation of two.
+            var added: [UserID] = []
             for user in [pair.low, pair.high] where !(try txn.contains(tables.participants, RoomUserKey(room.id, user)))
             {
+                added.append(user)
                 try txn.put(
                     tables.participants, RoomUserKey(room.id, user),
                     Participant(roomID: room.id, userID: user, joinedAt: now, lastActive: now))
                 try txn.put(tables.userRooms, RoomUserKey(user, room.id), Empty())
             }
-            return (room, created)
+            return DirectRoomOpening(room: room, created: created, added: added)
         }
     }
 

@@ -35,7 +35,7 @@ struct RoomCommand: AsyncParsableCommand {
                     header: ["ID", "NAME", "ACCESS", "STATE", "DESCRIPTION"],
                     rows: rooms.map {
                         [
-                            "\($0.id)", $0.name, $0.isPrivate ? "private" : "public",
+                            "\($0.id)", $0.name, $0.kind.rawValue,
                             $0.isActive ? "active" : "archived", $0.description,
                         ]
                     }))

@@ -24,14 +24,21 @@ struct AdminActionTests {
 
         let annRooms: JSONValue = [
             [
-                "name": "general", "description": "General fitness discussion", "is_private": false, "online": 0,
+                "name": "general", "description": "General fitness discussion", "is_private": false, "kind": "public",
+                "online": 0,
                 "participants": 0,
             ],
-            ["name": "nutrition", "description": "Meal planning", "is_private": false, "online": 0, "participants": 0],
+            [
+                "name": "nutrition", "description": "Meal planning", "is_private": false, "kind": "public", "online": 0,
+                "participants": 0,
+            ],
         ]
         let bobRooms: JSONValue = .array(
             annRooms.arrayValue! + [
-                ["name": "coaches", "description": "Coaches only", "is_private": true, "online": 1, "participants": 1]
+                [
+                    "name": "coaches", "description": "Coaches only", "is_private": true, "kind": "private",
+                    "online": 1, "participants": 1,
+                ]
             ])
         #expect(
             run.steps == [

@@ -16,7 +16,8 @@ struct ErrorCodeTests {
             ChatEvent.decode("typing_start", [["room": "general"]]) == .success(.typing(room: "general", active: true)))
         #expect(
             Set(ChatEvent.names) == [
-                "get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop",
+                "get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop", "edit_message",
+                "delete_message", "react", "open_direct",
             ])
     }
 
@@ -71,7 +72,8 @@ struct ErrorCodeTests {
     @Test func everyCodeOfTheContractIsKnown() {
         #expect(
             ChatErrorCode.allCases.map(\.rawValue) == [
-                "invalid_message", "message_too_long", "room_not_found", "forbidden", "not_joined", "rate_limited",
+                "invalid_message", "message_too_long", "room_not_found", "forbidden", "not_joined", "message_not_found",
+                "rate_limited",
                 "unauthorized", "invalid_request", "internal_error",
             ])
     }

@@ -15,10 +15,14 @@ struct RoomEventTests {
 
         let rooms: JSONValue = [
             [
-                "name": "general", "description": "General fitness discussion", "is_private": false, "online": 1,
+                "name": "general", "description": "General fitness discussion", "is_private": false, "kind": "public",
+                "online": 1,
                 "participants": 1,
             ],
-            ["name": "nutrition", "description": "Meal planning", "is_private": false, "online": 0, "participants": 0],
+            [
+                "name": "nutrition", "description": "Meal planning", "is_private": false, "kind": "public", "online": 0,
+                "participants": 0,
+            ],
         ]
         #expect(
             run.steps == [
@@ -83,7 +87,9 @@ struct RoomEventTests {
         #expect(joinMessage.type == .join && joinMessage.userID == ann.id && joinMessage.text == "joined the room")
         let history = try chat.repository.latestMessages(room: chat.general.id, limit: 50)
         let fields: JSONValue = [
-            "room": ["name": "general", "description": "General fitness discussion", "is_private": false],
+            "room": [
+                "name": "general", "description": "General fitness discussion", "is_private": false, "kind": "public",
+            ],
             "messages": .array(
                 history.map { ChatJSON.message($0, room: chat.general, user: $0.userID == ann.id ? ann : bob) }),
             "participants": [
@@ -164,7 +170,10 @@ struct RoomEventTests {
         let (a, _) = try chat.connect(ann, "a")
         let run = await chat.join("coaches", a)
         #expect(run.ack?["ok"] == true)
-        #expect(run.ack?["room"] == ["name": "coaches", "description": "Coaches only", "is_private": true])
+        #expect(
+            run.ack?["room"] == [
+                "name": "coaches", "description": "Coaches only", "is_private": true, "kind": "private",
+            ])
     }
 
     @Test func joinsAreRateLimitedPerUserAndRefill() async throws {

@@ -270,15 +270,15 @@ private func hash(_ n: UInt8) -> [UInt8] { [UInt8](repeating: n, count: 32) }
         }
         environment.close()
 
-        #expect(throws: ChatStoreError.needsMigration(found: 3, supported: 4)) {
+        #expect(throws: ChatStoreError.needsMigration(found: 3, supported: ChatStore.schemaVersion)) {
             try makeClockedStore(dir, clock: clock)
         }
-        #expect(throws: ChatStoreError.needsMigration(found: 3, supported: 4)) {
+        #expect(throws: ChatStoreError.needsMigration(found: 3, supported: ChatStore.schemaVersion)) {
             try ChatStore.open(directory: dir, readOnly: true)
         }
         store = try makeClockedStore(dir, clock: clock, migrate: true)
         defer { store.close() }
-        #expect(try store.status().schemaVersion == 4)
+        #expect(try store.status().schemaVersion == ChatStore.schemaVersion)
         #expect(try store.user(named: "ann") == ann)
         #expect(try store.message(id: sent.id) == sent)
         #expect(try store.allInvites().isEmpty)

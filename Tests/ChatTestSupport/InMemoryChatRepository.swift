@@ -272,7 +272,7 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
 
     public func reactions(ofMessage id: MessageID) throws -> [Reaction] { try read { $0.reactions[id] ?? [] } }
 
-    public func openDirectRoom(_ pair: DirectPair) async throws -> (room: Room, created: Bool) {
+    public func openDirectRoom(_ pair: DirectPair) async throws -> DirectRoomOpening {
         try await write { tables, now in
             for user in [pair.low, pair.high] where tables.users[user] == nil {
                 throw RepositoryError.userNotFound("#\(user)")
@@ -293,11 +293,13 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
                 tables.directRooms[pair] = room.id
                 created = true
             }
+            var added: [UserID] = []
             for user in [pair.low, pair.high] where tables.participants[room.id]?[user] == nil {
+                added.append(user)
                 tables.participants[room.id, default: [:]][user] = Participant(
                     roomID: room.id, userID: user, joinedAt: now, lastActive: now)
             }
-            return (room, created)
+            return DirectRoomOpening(room: room, created: created, added: added)
         }
     }
 

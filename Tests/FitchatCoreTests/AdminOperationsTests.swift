@@ -195,6 +195,23 @@ private final class Harness: Sendable {
         #expect(try h.operations.status().lastBackupAt != nil)
     }
 
+    /// `dm-` names are the direct rooms': an admin cannot make one, nor add a third person to one.
+    @Test func directRoomsAreReservedAndClosed() async throws {
+        let h = try Harness()
+        await #expect(throws: AdminError.reservedRoomName(name: "dm-1-2")) {
+            try await h.operations.addRoom(name: "dm-1-2", description: "Looks direct", isPrivate: true)
+        }
+        #expect(try await h.operations.addRoom(name: "dmz", description: "Fine", isPrivate: false).kind == .public)
+        let ann = try await h.operations.addUser(name: "ann", displayName: nil, role: .member, password: nil)
+        let bob = try await h.operations.addUser(name: "bob", displayName: nil, role: .member, password: nil)
+        _ = try await h.operations.addUser(name: "eve", displayName: nil, role: .member, password: nil)
+        let room = try await h.store.openDirectRoom(DirectPair(ann.id, bob.id)).room
+        await #expect(throws: AdminError.directRoom(name: room.name)) {
+            try await h.operations.addMember(room: room.name, user: "eve")
+        }
+        #expect(try h.operations.members(room: room.name).map(\.name) == ["ann", "bob"])
+    }
+
     @Test func lifetimesAndLinks() throws {
         #expect(try Lifetime.parse("7d") == .seconds(7 * 86_400))
         #expect(try Lifetime.parse("12h") == .seconds(12 * 3600))

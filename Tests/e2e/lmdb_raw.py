@@ -50,3 +50,39 @@ def delete_first(data_dir, table):
         return removed
     finally:
         lib.mdb_env_close(env)
+
+
+MDB_RDONLY = 0x20000
+MDB_NEXT = 8
+
+
+def entries(data_dir, table):
+    """Every (key, value) of the named database `table` of a closed store, as bytes, read-only."""
+    lib = _lib()
+    env = ctypes.c_void_p()
+    _check(lib, lib.mdb_env_create(ctypes.byref(env)), "mdb_env_create")
+    try:
+        _check(lib, lib.mdb_env_set_maxdbs(env, 32), "mdb_env_set_maxdbs")
+        _check(lib, lib.mdb_env_open(env, data_dir.encode(), MDB_RDONLY, 0o640), "mdb_env_open")
+        txn = ctypes.c_void_p()
+        _check(lib, lib.mdb_txn_begin(env, None, MDB_RDONLY, ctypes.byref(txn)), "mdb_txn_begin")
+        try:
+            dbi = ctypes.c_uint()
+            _check(lib, lib.mdb_dbi_open(txn, table.encode(), 0, ctypes.byref(dbi)), f"mdb_dbi_open {table}")
+            cursor = ctypes.c_void_p()
+            _check(lib, lib.mdb_cursor_open(txn, dbi, ctypes.byref(cursor)), "mdb_cursor_open")
+            found, op = [], MDB_FIRST
+            while True:
+                key, value = MDBVal(), MDBVal()
+                rc = lib.mdb_cursor_get(cursor, ctypes.byref(key), ctypes.byref(value), op)
+                if rc == MDB_NOTFOUND:
+                    break
+                _check(lib, rc, f"cursor of {table}")
+                found.append((ctypes.string_at(key.mv_data, key.mv_size), ctypes.string_at(value.mv_data, value.mv_size)))
+                op = MDB_NEXT
+            lib.mdb_cursor_close(cursor)
+            return found
+        finally:
+            lib.mdb_txn_abort(txn)
+    finally:
+        lib.mdb_env_close(env)

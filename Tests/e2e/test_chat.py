@@ -187,7 +187,7 @@ def test_admin_changes_reach_the_running_daemon(chat, transport):
     ok(ann.call("get_rooms"))
     rooms = ann.wait_for("rooms_list", lambda d: any(r["name"] == "yoga" for r in d["rooms"]))
     yoga = next(r for r in rooms["rooms"] if r["name"] == "yoga")
-    assert yoga == {"name": "yoga", "description": "Stretch and breathe", "is_private": False, "online": 0,
+    assert yoga == {"name": "yoga", "description": "Stretch and breathe", "is_private": False, "kind": "public", "online": 0,
                     "participants": 0}, yoga
     chat.cli("user", "disable", "ann")
     ann.wait_disconnected()
