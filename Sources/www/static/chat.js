@@ -645,7 +645,6 @@ class FitnessChat {
     add.dataset.testid = "add-reaction";
     add.setAttribute("aria-label", "Add a reaction");
     add.setAttribute("aria-expanded", "false");
-    add.setAttribute("aria-haspopup", "true");
     add.textContent = "☺+";
     add.addEventListener("click", () => this.togglePicker(add, message.id));
     bar.append(add);
