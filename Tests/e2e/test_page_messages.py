@@ -369,6 +369,19 @@ def test_edit_own_message_live_both_ways(browser, gym):
         wait(browser).until(lambda d: item(d, theirs["id"]).find_element(By.CSS_SELECTOR, ".text").text.startswith("Deadlift PR today: 180 kg"))
         assert item(browser, theirs["id"]).find_element(By.CSS_SELECTOR, "[data-testid=edited]").is_displayed()
         shot(browser, "messages-edited")
+
+        # Deleted elsewhere (ann's other connection) while the editor is open: the editor gives
+        # way to the tombstone.
+        click(browser, item(browser, mine).find_element(By.CSS_SELECTOR, "[data-action=edit]"))
+        wait(browser).until(lambda d: item(d, mine).find_element(By.CSS_SELECTOR, "[data-testid=edit-input]"))
+        other = ChatClient(gym.url, token=gym.token("ann", create=False)).connect()
+        try:
+            assert other.call("join_room", {"room": "general"})["ok"]
+            assert other.call("delete_message", {"room": "general", "id": mine})["ok"]
+        finally:
+            other.close()
+        wait(browser).until(lambda d: item(d, mine).find_elements(By.CSS_SELECTOR, "[data-testid=tombstone]"))
+        assert item(browser, mine).find_elements(By.CSS_SELECTOR, "[data-testid=edit-input]") == []
     finally:
         bob.close()
 
@@ -412,6 +425,16 @@ def test_delete_with_confirmation_and_an_admin_deletes_anyones(browser, admin_gy
         click(browser, wait(browser).until(lambda d: item(d, first["id"]).find_element(By.CSS_SELECTOR, "[data-action=confirm-delete]")))
         assert bob.wait_for("message_deleted", lambda e: e["id"] == first["id"])["room"] == "general"
         wait(browser).until(lambda d: item(d, first["id"]).find_elements(By.CSS_SELECTOR, "[data-testid=tombstone]"))
+
+        # Notices too.
+        gym.cli("room", "notice", "general", "Sauna closed today", "--from", "ann")
+        notice = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=system-notice]"))
+        notice_id = int(notice.get_attribute("data-message-id"))
+        click(browser, notice.find_element(By.CSS_SELECTOR, "[data-action=delete]"))
+        click(browser, wait(browser).until(lambda d: item(d, notice_id).find_element(By.CSS_SELECTOR, "[data-action=confirm-delete]")))
+        assert bob.wait_for("message_deleted", lambda e: e["id"] == notice_id)["room"] == "general"
+        wait(browser).until(lambda d: item(d, notice_id).find_elements(By.CSS_SELECTOR, "[data-testid=tombstone]"))
+        assert "Sauna closed today" not in browser.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text
 
         # Bob deletes his own: a tombstone on the page, live; the history keeps it as one.
         assert bob.call("delete_message", {"room": "general", "id": second["id"]})["ok"]
