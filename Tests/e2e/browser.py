@@ -17,6 +17,8 @@ try:
     from selenium import webdriver
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
     from axe_selenium_python import Axe
 except ImportError as missing:
@@ -54,6 +56,19 @@ def wait(driver, timeout=15):
     # The pages re-render lists from state: an element found a moment ago may have been replaced;
     # look it up again rather than fail.
     return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def sign_in_to_chat(driver, url, username, password):
+    """Opens the chat signed out (it sends the browser to /login), signs in as a member would,
+    and waits until the chat's socket is connected."""
+    driver.get(url + "/chat")
+    wait(driver).until(EC.url_contains("/login"))
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.NAME, "password").submit()
+    wait(driver).until(EC.url_contains("/chat"))
+    wait(driver).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=connection]").get_attribute("data-state") == "connected")
 
 
 def shot(driver, name):

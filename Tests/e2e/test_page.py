@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from browser import assert_accessible, new_browser, shot, wait
+from browser import assert_accessible, new_browser, shot, sign_in_to_chat, wait
 from chat_client import ChatClient
 from fitchat_e2e import Daemon, free_port
 
@@ -33,13 +33,7 @@ def gym(data_dir):
 
 
 def sign_in(driver, gym):
-    driver.get(gym.url + "/chat")
-    wait(driver).until(EC.url_contains("/login"))
-    driver.find_element(By.NAME, "username").send_keys("ann")
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.NAME, "password").submit()
-    wait(driver).until(EC.url_contains("/chat"))
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=connection]").get_attribute("data-state") == "connected")
+    sign_in_to_chat(driver, gym.url, "ann", PASSWORD)
 
 
 def pick_room(driver, room):
