@@ -21,8 +21,12 @@ public final class EngineServer: Sendable {
     /// until a handshake walked a chain of 100,000 thunks and overflowed the stack.
     private let sessionHandler = NIOLockedValueBox(SessionHandler())
     /// Per event loop, made on first use: the flusher of its WebSockets, the heartbeat of its sessions.
-    private let flushers = NIOLockedValueBox<[ObjectIdentifier: LoopFlusher]>([:])
-    private let heartbeats = NIOLockedValueBox<[ObjectIdentifier: LoopHeartbeats]>([:])
+    private let loops = NIOLockedValueBox<[ObjectIdentifier: LoopServices]>([:])
+
+    struct LoopServices {
+        let flusher: LoopFlusher
+        let heartbeats: LoopHeartbeats
+    }
 
     private struct SessionHandler {
         var call: (@Sendable (EngineSession) -> Void)?
@@ -51,19 +55,12 @@ public final class EngineServer: Sendable {
         var admission: SessionAdmission
     }
 
-    func flusher(for eventLoop: EventLoop) -> LoopFlusher {
-        flushers.withLockedValue { all in
+    func services(of eventLoop: EventLoop) -> LoopServices {
+        loops.withLockedValue { all in
             if let existing = all[ObjectIdentifier(eventLoop)] { return existing }
-            let made = LoopFlusher(eventLoop: eventLoop)
-            all[ObjectIdentifier(eventLoop)] = made
-            return made
-        }
-    }
-
-    func heartbeats(for eventLoop: EventLoop) -> LoopHeartbeats {
-        heartbeats.withLockedValue { all in
-            if let existing = all[ObjectIdentifier(eventLoop)] { return existing }
-            let made = LoopHeartbeats(eventLoop: eventLoop, configuration: configuration)
+            let made = LoopServices(
+                flusher: LoopFlusher(eventLoop: eventLoop),
+                heartbeats: LoopHeartbeats(eventLoop: eventLoop, configuration: configuration))
             all[ObjectIdentifier(eventLoop)] = made
             return made
         }
@@ -248,7 +245,7 @@ public final class EngineServer: Sendable {
     }
 
     private func upgraded(channel: Channel, head: HTTPRequestHead) -> EventLoopFuture<Void> {
-        let handler = EngineWebSocketHandler(flusher: flusher(for: channel.eventLoop))
+        let handler = EngineWebSocketHandler(flusher: services(of: channel.eventLoop).flusher)
         let query = HTTPRequest(head: head).query
         return channel.eventLoop.makeCompletedFuture {
             // Unwritable past the queue limit: how the handler tells a client that stopped reading.

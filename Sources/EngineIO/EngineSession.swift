@@ -35,6 +35,8 @@ public final class EngineSession: @unchecked Sendable {
     private var webSocket: EngineWebSocketHandler?
     private var probe: EngineWebSocketHandler?
     private let server: EngineServer
+    /// Its loop's heartbeat driver, looked up once.
+    private let heartbeats: LoopHeartbeats
 
     private static let serials = NIOLockedValueBox<UInt64>(0)
 
@@ -50,6 +52,7 @@ public final class EngineSession: @unchecked Sendable {
         }
         logID = "s\(serial)"
         self.eventLoop = eventLoop
+        heartbeats = server.services(of: eventLoop).heartbeats
         handshakeHeaders = HTTPHeaders(handshake.headers.filter { Self.keptHeaders.contains($0.name.lowercased()) })
         self.remoteAddress = remoteAddress
         machine = EngineSessionMachine(transport: transport, configuration: server.configuration, now: .now())
@@ -123,7 +126,7 @@ public final class EngineSession: @unchecked Sendable {
 
     func start() {
         eventLoop.preconditionInEventLoop()
-        server.heartbeats(for: eventLoop).add(self)
+        heartbeats.add(self)
     }
 
     /// Whether the heartbeat has something to do (asked by the loop's `LoopHeartbeats`).
@@ -232,7 +235,7 @@ public final class EngineSession: @unchecked Sendable {
     }
 
     private func finish(_ reason: EngineCloseReason) {
-        server.heartbeats(for: eventLoop).remove(self)
+        heartbeats.remove(self)
         pendingPoll?.succeed([EnginePacket(.close)])
         pendingPoll = nil
         switch reason {
