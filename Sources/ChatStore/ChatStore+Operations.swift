@@ -48,6 +48,13 @@ extension ChatStore {
                 if try txn.get(tables.roomsByName, room.name) != id {
                     return report("room \(id) '\(room.name)' is missing from rooms_by_name")
                 }
+                // A direct room is private and listed in direct_rooms under its pair.
+                if let pair = room.direct {
+                    if try txn.get(tables.directRooms, RoomUserKey(pair.low, pair.high)) != id {
+                        return report("direct room \(id) '\(room.name)' is missing from direct_rooms")
+                    }
+                    if !room.isPrivate { return report("direct room \(id) '\(room.name)' is not private") }
+                }
                 return true
             }
             try txn.cursor(tables.roomsByName).scan { name, id in
@@ -81,6 +88,9 @@ extension ChatStore {
                 }
                 if !(try txn.contains(tables.users, message.userID)) {
                     return report("message \(id) was sent by missing user \(message.userID)")
+                }
+                if message.deleted, !message.text.isEmpty {
+                    return report("deleted message \(id) still holds its text")
                 }
                 return true
             }
@@ -157,13 +167,10 @@ extension ChatStore {
         }
     }
 
-    /// Schema 5: tombstones hold no text, reactions belong to live messages and name existing
-    /// users, and direct_rooms and the direct rooms agree both ways.
+    /// Schema 5's own tables: reactions belong to live messages and name existing users, and each
+    /// direct_rooms entry points at its direct room (the rooms and messages scans check the rest:
+    /// every direct room is in direct_rooms, tombstones hold no text).
     private func checkMessageChanges(_ txn: Transaction, _ report: (String) -> Bool) throws {
-        try txn.cursor(tables.messages).scan { id, message in
-            if message.deleted, !message.text.isEmpty { return report("deleted message \(id) still holds its text") }
-            return true
-        }
         try txn.cursor(tables.reactions).scan { id, stored in
             guard let message = try txn.get(tables.messages, id) else {
                 return report("reactions of missing message \(id)")
@@ -186,14 +193,6 @@ extension ChatStore {
                 return report(
                     "direct_rooms entry (users \(key.a), \(key.b)) points at a missing or different room \(roomID)")
             }
-            return true
-        }
-        try txn.cursor(tables.rooms).scan { id, room in
-            guard let pair = room.direct else { return true }
-            if try txn.get(tables.directRooms, RoomUserKey(pair.low, pair.high)) != id {
-                return report("direct room \(id) '\(room.name)' is missing from direct_rooms")
-            }
-            if !room.isPrivate { return report("direct room \(id) '\(room.name)' is not private") }
             return true
         }
     }
