@@ -204,13 +204,13 @@ struct RoomsListBench: AsyncParsableCommand {
         for room in roomIDs { for author in authorIDs { _ = try await store.join(room: room, user: author) } }
 
         var generator = SplitMix(seed: 15)
-        let texts = TextPool(generator: &generator, authors: authors)
+        let texts = TextPool(generator: &generator, authors: authorIDs)
         let read = messages - unread - rooms * (authors + 1)
         // Some read messages mention the reader too: they must not count.
         var appended = try await fill(
             store, count: read, rooms: roomIDs, authors: authorIDs, generator: &generator
         ) { index, generator in
-            index % 997 == 0 ? texts.mentioning(Self.reader, &generator) : texts.any(&generator)
+            index % 997 == 0 ? texts.mentioning(reader, &generator) : texts.any(&generator)
         }
         for room in roomIDs { _ = try await store.join(room: room, user: reader.id) }
         var mentions = 0
@@ -220,7 +220,7 @@ struct RoomsListBench: AsyncParsableCommand {
             // Index over all unread messages; rooms take turns, so each room gets the same share of mentions.
             if mentionEvery > 0, (index / rooms) % mentionEvery == mentionEvery - 1 {
                 mentions += 1
-                return texts.mentioning(Self.reader, &generator)
+                return texts.mentioning(reader, &generator)
             }
             return texts.any(&generator)
         }
@@ -235,7 +235,7 @@ struct RoomsListBench: AsyncParsableCommand {
     /// Appends `count` messages, the rooms taking turns, each from a random author.
     private func fill(
         _ store: ChatStore, count: Int, rooms: [RoomID], authors: [UserID], generator: inout SplitMix,
-        text: (Int, inout SplitMix) -> String
+        text: (Int, inout SplitMix) -> TextPool.Text
     ) async throws -> Int {
         var done = 0
         while done < count {
@@ -243,8 +243,11 @@ struct RoomsListBench: AsyncParsableCommand {
             batch.reserveCapacity(min(20_000, count - done))
             for index in done..<min(done + 20_000, count) {
                 let author = authors[Int(generator.next() % UInt64(authors.count))]
+                let chosen = text(index, &generator)
                 batch.append(
-                    NewMessage(roomID: rooms[index % rooms.count], userID: author, text: text(index, &generator)))
+                    NewMessage(
+                        roomID: rooms[index % rooms.count], userID: author, text: chosen.text,
+                        mentions: chosen.mentions))
             }
             done += try await store.appendBatch(batch).count
         }
@@ -324,9 +327,15 @@ struct SplitMix: RandomNumberGenerator {
 }
 
 /// Message texts of gym-chat sizes: most a short line, some a paragraph, a few a long post
-/// (about 15 to 1,200 bytes); some older ones mention an author (already read, so they never count).
+/// (about 15 to 1,200 bytes); one in 64 mentions an author. The store takes mentions as the
+/// service resolved them (user ids), so each text comes with the users it names.
 struct TextPool {
-    private var texts: [String] = []
+    struct Text {
+        var text: String
+        var mentions: [UserID]
+    }
+
+    private var texts: [Text] = []
     private static let phrases = [
         "Squats today: 5x5 at 100 kg, felt strong.", "Anyone up for the 6 am class?", "PR on deadlift!",
         "Rest day, legs are done.", "How long do you rest between sets?", "Forgot my belt again 🙃",
@@ -338,7 +347,8 @@ struct TextPool {
         "Grip fails before my back does on heavy pulls; straps or chalk?",
     ]
 
-    init(generator: inout SplitMix, authors: Int) {
+    /// `authors[i]` is `lifter-(i+1)`.
+    init(generator: inout SplitMix, authors: [UserID]) {
         for index in 0..<4096 {
             var text = ""
             let roll = generator.next() % 100
@@ -350,16 +360,25 @@ struct TextPool {
                 if !text.isEmpty { text += " " }
                 text += Self.phrases[Int(generator.next() % UInt64(Self.phrases.count))]
             }
-            if index % 64 == 0 { text = "@lifter-\(1 + Int(generator.next() % UInt64(authors))) " + text }
-            texts.append(text)
+            var mentions: [UserID] = []
+            if index % 64 == 0 {
+                let author = Int(generator.next() % UInt64(authors.count))
+                text = "@lifter-\(author + 1) " + text
+                mentions = [authors[author]]
+            }
+            texts.append(Text(text: text, mentions: mentions))
         }
     }
 
-    func any(_ generator: inout SplitMix) -> String { texts[Int(generator.next() % UInt64(texts.count))] }
+    func any(_ generator: inout SplitMix) -> Text { texts[Int(generator.next() % UInt64(texts.count))] }
 
-    func mentioning(_ user: String, _ generator: inout SplitMix) -> String {
-        let text = any(&generator)
-        return generator.next() % 2 == 0 ? "@\(user) \(text)" : "\(text) what do you think, @\(user)?"
+    func mentioning(_ user: User, _ generator: inout SplitMix) -> Text {
+        var chosen = any(&generator)
+        chosen.text =
+            generator.next() % 2 == 0
+            ? "@\(user.name) \(chosen.text)" : "\(chosen.text) what do you think, @\(user.name)?"
+        chosen.mentions.append(user.id)
+        return chosen
     }
 }
 
