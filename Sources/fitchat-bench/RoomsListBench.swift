@@ -90,24 +90,33 @@ struct RoomsListBench: AsyncParsableCommand {
         let firstCheck = check(first.body, expectedMentions: built.mentions)
         let lastCheck = check(last.body, expectedMentions: built.mentions)
         let nanos = measured.nanos.sorted()
-        func ms(_ percentile: Double) -> Double {
-            Double(nanos[min(nanos.count - 1, Int((Double(nanos.count) * percentile / 100).rounded(.up)) - 1)]) / 1e6
-        }
+        let inProcess = built.readStatesNanos
+        func ms(_ percentile: Double) -> Double { Self.milliseconds(nanos, percentile) }
+        func inProcessMs(_ percentile: Double) -> Double { Self.milliseconds(inProcess, percentile) }
         let mean = Double(nanos.reduce(0, +)) / Double(nanos.count) / 1e6
         let cpuPerRequest = zip(measured.cpuBefore, measured.cpuAfter).map { ($1 - $0) / Double(samples) }
         print(
             String(
                 format: "get_rooms round trip: p50 %.3f ms, p99 %.3f ms, max %.3f ms, mean %.3f ms over %d samples",
-                ms(50), ms(99), Double(nanos.last!) / 1e6, mean, samples))
+                ms(50), ms(99), ms(100), mean, samples))
         if let cpuPerRequest {
             print(
                 String(format: "server CPU: %.0f µs per get_rooms (%d rooms in the answer)", cpuPerRequest, first.rooms)
             )
         }
         print(
+            String(
+                format: "in process, ChatStore.readStates for the %d rooms: p50 %.3f ms, p99 %.3f ms, max %.3f ms "
+                    + "(unread %d, mentions %d)", rooms, inProcessMs(50), inProcessMs(99), inProcessMs(100),
+                built.readStatesUnread, built.readStatesMentions))
+        print(
             "answer: unread \(lastCheck.unread) in all (expected \(unread)), mentions \(lastCheck.mentions) "
                 + "(expected \(built.mentions)), \(lastCheck.roomsSeen) rooms listed, \(first.body.utf8.count) bytes")
-        let problems = firstCheck.problems + lastCheck.problems.filter { !firstCheck.problems.contains($0) }
+        var problems = firstCheck.problems + lastCheck.problems.filter { !firstCheck.problems.contains($0) }
+        if built.readStatesUnread != unread || built.readStatesMentions != built.mentions {
+            problems.append(
+                "in process, readStates gave unread \(built.readStatesUnread) and mentions \(built.readStatesMentions)")
+        }
         for problem in problems.prefix(8) { print("FAIL: \(problem)") }
         if problems.count > 8 { print("FAIL: … and \(problems.count - 8) more") }
         if json {
@@ -120,13 +129,22 @@ struct RoomsListBench: AsyncParsableCommand {
                     + #""expected_mentions":\#(built.mentions),"mentions":\#(lastCheck.mentions),"#
                     + #""build_s":\#(number(built.seconds, 2)),"store_bytes":\#(built.storeBytes),"#
                     + #""samples":\#(samples),"rooms_list_ms":{"p50":\#(number(ms(50))),"p99":\#(number(ms(99))),"#
-                    + #""max":\#(number(Double(nanos.last!) / 1e6)),"mean":\#(number(mean))},"#
+                    + #""max":\#(number(ms(100))),"mean":\#(number(mean))},"#
+                    + #""read_states_ms":{"p50":\#(number(inProcessMs(50))),"p99":\#(number(inProcessMs(99))),"#
+                    + #""max":\#(number(inProcessMs(100)))},"#
                     + #""server_cpu_us_per_request":\#(number(cpuPerRequest, 1)),"answer_bytes":\#(first.body.utf8.count),"#
                     + #""ok":\#(problems.isEmpty)}"#)
         }
         if !problems.isEmpty {
             throw BenchFailure("the rooms list's counts are wrong (\(problems.count) problem(s), above)")
         }
+    }
+
+    /// The `percentile` of sorted `nanos`, in milliseconds (nearest rank; 100 is the maximum).
+    static func milliseconds(_ nanos: [UInt64], _ percentile: Double) -> Double {
+        guard !nanos.isEmpty else { return 0 }
+        let rank = Int((Double(nanos.count) * percentile / 100).rounded(.up))
+        return Double(nanos[max(0, min(nanos.count - 1, rank - 1))]) / 1e6
     }
 
     struct Measured {
@@ -174,6 +192,11 @@ struct RoomsListBench: AsyncParsableCommand {
         var mentions: Int
         var seconds: Double
         var storeBytes: Int
+        /// `ChatStore.readStates` for the reader's rooms, in this process (what the daemon's
+        /// rooms list asks the store for): sorted durations, and the sums it gave.
+        var readStatesNanos: [UInt64] = []
+        var readStatesUnread = 0
+        var readStatesMentions = 0
     }
 
     /// Everything through ChatStore's public API, in large batches (one commit each): the users,
@@ -227,9 +250,21 @@ struct RoomsListBench: AsyncParsableCommand {
         let total = appended + rooms * (authors + 1)
         let counted = try store.status().entries.first { $0.table == "messages" }?.count ?? total
         guard counted == total else { throw BenchFailure("the store holds \(counted) messages, \(total) were written") }
-        store.close()
+        // Durable when appendBatch returned: the build ends here.
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return Built(messages: total, mentions: mentions, seconds: seconds, storeBytes: Self.diskUsage(of: directory))
+        var built = Built(messages: total, mentions: mentions, seconds: seconds, storeBytes: 0)
+        for sample in 0..<(warmup + samples) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let states = try store.readStates(user: reader.id, rooms: roomIDs, cap: 1000)
+            let elapsed = DispatchTime.now().uptimeNanoseconds - start
+            if sample >= warmup { built.readStatesNanos.append(elapsed) }
+            built.readStatesUnread = states.values.reduce(0) { $0 + $1.unread }
+            built.readStatesMentions = states.values.reduce(0) { $0 + $1.mentions }
+        }
+        built.readStatesNanos.sort()
+        store.close()
+        built.storeBytes = Self.diskUsage(of: directory)
+        return built
     }
 
     /// Appends `count` messages, the rooms taking turns, each from a random author.
