@@ -170,3 +170,22 @@ struct ReadStateStoreTests {
         #expect(try f.store.check() == [])
     }
 }
+
+@Suite("read positions of direct rooms")
+struct DirectReadStateTests {
+    @Test func oneWhoComesBackToAConversationStartsAtItsEnd() async throws {
+        let store = try makeStore(temporaryDirectory())
+        defer { store.close() }
+        let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
+        let bob = try await store.createUser(name: "bob", displayName: "Bob", role: .member, passwordHash: nil)
+        let room = try await store.openDirectRoom(DirectPair(ann.id, bob.id)).room
+        for text in ["a", "b", "c"] {
+            _ = try await store.append(NewMessage(roomID: room.id, userID: ann.id, text: text))
+        }
+        #expect(try store.readStates(user: bob.id, rooms: [room.id], cap: 1000)[room.id]?.unread == 3)
+        _ = try await store.leave(room: room.id, user: bob.id)
+        _ = try await store.openDirectRoom(DirectPair(ann.id, bob.id))
+        #expect(try store.readStates(user: bob.id, rooms: [room.id], cap: 1000)[room.id]?.unread == 0)
+        #expect(try store.check() == [])
+    }
+}
