@@ -26,8 +26,11 @@ final class ChatClient: Sendable {
         /// Jobs wait until the socket is really connected.
         var started = false
         var finished = false
-        /// Rooms whose broadcasts to this client wait, with what waits (see `hold`). Empty: no storage.
+        /// Rooms whose broadcasts to this client wait, with what waits (see `hold`), or whose late
+        /// repeats are dropped (see `release`). Empty: no storage.
         var held: [String: Held] = [:]
+        /// The socket closed (`dropHolds`): no hold begins any more.
+        var closed = false
     }
 
     /// Broadcasts of one room waiting for the client's answer to go out first.
@@ -35,6 +38,11 @@ final class ChatClient: Sendable {
         var deliveries: [(event: String, payload: JSONValue)] = []
         /// More arrived than `maxHeld`: the client is closed at the release (it resumes on reconnect).
         var overflowed = false
+        /// Released, but sends that may have stored a message before the answer was read were still
+        /// being carried out: until they are all done (`endTrailing`, the last of them `until`),
+        /// this room's `new_message`s up to `through` are dropped (the answer carried them) and the
+        /// rest go out as usual.
+        var trailing: (through: MessageID, until: UInt64)?
     }
 
     /// A hold lasts one history read; a room that produces more in that time than this is not a
@@ -81,29 +89,40 @@ final class ChatClient: Sendable {
 
     /// From now on broadcasts of `room` to this client wait for `release`. False when the room
     /// was held already (one hold per room; the caller counts holds).
+    /// False when the room was held already (one hold per room; the caller counts holds; a room
+    /// still dropping late repeats is held anew under the same count) or the socket has closed
+    /// (`dropHolds` ran: a hold begun after it would never be counted down).
     func hold(_ room: String) -> Bool {
         queue.withLock { queue in
-            guard queue.held[room] == nil else { return false }
+            guard !queue.closed else { return false }
+            guard queue.held[room] == nil else {
+                if queue.held[room]!.trailing != nil { queue.held[room] = Held() }
+                return false
+            }
             queue.held[room] = Held()
             return true
         }
     }
 
-    /// Ends every hold without sending anything (the socket closed); returns how many there were.
+    /// Ends every hold without sending anything (the socket closed) and refuses new ones; returns
+    /// how many there were.
     func dropHolds() -> Int {
         queue.withLock { queue in
             defer { queue.held = [:] }
+            queue.closed = true
             return queue.held.count
         }
     }
 
-    enum Release { case notHeld, released, overflowed }
+    enum Release { case notHeld, released, trailing, overflowed }
 
-    /// Keeps a broadcast of a held room; false when `room` is not held (send it as usual).
+    /// Keeps a broadcast of a held room, or drops a late repeat of what the answer carried; false
+    /// when `room` is not held (send it as usual).
     func offer(_ room: String, _ event: String, _ payload: JSONValue) -> Bool {
         queue.withLock { queue in
-            guard queue.held[room] != nil else { return false }
-            if queue.held[room]!.deliveries.count < Self.maxHeld {
+            guard let held = queue.held[room] else { return false }
+            if let trailing = held.trailing { return Self.carried(event, payload, through: trailing.through) }
+            if held.deliveries.count < Self.maxHeld {
                 queue.held[room]!.deliveries.append((event, payload))
             } else {
                 queue.held[room]!.overflowed = true
@@ -114,19 +133,40 @@ final class ChatClient: Sendable {
 
     /// Sends what waited, in order, but the `new_message`s with ids up to `through`, and ends the
     /// hold. Sent under the lock, so a broadcast arriving meanwhile waits for the lock and then
-    /// goes out after these, never before.
-    func release(_ room: String, through: MessageID, on socket: Socket) -> Release {
+    /// goes out after these, never before. With `trailing` (the last client event in flight: sends
+    /// still being carried out may have stored a message that is in the answer and is broadcast
+    /// only now), the room then drops late `new_message`s up to `through` until `endTrailing`.
+    func release(_ room: String, through: MessageID, trailing until: UInt64?, on socket: Socket) -> Release {
         queue.withLock { queue in
             guard let held = queue.held.removeValue(forKey: room) else { return .notHeld }
+            guard held.trailing == nil else {
+                queue.held[room] = held
+                return .notHeld
+            }
             guard !held.overflowed else { return .overflowed }
-            for (event, payload) in held.deliveries {
-                if event == "new_message", case .int(let id)? = payload["id"], id >= 0, UInt64(id) <= through {
-                    continue
-                }
+            for (event, payload) in held.deliveries where !Self.carried(event, payload, through: through) {
                 socket.emit(event, [payload])
             }
-            return .released
+            guard let until, through > 0 else { return .released }
+            queue.held[room] = Held(trailing: (through, until))
+            return .trailing
         }
+    }
+
+    /// Ends the dropping of late repeats a `release` with this `until` began; false when there is
+    /// none (the room was held again since, or the socket closed: the caller counts holds).
+    func endTrailing(_ room: String, until: UInt64) -> Bool {
+        queue.withLock { queue in
+            guard queue.held[room]?.trailing?.until == until else { return false }
+            queue.held[room] = nil
+            return true
+        }
+    }
+
+    /// A `new_message` the answer already carried (its id is at most `through`).
+    private static func carried(_ event: String, _ payload: JSONValue, through: MessageID) -> Bool {
+        guard event == "new_message", case .int(let id)? = payload["id"], id >= 0 else { return false }
+        return UInt64(id) <= through
     }
 
     private func claimDrain(_ queue: inout Queue) -> Bool {

@@ -54,8 +54,17 @@ extension ChatServer {
             case .release(let id, let room, let through):
                 // A socket gone meanwhile dropped its holds (and their count) when it closed.
                 guard let socket = socket(id), let client = socket.client else { continue }
-                let released = client.release(Self.room(room), through: through, on: socket)
-                if released != .notHeld { holding.subtract(1, ordering: .sequentiallyConsistent) }
+                // The event carrying this out is in flight itself, so the last one in flight is
+                // never nil here; other events up to it may have stored what the answer carried.
+                let until = flights.withLock { $0.open.max() }
+                let released = client.release(Self.room(room), through: through, trailing: until, on: socket)
+                switch released {
+                case .released, .overflowed: holding.subtract(1, ordering: .sequentiallyConsistent)
+                case .trailing:
+                    // Still counted: broadcasts keep offering it to the client until it ends (`land`).
+                    flights.withLock { $0.trailing.append((id, room, until!)) }
+                case .notHeld: break
+                }
                 if released == .overflowed {
                     logger.warning(
                         "closing a connection whose room produced too much while it joined",

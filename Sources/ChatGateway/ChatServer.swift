@@ -33,6 +33,19 @@ public final class ChatServer: Sendable {
     /// How many rooms clients are holding right now (joins between entering a room and their
     /// answer): while 0, room broadcasts skip the per-recipient hold check.
     let holding = Atomic<Int>(0)
+    /// Client events being carried out, and rooms dropping late repeats until they are done.
+    let flights = Mutex(Flights())
+
+    /// Each client event takes a number while it is carried out. A message it stores is committed
+    /// before its broadcast goes out: a joiner whose answer was read in between carried it already,
+    /// so it drops the late `new_message` (see `ChatClient.release`) until every event in flight
+    /// at its release is done.
+    struct Flights: ~Copyable {
+        var next: UInt64 = 1
+        var open: Set<UInt64> = []
+        /// Connections dropping late repeats in a room, and the last event they wait for.
+        var trailing: [(id: ConnectionID, room: String, until: UInt64)] = []
+    }
 
     public init(
         store: ChatStore, authenticator: Authenticator, io: SocketIOServer, limits: Limits, logger: Logger,
@@ -77,11 +90,37 @@ public final class ChatServer: Sendable {
             guard let client = socket.client else { return }
             let connection = client.connection(on: socket)
             client.enqueue { [self] in
+                let flight = takeOff()
                 var outcome = await service.handle(event, args, from: connection)
                 while let next = carryOut(outcome, socket: socket, ack: ack, event: event) {
                     outcome = service.resume(next)
                 }
+                land(flight)
             }
+        }
+    }
+
+    private func takeOff() -> UInt64 {
+        flights.withLock { flights in
+            defer { flights.next += 1 }
+            flights.open.insert(flights.next)
+            return flights.next
+        }
+    }
+
+    /// The event is done: rooms whose late repeats can no longer come stop dropping them.
+    private func land(_ flight: UInt64) {
+        let settled = flights.withLock { flights -> [(id: ConnectionID, room: String, until: UInt64)] in
+            flights.open.remove(flight)
+            guard !flights.trailing.isEmpty else { return [] }
+            let lowest = flights.open.min() ?? .max
+            let settled = flights.trailing.filter { $0.until < lowest }
+            flights.trailing.removeAll { $0.until < lowest }
+            return settled
+        }
+        for entry in settled
+        where socket(entry.id)?.client?.endTrailing(Self.room(entry.room), until: entry.until) == true {
+            holding.subtract(1, ordering: .sequentiallyConsistent)
         }
     }
 

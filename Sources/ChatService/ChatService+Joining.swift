@@ -13,8 +13,8 @@ extension ChatService {
     /// Messages a recovery may carry (newer ones, and older changed ones, each); beyond, the
     /// client reloads the latest page (`recovered: false`).
     static let recoveryLimit = 1000
-    /// Messages one `resume` recovers over all its rooms; rooms past it answer `recovered: false`
-    /// (their latest page), so one answer stays a few MB at most.
+    /// Messages one `resume` recovers over all its rooms (new ones and changed ones alike); rooms
+    /// past it answer `recovered: false` (their latest page), so one answer stays a few MB at most.
     static let resumeBudget = 2000
 
     func joinRoom(_ name: String, since: MessageID?, _ connection: ChatConnection) async throws -> Outcome {
@@ -74,7 +74,11 @@ extension ChatService {
             case .success(let (room, membership, since)):
                 let (fields, through) = try roomAnswer(
                     connection, room, membership, since: since, limit: min(Self.recoveryLimit, budget))
-                budget -= fields.first { $0.0 == "messages" }?.1.arrayValue?.count ?? 0
+                // What the answer carries counts, the older changed messages (`updated`) too: a room
+                // with nothing new but 1,000 changes would otherwise cost the budget nothing.
+                for (name, value) in fields where name == "messages" || name == "updated" {
+                    budget -= value.arrayValue?.count ?? 0
+                }
                 answers.append((room.name, ChatJSON.success(fields)))
                 outcome.effects.append(.deliver(Delivery(.connection(connection.id), "room_joined", .object(fields))))
                 outcome.effects += announcements(of: connection, joining: room, membership)

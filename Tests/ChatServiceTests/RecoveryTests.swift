@@ -118,6 +118,49 @@ struct RecoveryTests {
         }
     }
 
+    /// Defect (issue 15 attack): only new messages counted against the resume budget, so rooms
+    /// with nothing new but many changed messages (reactions cost a member 5/s) each added up to
+    /// 1,000 `updated` messages: 100 such rooms made one answer of 100,000 messages.
+    @Test func changedMessagesCountAgainstTheResumeBudget() async throws {
+        var limits = ChatService.Limits()
+        limits.messageBurst = 10_000
+        limits.messageRate = 10_000
+        limits.reactionBurst = 10_000
+        limits.reactionRate = 10_000
+        let chat = try await Chat(limits: limits)
+        let third = try await chat.repository.createRoom(name: "progress", description: "Progress", isPrivate: false)
+        let ann = try await chat.user("ann")
+        let bob = try await chat.user("bob")
+        let (a, _) = try chat.connect(ann, "a")
+        let (b, _) = try chat.connect(bob, "b")
+        var seen: [String: JSONValue] = [:]
+        for room in ["general", "nutrition", third.name] {
+            await chat.join(room, a)
+            await chat.join(room, b)
+            var posted: [Int64] = []
+            for n in 0..<700 { posted.append(await say(chat, "n\(n)", b, room: room)) }
+            seen[room] = .int(posted.last!)
+            for id in posted {
+                let run = await chat.send(
+                    "react", ["room": .string(room), "id": .int(id), "emoji": "👍", "on": true], from: a)
+                #expect(run.ack?["ok"] == true)
+            }
+        }
+        let run = await chat.send("resume", ["rooms": .object(seen.sorted { $0.key < $1.key })], from: a)
+        guard case .object(let rooms)? = run.ack?["rooms"] else {
+            Issue.record("no rooms in \(String(describing: run.ack))")
+            return
+        }
+        var carried = 0
+        for (_, answer) in rooms {
+            carried += (answer["messages"]?.arrayValue?.count ?? 0) + (answer["updated"]?.arrayValue?.count ?? 0)
+        }
+        // The budget (2,000), plus the latest page (50) of a room past it.
+        #expect(carried <= 2000 + 50)
+        #expect(rooms.filter { $0.1["recovered"] == true }.count == 2)
+        #expect(rooms.first { $0.0 == "progress" }?.1["recovered"] == false)
+    }
+
     @Test func aFailedAnswerStillReleasesTheHold() async throws {
         let chat = try await Chat()
         let ann = try await chat.user("ann")

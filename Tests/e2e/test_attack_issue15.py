@@ -1,0 +1,103 @@
+"""Issue 15 under attack, through the real python-socketio client: the exactly-once promise of
+`join_room {since}` and `resume` while the room is flooded, and the refusals an outsider meets.
+
+Each test names the defect it pinned (see the commit that fixed it)."""
+import collections
+import os
+import threading
+import time
+
+import pytest
+
+from chat_client import ChatClient
+from fitchat_e2e import DB_CHECK_OK, Daemon, failed, free_port, ok
+
+
+@pytest.fixture
+def flood_daemon(data_dir):
+    """A daemon whose message bucket never refuses: the flood must be the store's pace, not the limiter's."""
+    config = os.path.join(data_dir, "flood.conf")
+    with open(config, "w") as f:
+        f.write("message_burst = 100000\nmessage_rate = 100000\n")
+    d = Daemon(data_dir, free_port(), extra_env={"FITCHAT_CONFIG": config}).start()
+    yield d
+    d.stop()
+
+
+def connect(d, user, transports=("websocket",)):
+    return ChatClient(d.url, token=d.token(user), transports=list(transports)).connect()
+
+
+def test_a_rejoin_during_a_flood_gets_every_message_exactly_once(flood_daemon):
+    """Defect: a message stored in the same write batch as the joiner's join (or just before its
+    answer was read) was in the answer AND, its sender's broadcast going out only after the
+    release, delivered live again: `new_message` twice. Senders pipeline their messages so the
+    store commits them in large batches; victims reconnect and come back with `resume` or
+    `join_room {since}` from the last id they saw, over and over."""
+    d = flood_daemon
+    senders = [connect(d, f"sender{i}") for i in range(10)]
+    for s in senders:
+        ok(s.call("join_room", {"room": "general"}))
+    acked, lock, stop = set(), threading.Lock(), threading.Event()
+
+    def flood(sender):
+        window = threading.Semaphore(40)
+
+        def acknowledged(answer):
+            with lock:
+                acked.add(answer["message"]["id"])
+            window.release()
+
+        for i in range(5000):
+            if stop.is_set() or not window.acquire(timeout=30):
+                return
+            sender.sio.emit("send_message", {"room": "general", "message": f"set {i}"}, callback=acknowledged)
+
+    problems = []
+
+    def victim(n):
+        token = d.token(f"victim{n}")
+        first = ChatClient(d.url, token=token, transports=["websocket"]).connect()
+        last = ok(first.call("join_room", {"room": "general"}))["messages"][-1]["id"]
+        first.close()
+        for round in range(20):
+            client = ChatClient(d.url, token=token, transports=["websocket"]).connect()
+            if (round + n) % 2:
+                answer = ok(client.call("join_room", {"room": "general", "since": last}, timeout=60))
+            else:
+                answer = ok(client.call("resume", {"rooms": {"general": last}}, timeout=60))["rooms"]["general"]
+                ok(answer)
+            assert answer["recovered"] is True
+            time.sleep(0.2)
+            client.close()
+            time.sleep(0.05)
+            ids = [m["id"] for m in answer["messages"]]
+            ids += [m["id"] for m in client.received("new_message") if m["room"] == "general"]
+            twice = sorted(i for i, count in collections.Counter(ids).items() if count > 1)
+            if twice:
+                problems.append(f"victim{n} round {round}: twice {twice[:10]}")
+            if ids:
+                with lock:
+                    missing = {i for i in acked if last < i <= max(ids)} - set(ids)
+                if missing:
+                    problems.append(f"victim{n} round {round}: missing {sorted(missing)[:10]}")
+                last = max(ids)
+
+    floods = [threading.Thread(target=flood, args=(s,)) for s in senders]
+    victims = [threading.Thread(target=victim, args=(n,)) for n in range(4)]
+    for t in floods + victims:
+        t.start()
+    for t in victims:
+        t.join()
+    stop.set()
+    for t in floods:
+        t.join()
+    assert problems == []
+    assert len(acked) > 500, "the flood did not run"
+    # Every acknowledged message is stored once, in order.
+    checker = connect(d, "checker")
+    ok(checker.call("join_room", {"room": "general"}))
+    for s in senders + [checker]:
+        s.close()
+    d.stop()
+    assert d.cli("db", "check").stdout == DB_CHECK_OK
