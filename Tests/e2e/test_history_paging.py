@@ -190,8 +190,10 @@ def test_paging_back_through_a_long_room_returns_every_message_once_oldest_first
     two = history(bob, before=sent[5]["id"], limit=2)
     assert two["messages"] == sent[3:5] and two["has_more"] is True
     assert history(bob, limit=100)["messages"] == sent[-100:]
-    # A `before` past the end is "the latest", as without it.
-    assert history(bob, before=sent[-1]["id"] + 10_000, limit=3)["messages"] == sent[-3:]
+    # `before` is a message of the room (README, History): none past the end, none of another room.
+    failed(bob.call("get_history", {"room": "general", "before": sent[-1]["id"] + 10_000}), "invalid_request")
+    elsewhere = joined(ann, room="nutrition")["messages"][-1]
+    failed(bob.call("get_history", {"room": "general", "before": elsewhere["id"]}), "invalid_request")
     # Reading joined nothing: bob is no participant and his join made no message.
     assert history(bob, limit=1)["messages"] == sent[-1:]
     summary = room_summary(bob)
