@@ -105,6 +105,20 @@ def test_only_users_who_can_read_the_room_are_mentioned(chat):
     assert coach.received("mentioned") == []
 
 
+def test_at_most_twenty_names_count_in_one_message(chat):
+    names = [f"lifter{n:02d}" for n in range(22)]
+    for name in names:
+        chat.token(name)
+    ann = chat.connect("ann")
+    joined(ann)
+    roll_call = send(ann, "Roll call: " + " ".join("@" + n for n in names))
+    assert sorted(roll_call["mentions"]) == names[:20]
+    late = chat.connect(names[21])
+    assert mentions_of(late)["mentions"] == []
+    first = chat.connect(names[0])
+    assert mentions_of(first)["mentions"] == [roll_call]
+
+
 def test_here_mentions_the_participants_online_at_send_time(chat):
     ann, bob, carl, dave = chat.connect("ann"), chat.connect("bob"), chat.connect("carl"), chat.connect("dave")
     eve = chat.connect("eve")  # online, but no participant of general

@@ -269,6 +269,48 @@ def test_bad_resume_requests_are_invalid_requests(chat):
     assert all(rooms[f"room-{n}"]["error"]["code"] == "room_not_found" for n in range(99))
 
 
+def test_one_resume_of_25_rooms_is_one_join(chat):
+    """The join bucket holds 20: a resume of 25 rooms answers every one, and it counts as one join."""
+    rooms = [f"wod-{n}" for n in range(25)]
+    for room in rooms:
+        chat.cli("room", "add", room, "--description", "daily workout")
+    ann = chat.connect("ann")
+    answer = ok(ann.call("resume", {"rooms": {room: 0 for room in rooms}}))["rooms"]
+    for room in rooms:
+        joined_room = ok(answer[room])
+        assert joined_room["recovered"] is True and joined_room["has_more"] is False
+        assert [(m["message_type"], m["user"]["name"]) for m in joined_room["messages"]] in ([], [("join", "ann")])
+    assert all(room_summary(ann, room)["joined"] is True for room in rooms[:3])
+    # Plenty of joins left: 19 more join_rooms pass.
+    for room in rooms[:19]:
+        ok(ann.call("join_room", {"room": room}))
+
+
+def test_a_resume_carrying_more_than_2000_messages_in_all_reloads_instead(chat):
+    """Each of three rooms missed 800 (under 1,000 each, 2,400 in all): no resume answer carries more
+    than 2,000 messages; each room is either recovered in full or says recovered: false with its
+    latest 50 — never a partial gap."""
+    rooms = ("general", "nutrition", "progress")
+    ann, bob = chat.connect("ann"), chat.connect("bob", transport=["websocket"])
+    since = {}
+    for room in rooms:
+        joined(ann, bob, room=room)
+        since[room] = history(ann, room=room)["messages"][-1]["id"]
+    ann.close()
+    missed = {room: send_many(bob, [f"{room} {n}" for n in range(800)], room=room) for room in rooms}
+    ann2 = chat.connect("ann")
+    answer = ok(ann2.call("resume", {"rooms": since}))["rooms"]
+    carried = 0
+    for room in rooms:
+        got = ok(answer[room])
+        if got["recovered"]:
+            assert got["messages"] == missed[room]
+            carried += len(got["messages"])
+        else:
+            assert got["messages"] == missed[room][-50:] and got["updated"] == [] and got["has_more"] is True
+    assert carried <= 2000 and not all(ok(answer[room])["recovered"] for room in rooms)
+
+
 # --- no duplicates while messages keep coming ----------------------------------------------------
 
 @pytest.mark.parametrize("how", ["join_room", "resume"])
