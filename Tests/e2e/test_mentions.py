@@ -180,6 +180,9 @@ def test_get_mentions_pages_newest_first_and_shows_only_rooms_still_readable(cha
     for payload in ({"limit": 0}, {"limit": 101}, {"limit": "x"}, {"before": -1}, {"before": "x"}, ["x"], "x"):
         failed(bob.call("get_mentions", payload), "invalid_request")
     assert mentions_of(bob, limit=100)["mentions"] == readable
+    # An archived room drops out too.
+    chat.cli("room", "archive", "general")
+    assert mentions_of(bob) == {"ok": True, "mentions": [], "has_more": False}
 
 
 def test_edits_add_and_remove_mentions_and_a_delete_takes_them_away(chat):

@@ -252,3 +252,35 @@ def test_join_room_reports_the_position_before_the_join_and_moves_it_to_the_end(
     assert read_state(room_summary(ann)) == state(True, later["id"], later["id"])
     me = next(p for p in third["participants"] if p["user"]["name"] == "ann")
     assert me["last_read"] in (batch[-1]["id"], later["id"])  # before or after this join's move
+
+
+def test_joining_moves_the_read_position_and_says_so(chat):
+    """join_room moves the caller's position to the end (contract), and "when a position moves"
+    read_updated goes to the user's own connections and, sharing, to the room's others (issue 15,
+    README Read state): the page's "seen by" and the other devices' badges follow a join as they
+    follow mark_read."""
+    ann, bob = chat.connect("ann"), chat.connect("bob")
+    joined(ann, bob)
+    phone = chat.connect("ann")
+    batch = [send(bob, f"b{n}") for n in range(3)]
+    again = ok(ann.call("join_room", {"room": "general"}))
+    assert again["last_read"] < batch[0]["id"]
+    assert room_summary(ann)["last_read"] == batch[-1]["id"]
+    expected = {"room": "general", "user": ann.status["user"], "id": batch[-1]["id"]}
+    assert bob.wait_for("read_updated", lambda e: e["user"]["name"] == "ann") == expected
+    assert phone.wait_for("read_updated") == expected
+
+
+def test_preferences_are_stored(chat):
+    ann, bob = chat.connect("ann"), chat.connect("bob")
+    joined(ann, bob)
+    sent = send(bob, "private reader")
+    ok(ann.call("set_preferences", {"share_read_receipts": False}))
+    ok(ann.call("mark_read", {"room": "general", "id": sent["id"]}))
+    chat.restart()
+    ann, bob = chat.connect("ann"), chat.connect("bob")
+    assert ann.status["preferences"] == {"share_read_receipts": False}
+    assert bob.status["preferences"] == {"share_read_receipts": True}
+    positions = {p["user"]["name"]: p["last_read"] for p in ok(bob.call("join_room", {"room": "general"}))["participants"]}
+    assert positions["ann"] is None
+    assert room_summary(ann)["last_read"] == sent["id"]
