@@ -140,6 +140,28 @@ def test_a_returning_client_gets_exactly_what_it_missed_and_the_current_state_of
     assert summary["last_read"] == missed[-1]["id"] and summary["unread"] == 1, summary
 
 
+def test_updated_holds_each_changed_message_once_in_the_order_of_its_latest_change(chat):
+    ann, bob = chat.connect("ann"), chat.connect("bob")
+    joined(ann, bob)
+    a, b, c = (send(bob, text) for text in ("alpha", "bravo", "charlie"))
+    since = c["id"]
+    edit(bob, a, "alpha 2")
+    react(ann, b, "👍")
+    edit(bob, c, "charlie 2")
+    latest_a = edit(bob, a, "alpha 3")  # a moves to the end of the change log
+    answer = ok(ann.call("join_room", {"room": "general", "since": since}))
+    assert answer["recovered"] is True and answer["messages"] == []
+    assert [(m["id"], m["message"]) for m in answer["updated"]] == [
+        (b["id"], "bravo"), (c["id"], "charlie 2"), (a["id"], "alpha 3")]
+    assert answer["updated"][2] == latest_a
+    # From a position inside the change log: only what changed after it.
+    news = send(bob, "delta")
+    edit(bob, b, "bravo 2")
+    answer = ok(ann.call("join_room", {"room": "general", "since": news["id"]}))
+    assert [(m["id"], m["message"]) for m in answer["updated"]] == [(b["id"], "bravo 2")]
+    assert answer["messages"] == []
+
+
 def test_since_at_the_end_or_at_zero(chat):
     ann, bob = chat.connect("ann"), chat.connect("bob")
     joined(ann, bob)
