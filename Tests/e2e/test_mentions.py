@@ -75,6 +75,18 @@ def test_a_name_mentions_its_user_in_any_case_wherever_they_are(chat):
     assert ann.received("mentioned") == []
 
 
+def test_an_at_sign_right_after_a_letter_of_any_script_is_no_mention(chat):
+    """A mention starts at the start of the text or after a space or punctuation (contract, README:
+    "not ann@example.com"); a letter is a letter whether it is ASCII or not."""
+    chat.token("ann")
+    bob = chat.connect("bob")
+    joined(bob)
+    assert send(bob, "x@ann")["mentions"] == []  # the ASCII case
+    for text in ("josé@ann", "Zoë@ann", "Ωμέγα@ann"):
+        assert send(bob, text)["mentions"] == [], text
+    assert send(bob, "¡@ann!")["mentions"] == ["ann"]  # after punctuation: a mention
+
+
 def test_only_users_who_can_read_the_room_are_mentioned(chat):
     chat.cli("room", "add", "staff", "--description", "Trainers only", "--private")
     for name in ("coach", "ann", "dave"):
