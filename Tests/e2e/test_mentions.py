@@ -134,16 +134,21 @@ def test_at_most_twenty_names_count_in_one_message(chat):
 def test_here_mentions_the_participants_online_at_send_time(chat):
     ann, bob, carl, dave = chat.connect("ann"), chat.connect("bob"), chat.connect("carl"), chat.connect("dave")
     eve = chat.connect("eve")  # online, but no participant of general
-    joined(ann, bob, carl, dave)
+    frank = chat.connect("frank")
+    joined(ann, bob, carl, dave, frank)
     dave.close()
+    frank.close()
+    frank = chat.connect("frank")  # a participant, online, though this connection is in no room
     ann.wait_for("presence", lambda p: p["user"]["name"] == "dave" and p["online"] is False)
+    online = {p["user"]["name"] for p in ok(ann.call("join_room", {"room": "general"}))["participants"] if p["online"]}
+    assert online == {"ann", "bob", "carl", "frank"}
 
     shout = send(ann, "@here leg day at 6")
-    assert sorted(shout["mentions"]) == ["bob", "carl"]
-    for client in (bob, carl):
+    assert sorted(shout["mentions"]) == ["bob", "carl", "frank"]  # the online participants but the author
+    for client in (bob, carl, frank):
         assert client.wait_for("mentioned") == {"room": "general", "message": shout}
     both = send(bob, "@here and @dave too")
-    assert sorted(both["mentions"]) == ["ann", "carl", "dave"]
+    assert sorted(both["mentions"]) == ["ann", "carl", "dave", "frank"]
     assert ann.wait_for("mentioned")["message"] == both
 
     mention_fence(eve, bob)
