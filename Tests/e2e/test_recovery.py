@@ -444,6 +444,7 @@ def test_every_acknowledged_message_survives_ten_sigkills(data_dir, transport):
     members = {name: Member(name) for name in ("reader", "lifter", "runner", "sleeper")}
     acked = {}  # id -> (room, text): every message a sender got an ack for
     changed = {}  # id -> (text, deleted): every acknowledged edit or delete
+    sender_errors = []
     try:
         for round_ in range(ROUNDS + 1):
             present = [m for m in members.values()
@@ -487,15 +488,18 @@ def test_every_acknowledged_message_survives_ten_sigkills(data_dir, transport):
             this_round = []
 
             def sender(member, round_=round_, this_round=this_round):
-                for n in range(PER_SENDER):
-                    room = ROOMS[n % 2]
-                    text = f"{member.name} round {round_} set {n}"
-                    ack = call_unless_dropped(member.client, "send_message", {"room": room, "message": text})
-                    if ack is None:
-                        return
-                    message = ok(ack)["message"]
-                    acked[message["id"]] = (room, text)
-                    this_round.append(message["id"])
+                try:
+                    for n in range(PER_SENDER):
+                        room = ROOMS[n % 2]
+                        text = f"{member.name} round {round_} set {n}"
+                        ack = call_unless_dropped(member.client, "send_message", {"room": room, "message": text})
+                        if ack is None:
+                            return
+                        message = ok(ack)["message"]
+                        acked[message["id"]] = (room, text)
+                        this_round.append(message["id"])
+                except Exception as e:  # asserted by the main thread
+                    sender_errors.append((member.name, round_, repr(e)))
 
             threads = [threading.Thread(target=sender, args=(members[name],)) for name in ("lifter", "runner")]
             for t in threads:
@@ -508,6 +512,7 @@ def test_every_acknowledged_message_survives_ten_sigkills(data_dir, transport):
             for t in threads:
                 t.join(30)
                 assert not t.is_alive(), "a sender hung after the kill"
+            assert not sender_errors, sender_errors
             for m in present:
                 m.take_live(round_)
                 m.client.close()
