@@ -130,6 +130,8 @@ def test_a_returning_client_gets_exactly_what_it_missed_and_the_current_state_of
     event = ann2.wait_for("room_joined")
     assert event["recovered"] is True and event["messages"] == answer["messages"]
     assert event["updated"] == answer["updated"]
+    # The edit mentioned ann while she was away: stored for her.
+    assert ok(ann2.call("get_mentions"))["mentions"] == [edited]
 
     # Live traffic resumes, and nothing recovered comes again as new_message.
     after = send(bob, "welcome back")
