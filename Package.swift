@@ -83,7 +83,7 @@ let package = Package(
         ),
         .target(
             name: "ChatGateway",
-            dependencies: ["ChatModel", "ChatService", "ChatStore", "Accounts", "SocketIO", logging] + [
+            dependencies: ["ChatModel", "ChatService", "ChatStore", "Accounts", "SocketIO", "SocketIOProtocol", logging] + [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
             ]),
         .target(

@@ -1,6 +1,7 @@
 import ChatModel
 import ChatService
 import SocketIO
+import SocketIOProtocol
 import Synchronization
 
 /// What fitchat keeps on each accepted socket: who it is and from where (as the service admitted
@@ -25,7 +26,20 @@ final class ChatClient: Sendable {
         /// Jobs wait until the socket is really connected.
         var started = false
         var finished = false
+        /// Rooms whose broadcasts to this client wait, with what waits (see `hold`). Empty: no storage.
+        var held: [String: Held] = [:]
     }
+
+    /// Broadcasts of one room waiting for the client's answer to go out first.
+    struct Held {
+        var deliveries: [(event: String, payload: JSONValue)] = []
+        /// More arrived than `maxHeld`: the client is closed at the release (it resumes on reconnect).
+        var overflowed = false
+    }
+
+    /// A hold lasts one history read; a room that produces more in that time than this is not a
+    /// conversation a client can follow anyway.
+    static let maxHeld = 10_000
 
     init(identity: ChatIdentity, address: String) {
         self.identity = identity
@@ -61,6 +75,58 @@ final class ChatClient: Sendable {
     /// No job is accepted after this; those already queued still run, in order.
     func finish() {
         queue.withLock { $0.finished = true }
+    }
+
+    // MARK: Holding a room's broadcasts (exactly-once joins, see ChatService+Joining)
+
+    /// From now on broadcasts of `room` to this client wait for `release`. False when the room
+    /// was held already (one hold per room; the caller counts holds).
+    func hold(_ room: String) -> Bool {
+        queue.withLock { queue in
+            guard queue.held[room] == nil else { return false }
+            queue.held[room] = Held()
+            return true
+        }
+    }
+
+    /// Ends every hold without sending anything (the socket closed); returns how many there were.
+    func dropHolds() -> Int {
+        queue.withLock { queue in
+            defer { queue.held = [:] }
+            return queue.held.count
+        }
+    }
+
+    enum Release { case notHeld, released, overflowed }
+
+    /// Keeps a broadcast of a held room; false when `room` is not held (send it as usual).
+    func offer(_ room: String, _ event: String, _ payload: JSONValue) -> Bool {
+        queue.withLock { queue in
+            guard queue.held[room] != nil else { return false }
+            if queue.held[room]!.deliveries.count < Self.maxHeld {
+                queue.held[room]!.deliveries.append((event, payload))
+            } else {
+                queue.held[room]!.overflowed = true
+            }
+            return true
+        }
+    }
+
+    /// Sends what waited, in order, but the `new_message`s with ids up to `through`, and ends the
+    /// hold. Sent under the lock, so a broadcast arriving meanwhile waits for the lock and then
+    /// goes out after these, never before.
+    func release(_ room: String, through: MessageID, on socket: Socket) -> Release {
+        queue.withLock { queue in
+            guard let held = queue.held.removeValue(forKey: room) else { return .notHeld }
+            guard !held.overflowed else { return .overflowed }
+            for (event, payload) in held.deliveries {
+                if event == "new_message", case .int(let id)? = payload["id"], id >= 0, UInt64(id) <= through {
+                    continue
+                }
+                socket.emit(event, [payload])
+            }
+            return .released
+        }
     }
 
     private func claimDrain(_ queue: inout Queue) -> Bool {

@@ -45,6 +45,24 @@ extension ChatServer {
                 socket(id)?.join(Self.room(room))
             case .leave(let ids, let room):
                 for id in ids { socket(id)?.leave(Self.room(room)) }
+            case .hold(let id, let room):
+                guard let client = socket(id)?.client else { continue }
+                // Counted before the socket enters the room (the next effect), so a broadcast
+                // that finds it in the room also finds the count raised.
+                holding.add(1, ordering: .sequentiallyConsistent)
+                if !client.hold(Self.room(room)) { holding.subtract(1, ordering: .sequentiallyConsistent) }
+            case .release(let id, let room, let through):
+                // A socket gone meanwhile dropped its holds (and their count) when it closed.
+                guard let socket = socket(id), let client = socket.client else { continue }
+                let released = client.release(Self.room(room), through: through, on: socket)
+                if released != .notHeld { holding.subtract(1, ordering: .sequentiallyConsistent) }
+                if released == .overflowed {
+                    logger.warning(
+                        "closing a connection whose room produced too much while it joined",
+                        metadata: ["user": "\(SafeText.forLog(client.user.name))", "room": "\(room)"])
+                    socket.disconnect()
+                    socket.session.close()
+                }
             case .disconnect(let id):
                 guard let socket = socket(id) else { continue }
                 if let reason {
@@ -53,6 +71,18 @@ extension ChatServer {
                 socket.disconnect()
                 socket.session.close()
             }
+        }
+    }
+
+    /// While some client holds a room (it is joining), each recipient is offered the delivery
+    /// first: a holding one keeps it for later. Asked after the room's members were read, so a
+    /// client that entered the room after its hold began is never missed; nil (no filter, no cost
+    /// per recipient) while nobody holds anything.
+    private func heldScreen(_ room: String, _ delivery: Delivery) -> ((Socket) -> Bool)? {
+        guard holding.load(ordering: .sequentiallyConsistent) > 0 else { return nil }
+        return { socket in
+            guard let client = socket.client else { return true }
+            return !client.offer(room, delivery.event, delivery.payload)
         }
     }
 
@@ -69,9 +99,15 @@ extension ChatServer {
             for socket in targets { socket.emit(delivery.event, args) }
             return targets.count
         case .room(let room, let except):
-            return namespace.emit(to: Self.room(room), except: except.flatMap(socket), delivery.event, args)
+            let name = Self.room(room)
+            return namespace.emit(
+                to: name, except: except.flatMap(socket), screenedBy: { heldScreen(name, delivery) }, delivery.event,
+                args)
         case .roomExcludingUser(let room, let user):
-            return namespace.emit(to: Self.room(room), where: { $0.client?.user.id != user }, delivery.event, args)
+            let name = Self.room(room)
+            let held = heldScreen(name, delivery)
+            return namespace.emit(
+                to: name, where: { $0.client?.user.id != user && held?($0) != false }, delivery.event, args)
         case .rooms(let rooms):
             return namespace.emit(to: rooms.map(Self.room), delivery.event, args)
         }

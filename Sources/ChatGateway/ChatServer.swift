@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import SocketIO
+import Synchronization
 
 /// The chat over Socket.IO: a thin binding of `ChatService`. It authenticates CONNECTs, hands
 /// each event to the service, and carries out the outcome (ack, emits, socket rooms,
@@ -28,12 +29,17 @@ public final class ChatServer: Sendable {
     let namespace: Namespace
     let logger: Logger
     private let typingTimer = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    let store: ChatStore
+    /// How many rooms clients are holding right now (joins between entering a room and their
+    /// answer): while 0, room broadcasts skip the per-recipient hold check.
+    let holding = Atomic<Int>(0)
 
     public init(
         store: ChatStore, authenticator: Authenticator, io: SocketIOServer, limits: Limits, logger: Logger,
         observer: Observer = .init(), clock: any ChatClock = SystemClock()
     ) {
         service = ChatService(repository: store, clock: clock, limits: limits)
+        self.store = store
         self.observer = observer
         self.authenticator = authenticator
         self.logger = logger
@@ -86,7 +92,12 @@ public final class ChatServer: Sendable {
         let authentication: Result<ChatIdentity?, any Error>
         do {
             let found = try await token.asyncMap { try await authenticator.authenticate(token: $0) } ?? nil
-            authentication = .success(found.map { ChatIdentity(user: $0.0, credential: Self.credential($0.1)) })
+            authentication = .success(
+                try found.map {
+                    ChatIdentity(
+                        user: $0.0, credential: Self.credential($0.1),
+                        preferences: try store.preferences(ofUser: $0.0.id))
+                })
         } catch {
             authentication = .failure(error)
         }
@@ -137,6 +148,7 @@ public final class ChatServer: Sendable {
 
     private func disconnected(_ socket: Socket, reason: String) {
         guard let client = socket.client else { return }
+        holding.subtract(client.dropHolds(), ordering: .sequentiallyConsistent)
         let outcome = service.disconnect(client.connection(on: socket))
         observer.connections(service.connectionCount)
         logger.info(

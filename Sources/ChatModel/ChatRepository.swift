@@ -14,6 +14,8 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
     case messageNotFound(MessageID)
     /// Turning the reaction on would give the message more than `Reaction.maxPerMessage` emojis.
     case tooManyReactions
+    /// The user is not a participant of the room (a read position needs one).
+    case notParticipant
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
         case .displayNameTaken(let name): "the display name '\(SafeText.forLog(name))' is another user's name"
         case .messageNotFound(let id): "no message \(id)"
         case .tooManyReactions: "a message holds at most \(Reaction.maxPerMessage) different emojis"
+        case .notParticipant: "not a participant of the room"
         }
     }
 }
@@ -33,10 +36,61 @@ public struct Membership: Sendable, Equatable {
     public var participant: Participant
     /// The `join` message stored when the user became a participant just now; nil if they already were.
     public var joinMessage: Message?
+    /// The read position before this call (nil when the user became a participant just now).
+    public var previousRead: MessageID?
 
-    public init(participant: Participant, joinMessage: Message?) {
+    public init(participant: Participant, joinMessage: Message?, previousRead: MessageID? = nil) {
         self.participant = participant
         self.joinMessage = joinMessage
+        self.previousRead = previousRead
+    }
+}
+
+/// What a client that was away missed in a room (see `ChatRepository.recovery`).
+public struct RoomRecovery: Sendable, Equatable {
+    /// Every message after the client's last one, oldest first.
+    public var messages: [Message]
+    /// Older messages edited, deleted or reacted to since, as they are now, in change order.
+    public var updated: [Message]
+    /// The room has messages at or before the client's last one.
+    public var hasOlder: Bool
+
+    public init(messages: [Message], updated: [Message], hasOlder: Bool) {
+        self.messages = messages
+        self.updated = updated
+        self.hasOlder = hasOlder
+    }
+}
+
+/// Where a user stands in one room, for the room list.
+public struct RoomReadState: Sendable, Equatable {
+    /// The room's latest message (nil: none yet).
+    public var lastID: MessageID?
+    /// The user's read position, when they are a participant.
+    public var lastRead: MessageID?
+    /// Unread-counting messages after the position (0 when not a participant).
+    public var unread: Int
+    /// Unread messages mentioning the user, counted up to the cap asked for.
+    public var mentions: Int
+
+    public init(lastID: MessageID?, lastRead: MessageID?, unread: Int, mentions: Int) {
+        self.lastID = lastID
+        self.lastRead = lastRead
+        self.unread = unread
+        self.mentions = mentions
+    }
+}
+
+/// The outcome of moving a read position.
+public struct ReadMark: Sendable, Equatable {
+    /// The position now.
+    public var position: MessageID
+    /// It moved (a position never moves back).
+    public var moved: Bool
+
+    public init(position: MessageID, moved: Bool) {
+        self.position = position
+        self.moved = moved
     }
 }
 
@@ -81,13 +135,16 @@ public protocol ChatRepository: Sendable {
     func participant(room: RoomID, user: UserID) throws -> Participant?
     func rooms(ofUser user: UserID) throws -> [RoomID]
     /// Makes the user a participant (storing a `join` message the first time) in one transaction.
-    func join(room: RoomID, user: UserID) async throws -> Membership
+    /// With `readToEnd`, the read position moves to the room's latest message; a new participant
+    /// always starts there.
+    func join(room: RoomID, user: UserID, readToEnd: Bool) async throws -> Membership
     /// Ends the membership, storing a `leave` message; nil if the user was not a participant.
     func leave(room: RoomID, user: UserID) async throws -> Message?
 
     // Messages
-    /// Appends a message durably: the message, its room-time index entry and the sender's
-    /// participant `last_active` are written in one transaction. Ids strictly increase.
+    /// Appends a message durably: the message, its room-time index entry, its mention index
+    /// entries and the sender's participant (`last_active`, read position) are written in one
+    /// transaction. Ids strictly increase.
     func append(_ message: NewMessage) async throws -> Message
     func message(id: MessageID) throws -> Message?
     /// The latest `limit` messages of a room, oldest first.
@@ -96,11 +153,26 @@ public protocol ChatRepository: Sendable {
     func messages(room: RoomID, before: MessageID, limit: Int) throws -> [Message]
     /// Up to `limit` messages of the room newer than `after`, oldest first.
     func messages(room: RoomID, after: MessageID, limit: Int) throws -> [Message]
+    /// What changed in the room after message `since`: the newer messages and the older ones
+    /// changed since (read from the room-time index and the room's change log, in one snapshot);
+    /// nil when either is more than `limit`.
+    func recovery(room: RoomID, since: MessageID, limit: Int) throws -> RoomRecovery?
+
+    // Read state and mentions
+    /// Moves the user's read position in the room forward to `message` (a message of that room);
+    /// never back.
+    func markRead(room: RoomID, user: UserID, message: MessageID) async throws -> ReadMark
+    /// The user's standing in each room, in one snapshot; mention counts stop at `cap`.
+    func readStates(user: UserID, rooms: [RoomID], cap: Int) throws -> [RoomID: RoomReadState]
+    /// Messages mentioning the user, newest first, older than `before` when given.
+    func mentions(ofUser user: UserID, before: MessageID?, limit: Int) throws -> [Message]
+    func preferences(ofUser user: UserID) throws -> Preferences
+    func setPreferences(_ preferences: Preferences, ofUser user: UserID) async throws
 
     // Editing, deleting and reacting: each one write transaction that first re-reads the message,
     // so a message deleted meanwhile is `messageNotFound`, never revived.
-    /// Replaces the text of a message (marking it edited, `edited_at` now).
-    func editMessage(id: MessageID, text: String) async throws -> Message
+    /// Replaces the text of a message and the users it mentions (marking it edited, `edited_at` now).
+    func editMessage(id: MessageID, text: String, mentions: [UserID]) async throws -> Message
     /// Makes the message a tombstone: `deleted`, empty text, its reactions removed.
     func deleteMessage(id: MessageID) async throws -> Message
     /// Turns one user's reaction on or off; returns the message's reactions after it.
@@ -123,6 +195,14 @@ public protocol ChatRepository: Sendable {
 }
 
 extension ChatRepository {
+    public func join(room: RoomID, user: UserID) async throws -> Membership {
+        try await join(room: room, user: user, readToEnd: true)
+    }
+
+    public func editMessage(id: MessageID, text: String) async throws -> Message {
+        try await editMessage(id: id, text: text, mentions: [])
+    }
+
     /// A local account (not provisioned by the host app).
     public func createUser(name: String, displayName: String, role: UserRole, passwordHash: String?) async throws
         -> User

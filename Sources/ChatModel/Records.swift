@@ -118,10 +118,17 @@ public struct Message: Sendable, Equatable, Hashable {
     public var isEdited: Bool
     public var editedAt: Micros?
     public var deleted: Bool
+    /// The users the text mentions (schema 6), in the order first mentioned; none on a tombstone.
+    public var mentions: [UserID]
+    /// Where the message's latest edit, deletion or reaction change sits in its room's change log:
+    /// a number from the message-id counter, so "changed after message N" is "revision > N".
+    /// 0 when it never changed.
+    public var revision: UInt64
 
     public init(
         id: MessageID, roomID: RoomID, userID: UserID, text: String, type: MessageType, createdAt: Micros,
-        isEdited: Bool = false, editedAt: Micros? = nil, deleted: Bool = false
+        isEdited: Bool = false, editedAt: Micros? = nil, deleted: Bool = false, mentions: [UserID] = [],
+        revision: UInt64 = 0
     ) {
         self.id = id
         self.roomID = roomID
@@ -132,7 +139,12 @@ public struct Message: Sendable, Equatable, Hashable {
         self.isEdited = isEdited
         self.editedAt = editedAt
         self.deleted = deleted
+        self.mentions = mentions
+        self.revision = revision
     }
+
+    /// Counted as unread: what people write and admins announce, not join and leave notices.
+    public var countsAsUnread: Bool { type == .text || type == .system }
 }
 
 /// One emoji on a message and who put it there, in the order they did.
@@ -173,12 +185,15 @@ public struct NewMessage: Sendable, Equatable {
     public var userID: UserID
     public var text: String
     public var type: MessageType
+    /// The users it mentions, as the service resolved them.
+    public var mentions: [UserID]
 
-    public init(roomID: RoomID, userID: UserID, text: String, type: MessageType = .text) {
+    public init(roomID: RoomID, userID: UserID, text: String, type: MessageType = .text, mentions: [UserID] = []) {
         self.roomID = roomID
         self.userID = userID
         self.text = text
         self.type = type
+        self.mentions = mentions
     }
 }
 
@@ -187,12 +202,32 @@ public struct Participant: Sendable, Equatable, Hashable {
     public var userID: UserID
     public var joinedAt: Micros
     public var lastActive: Micros
+    /// The read position (schema 6): the last message of the room this user has read (0: none).
+    public var lastRead: MessageID
+    /// How many unread-counting messages of the room (see `Message.countsAsUnread`) are at or
+    /// before `lastRead`: unread = the room's running count now minus this.
+    public var lastReadCount: UInt64
 
-    public init(roomID: RoomID, userID: UserID, joinedAt: Micros, lastActive: Micros) {
+    public init(
+        roomID: RoomID, userID: UserID, joinedAt: Micros, lastActive: Micros, lastRead: MessageID = 0,
+        lastReadCount: UInt64 = 0
+    ) {
         self.roomID = roomID
         self.userID = userID
         self.joinedAt = joinedAt
         self.lastActive = lastActive
+        self.lastRead = lastRead
+        self.lastReadCount = lastReadCount
+    }
+}
+
+/// What a user chose about how the chat treats them (schema 6).
+public struct Preferences: Sendable, Equatable, Hashable {
+    /// Others see how far this user has read (`read_updated`, "seen by").
+    public var shareReadReceipts: Bool
+
+    public init(shareReadReceipts: Bool = true) {
+        self.shareReadReceipts = shareReadReceipts
     }
 }
 

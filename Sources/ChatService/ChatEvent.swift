@@ -12,6 +12,29 @@ public enum ChatEvent: Equatable, Sendable {
     case deleteMessage(room: String, id: Int64)
     case react(room: String, id: Int64, emoji: String, on: Bool)
     case openDirect(user: String)
+    /// `join_room` with `since`: the join, and what the client missed after that message.
+    case rejoinRoom(room: String, since: Int64)
+    case getHistory(room: String, before: Int64?, limit: Int)
+    case resume([ResumePoint])
+    case markRead(room: String, id: Int64)
+    case setPreferences(shareReadReceipts: Bool)
+    case getMentions(before: Int64?, limit: Int)
+
+    /// One room of a `resume`: the last message the client saw there.
+    public struct ResumePoint: Equatable, Sendable {
+        public var room: String
+        public var since: Int64
+        public init(room: String, since: Int64) {
+            self.room = room
+            self.since = since
+        }
+    }
+
+    /// Rooms one `resume` may name.
+    public static let maxResumedRooms = 100
+    /// Messages one page (`get_history`, `get_mentions`) may hold; `defaultPage` when not asked.
+    public static let maxPage = 100
+    public static let defaultPage = 50
 
     /// The event, or why it cannot be one: an unknown name or a payload of the wrong shape is
     /// `invalid_request`; a `message` that is not a string is `invalid_message`.
@@ -22,7 +45,38 @@ public enum ChatEvent: Equatable, Sendable {
     private static func parse(_ name: String, _ args: [JSONValue]) throws(ChatError) -> ChatEvent {
         switch name {
         case "get_rooms": return .getRooms
-        case "join_room": return .joinRoom(try roomName(args))
+        case "join_room":
+            let room = try roomName(args)
+            guard let since = args.first?["since"], since != .null else { return .joinRoom(room) }
+            return .rejoinRoom(room: room, since: try position(since, "since"))
+        case "get_history":
+            let room = try roomName(args)
+            return .getHistory(room: room, before: try optionalID(args, "before"), limit: try pageSize(args))
+        case "resume":
+            guard case .object(let fields)? = args.first?["rooms"], !fields.isEmpty,
+                fields.count <= maxResumedRooms
+            else {
+                throw ChatError(
+                    .invalidRequest, "expected {\"rooms\": {ROOM: LAST_ID, …}} with 1 to \(maxResumedRooms) rooms")
+            }
+            var points: [ResumePoint] = []
+            for (room, since) in fields where !points.contains(where: { $0.room == room }) {
+                points.append(
+                    ResumePoint(room: room, since: try position(since, "rooms['\(SafeText.forLog(room, limit: 64))']")))
+            }
+            return .resume(points)
+        case "mark_read": return .markRead(room: try roomName(args), id: try messageID(args))
+        case "set_preferences":
+            guard let payload = args.first, payload.isObject, let share = payload["share_read_receipts"]?.boolValue
+            else {
+                throw ChatError(.invalidRequest, "expected {\"share_read_receipts\": true or false}")
+            }
+            return .setPreferences(shareReadReceipts: share)
+        case "get_mentions":
+            if let payload = args.first, payload != .null, !payload.isObject {
+                throw ChatError(.invalidRequest, "expected an object like {\"before\": 120, \"limit\": 20}")
+            }
+            return .getMentions(before: try optionalID(args, "before"), limit: try pageSize(args))
         case "leave_room": return .leaveRoom(try roomName(args))
         case "send_message":
             let room = try roomName(args)
@@ -62,8 +116,33 @@ public enum ChatEvent: Equatable, Sendable {
     /// The names `decode` knows, for the binding to register.
     public static let names = [
         "get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop", "edit_message",
-        "delete_message", "react", "open_direct",
+        "delete_message", "react", "open_direct", "get_history", "resume", "mark_read", "set_preferences",
+        "get_mentions",
     ]
+
+    /// A message id a client saw (0: none yet).
+    private static func position(_ value: JSONValue, _ field: String) throws(ChatError) -> Int64 {
+        guard case .int(let id) = value, id >= 0 else {
+            throw ChatError(.invalidRequest, "'\(field)' must be a message id (a whole number, 0 or more)")
+        }
+        return id
+    }
+
+    private static func optionalID(_ args: [JSONValue], _ field: String) throws(ChatError) -> Int64? {
+        guard let value = args.first?[field], value != .null else { return nil }
+        guard case .int(let id) = value, id > 0 else {
+            throw ChatError(.invalidRequest, "'\(field)' must be a message id (a whole number above 0)")
+        }
+        return id
+    }
+
+    private static func pageSize(_ args: [JSONValue]) throws(ChatError) -> Int {
+        guard let value = args.first?["limit"], value != .null else { return defaultPage }
+        guard case .int(let limit) = value, (1...Int64(maxPage)).contains(limit) else {
+            throw ChatError(.invalidRequest, "'limit' must be a whole number from 1 to \(maxPage)")
+        }
+        return Int(limit)
+    }
 
     /// `id`: a whole number (a message id is never negative or fractional).
     private static func messageID(_ args: [JSONValue]) throws(ChatError) -> Int64 {

@@ -4,8 +4,11 @@ import ChatModel
 public struct ChatIdentity: Hashable, Sendable {
     public var user: User
     public var credential: ChatCredential
-    public init(user: User, credential: ChatCredential) {
+    /// As stored when the connection was admitted (for `status`).
+    public var preferences: Preferences
+    public init(user: User, credential: ChatCredential, preferences: Preferences = Preferences()) {
         self.user = user
         self.credential = credential
+        self.preferences = preferences
     }
 }

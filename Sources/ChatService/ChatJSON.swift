@@ -9,14 +9,17 @@ public enum ChatJSON {
 
     public static func time(_ micros: Micros) -> JSONValue { .string(ISO8601.format(micros: micros)) }
 
-    public static func message(_ message: Message, room: Room, user: User?, reactions: JSONValue = []) -> JSONValue {
-        Self.message(message, roomName: room.name, user: user, reactions: reactions)
+    public static func message(
+        _ message: Message, room: Room, user: User?, reactions: JSONValue = [], mentions: [String] = []
+    ) -> JSONValue {
+        Self.message(message, roomName: room.name, user: user, reactions: reactions, mentions: mentions)
     }
 
-    /// A message; `reactions` is `reactions(_:userName:)` of its reactions (none for a new one).
-    public static func message(_ message: Message, roomName: String, user: User?, reactions: JSONValue = [])
-        -> JSONValue
-    {
+    /// A message; `reactions` is `reactions(_:userName:)` of its reactions (none for a new one),
+    /// `mentions` the names of the users it mentions.
+    public static func message(
+        _ message: Message, roomName: String, user: User?, reactions: JSONValue = [], mentions: [String] = []
+    ) -> JSONValue {
         [
             "id": .int(Int64(message.id)),
             "room": .string(roomName),
@@ -28,7 +31,18 @@ public enum ChatJSON {
             "edited_at": message.editedAt.map(time) ?? .null,
             "deleted": .bool(message.deleted),
             "reactions": message.deleted ? [] : reactions,
+            "mentions": message.deleted ? [] : .array(mentions.map(JSONValue.string)),
         ]
+    }
+
+    public static func preferences(_ preferences: Preferences) -> JSONValue {
+        ["share_read_receipts": .bool(preferences.shareReadReceipts)]
+    }
+
+    /// A message id, or null for none (0).
+    public static func id(_ id: MessageID?) -> JSONValue {
+        guard let id, id > 0 else { return .null }
+        return .int(Int64(clamping: id))
     }
 
     /// `[{"emoji","count","users":[user names]}]`, in the order of each emoji's first use. A user
@@ -56,10 +70,25 @@ public enum ChatJSON {
         return .object(fields)
     }
 
-    public static func roomSummary(_ room: Room, peer: User? = nil, online: Int, participants: Int) -> JSONValue {
+    public static func roomSummary(
+        _ room: Room, peer: User? = nil, online: Int, participants: Int, joined: Bool = false,
+        readState: RoomReadState? = nil
+    ) -> JSONValue {
         guard case .object(let fields) = Self.room(room, peer: peer) else { return .null }
-        return .object(fields + [("online", .int(Int64(online))), ("participants", .int(Int64(participants)))])
+        let state = readState ?? RoomReadState(lastID: nil, lastRead: nil, unread: 0, mentions: 0)
+        return .object(
+            fields + [
+                ("online", .int(Int64(online))), ("participants", .int(Int64(participants))),
+                ("joined", .bool(joined)), ("last_id", id(state.lastID)),
+                ("last_read", joined ? id(state.lastRead) : .null),
+                ("unread", .int(Int64(min(state.unread, unreadCap)))),
+                ("unread_capped", .bool(state.unread > unreadCap)),
+                ("mentions", .int(Int64(min(state.mentions, unreadCap)))),
+            ])
     }
+
+    /// Unread and mention counts stop here (`unread_capped` says the count went past it).
+    public static let unreadCap = 999
 
     public static func error(_ error: ChatError) -> JSONValue {
         ["code": .string(error.code.rawValue), "message": .string(error.message)]

@@ -16,7 +16,15 @@ extension ChatService {
             let connection = try current(admitted)
             return switch event {
             case .getRooms: try getRooms(connection)
-            case .joinRoom(let room): try await joinRoom(room, connection)
+            case .joinRoom(let room): try await joinRoom(room, since: nil, connection)
+            case .rejoinRoom(let room, let since): try await joinRoom(room, since: MessageID(since), connection)
+            case .resume(let points): try await resume(points, connection)
+            case .getHistory(let room, let before, let limit):
+                try history(room, before: before.map(MessageID.init), limit: limit, connection)
+            case .markRead(let room, let id): try await markRead(room, id: id, connection)
+            case .setPreferences(let share): try await setPreferences(shareReadReceipts: share, connection)
+            case .getMentions(let before, let limit):
+                try mentions(before: before.map(MessageID.init), limit: limit, connection)
             case .leaveRoom(let room): try await leaveRoom(room, connection)
             case .sendMessage(let room, let message): try await sendMessage(message, to: room, connection)
             case .typing(let room, let active): try typing(in: room, active: active, connection)
@@ -46,53 +54,6 @@ extension ChatService {
         var outcome = Outcome()
         outcome.effects = [.deliver(Delivery(.connection(connection.id), "rooms_list", ["rooms": rooms]))]
         outcome.reply = .success([("rooms", rooms)])
-        return outcome
-    }
-
-    /// Joining makes the user a participant (storing the `join` message the first time); the
-    /// connection enters the room before its history is read (`next`), so a message committed
-    /// meanwhile is in the history or delivered live, never lost between the two.
-    private func joinRoom(_ name: String, _ connection: ChatConnection) async throws -> Outcome {
-        let user = connection.user
-        try limit(\.joins, user.id)
-        let room = try visibleRoom(name, to: user)
-        let membership = try await repository.join(room: room.id, user: user.id)
-        var outcome = Outcome()
-        outcome.effects = [.join(connection.id, room: room.name)]
-        outcome.next = FollowUp(step: .roomJoined(connection, room, membership))
-        return outcome
-    }
-
-    /// `room_joined` to the caller (and as the ack), the `join` message and `user_joined` to the others.
-    func roomJoined(_ connection: ChatConnection, _ room: Room, _ membership: Membership) throws -> Outcome {
-        let user = connection.user
-        let latest = try repository.latestMessages(room: room.id, limit: limits.historyPage + 1)
-        var users: [UserID: User] = [user.id: user]
-        let messages = try latest.suffix(limits.historyPage).map { message in
-            try messageJSON(message, room: room, cache: &users)
-        }
-        let online = state.withLock { $0.presence.onlineUsers }
-        let participants = try repository.participants(ofRoom: room.id).map { participant -> JSONValue in
-            [
-                "user": (try cachedUser(participant.userID, &users)).map(ChatJSON.user) ?? .null,
-                "online": .bool(online.contains(participant.userID)),
-                "last_active": ChatJSON.time(participant.lastActive),
-            ]
-        }
-        let fields: [(String, JSONValue)] = [
-            ("room", ChatJSON.room(room, peer: try peer(in: room, of: user))), ("messages", .array(messages)),
-            ("participants", .array(participants)), ("has_more", .bool(latest.count > limits.historyPage)),
-        ]
-        let others = Audience.room(room.name, except: connection.id)
-        var outcome = Outcome()
-        outcome.effects = [.deliver(Delivery(.connection(connection.id), "room_joined", .object(fields)))]
-        if let joinMessage = membership.joinMessage {
-            outcome.effects.append(
-                .deliver(Delivery(others, "new_message", ChatJSON.message(joinMessage, room: room, user: user))))
-        }
-        outcome.effects.append(
-            .deliver(Delivery(others, "user_joined", ["room": .string(room.name), "user": ChatJSON.user(user)])))
-        outcome.reply = .success(fields)
         return outcome
     }
 
@@ -131,8 +92,10 @@ extension ChatService {
         try limit(\.messages, user.id)
         let room = try visibleRoom(name, to: user)
         guard try repository.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
-        let message = try await repository.append(NewMessage(roomID: room.id, userID: user.id, text: text))
-        let json = ChatJSON.message(message, room: room, user: user)
+        let mentioned = try mentionedUsers(in: text, room: room, author: user)
+        let message = try await repository.append(
+            NewMessage(roomID: room.id, userID: user.id, text: text, mentions: mentioned.map(\.id)))
+        let json = ChatJSON.message(message, room: room, user: user, mentions: mentioned.map(\.name))
         var outcome = Outcome()
         outcome.stored = true
         outcome.effects = stopTyping(TypingTracker.Entry(room: room.id, user: user.id))
@@ -140,6 +103,7 @@ extension ChatService {
         outcome.afterReply = [
             .deliver(Delivery(.room(room.name, except: nil), "new_message", json, isMessageDelivery: true))
         ]
+        outcome.afterReply += mentionDeliveries(of: json, in: room, to: mentioned.map(\.id))
         return outcome
     }
 
@@ -166,18 +130,21 @@ extension ChatService {
 
     // MARK: Rules shared by the events
 
-    /// The rooms a user is shown: active ones, public or with the user as a participant.
+    /// The rooms a user is shown: active ones, public or with the user as a participant, each
+    /// with where the user stands in it (read position, unread and mention counts: one snapshot).
     func roomsList(for user: User) throws -> JSONValue {
         let online = state.withLock { $0.presence.onlineUsers }
         let mine = Set(try repository.rooms(ofUser: user.id))
+        let shown = try repository.allRooms().filter { $0.isActive && (!$0.isPrivate || mine.contains($0.id)) }
+        let states = try repository.readStates(user: user.id, rooms: shown.map(\.id), cap: ChatJSON.unreadCap + 1)
         var rooms: [JSONValue] = []
-        for room in try repository.allRooms() where room.isActive && (!room.isPrivate || mine.contains(room.id)) {
+        for room in shown {
             let participants = try repository.participants(ofRoom: room.id)
             rooms.append(
                 ChatJSON.roomSummary(
                     room, peer: try peer(in: room, of: user),
                     online: participants.filter { online.contains($0.userID) }.count,
-                    participants: participants.count))
+                    participants: participants.count, joined: mine.contains(room.id), readState: states[room.id]))
         }
         return .array(rooms)
     }

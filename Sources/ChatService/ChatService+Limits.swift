@@ -16,6 +16,8 @@ extension ChatService {
         public var typingRate: Double = 5
         public var reactionBurst: Double = 30
         public var reactionRate: Double = 5
+        public var readBurst: Double = 30
+        public var readRate: Double = 10
         public init() {}
     }
 }

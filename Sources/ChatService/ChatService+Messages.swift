@@ -16,12 +16,18 @@ extension ChatService {
         let (room, message) = try liveMessage(id, in: name, for: user)
         guard message.userID == user.id else { throw ChatError(.forbidden, "only its author may edit a message") }
         guard message.type == .text else { throw ChatError(.invalidMessage, "only text messages can be edited") }
-        let edited = try await storing(id) { try await repository.editMessage(id: message.id, text: text) }
+        let mentioned = try mentionedUsers(in: text, room: room, author: user).map(\.id)
+        let edited = try await storing(id) {
+            try await repository.editMessage(id: message.id, text: text, mentions: mentioned)
+        }
         var users = [user.id: user]
         let json = try messageJSON(edited, room: room, cache: &users)
         var outcome = Outcome()
         outcome.reply = .success([("message", json)])
         outcome.afterReply = [.deliver(Delivery(.room(room.name, except: nil), "message_updated", json))]
+        // Only those the edit mentions for the first time hear of it.
+        outcome.afterReply += mentionDeliveries(
+            of: json, in: room, to: edited.mentions.filter { !message.mentions.contains($0) })
         return outcome
     }
 
@@ -86,11 +92,13 @@ extension ChatService {
         }
     }
 
-    /// A stored message as the contract shows it, with its reactions; users are read once each.
+    /// A stored message as the contract shows it, with its reactions and mentions; users are read once each.
     func messageJSON(_ message: Message, room: Room, cache: inout [UserID: User]) throws -> JSONValue {
         let author = try cachedUser(message.userID, &cache)
         let reactions = message.deleted ? [] : try repository.reactions(ofMessage: message.id)
-        return ChatJSON.message(message, room: room, user: author, reactions: try reactionsJSON(reactions, &cache))
+        let mentions = try message.mentions.compactMap { try cachedUser($0, &cache)?.name }
+        return ChatJSON.message(
+            message, room: room, user: author, reactions: try reactionsJSON(reactions, &cache), mentions: mentions)
     }
 
     func reactionsJSON(_ reactions: [Reaction], _ cache: inout [UserID: User]) throws -> JSONValue {

@@ -67,7 +67,11 @@ public final class ChatService: Sendable {
         outcome.effects = [
             .deliver(
                 Delivery(
-                    .connection(connection.id), "status", ["connected": true, "user": ChatJSON.user(connection.user)]))
+                    .connection(connection.id), "status",
+                    [
+                        "connected": true, "user": ChatJSON.user(connection.user),
+                        "preferences": ChatJSON.preferences(connection.identity.preferences),
+                    ]))
         ]
         outcome.next = FollowUp(step: .welcome(connection, cameOnline: cameOnline))
         return outcome
@@ -100,8 +104,14 @@ public final class ChatService: Sendable {
                 outcome.effects.append(.deliver(Delivery(.connection(connection.id), "rooms_list", ["rooms": rooms])))
             }
             return outcome
-        case .roomJoined(let connection, let room, let membership):
-            return answeringNow { try roomJoined(connection, room, membership) }
+        case .roomJoined(let connection, let room, let membership, let since):
+            return releasingOnFailure(connection, [room.name]) {
+                answeringNow { try roomJoined(connection, room, membership, since: since) }
+            }
+        case .roomsResumed(let connection, let rooms):
+            return releasingOnFailure(connection, rooms.map(\.name)) {
+                answeringNow { try roomsResumed(connection, rooms) }
+            }
         case .farewell(let connection, let stoppedTyping, let wentOffline):
             var outcome = Outcome()
             outcome.effects = stoppedTyping.flatMap { typingAnnouncement($0, typing: false) }

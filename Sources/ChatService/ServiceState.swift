@@ -9,6 +9,8 @@ struct ServiceState {
     var joins: RateLimiter<UserID>
     var typingEvents: RateLimiter<UserID>
     var reactions: RateLimiter<UserID>
+    /// History pages, mention lists and read marks.
+    var reads: RateLimiter<UserID>
     var connectionsPerAddress: [String: Int] = [:]
     /// Each user's open connections, oldest first.
     var connectionsByUser: [UserID: [ChatConnection]] = [:]
@@ -19,6 +21,7 @@ struct ServiceState {
         joins = RateLimiter(burst: limits.joinBurst, rate: limits.joinRate)
         typingEvents = RateLimiter(burst: limits.typingBurst, rate: limits.typingRate)
         reactions = RateLimiter(burst: limits.reactionBurst, rate: limits.reactionRate)
+        reads = RateLimiter(burst: limits.readBurst, rate: limits.readRate)
     }
 
     mutating func releaseSlot(of address: String) {

@@ -4,14 +4,20 @@ import LMDB
 /// Edits, tombstones, reactions and direct rooms (schema 5). Each is one write transaction that
 /// re-reads what it changes, so concurrent calls serialise on the writer and never undo each other.
 extension ChatStore {
-    public func editMessage(id: MessageID, text: String) async throws -> Message {
+    public func editMessage(id: MessageID, text: String, mentions: [UserID]) async throws -> Message {
         let now = self.now()
         return try await write { txn, tables in
             var message = try Self.liveMessage(txn, tables, id)
+            var mentioned: [UserID] = []
+            for user in mentions where user != message.userID && !mentioned.contains(user) { mentioned.append(user) }
+            try Self.removeMentions(
+                txn, tables, of: message, users: message.mentions.filter { !mentioned.contains($0) })
+            try Self.addMentions(txn, tables, of: message, users: mentioned.filter { !message.mentions.contains($0) })
             message.text = text
+            message.mentions = mentioned
             message.isEdited = true
             message.editedAt = max(now, message.createdAt)
-            try txn.put(tables.messages, id, message)
+            try Self.logChange(txn, tables, &message)
             return message
         }
     }
@@ -21,27 +27,31 @@ extension ChatStore {
     public func deleteMessage(id: MessageID) async throws -> Message {
         try await write { txn, tables in
             var message = try Self.liveMessage(txn, tables, id)
+            try Self.removeMentions(txn, tables, of: message, users: message.mentions)
             message.deleted = true
             message.text = ""
-            try txn.put(tables.messages, id, message)
+            message.mentions = []
             _ = try txn.delete(tables.reactions, id)
+            try Self.logChange(txn, tables, &message)
             return message
         }
     }
 
     public func react(message id: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction] {
         try await write { txn, tables in
-            _ = try Self.liveMessage(txn, tables, id)
+            var message = try Self.liveMessage(txn, tables, id)
             guard try txn.contains(tables.users, user) else { throw RepositoryError.userNotFound("#\(user)") }
             let current = try txn.get(tables.reactions, id)?.list ?? []
             guard let next = Reaction.toggled(current, emoji: emoji, user: user, on: on) else {
                 throw RepositoryError.tooManyReactions
             }
+            guard next != current else { return next }
             if next.isEmpty {
                 _ = try txn.delete(tables.reactions, id)
-            } else if next != current {
+            } else {
                 try txn.put(tables.reactions, id, StoredReactions(list: next))
             }
+            try Self.logChange(txn, tables, &message)
             return next
         }
     }
@@ -85,6 +95,18 @@ extension ChatStore {
             }
             return DirectRoomOpening(room: room, created: created, added: added)
         }
+    }
+
+    /// Gives the changed message a new revision (the next number of the message-id counter), moves
+    /// its entry in the room's change log there and stores it: the log holds each changed message
+    /// once, at its latest change.
+    static func logChange(_ txn: Transaction, _ tables: Tables, _ message: inout Message) throws {
+        if message.revision != 0 {
+            _ = try txn.delete(tables.roomChanges, RoomChangeKey(message.roomID, message.revision))
+        }
+        message.revision = try tables.nextID(txn, MetaKey.nextMessageID)
+        try txn.put(tables.roomChanges, RoomChangeKey(message.roomID, message.revision), message.id)
+        try txn.put(tables.messages, message.id, message)
     }
 
     /// The message, unless it is missing or a tombstone.

@@ -39,7 +39,8 @@ extension ChatStore {
         try read { txn in
             var problems: [String] = []
             func report(_ text: String) -> Bool {
-                problems.append(text)
+                // Later scans still run after one stopped at the limit: they add nothing more.
+                if problems.count < limit { problems.append(text) }
                 return problems.count < limit
             }
             // rooms <-> rooms_by_name
@@ -89,18 +90,37 @@ extension ChatStore {
                 if !(try txn.contains(tables.users, message.userID)) {
                     return report("message \(id) was sent by missing user \(message.userID)")
                 }
-                if message.deleted, !message.text.isEmpty {
-                    return report("deleted message \(id) still holds its text")
+                if message.deleted, !message.text.isEmpty || !message.mentions.isEmpty {
+                    return report("deleted message \(id) still holds its text or mentions")
+                }
+                if message.revision != 0,
+                    try txn.get(tables.roomChanges, RoomChangeKey(message.roomID, message.revision)) != id
+                {
+                    return report("message \(id) is missing from its room's change log")
+                }
+                for user in message.mentions {
+                    guard try txn.get(tables.mentions, RoomUserKey(user, id)) == message.roomID,
+                        try txn.contains(tables.roomMentions, UserRoomMessageKey(user, message.roomID, id))
+                    else {
+                        return report("message \(id) mentions user \(user), who is missing from the mention indexes")
+                    }
                 }
                 return true
             }
-            try txn.cursor(tables.roomTime).scan { key, _ in
+            var countingRoom: RoomID = 0
+            var count: UInt64 = 0
+            try txn.cursor(tables.roomTime).scan { key, stored in
                 guard let message = try txn.get(tables.messages, key.c), message.roomID == key.a,
                     message.createdAt == key.b
                 else {
                     return report(
                         "room_time entry (room \(key.a), \(key.b), message \(key.c)) points at a missing or different message"
                     )
+                }
+                if key.a != countingRoom { (countingRoom, count) = (key.a, 0) }
+                if message.countsAsUnread { count += 1 }
+                if stored != count {
+                    return report("room_time entry of message \(key.c) counts \(stored) messages, not \(count)")
                 }
                 return true
             }
@@ -115,6 +135,16 @@ extension ChatStore {
                     return report("participant (room \(key.a), user \(key.b)) is missing from user_rooms")
                 }
                 if !(try txn.contains(tables.rooms, key.a)) { return report("participant of missing room \(key.a)") }
+                if participant.lastRead != 0 {
+                    guard let read = try txn.get(tables.messages, participant.lastRead), read.roomID == key.a,
+                        try txn.get(tables.roomTime, RoomTimeKey(key.a, read.createdAt, read.id))
+                            == participant.lastReadCount
+                    else {
+                        return report(
+                            "participant (room \(key.a), user \(key.b)) has read up to message \(participant.lastRead), "
+                                + "which is not in the room or counted differently")
+                    }
+                }
                 if !(try txn.contains(tables.users, key.b)) { return report("participant is missing user \(key.b)") }
                 return true
             }
@@ -163,7 +193,38 @@ extension ChatStore {
                 return true
             }
             try checkMessageChanges(txn, report)
+            try checkReadState(txn, report)
             return problems
+        }
+    }
+
+    /// Schema 6's own tables point back at what they index (the messages and participants scans
+    /// check the other direction).
+    private func checkReadState(_ txn: Transaction, _ report: (String) -> Bool) throws {
+        try txn.cursor(tables.roomChanges).scan { key, id in
+            guard let message = try txn.get(tables.messages, id), message.roomID == key.a, message.revision == key.b
+            else {
+                return report(
+                    "change log entry (room \(key.a), revision \(key.b)) points at a missing or different message \(id)"
+                )
+            }
+            return true
+        }
+        try txn.cursor(tables.mentions).scan { key, room in
+            guard let message = try txn.get(tables.messages, key.b), message.roomID == room,
+                message.mentions.contains(key.a)
+            else { return report("mention of user \(key.a) points at message \(key.b), which does not mention them") }
+            return true
+        }
+        try txn.cursor(tables.roomMentions).scan { key, _ in
+            guard try txn.get(tables.mentions, RoomUserKey(key.a, key.c)) == key.b else {
+                return report("room_mentions entry (user \(key.a), room \(key.b), message \(key.c)) has no mention")
+            }
+            return true
+        }
+        try txn.cursor(tables.preferences).scan { user, _ in
+            if !(try txn.contains(tables.users, user)) { return report("preferences of missing user \(user)") }
+            return true
         }
     }
 

@@ -67,7 +67,7 @@ extension ChatStore {
             let prefix = room.encoded
             guard let anchor = try txn.get(tables.messages, before), anchor.roomID == room else {
                 // Unknown cursor: fall back to id order, which equals time order within a room.
-                var keys: [(RoomTimeKey, Empty)] = []
+                var keys: [(RoomTimeKey, UInt64)] = []
                 try txn.cursor(tables.roomTime).scan(prefix: prefix, reverse: true) { key, value in
                     if key.c < before { keys.append((key, value)) }
                     return keys.count < limit
@@ -85,7 +85,7 @@ extension ChatStore {
         try read { txn in
             let prefix = room.encoded
             guard let anchor = try txn.get(tables.messages, after), anchor.roomID == room else {
-                var keys: [(RoomTimeKey, Empty)] = []
+                var keys: [(RoomTimeKey, UInt64)] = []
                 try txn.cursor(tables.roomTime).scan(prefix: prefix) { key, value in
                     if key.c > after { keys.append((key, value)) }
                     return keys.count < limit
@@ -98,7 +98,7 @@ extension ChatStore {
         }
     }
 
-    private func messages(_ txn: Transaction, keys: [(RoomTimeKey, Empty)]) throws -> [Message] {
+    private func messages(_ txn: Transaction, keys: [(RoomTimeKey, UInt64)]) throws -> [Message] {
         try keys.compactMap { key, _ in try txn.get(tables.messages, key.c) }
     }
 

@@ -144,19 +144,27 @@ extension ChatStore {
 
     // MARK: Membership
 
-    public func join(room: RoomID, user: UserID) async throws -> Membership {
+    public func join(room: RoomID, user: UserID, readToEnd: Bool) async throws -> Membership {
         let now = self.now()
         return try await write { txn, tables in
             let key = RoomUserKey(room, user)
-            if let existing = try txn.get(tables.participants, key) {
-                return Membership(participant: existing, joinMessage: nil)
+            if var existing = try txn.get(tables.participants, key) {
+                let previous = existing.lastRead
+                if readToEnd, let end = try Self.roomEnd(txn, tables, room), end.id > existing.lastRead {
+                    existing.lastRead = end.id
+                    existing.lastReadCount = end.count
+                    try txn.put(tables.participants, key, existing)
+                }
+                return Membership(participant: existing, joinMessage: nil, previousRead: previous)
             }
             try Self.requireRoomAndUser(txn, tables, room: room, user: user)
-            let participant = Participant(roomID: room, userID: user, joinedAt: now, lastActive: now)
-            try txn.put(tables.participants, key, participant)
+            try txn.put(
+                tables.participants, key, Participant(roomID: room, userID: user, joinedAt: now, lastActive: now))
             try txn.put(tables.userRooms, RoomUserKey(user, room), Empty())
+            // The join message moves the new participant's read position to itself: the end.
             let message = try Self.insertMessage(
                 txn, tables, NewMessage(roomID: room, userID: user, text: "joined the room", type: .join), now: now)
+            let participant = try txn.get(tables.participants, key)!
             return Membership(participant: participant, joinMessage: message)
         }
     }
@@ -171,7 +179,7 @@ extension ChatStore {
         }
     }
 
-    private static func requireRoomAndUser(_ txn: Transaction, _ tables: Tables, room: RoomID, user: UserID) throws {
+    static func requireRoomAndUser(_ txn: Transaction, _ tables: Tables, room: RoomID, user: UserID) throws {
         guard try txn.contains(tables.rooms, room) else { throw RepositoryError.roomNotFound("#\(room)") }
         guard try txn.contains(tables.users, user) else { throw RepositoryError.userNotFound("#\(user)") }
     }
@@ -194,24 +202,56 @@ extension ChatStore {
         }
     }
 
-    /// Writes the message, its room-time index entry and the sender's `last_active` together.
-    /// created_at never goes back within a room, so room-time order equals id order.
+    /// Writes the message, its room-time index entry (with the room's running unread count), its
+    /// mentions and the sender's `last_active` and read position together. created_at never goes
+    /// back within a room, so room-time order equals id order.
     static func insertMessage(_ txn: Transaction, _ tables: Tables, _ new: NewMessage, now: Micros) throws -> Message {
         var createdAt = now
-        if let last = try txn.entries(tables.roomTime, prefix: new.roomID.encoded, reverse: true, limit: 1).first?.0 {
-            createdAt = max(createdAt, last.b)
+        var count: UInt64 = 0
+        if let last = try txn.entries(tables.roomTime, prefix: new.roomID.encoded, reverse: true, limit: 1).first {
+            createdAt = max(createdAt, last.0.b)
+            count = last.1
         }
+        var mentioned: [UserID] = []
+        for user in new.mentions where user != new.userID && !mentioned.contains(user) { mentioned.append(user) }
         let message = Message(
             id: try tables.nextID(txn, MetaKey.nextMessageID), roomID: new.roomID, userID: new.userID,
-            text: new.text, type: new.type, createdAt: createdAt)
+            text: new.text, type: new.type, createdAt: createdAt, mentions: mentioned)
+        if message.countsAsUnread { count += 1 }
         try txn.put(tables.messages, message.id, message, noOverwrite: true)
-        try txn.put(tables.roomTime, RoomTimeKey(message.roomID, createdAt, message.id), Empty())
+        try txn.put(tables.roomTime, RoomTimeKey(message.roomID, createdAt, message.id), count)
+        try addMentions(txn, tables, of: message, users: mentioned)
         let participantKey = RoomUserKey(new.roomID, new.userID)
         if var participant = try txn.get(tables.participants, participantKey) {
             participant.lastActive = createdAt
+            participant.lastRead = message.id
+            participant.lastReadCount = count
             try txn.put(tables.participants, participantKey, participant)
         }
         return message
+    }
+
+    static func addMentions(_ txn: Transaction, _ tables: Tables, of message: Message, users: [UserID]) throws {
+        for user in users {
+            try txn.put(tables.mentions, RoomUserKey(user, message.id), message.roomID)
+            try txn.put(tables.roomMentions, UserRoomMessageKey(user, message.roomID, message.id), Empty())
+        }
+    }
+
+    static func removeMentions(_ txn: Transaction, _ tables: Tables, of message: Message, users: [UserID]) throws {
+        for user in users {
+            _ = try txn.delete(tables.mentions, RoomUserKey(user, message.id))
+            _ = try txn.delete(tables.roomMentions, UserRoomMessageKey(user, message.roomID, message.id))
+        }
+    }
+
+    /// The room's latest message and the running count there; nil for an empty room.
+    static func roomEnd(_ txn: Transaction, _ tables: Tables, _ room: RoomID) throws -> (id: MessageID, count: UInt64)?
+    {
+        guard let last = try txn.entries(tables.roomTime, prefix: room.encoded, reverse: true, limit: 1).first else {
+            return nil
+        }
+        return (last.0.c, last.1)
     }
 
     // MARK: Sessions

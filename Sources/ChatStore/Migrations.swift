@@ -24,7 +24,69 @@ enum Migrations {
         // public or private room (never direct), and message records already carried `deleted`
         // (false until now).
         4: { txn, tables in try renameRoomsInTheDirectNamespace(txn, tables) },
+        // Version 6 added read positions, unread counts, mentions and the rooms' change logs.
+        5: { txn, tables in try countMessagesAndStartReadPositionsAtTheEnd(txn, tables) },
     ]
+
+    /// Version 5 had empty room-time values, no read positions and no change log.
+    ///
+    /// - Each room-time entry gets the room's running count of unread-counting messages.
+    /// - Every message already edited, deleted or reacted to enters its room's change log (a fresh
+    ///   revision each), so a client that was away before the upgrade still learns of the change.
+    /// - Every participant's read position starts at the end of the room: nobody meets a wall of
+    ///   unread history after the upgrade.
+    ///
+    /// The index is rewritten in chunks of keys read ahead of their puts, never under a live cursor.
+    static func countMessagesAndStartReadPositionsAtTheEnd(_ txn: Transaction, _ tables: Tables) throws -> [String] {
+        var lower: [UInt8]? = nil
+        var room: RoomID = 0
+        var count: UInt64 = 0
+        var entries = 0
+        var logged = 0
+        while true {
+            var keys: [RoomTimeKey] = []
+            try txn.cursor(tables.roomTime).scanKeys(from: lower) { key in
+                keys.append(key)
+                return keys.count < 10_000
+            }
+            for key in keys {
+                if key.a != room {
+                    room = key.a
+                    count = 0
+                }
+                guard var message = try txn.get(tables.messages, key.c) else { continue }
+                if message.countsAsUnread { count += 1 }
+                try txn.put(tables.roomTime, key, count)
+                if try message.isEdited || message.deleted || txn.contains(tables.reactions, message.id) {
+                    try ChatStore.logChange(txn, tables, &message)
+                    logged += 1
+                }
+            }
+            entries += keys.count
+            guard let last = keys.last, keys.count == 10_000 else { break }
+            lower = RoomTimeKey(last.a, last.b, last.c &+ 1).encoded
+        }
+        var participants: [(RoomUserKey, Participant)] = []
+        try txn.cursor(tables.participants).scan { key, participant in
+            participants.append((key, participant))
+            return true
+        }
+        for (key, var participant) in participants {
+            if let end = try ChatStore.roomEnd(txn, tables, key.a) {
+                participant.lastRead = end.id
+                participant.lastReadCount = end.count
+            }
+            try txn.put(tables.participants, key, participant)
+        }
+        return entries == 0
+            ? []
+            : [
+                "counted \(entries) message\(entries == 1 ? "" : "s") for unread counts; "
+                    + "\(participants.count) read position\(participants.count == 1 ? "" : "s") start at the end of their rooms"
+                    + (logged > 0
+                        ? "; \(logged) earlier change\(logged == 1 ? "" : "s") entered the rooms' change logs" : "")
+            ]
+    }
 
     /// Version 5 reserved the `dm-` prefix for direct rooms. An ordinary room an admin named so
     /// before would stand in the way of the direct room of the same name: it becomes `room-dm-…`

@@ -72,6 +72,10 @@ enum RecordVersion {
     static let user: UInt8 = 2
     /// Rooms: 2 added the direct pair (schema 5).
     static let room: UInt8 = 2
+    /// Messages: 2 added mentions and the revision (schema 6).
+    static let message: UInt8 = 2
+    /// Participants: 2 added the read position (schema 6).
+    static let participant: UInt8 = 2
 }
 
 extension Room: LMDBCodable {
@@ -141,7 +145,7 @@ extension User: LMDBCodable {
 
 extension Message: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
-        var w = RecordWriter(version: RecordVersion.current)
+        var w = RecordWriter(version: RecordVersion.message)
         w.u64(id)
         w.u64(roomID)
         w.u64(userID)
@@ -151,35 +155,55 @@ extension Message: LMDBCodable {
         w.bool(isEdited)
         w.optionalI64(editedAt)
         w.bool(deleted)
+        w.u64(revision)
+        w.u64(UInt64(mentions.count))
+        for user in mentions { w.u64(user) }
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Message {
         var r = try RecordReader(raw)
-        guard r.version == 1 else { throw .decoding }
+        guard r.version == 1 || r.version == 2 else { throw .decoding }
         let id = try r.u64()
         let room = try r.u64()
         let user = try r.u64()
         let text = try r.string()
         guard let type = MessageType(rawValue: try r.u8()) else { throw .decoding }
-        return Message(
+        var message = Message(
             id: id, roomID: room, userID: user, text: text, type: type, createdAt: try r.i64(),
             isEdited: try r.bool(), editedAt: try r.optionalI64(), deleted: try r.bool())
+        // Version 1 (before schema 6) had no mentions and no change log.
+        if r.version >= 2 {
+            message.revision = try r.u64()
+            let count = try r.u64()
+            guard count <= UInt64(raw.count) else { throw .decoding }
+            message.mentions = try (0..<count).map { _ throws(LMDBError) in try r.u64() }
+        }
+        return message
     }
 }
 
 extension Participant: LMDBCodable {
     public func encode(into bytes: inout [UInt8]) {
-        var w = RecordWriter(version: RecordVersion.current)
+        var w = RecordWriter(version: RecordVersion.participant)
         w.u64(roomID)
         w.u64(userID)
         w.i64(joinedAt)
         w.i64(lastActive)
+        w.u64(lastRead)
+        w.u64(lastReadCount)
         bytes.append(contentsOf: w.bytes)
     }
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Participant {
         var r = try RecordReader(raw)
-        guard r.version == 1 else { throw .decoding }
-        return Participant(roomID: try r.u64(), userID: try r.u64(), joinedAt: try r.i64(), lastActive: try r.i64())
+        guard r.version == 1 || r.version == 2 else { throw .decoding }
+        var participant = Participant(
+            roomID: try r.u64(), userID: try r.u64(), joinedAt: try r.i64(), lastActive: try r.i64())
+        // Version 1 had no read position; the schema-6 migration sets it and rewrites every record.
+        if r.version >= 2 {
+            participant.lastRead = try r.u64()
+            participant.lastReadCount = try r.u64()
+        }
+        return participant
     }
 }
 
@@ -246,6 +270,19 @@ extension SignInLink: LMDBCodable {
         return SignInLink(
             id: try r.u64(), codeHash: try r.byteString(), userID: try r.u64(), createdAt: try r.i64(),
             expiresAt: try r.i64(), usedAt: try r.optionalI64())
+    }
+}
+
+extension Preferences: LMDBCodable {
+    public func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.bool(shareReadReceipts)
+        bytes.append(contentsOf: w.bytes)
+    }
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Preferences {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        return Preferences(shareReadReceipts: try r.bool())
     }
 }
 

@@ -3,6 +3,10 @@ import LMDB
 
 typealias RoomTimeKey = Key3<RoomID, Micros, MessageID>
 typealias RoomUserKey = Key2<UInt64, UInt64>
+/// room · revision (a number from the message-id counter): the room's change log.
+typealias RoomChangeKey = Key2<RoomID, UInt64>
+/// user · room · message: a mention, per room (unread mention counts).
+typealias UserRoomMessageKey = Key3<UserID, RoomID, MessageID>
 
 /// The named databases of the store. Every record table and its indexes are written in one
 /// transaction; integer keys are big-endian so byte order is numeric order.
@@ -13,8 +17,10 @@ struct Tables {
     let users: Database<UserID, User>
     let usersByName: Database<String, UserID>
     let messages: Database<MessageID, Message>
-    /// room · created_at · message id → (empty): a room's messages in time order.
-    let roomTime: Database<RoomTimeKey, Empty>
+    /// room · created_at · message id → the room's running count of unread-counting messages
+    /// (`Message.countsAsUnread`) up to this one (schema 6; empty before): a room's messages in
+    /// time order, and unread = count now − count at the read position.
+    let roomTime: Database<RoomTimeKey, UInt64>
     /// room · user → participant record.
     let participants: Database<RoomUserKey, Participant>
     /// user · room → (empty): the rooms of a user.
@@ -32,11 +38,23 @@ struct Tables {
     /// Schema 5: lower user id · higher user id → the pair's direct room: one room per pair,
     /// looked up and created in the same write transaction.
     let directRooms: Database<RoomUserKey, RoomID>
+    /// Schema 6: room · revision → message id: each message's latest change (edit, delete,
+    /// reaction), one entry per changed message (the previous one is removed), so "what changed
+    /// after message N" is a range scan from (room, N + 1).
+    let roomChanges: Database<RoomChangeKey, MessageID>
+    /// Schema 6: user · message → room: a user's mentions, newest last.
+    let mentions: Database<RoomUserKey, RoomID>
+    /// Schema 6: user · room · message → (empty): the same mentions by room, for unread counts.
+    let roomMentions: Database<UserRoomMessageKey, Empty>
+    /// Schema 6: user → their preferences (absent: the defaults).
+    let preferences: Database<UserID, Preferences>
 
     /// The names of the tables schema 4 added (a read-only open of an older store must not look for them).
     static let addedInSchema4 = ["invites", "invites_by_hash", "signin_links", "signin_links_by_hash"]
     /// The names of the tables schema 5 added.
     static let addedInSchema5 = ["reactions", "direct_rooms"]
+    /// The names of the tables schema 6 added.
+    static let addedInSchema6 = ["room_changes", "mentions", "room_mentions", "preferences"]
 
     init(environment env: Environment, create: Bool) throws {
         meta = try env.database(named: "meta", create: create)
@@ -55,6 +73,10 @@ struct Tables {
         signInLinksByHash = try env.database(named: "signin_links_by_hash", create: create)
         reactions = try env.database(named: "reactions", create: create)
         directRooms = try env.database(named: "direct_rooms", create: create)
+        roomChanges = try env.database(named: "room_changes", create: create)
+        mentions = try env.database(named: "mentions", create: create)
+        roomMentions = try env.database(named: "room_mentions", create: create)
+        preferences = try env.database(named: "preferences", create: create)
     }
 
     /// Entries per table, for `fitchat db status`.
@@ -68,7 +90,9 @@ struct Tables {
             ("sessions", try txn.count(sessions)), ("invites", try txn.count(invites)),
             ("invites_by_hash", try txn.count(invitesByHash)), ("signin_links", try txn.count(signInLinks)),
             ("signin_links_by_hash", try txn.count(signInLinksByHash)), ("reactions", try txn.count(reactions)),
-            ("direct_rooms", try txn.count(directRooms)),
+            ("direct_rooms", try txn.count(directRooms)), ("room_changes", try txn.count(roomChanges)),
+            ("mentions", try txn.count(mentions)), ("room_mentions", try txn.count(roomMentions)),
+            ("preferences", try txn.count(preferences)),
         ]
     }
 }

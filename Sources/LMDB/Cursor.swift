@@ -42,6 +42,24 @@ public final class Cursor<Key: LMDBCodable, Value: LMDBCodable> {
         from lower: [UInt8]? = nil, to upper: [UInt8]? = nil, reverse: Bool = false,
         _ body: (Key, Value) throws -> Bool
     ) throws {
+        try walk(from: lower, to: upper, reverse: reverse) { current in
+            let (key, value) = try decode(current)
+            return try body(key, value)
+        }
+    }
+
+    /// `scan` decoding only the keys: for a migration that rewrites values an older schema left
+    /// in another shape.
+    public func scanKeys(
+        from lower: [UInt8]? = nil, to upper: [UInt8]? = nil, reverse: Bool = false, _ body: (Key) throws -> Bool
+    ) throws {
+        try walk(from: lower, to: upper, reverse: reverse) { current in try body(try Key.decode(current.0)) }
+    }
+
+    private func walk(
+        from lower: [UInt8]?, to upper: [UInt8]?, reverse: Bool,
+        _ body: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws -> Bool
+    ) throws {
         var entry: (UnsafeRawBufferPointer, UnsafeRawBufferPointer)?
         if reverse {
             if let upper {
@@ -54,13 +72,16 @@ public final class Cursor<Key: LMDBCodable, Value: LMDBCodable> {
             entry = try lower.map { try move(MDB_SET_RANGE, seek: $0) } ?? move(MDB_FIRST)
         }
         while let current = entry {
-            let key = Array(current.0)
-            if let lower, key.lexicographicallyPrecedes(lower) { return }
-            if let upper, !key.lexicographicallyPrecedes(upper) { return }
-            let (k, v) = try decode(current)
-            guard try body(k, v) else { return }
+            if let lower, Self.precedes(current.0, lower) { return }
+            if let upper, !Self.precedes(current.0, upper) { return }
+            guard try body(current) else { return }
             entry = try move(reverse ? MDB_PREV : MDB_NEXT)
         }
+    }
+
+    /// Byte order of an entry's key against a bound, without copying the key.
+    private static func precedes(_ key: UnsafeRawBufferPointer, _ bound: [UInt8]) -> Bool {
+        key.lexicographicallyPrecedes(bound)
     }
 
     /// Visits the entries whose encoded key starts with `prefix`.

@@ -108,6 +108,20 @@ public final class Namespace: Sendable {
         return send(event, args, to: recipients.filter { $0 !== except })
     }
 
+    /// `emit(to:except:…)` whose recipients, once collected, may be screened: `screen` is asked
+    /// after the room's members are read (so a socket that entered the room after something the
+    /// screen depends on was set up is screened), and when it gives a filter each recipient must
+    /// pass it. A nil filter costs nothing per recipient.
+    @discardableResult
+    public func emit(
+        to room: String, except: Socket?, screenedBy screen: () -> ((Socket) -> Bool)?, _ event: String,
+        _ args: [JSONValue]
+    ) -> Int {
+        var recipients = sockets(in: room).filter { $0 !== except }
+        if let include = screen() { recipients = recipients.filter(include) }
+        return send(event, args, to: recipients)
+    }
+
     /// Emits to the sockets of `room` that `include` accepts.
     @discardableResult
     public func emit(to room: String, where include: (Socket) -> Bool, _ event: String, _ args: [JSONValue]) -> Int {

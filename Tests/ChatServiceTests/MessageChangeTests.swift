@@ -46,6 +46,7 @@ struct MessageChangeTests {
             "id": 3, "room": "general", "user": ["id": 1, "name": "ann", "display_name": "Ann"],
             "message": "Leg day!!", "message_type": "text", "created_at": "2026-11-24T18:05:09.123Z",
             "is_edited": true, "edited_at": "2026-11-24T18:05:12.123Z", "deleted": false, "reactions": [],
+            "mentions": [],
         ]
         #expect(
             run.steps == [

@@ -25,11 +25,13 @@ struct RoomEventTests {
             [
                 "name": "general", "description": "General fitness discussion", "is_private": false, "kind": "public",
                 "online": 1,
-                "participants": 1,
+                "participants": 1, "joined": true, "last_id": 1, "last_read": 1, "unread": 0, "unread_capped": false,
+                "mentions": 0,
             ],
             [
                 "name": "nutrition", "description": "Meal planning", "is_private": false, "kind": "public", "online": 0,
-                "participants": 0,
+                "participants": 0, "joined": false, "last_id": nil, "last_read": nil, "unread": 0,
+                "unread_capped": false, "mentions": 0,
             ],
         ]
         #expect(
@@ -60,7 +62,13 @@ struct RoomEventTests {
         let (_, run) = try chat.connect(bob, "b")
         #expect(run.steps.map(\.eventName) == ["status", "rooms_list"])
         #expect(
-            run.deliveries[0] == Delivery(.connection(id("b")), "status", ["connected": true, "user": userJSON(bob)]))
+            run.deliveries[0]
+                == Delivery(
+                    .connection(id("b")), "status",
+                    [
+                        "connected": true, "user": userJSON(bob),
+                        "preferences": ["share_read_receipts": true],
+                    ]))
         let listed = run.deliveries("rooms_list").first?.payload["rooms"]?.arrayValue?.compactMap {
             $0["name"]?.stringValue
         }
@@ -100,14 +108,16 @@ struct RoomEventTests {
             ],
             "messages": .array(
                 history.map { ChatJSON.message($0, room: chat.general, user: $0.userID == ann.id ? ann : bob) }),
-            "participants": [
-                ["user": userJSON(ann), "online": true, "last_active": "2026-11-24T18:05:10.123Z"],
-                ["user": userJSON(bob), "online": true, "last_active": "2026-11-24T18:05:09.123Z"],
-            ],
             "has_more": false,
+            "participants": [
+                ["user": userJSON(ann), "online": true, "last_active": "2026-11-24T18:05:10.123Z", "last_read": 2],
+                ["user": userJSON(bob), "online": true, "last_active": "2026-11-24T18:05:09.123Z", "last_read": 1],
+            ],
+            "last_read": nil,
         ]
         #expect(
             run.steps == [
+                .effect(.hold(id("a"), room: "general")),
                 .effect(.join(id("a"), room: "general")),
                 .effect(.deliver(Delivery(.connection(id("a")), "room_joined", fields))),
                 .effect(
@@ -121,6 +131,8 @@ struct RoomEventTests {
                             .room("general", except: id("a")), "user_joined",
                             ["room": "general", "user": userJSON(ann)]))),
                 .ack(.object([("ok", true)] + (fields.objectPairs))),
+                // Held broadcasts go after the ack, less the messages it carried (up to ann's join message).
+                .effect(.release(id("a"), room: "general", through: joinMessage.id)),
             ])
     }
 

@@ -21,7 +21,7 @@ struct SendMessageTests {
         let message: JSONValue = [
             "id": 3, "room": "general", "user": ["id": 1, "name": "ann", "display_name": "Ann"],
             "message": "Leg day!", "message_type": "text", "created_at": "2026-11-24T18:05:11.123Z",
-            "is_edited": false, "edited_at": nil, "deleted": false, "reactions": [],
+            "is_edited": false, "edited_at": nil, "deleted": false, "reactions": [], "mentions": [],
         ]
         #expect(
             run.steps == [

@@ -144,7 +144,7 @@ struct MessageChangesStoreTests {
         defer { store.close() }
         let problems = try store.check()
         #expect(problems.contains("direct room \(room.id) '\(room.name)' is missing from direct_rooms"))
-        #expect(problems.contains("deleted message \(f.message.id) still holds its text"))
+        #expect(problems.contains("deleted message \(f.message.id) still holds its text or mentions"))
         #expect(problems.contains("deleted message \(f.message.id) still holds reactions"))
     }
 }

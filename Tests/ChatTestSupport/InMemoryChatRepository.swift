@@ -30,6 +30,7 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         var sessions: [[UInt8]: Session] = [:]
         var reactions: [MessageID: [Reaction]] = [:]
         var directRooms: [DirectPair: RoomID] = [:]
+        var preferences: [UserID: Preferences] = [:]
         var nextRoom: RoomID = 1
         var nextUser: UserID = 1
         var nextMessage: MessageID = 1
@@ -161,17 +162,24 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         try read { tables in tables.participants.filter { $0.value[user] != nil }.keys.sorted() }
     }
 
-    public func join(room: RoomID, user: UserID) async throws -> Membership {
+    public func join(room: RoomID, user: UserID, readToEnd: Bool) async throws -> Membership {
         try await write { tables, now in
-            if let existing = tables.participants[room]?[user] {
-                return Membership(participant: existing, joinMessage: nil)
+            if var existing = tables.participants[room]?[user] {
+                let previous = existing.lastRead
+                if readToEnd, let end = tables.messages.values.filter({ $0.roomID == room }).map(\.id).max(),
+                    end > existing.lastRead
+                {
+                    existing.lastRead = end
+                    tables.participants[room]?[user] = existing
+                }
+                return Membership(participant: existing, joinMessage: nil, previousRead: previous)
             }
             try Self.requireRoomAndUser(tables, room: room, user: user)
-            let participant = Participant(roomID: room, userID: user, joinedAt: now, lastActive: now)
-            tables.participants[room, default: [:]][user] = participant
+            tables.participants[room, default: [:]][user] = Participant(
+                roomID: room, userID: user, joinedAt: now, lastActive: now)
             let message = Self.insertMessage(
                 &tables, NewMessage(roomID: room, userID: user, text: "joined the room", type: .join), now: now)
-            return Membership(participant: participant, joinMessage: message)
+            return Membership(participant: tables.participants[room]![user]!, joinMessage: message)
         }
     }
 
@@ -201,12 +209,15 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
     private static func insertMessage(_ tables: inout Tables, _ new: NewMessage, now: Micros) -> Message {
         let last = tables.messages.values.filter { $0.roomID == new.roomID }.map(\.createdAt).max()
         let createdAt = max(now, last ?? now)
+        var mentioned: [UserID] = []
+        for user in new.mentions where user != new.userID && !mentioned.contains(user) { mentioned.append(user) }
         let message = Message(
             id: tables.nextMessage, roomID: new.roomID, userID: new.userID, text: new.text, type: new.type,
-            createdAt: createdAt)
+            createdAt: createdAt, mentions: mentioned)
         tables.nextMessage += 1
         tables.messages[message.id] = message
         tables.participants[new.roomID]?[new.userID]?.lastActive = createdAt
+        tables.participants[new.roomID]?[new.userID]?.lastRead = message.id
         return message
     }
 
@@ -229,6 +240,68 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         try read { Array(roomMessages($0, room).filter { $0.id > after }.prefix(limit)) }
     }
 
+    // MARK: Recovery, read state, mentions, preferences
+
+    public func recovery(room: RoomID, since: MessageID, limit: Int) throws -> RoomRecovery? {
+        try read { tables in
+            let all = roomMessages(tables, room)
+            let newer = all.filter { $0.id > since }
+            let updated = all.filter { $0.id <= since && $0.revision > since }.sorted { $0.revision < $1.revision }
+            guard newer.count <= limit, updated.count <= limit else { return nil }
+            return RoomRecovery(messages: newer, updated: updated, hasOlder: all.contains { $0.id <= since })
+        }
+    }
+
+    public func markRead(room: RoomID, user: UserID, message id: MessageID) async throws -> ReadMark {
+        try await write { tables, _ in
+            guard let participant = tables.participants[room]?[user] else { throw RepositoryError.notParticipant }
+            guard let message = tables.messages[id], message.roomID == room else {
+                throw RepositoryError.messageNotFound(id)
+            }
+            guard id > participant.lastRead else { return ReadMark(position: participant.lastRead, moved: false) }
+            tables.participants[room]?[user]?.lastRead = id
+            return ReadMark(position: id, moved: true)
+        }
+    }
+
+    public func readStates(user: UserID, rooms: [RoomID], cap: Int) throws -> [RoomID: RoomReadState] {
+        try read { tables in
+            var states: [RoomID: RoomReadState] = [:]
+            for room in rooms {
+                let all = roomMessages(tables, room)
+                guard let participant = tables.participants[room]?[user] else {
+                    states[room] = RoomReadState(lastID: all.last?.id, lastRead: nil, unread: 0, mentions: 0)
+                    continue
+                }
+                let unread = all.filter { $0.id > participant.lastRead }
+                states[room] = RoomReadState(
+                    lastID: all.last?.id, lastRead: participant.lastRead,
+                    unread: unread.filter(\.countsAsUnread).count,
+                    mentions: min(cap, unread.filter { $0.mentions.contains(user) }.count))
+            }
+            return states
+        }
+    }
+
+    public func mentions(ofUser user: UserID, before: MessageID?, limit: Int) throws -> [Message] {
+        try read { tables in
+            Array(
+                tables.messages.values.filter { $0.mentions.contains(user) && $0.id < (before ?? .max) }
+                    .sorted { $0.id > $1.id }.prefix(limit))
+        }
+    }
+
+    public func preferences(ofUser user: UserID) throws -> Preferences {
+        try read { $0.preferences[user] ?? Preferences() }
+    }
+
+    public func setPreferences(_ preferences: Preferences, ofUser user: UserID) async throws {
+        try await write { tables, _ in
+            guard tables.users[user] != nil else { throw RepositoryError.userNotFound("#\(user)") }
+            tables.preferences[user] = preferences
+        }
+    }
+
     // MARK: Edits, tombstones, reactions, direct rooms
 
     private static func liveMessage(_ tables: Tables, _ id: MessageID) throws -> Message {
@@ -236,13 +309,23 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         return message
     }
 
-    public func editMessage(id: MessageID, text: String) async throws -> Message {
+    /// The next number of the message-id counter, for a change (as the store's change log does).
+    private static func revise(_ tables: inout Tables, _ message: inout Message) {
+        message.revision = tables.nextMessage
+        tables.nextMessage += 1
+        tables.messages[message.id] = message
+    }
+
+    public func editMessage(id: MessageID, text: String, mentions: [UserID]) async throws -> Message {
         try await write { tables, now in
             var message = try Self.liveMessage(tables, id)
+            var mentioned: [UserID] = []
+            for user in mentions where user != message.userID && !mentioned.contains(user) { mentioned.append(user) }
+            message.mentions = mentioned
             message.text = text
             message.isEdited = true
             message.editedAt = max(now, message.createdAt)
-            tables.messages[id] = message
+            Self.revise(&tables, &message)
             return message
         }
     }
@@ -252,20 +335,24 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
             var message = try Self.liveMessage(tables, id)
             message.deleted = true
             message.text = ""
-            tables.messages[id] = message
+            message.mentions = []
             tables.reactions.removeValue(forKey: id)
+            Self.revise(&tables, &message)
             return message
         }
     }
 
     public func react(message id: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction] {
         try await write { tables, _ in
-            _ = try Self.liveMessage(tables, id)
+            var message = try Self.liveMessage(tables, id)
             guard tables.users[user] != nil else { throw RepositoryError.userNotFound("#\(user)") }
-            guard let next = Reaction.toggled(tables.reactions[id] ?? [], emoji: emoji, user: user, on: on) else {
+            let current = tables.reactions[id] ?? []
+            guard let next = Reaction.toggled(current, emoji: emoji, user: user, on: on) else {
                 throw RepositoryError.tooManyReactions
             }
+            guard next != current else { return next }
             tables.reactions[id] = next.isEmpty ? nil : next
+            Self.revise(&tables, &message)
             return next
         }
     }
