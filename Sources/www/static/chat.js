@@ -694,7 +694,7 @@ class FitnessChat {
     button.type = "button";
     button.className = "mention-entry";
     button.dataset.testid = "mention-entry";
-    button.dataset.room = message.room;
+    button.dataset.mentionRoom = message.room;  // not data-room: that names the room buttons
     button.dataset.messageId = String(message.id);
     const where = this.doc.createElement("span");
     where.className = "mention-where";
@@ -916,14 +916,19 @@ class FitnessChat {
     return this.loadingOlder;
   }
 
-  // Older messages above the shown ones, the view held still: the list grows above what the
-  // reader sees, and the scroll position grows by as much.
+  // Older messages above the shown ones, the view held still: the first message in view (not the
+  // one at the seam, which may lose its name line to the group above it) keeps its place on screen.
   prependMessages(messages, hasMore) {
     const list = this.el.messages;
     const heightBefore = list.scrollHeight;
     const topBefore = list.scrollTop;
     const fresh = messages.filter((m) => !this.shownIds.has(m.id)).sort((a, b) => a.id - b.id);
     const firstItem = list.querySelector(":scope > li[data-message-id]");
+    const viewTop = list.getBoundingClientRect().top;
+    const items = [...list.querySelectorAll(":scope > li[data-message-id]")];
+    let anchor = items.find((li) => li.getBoundingClientRect().bottom > viewTop) || null;
+    if (anchor && anchor === firstItem && items.length > 1) anchor = items[1];
+    const anchorTop = anchor ? anchor.getBoundingClientRect().top : 0;
     const fragment = this.doc.createDocumentFragment();
     let previous = null;
     for (const message of fresh) {
@@ -959,7 +964,8 @@ class FitnessChat {
     this.hasMore = hasMore;
     this.renderHistoryTop();
     this.placeDivider();
-    list.scrollTop = topBefore + (list.scrollHeight - heightBefore);
+    if (anchor && anchor.isConnected) list.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
+    else list.scrollTop = topBefore + (list.scrollHeight - heightBefore);
   }
 
   // The "New messages" divider: before the first message after the read position this room had
