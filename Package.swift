@@ -83,7 +83,9 @@ let package = Package(
         ),
         .target(
             name: "ChatGateway",
-            dependencies: ["ChatModel", "ChatService", "ChatStore", "Accounts", "SocketIO", "SocketIOProtocol", logging] + [
+            dependencies: [
+                "ChatModel", "ChatService", "ChatStore", "Accounts", "SocketIO", "SocketIOProtocol", logging,
+            ] + [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
             ]),
         .target(

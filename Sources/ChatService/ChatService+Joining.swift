@@ -13,6 +13,9 @@ extension ChatService {
     /// Messages a recovery may carry (newer ones, and older changed ones, each); beyond, the
     /// client reloads the latest page (`recovered: false`).
     static let recoveryLimit = 1000
+    /// Messages one `resume` recovers over all its rooms; rooms past it answer `recovered: false`
+    /// (their latest page), so one answer stays a few MB at most.
+    static let resumeBudget = 2000
 
     func joinRoom(_ name: String, since: MessageID?, _ connection: ChatConnection) async throws -> Outcome {
         let user = connection.user
@@ -63,12 +66,15 @@ extension ChatService {
     func roomsResumed(_ connection: ChatConnection, _ rooms: [ResumedRoom]) throws -> Outcome {
         var outcome = Outcome()
         var answers: [(String, JSONValue)] = []
+        var budget = Self.resumeBudget
         for resumed in rooms {
             switch resumed.outcome {
             case .failure(let refusal):
                 answers.append((resumed.name, ChatJSON.failure(refusal)))
             case .success(let (room, membership, since)):
-                let (fields, through) = try roomAnswer(connection, room, membership, since: since)
+                let (fields, through) = try roomAnswer(
+                    connection, room, membership, since: since, limit: min(Self.recoveryLimit, budget))
+                budget -= fields.first { $0.0 == "messages" }?.1.arrayValue?.count ?? 0
                 answers.append((room.name, ChatJSON.success(fields)))
                 outcome.effects.append(.deliver(Delivery(.connection(connection.id), "room_joined", .object(fields))))
                 outcome.effects += announcements(of: connection, joining: room, membership)
@@ -89,14 +95,15 @@ extension ChatService {
     }
 
     /// The `room_joined` fields, and the newest message id they carry (what the release drops up to).
-    private func roomAnswer(_ connection: ChatConnection, _ room: Room, _ membership: Membership, since: MessageID?)
-        throws -> ([(String, JSONValue)], MessageID)
-    {
+    private func roomAnswer(
+        _ connection: ChatConnection, _ room: Room, _ membership: Membership, since: MessageID?,
+        limit: Int = recoveryLimit
+    ) throws -> ([(String, JSONValue)], MessageID) {
         let user = connection.user
         var users: [UserID: User] = [user.id: user]
         var fields: [(String, JSONValue)] = [("room", ChatJSON.room(room, peer: try peer(in: room, of: user)))]
         var through: MessageID = 0
-        if let since, let recovery = try repository.recovery(room: room.id, since: since, limit: Self.recoveryLimit) {
+        if let since, limit > 0, let recovery = try repository.recovery(room: room.id, since: since, limit: limit) {
             through = max(since, recovery.messages.last?.id ?? 0)
             fields += [
                 ("messages", .array(try recovery.messages.map { try messageJSON($0, room: room, cache: &users) })),
@@ -162,6 +169,11 @@ extension ChatService {
         let user = connection.user
         try limit(\.reads, user.id)
         let room = try visibleRoom(name, to: user)
+        // The cursor must be a message of this room: it is then one index seek, never a walk of
+        // the room looking for where an id from elsewhere would fall.
+        if let before, try repository.message(id: before)?.roomID != room.id {
+            throw ChatError(.invalidRequest, "'before' must be the id of a message of this room")
+        }
         let page =
             try before.map { try repository.messages(room: room.id, before: $0, limit: pageSize + 1) }
             ?? repository.latestMessages(room: room.id, limit: pageSize + 1)

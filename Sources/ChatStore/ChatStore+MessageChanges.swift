@@ -85,12 +85,16 @@ extension ChatStore {
             }
             // Both are participants, again if one had left: no `join` message in a conversation of two.
             var added: [UserID] = []
+            // One who comes back starts read to the end, as any new participant does.
+            let end = try Self.roomEnd(txn, tables, room.id)
             for user in [pair.low, pair.high] where !(try txn.contains(tables.participants, RoomUserKey(room.id, user)))
             {
                 added.append(user)
                 try txn.put(
                     tables.participants, RoomUserKey(room.id, user),
-                    Participant(roomID: room.id, userID: user, joinedAt: now, lastActive: now))
+                    Participant(
+                        roomID: room.id, userID: user, joinedAt: now, lastActive: now, lastRead: end?.id ?? 0,
+                        lastReadCount: end?.count ?? 0))
                 try txn.put(tables.userRooms, RoomUserKey(user, room.id), Empty())
             }
             return DirectRoomOpening(room: room, created: created, added: added)

@@ -381,10 +381,11 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
                 created = true
             }
             var added: [UserID] = []
+            let end = tables.messages.values.filter { $0.roomID == room.id }.map(\.id).max() ?? 0
             for user in [pair.low, pair.high] where tables.participants[room.id]?[user] == nil {
                 added.append(user)
                 tables.participants[room.id, default: [:]][user] = Participant(
-                    roomID: room.id, userID: user, joinedAt: now, lastActive: now)
+                    roomID: room.id, userID: user, joinedAt: now, lastActive: now, lastRead: end)
             }
             return DirectRoomOpening(room: room, created: created, added: added)
         }
