@@ -318,14 +318,24 @@ def test_a_gap_too_big_to_recover_reloads_with_a_banner(browser, gym):
 
 
 def test_unread_badges_the_new_messages_divider_and_seen_by(browser, gym):
-    bob = someone_in(gym, "bob", "general", "nutrition")
+    bob = someone_in(gym, "bob", "general", "nutrition", "progress")
     try:
         sign_in(browser, gym)
         in_room(browser, "general")
-        # Ann has been to nutrition once (a participant now, its live events come to the page).
+        # Ann has been to nutrition and progress once (a participant now: their live events come to the page).
         pick_room(browser, "nutrition")
+        pick_room(browser, "progress")
         pick_room(browser, "general")
         assert badge(browser, "nutrition", "unread-badge") is None
+
+        # More than 999: "999+", live and from the server's capped count after a reload.
+        for n in range(1, 1001):
+            bob.emit("send_message", {"room": "progress", "message": f"PR #{n}"})
+        send(bob, "progress", "one more")
+        wait(browser, 30).until(lambda d: badge(d, "progress", "unread-badge") == "999+")
+        browser.refresh()
+        in_room(browser, "general")
+        wait(browser).until(lambda d: badge(d, "progress", "unread-badge") == "999+")
 
         # Bob writes there while ann reads general: the badge counts his text messages.
         said = [send(bob, "nutrition", f"Protein after training? {n}")["id"] for n in range(1, 4)]
@@ -367,6 +377,7 @@ def test_unread_badges_the_new_messages_divider_and_seen_by(browser, gym):
         wait(browser).until(lambda d: seen.text == "Seen by bob")
         assert seen.get_attribute("data-message-id") == str(mine["id"])
         shot(browser, "seen-by")
+        assert_accessible(browser, "chat-divider-seen-by")
 
         # Read on another of ann's devices: the badge goes here too (read_updated to all her connections).
         pick_room(browser, "general")
@@ -431,6 +442,15 @@ def test_a_mention_raises_its_badge_is_highlighted_and_listed(browser, gym):
         toggle = browser.find_element(By.CSS_SELECTOR, "[data-testid=mentions-toggle]")
         assert toggle.get_attribute("aria-label") == "Mentions of you, 2 unread"
         shot(browser, "mention-badges")
+        # On a phone the header keeps its one line, the total on the @ button.
+        browser.set_window_size(*PHONE)
+        wait(browser).until(lambda d: d.execute_script("return window.innerWidth") == PHONE[0])
+        top = browser.execute_script("return document.querySelector('[data-testid=messages]').getBoundingClientRect().top")
+        assert top <= PHONE_BUDGET_PX, f"{top} px above the messages on a phone"
+        assert total.is_displayed() and toggle.is_displayed()
+        shot(browser, "mention-badges-390x844")
+        browser.set_window_size(1280, 800)
+        wait(browser).until(lambda d: d.execute_script("return window.innerWidth") == 1280)
 
         # In the open room: highlighted as it arrives.
         here = send(bob, "general", "@ann nice PR!")

@@ -570,6 +570,14 @@ class FitnessChat {
 
   // "Seen by Ann, Bob" under the last message: the others whose read position reached it (not its author).
   renderSeenBy() {
+    // The line sits under the list: when it appears the list gets shorter; a reader at the end stays there.
+    const list = this.el.messages;
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    this.fillSeenBy();
+    if (atEnd) this.scrollToEnd();
+  }
+
+  fillSeenBy() {
     const line = this.el.seenBy;
     const last = this.newestId !== null ? this.messages.get(this.newestId) : null;
     if (!last || !this.currentRoom) {
