@@ -269,14 +269,21 @@ def main():
     store_dir = tempfile.mkdtemp(prefix="fitchat-store-bench-")
     store = bench(options.bin_dir, "store", "--data-dir", store_dir, "--messages", 1000000, "--rooms", 20)
     shutil.rmtree(store_dir, ignore_errors=True)
+    # Unread and mention counts in a big store: the reader in 20 rooms with 10,000 unread among
+    # 1,000,000 messages; get_rooms round trips through the daemon (it builds and removes its store),
+    # --repeat times, medians. A run whose counts are wrong exits 1 and counts as no result.
+    runs = [bench(options.bin_dir, "rooms-list", "--fitchat", os.path.join(options.bin_dir, "fitchat"), "--messages",
+                  1000000, "--rooms", 20, "--unread", 10000, "--samples", 1000) for _ in range(options.repeat)]
+    failed = sum(1 for r in runs if r is None)
+    rooms_list = median_of(runs) if not failed else {"failed_runs": failed, "runs": len(runs)}
     cold = None
     if os.path.exists("/usr/bin/systemd-socket-activate"):
         cold = bench(options.bin_dir, "cold-start", "--fitchat", os.path.join(options.bin_dir, "fitchat"), "--runs", 10)
 
-    table = summarize(results, store, cold, half)
+    table = summarize(results, store, cold, half, rooms_list)
     os.makedirs(options.out, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    document = {"when": stamp, "machine": machine(), "results": results, "store": store, "cold_start": cold,
+    document = {"when": stamp, "machine": machine(), "results": results, "store": store, "rooms_list": rooms_list, "cold_start": cold,
                 "half_rate": half, "table": table}
     for name in (f"bench-{stamp}.json", "latest.json"):
         with open(os.path.join(options.out, name), "w") as f:
@@ -293,7 +300,7 @@ def machine():
     return {"cpus": os.cpu_count(), "cpu": model, "kernel": platform.release()}
 
 
-def summarize(results, store, cold, half):
+def summarize(results, store, cold, half, rooms_list=None):
     f = results.get("fitchat", {})
     p = results.get("seed peer", {})
 
@@ -325,6 +332,17 @@ def summarize(results, store, cold, half):
     if store:
         print(f"| store: durable appends/s (64 appenders) | {fmt(store.get('durable_appends_per_s'))} | — | — |")
         print(f"| store: latest-50 history p99 ms | {fmt((store.get('history_latest50_ms') or {}).get('p99'))} | — | — |")
+    if rooms_list and not rooms_list.get("failed_runs"):
+        latency = rooms_list.get("rooms_list_ms") or {}
+        print(f"| rooms list, 1M messages, 20 rooms, 10k unread: p50 / p99 ms | {fmt(latency.get('p50'))} / "
+              f"{fmt(latency.get('p99'))} | — | — |")
+        print(f"| rooms list: server CPU µs per get_rooms | {fmt(rooms_list.get('server_cpu_us_per_request'))} | — | — |")
+        size = rooms_list.get("store_bytes")
+        print(f"| rooms list: its 1M-message store built in s (MB) | {fmt(rooms_list.get('build_s'))} "
+              f"({fmt(None if size is None else size / 1e6)}) | — | — |")
+    elif rooms_list:
+        print(f"| rooms list, 1M messages, 20 rooms, 10k unread | failed in {rooms_list['failed_runs']} of "
+              f"{rooms_list['runs']} runs (see above) | — | — |")
     if cold:
         print(f"| cold start through the socket, median ms | {fmt((cold.get('cold_start_ms') or {}).get('median'))} | — | — |")
     return table

@@ -6,7 +6,8 @@ struct FitchatBench: AsyncParsableCommand {
         commandName: "fitchat-bench",
         abstract: "Benchmarks of fitchat that print numbers (never installed).",
         subcommands: [
-            StoreBench.self, ColdStartBench.self, ChatBench.self, IdleBench.self, HandshakeBench.self, CrashChild.self,
+            StoreBench.self, RoomsListBench.self, ColdStartBench.self, ChatBench.self, IdleBench.self,
+            HandshakeBench.self, CrashChild.self,
             HoldReader.self,
         ])
 }
