@@ -469,7 +469,10 @@ class FitnessChat {
   showBanner() {
     const banner = this.el.banner;
     const text = banner.querySelector(".recovery-text");
+    const list = this.el.messages;
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     banner.hidden = false;
+    if (atEnd) this.scrollToEnd();  // the banner takes room from the list: the latest stays in view
     // Set after showing, so that screen readers announce it.
     text.textContent = "";
     setTimeout(() => { text.textContent = "Some messages could not be recovered; showing the latest."; }, 50);
