@@ -204,16 +204,19 @@ def test_scrolling_to_the_top_loads_older_messages_without_moving_the_view(brows
 
 
 def test_a_dropped_connection_is_resumed_silently(browser, gym):
-    bob = someone_in(gym, "bob", "general")
+    bob = someone_in(gym, "bob", "general", "nutrition")
     try:
         early = send(bob, "general", "Warm-up done")
         sign_in(browser, gym)
         in_room(browser, "general")
+        pick_room(browser, "nutrition")
+        pick_room(browser, "general")
         shown(browser, early["id"])
         mark_node(browser, early["id"])
 
         hold_reconnect(browser)
         gap = [send(bob, "general", f"missed {n}")["id"] for n in range(1, 6)]
+        elsewhere = [send(bob, "nutrition", f"meanwhile in nutrition {n}")["id"] for n in range(1, 3)]
         # A change to a message the page has: the resume brings its current state.
         assert bob.call("edit_message", {"room": "general", "id": early["id"], "message": "Warm-up done, 10 min"})["ok"]
         assert bob.call("react", {"room": "general", "id": early["id"], "emoji": "💪", "on": True})["ok"]
@@ -229,13 +232,21 @@ def test_a_dropped_connection_is_resumed_silently(browser, gym):
         assert_once_in_order(browser, [early["id"], *gap])
         assert node_kept(browser, early["id"]), "the list was reloaded instead of resumed"
         assert not banner_shown(browser)
+        # The room not open counts what it missed, once (rooms_list and the resume both carry it).
+        wait(browser).until(lambda d: badge(d, "nutrition", "unread-badge") == "2")
 
-        # Live again, once.
+        # Live again, once, in both rooms.
         after = send(bob, "general", "back with us?")["id"]
         shown(browser, after)
+        send(bob, "nutrition", "meanwhile in nutrition 3")
+        wait(browser).until(lambda d: badge(d, "nutrition", "unread-badge") == "3")
         time.sleep(0.5)
         assert_once_in_order(browser, [early["id"], *gap, after])
+        assert badge(browser, "nutrition", "unread-badge") == "3"
         assert not banner_shown(browser)
+        pick_room(browser, "nutrition")
+        for message_id in elsewhere:
+            shown(browser, message_id)
         shot(browser, "resume-after-drop")
     finally:
         bob.close()
