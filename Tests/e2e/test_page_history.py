@@ -98,6 +98,18 @@ def connection_state(driver):
     return driver.find_element(By.CSS_SELECTOR, "[data-testid=connection]").get_attribute("data-state")
 
 
+def record_live_messages(driver):
+    """From now on, the ids of every new_message the page's socket receives (over any connection)."""
+    driver.execute_script("""
+        window.liveIds = [];
+        window.fitnessChat.socket.on('new_message', (m) => window.liveIds.push(m.room + ':' + m.id));""")
+
+
+def assert_no_live_duplicates(driver):
+    live = driver.execute_script("return window.liveIds")
+    assert len(live) == len(set(live)), f"the server sent a new_message twice: {live}"
+
+
 def hold_reconnect(driver):
     """Drops the page's connection (closes its WebSocket) and keeps it from reconnecting until
     release_reconnect: the page's own client, with its backoff, is what comes back."""
@@ -110,7 +122,11 @@ def hold_reconnect(driver):
 
 
 def release_reconnect(driver):
+    # Only once the page's own reconnect timer has fired (and been held): released earlier, that
+    # timer would open a second socket next to ours.
+    wait(driver).until(lambda d: d.execute_script("return (window.reconnectHeld || 0) > 0"))
     driver.execute_script("""
+        window.reconnectHeld = 0;
         const socket = window.fitnessChat.socket;
         socket.connect = socket.realConnect;
         if (socket.state !== 'connected') socket.connect();""")
@@ -213,6 +229,7 @@ def test_a_dropped_connection_is_resumed_silently(browser, gym):
         pick_room(browser, "general")
         shown(browser, early["id"])
         mark_node(browser, early["id"])
+        record_live_messages(browser)
 
         hold_reconnect(browser)
         gap = [send(bob, "general", f"missed {n}")["id"] for n in range(1, 6)]
@@ -244,6 +261,7 @@ def test_a_dropped_connection_is_resumed_silently(browser, gym):
         assert_once_in_order(browser, [early["id"], *gap, after])
         assert badge(browser, "nutrition", "unread-badge") == "3"
         assert not banner_shown(browser)
+        assert_no_live_duplicates(browser)
         pick_room(browser, "nutrition")
         for message_id in elsewhere:
             shown(browser, message_id)
@@ -260,6 +278,7 @@ def test_a_daemon_restart_while_the_page_is_open(browser, gym):
         in_room(browser, "general")
         shown(browser, before[-1])
         mark_node(browser, before[0])
+        record_live_messages(browser)
 
         # SIGKILL: only what was acknowledged (on disk) counts. The page stays open, reconnecting.
         hold_reconnect(browser)
@@ -293,6 +312,7 @@ def test_a_daemon_restart_while_the_page_is_open(browser, gym):
         time.sleep(0.5)
         assert_once_in_order(browser, [*before, *during, after, again])
         assert not banner_shown(browser)
+        assert_no_live_duplicates(browser)
         shot(browser, "resume-after-restart")
     finally:
         bob.close()
