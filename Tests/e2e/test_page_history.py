@@ -398,6 +398,19 @@ def test_unread_badges_the_new_messages_divider_and_seen_by(browser, gym):
         rooms = {r["name"]: r for r in bob.call("get_rooms")["rooms"]}
         assert rooms["nutrition"]["joined"] is True
 
+        # A tab in the background reads nothing; back in front, it marks what it shows.
+        browser.execute_script("""
+            Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+            document.dispatchEvent(new Event('visibilitychange'));""")
+        unseen = send(bob, "nutrition", "Still there?")["id"]
+        shown(browser, unseen)
+        time.sleep(2)
+        assert not [e for e in bob.received("read_updated") if e["id"] == unseen and e["user"]["name"] == "ann"]
+        browser.execute_script("""
+            delete document.visibilityState;
+            document.dispatchEvent(new Event('visibilitychange'));""")
+        bob.wait_for("read_updated", lambda e: e["id"] == unseen and e["user"]["name"] == "ann")
+
         # "Seen by": ann writes; once bob has read it, the page says so under it.
         box = browser.find_element(By.CSS_SELECTOR, "[data-testid=message-input]")
         box.send_keys("Shake with oats", Keys.ENTER)
