@@ -6,22 +6,22 @@ public enum Mentions {
     public static let maxNamed = 20
 
     /// What a text mentions: user names as typed (in order, each once, at most `maxNamed`), and
-    /// whether it says `@here`. A name starts after `@` at the start of the text or after a
-    /// character that cannot be part of a user name (so `ann@example.com` mentions nobody) and runs
-    /// while the characters can be part of one.
+    /// whether it says `@here`. A name starts after an `@` at the start of the text or after a
+    /// character that is not part of a word in any script (so `ann@example.com` and `josé@ann`
+    /// mention nobody) and runs while the characters can be part of a user name.
     public static func parse(_ text: String) -> (names: [String], here: Bool) {
         var names: [String] = []
         var seen: Set<String> = []
         var here = false
-        let bytes = Array(text.utf8)
+        let scalars = Array(text.unicodeScalars)
         var index = 0
-        while index < bytes.count {
+        while index < scalars.count {
             defer { index += 1 }
-            guard bytes[index] == UInt8(ascii: "@"), index == 0 || !isNameByte(bytes[index - 1]) else { continue }
+            guard scalars[index] == "@", index == 0 || !continuesAWord(scalars[index - 1]) else { continue }
             var end = index + 1
-            while end < bytes.count, isNameByte(bytes[end]), end - index <= 64 { end += 1 }
+            while end < scalars.count, isNameScalar(scalars[end]), end - index <= 64 { end += 1 }
             guard end > index + 1 else { continue }
-            let token = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
+            let token = String(String.UnicodeScalarView(scalars[(index + 1)..<end]))
             index = end - 1
             if token.lowercased() == "here" {
                 here = true
@@ -40,8 +40,15 @@ public enum Mentions {
         return trimmed.isEmpty || trimmed.count == token.count ? [token] : [token, String(trimmed)]
     }
 
-    static func isNameByte(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F
-            || b == 0x2D
+    /// What user names are made of (ASCII letters, digits, `.`, `_`, `-`).
+    static func isNameScalar(_ s: Unicode.Scalar) -> Bool {
+        s.isASCII && (Character(s).isLetter || Character(s).isNumber || s == "." || s == "_" || s == "-")
+    }
+
+    /// A character an `@` after which starts no mention: part of a word in any script
+    /// (`josé@ann`, `Ωμέγα@ann`, `ann@example.com`) or of a name.
+    static func continuesAWord(_ s: Unicode.Scalar) -> Bool {
+        isNameScalar(s) || s.properties.isAlphabetic || s.properties.numericType != nil
+            || s.properties.generalCategory == .nonspacingMark
     }
 }

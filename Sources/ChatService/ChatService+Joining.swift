@@ -60,6 +60,10 @@ extension ChatService {
         outcome.effects += announcements(of: connection, joining: room, membership)
         outcome.reply = .success(fields)
         outcome.afterReply = [.release(connection.id, room: room.name, through: through)]
+        // Opening a room reads it to the end: the other devices and (when shared) the room hear so.
+        if let previous = membership.previousRead, membership.participant.lastRead > previous {
+            outcome.afterReply += try readReceipt(of: connection.user, in: room, at: membership.participant.lastRead)
+        }
         return outcome
     }
 

@@ -22,17 +22,21 @@ extension ChatService {
         var outcome = Outcome()
         outcome.reply = .success([("room", .string(room.name)), ("id", ChatJSON.id(mark.position))])
         guard mark.moved else { return outcome }
-        let receipt: JSONValue = [
-            "room": .string(room.name), "user": ChatJSON.user(user), "id": ChatJSON.id(mark.position),
-        ]
-        outcome.afterReply = [
+        outcome.afterReply = try readReceipt(of: user, in: room, at: mark.position)
+        return outcome
+    }
+
+    /// `read_updated` for a position that moved: to every connection of the reader, and to the
+    /// room's other users when the reader shares read receipts.
+    func readReceipt(of user: User, in room: Room, at position: MessageID) throws -> [Effect] {
+        let receipt: JSONValue = ["room": .string(room.name), "user": ChatJSON.user(user), "id": ChatJSON.id(position)]
+        var effects: [Effect] = [
             .deliver(Delivery(.connections(connections(of: user.id).map(\.id)), "read_updated", receipt))
         ]
         if try repository.preferences(ofUser: user.id).shareReadReceipts {
-            outcome.afterReply.append(
-                .deliver(Delivery(.roomExcludingUser(room.name, user.id), "read_updated", receipt)))
+            effects.append(.deliver(Delivery(.roomExcludingUser(room.name, user.id), "read_updated", receipt)))
         }
-        return outcome
+        return effects
     }
 
     func setPreferences(shareReadReceipts: Bool, _ connection: ChatConnection) async throws -> Outcome {

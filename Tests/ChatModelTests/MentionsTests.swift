@@ -33,3 +33,15 @@ struct MentionsTests {
         #expect(Mentions.parse("@anné @bob🏋️").names == ["ann", "bob"])
     }
 }
+
+@Suite("an @ inside a word of any script")
+struct MentionsInsideWordsTests {
+    @Test func aLetterOfAnyScriptBeforeTheAtMeansNoMention() {
+        for text in ["josé@ann", "Zoë@ann", "Ωμέγα@ann", "x@ann", "7@ann", "e\u{301}@ann"] {
+            #expect(Mentions.parse(text).names.isEmpty, "\(text)")
+        }
+        for text in ["hi,@ann", "«@ann»", "💪@ann", "\n@ann"] {
+            #expect(Mentions.parse(text).names == ["ann"], "\(text)")
+        }
+    }
+}

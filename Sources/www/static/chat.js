@@ -7,6 +7,17 @@
 const MAX_MESSAGE_CHARACTERS = 2000;
 // Consecutive messages of one sender closer than this share one name and time.
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
+// One page of older messages (get_history) and how close to the top (px) asks for the next one.
+const HISTORY_PAGE = 50;
+const LOAD_OLDER_AT_PX = 150;
+// The read position is sent this long after the newest message shown last moved.
+const MARK_READ_DELAY_MS = 1000;
+// The server caps unread counts here (rooms_list's unread_capped).
+const UNREAD_CAP = 999;
+// At most this many names in "Seen by …"; the rest are counted.
+const SEEN_BY_NAMES = 5;
+// resume takes at most this many rooms at once.
+const RESUME_BATCH = 100;
 // The reaction picker: a handful of common ones, each with the name a screen reader says.
 const PICKER_EMOJIS = [
   ["👍", "thumbs up"], ["❤️", "heart"], ["😂", "laughing"], ["💪", "flexed biceps"], ["🔥", "fire"], ["🎉", "party"],
@@ -60,6 +71,15 @@ class FitnessChat {
       directRooms: doc.querySelector("[data-testid=direct-rooms]"),
       directHint: doc.querySelector("[data-testid=direct-hint]"),
       menu: doc.querySelector("[data-testid=menu-toggle]"),
+      seenBy: doc.querySelector("[data-testid=seen-by]"),
+      banner: doc.querySelector("[data-testid=recovery-banner]"),
+      mentionsToggle: doc.querySelector("[data-testid=mentions-toggle]"),
+      mentionsTotal: doc.querySelector("[data-testid=mentions-total]"),
+      mentionsPanel: doc.querySelector("[data-testid=mentions-panel]"),
+      mentionsList: doc.querySelector("[data-testid=mentions-list]"),
+      mentionsStatus: doc.querySelector("[data-testid=mentions-status]"),
+      mentionsMore: doc.querySelector("[data-testid=mentions-more]"),
+      mentionNotice: doc.querySelector("[data-testid=mention-notice]"),
     };
     this.me = null;
     this.role = "member";
@@ -74,6 +94,32 @@ class FitnessChat {
     this.typingSent = 0;
     this.typingIdle = null;
     this.joining = null;
+    // Per room (by name): {joined, unread, capped, mentions, countedThrough, lastSeen, myRead}.
+    // lastSeen: the newest message id this page has seen there (where resume starts after a drop);
+    // countedThrough: the newest id the unread and mention counts include (rooms_list's last_id,
+    // then each message counted), so nothing is counted twice; myRead: one's own read position.
+    this.roomState = new Map();
+    this.subscribed = new Set();     // rooms whose live events this connection gets (joined or resumed)
+    this.needResume = false;         // set on connect: the next rooms_list starts the resume
+    this.countedMentions = new Set(); // "room:id" of mentions already in a badge
+    this.mentionsOfMe = new Set();   // "room:id" of messages known to mention me (get_mentions, mentioned)
+    this.epoch = 0;                  // bumped whenever the message list is emptied (a late answer is dropped)
+    this.hasMore = false;            // the current room has messages older than the oldest shown
+    this.oldestId = null;
+    this.newestId = null;
+    this.loadingOlder = null;
+    this.dividerAfter = null;        // the "New messages" divider goes before the first message after this id
+    this.markTimer = null;
+    this.mentionsBefore = null;      // get_mentions paging
+  }
+
+  state(room) {
+    let state = this.roomState.get(room);
+    if (!state) {
+      state = { joined: false, unread: 0, capped: false, mentions: 0, countedThrough: 0, lastSeen: null, myRead: 0 };
+      this.roomState.set(room, state);
+    }
+    return state;
   }
 
   initializeChat() {
@@ -86,21 +132,27 @@ class FitnessChat {
       else this.showConnection("refused", error);
     });
     socket.on("connect", () => {
-      // After a reconnect, join again: the history catches up with what was missed.
-      if (this.currentRoom) this.selectRoom(this.currentRoom, { quiet: true });
+      // The rooms_list that follows every connect starts the resume of every joined room: after a
+      // drop or a daemon restart it fills the gap from the last message seen in each.
+      this.needResume = true;
+      this.subscribed.clear();
+    });
+    socket.on("disconnect", () => {
+      this.subscribed.clear();
+      clearTimeout(this.markTimer);
     });
     socket.on("status", (data) => {
       this.me = data.user;
       this.el.me.textContent = data.user.display_name;
       this.showAdminLink();
     });
-    socket.on("rooms_list", (data) => this.showRooms(data.rooms));
-    socket.on("new_message", (message) => {
-      if (message.room === this.currentRoom) this.displayMessage(message);
-    });
+    socket.on("rooms_list", (data) => this.onRoomsList(data.rooms));
+    socket.on("new_message", (message) => this.onNewMessage(message));
     socket.on("message_updated", (message) => {
       if (message.room === this.currentRoom) this.updateMessage(message);
     });
+    socket.on("read_updated", (data) => this.onReadUpdated(data));
+    socket.on("mentioned", (data) => this.onMentioned(data));
     socket.on("message_deleted", (data) => {
       if (data.room === this.currentRoom) this.markDeleted(data.id);
     });
@@ -108,13 +160,20 @@ class FitnessChat {
       if (data.room === this.currentRoom) this.updateReactions(data.id, data.reactions);
     });
     socket.on("user_joined", (data) => {
-      if (data.room === this.currentRoom) this.setParticipant(data.user, true);
+      if (data.room === this.currentRoom) {
+        // New participants start at the end of the room.
+        const known = this.participants.get(data.user.id);
+        this.setParticipant(data.user, true);
+        if (!known && this.newestId !== null) this.participants.get(data.user.id).last_read = this.newestId;
+        this.renderSeenBy();
+      }
       this.refreshRoomsSoon();
     });
     socket.on("user_left", (data) => {
       if (data.room !== this.currentRoom) return;
       this.participants.delete(data.user.id);
       this.updateParticipants();
+      this.renderSeenBy();
       this.refreshRoomsSoon();
     });
     socket.on("presence", (data) => {
@@ -141,6 +200,27 @@ class FitnessChat {
       this.noteTyping();
     });
     this.el.menu.addEventListener("click", () => this.toggleDrawer());
+    // Scrolling up to the top loads older messages (the list keeps its place).
+    this.el.messages.addEventListener("scroll", () => {
+      if (this.el.messages.scrollTop < LOAD_OLDER_AT_PX) this.loadOlder();
+    }, { passive: true });
+    this.doc.addEventListener("visibilitychange", () => {
+      if (this.doc.visibilityState === "visible") this.scheduleMarkRead();
+    });
+    this.el.mentionsToggle.addEventListener("click", () => this.toggleMentions());
+    this.doc.querySelector("[data-testid=mentions-close]").addEventListener("click", () => this.toggleMentions(false, true));
+    this.el.mentionsMore.addEventListener("click", () => this.loadMentions(true));
+    this.el.mentionsPanel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        this.toggleMentions(false, true);
+      }
+    });
+    this.doc.querySelector("[data-testid=recovery-dismiss]").addEventListener("click", () => {
+      this.hideBanner();
+      this.el.messages.focus();
+    });
     // A click anywhere else closes the reaction picker.
     this.doc.addEventListener("click", (event) => {
       if (this.picker && !this.picker.contains(event.target) && !(this.pickerButton && this.pickerButton.contains(event.target))) {
@@ -221,7 +301,9 @@ class FitnessChat {
           online.textContent = `${room.online} online`;
           description.textContent = room.description;
         }
-        button.append(name, online, description);
+        const badges = this.doc.createElement("span");
+        badges.className = "room-badges";
+        button.append(name, badges, online, description);
         button.addEventListener("click", () => this.selectRoom(room.name));
         item.append(button);
         list.append(item);
@@ -230,10 +312,429 @@ class FitnessChat {
     render(this.el.rooms, groups[0]);
     render(this.el.directRooms, groups[1]);
     this.el.directHint.hidden = groups[1].length > 0;
-    if (!this.currentRoom && !this.joining && !this.removedNotice && rooms.length) {
-      const general = rooms.find((room) => room.name === "general") || groups[0][0] || rooms[0];
-      this.selectRoom(general.name, { quiet: true, keepFocus: true });
+    this.updateBadges();
+  }
+
+  // Every rooms_list: the counts from the server, then (after a connect) the resume of every
+  // joined room, or the live events of a room joined meanwhile (a new direct conversation).
+  onRoomsList(rooms) {
+    for (const room of rooms) {
+      const state = this.state(room.name);
+      if (typeof room.joined === "boolean") state.joined = room.joined;
+      if (room.last_id !== undefined) {
+        state.countedThrough = room.last_id || 0;
+        if (state.lastSeen === null) state.lastSeen = room.last_id || 0;
+      }
+      if (typeof room.last_read === "number") state.myRead = Math.max(state.myRead, room.last_read);
+      if (room.name === this.currentRoom) {
+        state.unread = 0; state.capped = false; state.mentions = 0;
+        continue;
+      }
+      if (typeof room.unread === "number") {
+        state.unread = room.unread;
+        state.capped = Boolean(room.unread_capped);
+      }
+      // A room not joined has no read position (the server says 0): a `mentioned` there stays counted.
+      if (typeof room.mentions === "number" && room.joined !== false) state.mentions = room.mentions;
     }
+    this.showRooms(rooms);
+    if (this.needResume) {
+      this.needResume = false;
+      this.resumeAll().finally(() => this.pickFirstRoom());
+    } else {
+      const fresh = rooms.filter((room) => room.joined && !this.subscribed.has(room.name)).map((room) => room.name);
+      if (fresh.length) this.resume(fresh);
+      this.pickFirstRoom();
+    }
+  }
+
+  pickFirstRoom() {
+    const rooms = this.rooms;
+    if (this.currentRoom || this.joining || this.removedNotice || !rooms.length) return;
+    const general = rooms.find((room) => room.name === "general") || rooms.find((room) => room.kind !== "direct") || rooms[0];
+    this.selectRoom(general.name, { quiet: true, keepFocus: true });
+  }
+
+  // The unread and mention badges of every room button, the mentions total and the tab's title.
+  updateBadges() {
+    let unread = 0;
+    let mentions = 0;
+    for (const button of this.doc.querySelectorAll(".rooms button.room")) {
+      const name = button.dataset.room;
+      const state = this.state(name);
+      const here = name === this.currentRoom;
+      const badges = button.querySelector(".room-badges");
+      if (!badges) continue;
+      badges.replaceChildren();
+      if (!here && state.unread > 0) {
+        const text = state.capped || state.unread > UNREAD_CAP ? `${UNREAD_CAP}+` : String(state.unread);
+        badges.append(this.badge("unread-badge", text, `, ${text} unread`));
+        unread += state.unread;
+      }
+      if (!here && state.mentions > 0) {
+        badges.append(this.badge("mention-badge", `@${state.mentions}`,
+          `, ${state.mentions} ${state.mentions === 1 ? "mention" : "mentions"} of you`));
+        mentions += state.mentions;
+      }
+    }
+    const total = this.el.mentionsTotal;
+    total.hidden = mentions === 0;
+    total.textContent = mentions ? String(mentions) : "";
+    this.el.mentionsToggle.setAttribute("aria-label", mentions ? `Mentions of you, ${mentions} unread` : "Mentions of you");
+    const title = "Gym chat · fitchat";
+    this.doc.title = unread ? `(${Math.min(unread, UNREAD_CAP)}${unread > UNREAD_CAP ? "+" : ""}) ${title}` : title;
+  }
+
+  badge(testid, text, spoken) {
+    const badge = this.doc.createElement("span");
+    badge.className = `count-badge ${testid}`;
+    badge.dataset.testid = testid;
+    const seen = this.doc.createElement("span");
+    seen.setAttribute("aria-hidden", "true");
+    seen.textContent = text;
+    const said = this.doc.createElement("span");
+    said.className = "visually-hidden";
+    said.textContent = spoken;
+    badge.append(seen, said);
+    return badge;
+  }
+
+  // MARK: Resume (a connect, a drop, a daemon restart)
+
+  // Resumes every joined room (and the open one) from the last message seen in each.
+  async resumeAll() {
+    const names = this.rooms.filter((room) => this.state(room.name).joined || room.name === this.currentRoom)
+      .map((room) => room.name);
+    await this.resume(names);
+  }
+
+  async resume(names) {
+    const batches = [];
+    for (let at = 0; at < names.length; at += RESUME_BATCH) batches.push(names.slice(at, at + RESUME_BATCH));
+    for (const batch of batches) {
+      const rooms = {};
+      for (const name of batch) {
+        rooms[name] = this.state(name).lastSeen || 0;
+        this.subscribed.add(name);  // asked for: not again while the answer is on its way
+      }
+      let answer;
+      try {
+        answer = await this.socket.request("resume", { rooms });
+      } catch (error) {
+        for (const name of batch) this.subscribed.delete(name);
+        return;  // the connection dropped again: the next connect resumes
+      }
+      for (const name of batch) {
+        const entry = answer && answer.ok && answer.rooms ? answer.rooms[name] : null;
+        this.applyResume(name, entry || { ok: false, error: (answer && answer.error) || { code: "internal_error" } });
+      }
+    }
+  }
+
+  applyResume(name, entry) {
+    if (!entry.ok) {
+      this.subscribed.delete(name);
+      // The open room could not be resumed: load it afresh, and say so.
+      if (name === this.currentRoom) this.selectRoom(name, { quiet: true, keepFocus: true, recovered: false });
+      return;
+    }
+    const state = this.state(name);
+    state.joined = true;
+    const messages = entry.messages || [];
+    if (name !== this.currentRoom) {
+      for (const message of messages) this.noteMessage(name, message);
+      if (entry.recovered === false) this.refreshRoomsSoon();  // the counts from the server
+      this.updateBadges();
+      return;
+    }
+    if (entry.recovered === false) {
+      this.showRoom(name, entry, { quiet: true, keepFocus: true, divider: false });
+      this.showBanner();
+      return;
+    }
+    // Recovered: the gap, appended in order, and the messages changed meanwhile, in place.
+    for (const message of messages) {
+      this.noteMessage(name, message);
+      this.displayMessage(message);
+      this.noteAuthorRead(message);
+    }
+    for (const message of entry.updated || []) {
+      if (this.shownIds.has(message.id)) this.updateMessage(message);
+    }
+    if (Array.isArray(entry.participants)) this.setParticipants(entry.participants);
+    this.renderSeenBy();
+    this.scheduleMarkRead();
+  }
+
+  showBanner() {
+    const banner = this.el.banner;
+    const text = banner.querySelector(".recovery-text");
+    const list = this.el.messages;
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    banner.hidden = false;
+    if (atEnd) this.scrollToEnd();  // the banner takes room from the list: the latest stays in view
+    // Set after showing, so that screen readers announce it.
+    text.textContent = "";
+    setTimeout(() => { text.textContent = "Some messages could not be recovered; showing the latest."; }, 50);
+  }
+
+  hideBanner() {
+    this.el.banner.hidden = true;
+  }
+
+  // A message of any room arrived (live or in a resume answer): the last one seen there, and the
+  // unread and mention counts of rooms that are not open.
+  noteMessage(room, message) {
+    const state = this.state(room);
+    state.lastSeen = Math.max(state.lastSeen || 0, message.id);
+    const mine = Boolean(this.me && message.user && message.user.id === this.me.id);
+    if (mine) state.myRead = Math.max(state.myRead, message.id);
+    if (message.id <= state.countedThrough) return;
+    state.countedThrough = message.id;
+    if (room === this.currentRoom) return;
+    if (mine) {
+      // Sending moved one's read position to the end (from another device).
+      state.unread = 0; state.capped = false; state.mentions = 0;
+    } else {
+      if ((message.message_type === "text" || message.message_type === "system") && !message.deleted) {
+        state.unread += 1;
+        if (state.unread > UNREAD_CAP) { state.unread = UNREAD_CAP; state.capped = true; }
+      }
+      if (this.mentionsMe(message)) this.countMention(room, message.id);
+    }
+    this.updateBadges();
+  }
+
+  countMention(room, id) {
+    const key = `${room}:${id}`;
+    if (this.countedMentions.has(key)) return false;
+    this.countedMentions.add(key);
+    this.state(room).mentions += 1;
+    return true;
+  }
+
+  mentionsMe(message) {
+    if (!this.me || !message || message.deleted) return false;
+    if (this.mentionsOfMe.has(`${message.room}:${message.id}`)) return true;
+    const me = this.me.name.toLowerCase();
+    return Array.isArray(message.mentions) && message.mentions.some((name) => String(name).toLowerCase() === me);
+  }
+
+  onNewMessage(message) {
+    this.noteMessage(message.room, message);
+    if (message.room !== this.currentRoom) return;
+    this.displayMessage(message);
+    this.noteAuthorRead(message);
+    this.renderSeenBy();
+    this.scheduleMarkRead();
+  }
+
+  // MARK: Read state
+
+  // read_updated: one's own (another device read the room: its badges go) or someone else's
+  // ("Seen by" under the last message).
+  onReadUpdated(data) {
+    if (!data || !data.user) return;
+    if (this.me && data.user.id === this.me.id) {
+      const state = this.state(data.room);
+      state.myRead = Math.max(state.myRead, data.id);
+      if (data.id >= state.countedThrough || data.id >= (state.lastSeen || 0)) {
+        state.unread = 0; state.capped = false; state.mentions = 0;
+        this.updateBadges();
+      } else {
+        this.refreshRoomsSoon();  // read part of the way: the server counts the rest
+      }
+      return;
+    }
+    if (data.room !== this.currentRoom) return;
+    const existing = this.participants.get(data.user.id);
+    if (existing) existing.last_read = Math.max(existing.last_read || 0, data.id);
+    else this.participants.set(data.user.id, { user: data.user, online: false, last_read: data.id });
+    this.renderSeenBy();
+  }
+
+  // Sending moves the author's read position to their message (no read_updated says so).
+  noteAuthorRead(message) {
+    if (!message.user || (this.me && message.user.id === this.me.id)) return;
+    const p = this.participants.get(message.user.id);
+    if (p && p.shares === false) return;  // they keep their read position to themselves
+    if (p) p.last_read = Math.max(p.last_read || 0, message.id);
+    else this.participants.set(message.user.id, { user: message.user, online: true, last_read: message.id });
+  }
+
+  setParticipants(list) {
+    this.participants.clear();
+    for (const p of list) {
+      const own = this.me && p.user.id === this.me.id;
+      this.participants.set(p.user.id, { ...p, shares: own || p.last_read !== null });
+    }
+    this.updateParticipants();
+  }
+
+  // "Seen by Ann, Bob" under the last message: the others whose read position reached it (not its author).
+  renderSeenBy() {
+    // The line sits under the list: when it appears the list gets shorter; a reader at the end stays there.
+    const list = this.el.messages;
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    this.fillSeenBy();
+    if (atEnd) this.scrollToEnd();
+  }
+
+  fillSeenBy() {
+    const line = this.el.seenBy;
+    const last = this.newestId !== null ? this.messages.get(this.newestId) : null;
+    if (!last || !this.currentRoom) {
+      line.replaceChildren();
+      delete line.dataset.messageId;
+      return;
+    }
+    const readers = [...this.participants.values()].filter((p) => p.user
+      && !(this.me && p.user.id === this.me.id)
+      && !(last.user && p.user.id === last.user.id)
+      && typeof p.last_read === "number" && p.last_read >= last.id)
+      .map((p) => p.user)
+      .sort((a, b) => a.display_name.localeCompare(b.display_name));
+    line.dataset.messageId = String(last.id);
+    if (!readers.length) { line.replaceChildren(); return; }
+    const shown = readers.slice(0, SEEN_BY_NAMES);
+    const parts = ["Seen by "];
+    shown.forEach((user, index) => {
+      if (index) parts.push(index === shown.length - 1 && readers.length === shown.length ? " and " : ", ");
+      parts.push(this.nameElement(user));
+    });
+    const rest = readers.length - shown.length;
+    if (rest > 0) parts.push(` and ${rest} ${rest === 1 ? "other" : "others"}`);
+    line.replaceChildren(...parts);
+  }
+
+  // While a room is open and the tab visible, its newest message shown is read: sent a moment
+  // after it last moved, and only forward.
+  scheduleMarkRead() {
+    clearTimeout(this.markTimer);
+    this.markTimer = setTimeout(() => this.markRead(), MARK_READ_DELAY_MS);
+  }
+
+  markRead(force = false) {
+    clearTimeout(this.markTimer);
+    const room = this.currentRoom;
+    const id = this.newestId;
+    if (!room || id === null || (!force && this.doc.visibilityState !== "visible")) return;
+    const state = this.state(room);
+    if (id <= state.myRead) return;
+    const before = state.myRead;
+    state.myRead = id;
+    this.socket.request("mark_read", { room, id }).then((answer) => {
+      if (answer && answer.ok) state.myRead = Math.max(state.myRead, answer.id);
+      else if (answer && answer.error && answer.error.code === "rate_limited") {
+        state.myRead = before;
+        if (room === this.currentRoom) setTimeout(() => this.scheduleMarkRead(), 2000);
+      }
+    }).catch(() => { state.myRead = before; });
+  }
+
+  // MARK: Mentions
+
+  onMentioned(data) {
+    if (!data || !data.message) return;
+    const message = { ...data.message, room: data.message.room || data.room };
+    const room = data.room || message.room;
+    this.mentionsOfMe.add(`${room}:${message.id}`);
+    const state = this.state(room);
+    const open = room === this.currentRoom && this.doc.visibilityState === "visible";
+    if (room === this.currentRoom) {
+      // Already shown (or about to be): highlighted by its mentions.
+      const item = this.messageItem(message.id);
+      if (item && this.messages.has(message.id)) this.renderMessage(item, this.messages.get(message.id));
+    }
+    if (open) return;
+    if (message.id > state.countedThrough && this.countMention(room, message.id)) this.updateBadges();
+    else this.countedMentions.add(`${room}:${message.id}`);
+    const where = this.roomLabel(room);
+    const who = message.user ? message.user.display_name : "Someone";
+    const notice = this.el.mentionNotice;
+    notice.textContent = `${who} mentioned you in ${where}`;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => { notice.textContent = ""; }, 8000);
+  }
+
+  roomLabel(name) {
+    const direct = this.directRooms.get(name);
+    if (direct) return `your conversation with ${direct.title || (direct.peer && direct.peer.display_name) || name}`;
+    const room = this.rooms.find((r) => r.name === name);
+    return (room && room.is_private ? "🔒 " : "#") + name;
+  }
+
+  toggleMentions(open = this.el.mentionsPanel.hidden, refocus = false) {
+    this.el.mentionsPanel.hidden = !open;
+    this.el.mentionsToggle.setAttribute("aria-expanded", String(open));
+    if (open) {
+      this.toggleDrawer(false);
+      this.loadMentions(false);
+      this.el.mentionsPanel.querySelector("[data-testid=mentions-close]").focus();
+    } else if (refocus) {
+      this.el.mentionsToggle.focus();
+    }
+  }
+
+  async loadMentions(more) {
+    const list = this.el.mentionsList;
+    const status = this.el.mentionsStatus;
+    const request = { limit: 50 };
+    if (more && this.mentionsBefore !== null) request.before = this.mentionsBefore;
+    if (!more) { list.replaceChildren(); this.mentionsBefore = null; }
+    status.textContent = "Loading…";
+    this.el.mentionsMore.hidden = true;
+    try {
+      const answer = await this.socket.request("get_mentions", request);
+      if (!answer.ok) { status.textContent = this.friendlyError(answer.error); return; }
+      for (const message of answer.mentions) {
+        this.mentionsOfMe.add(`${message.room}:${message.id}`);
+        list.append(this.mentionEntry(message));
+        this.mentionsBefore = message.id;
+      }
+      status.textContent = list.childElementCount ? "" : "Nobody has mentioned you yet.";
+      this.el.mentionsMore.hidden = !answer.has_more;
+    } catch (error) {
+      status.textContent = "Not connected — trying again…";
+    }
+  }
+
+  mentionEntry(message) {
+    const item = this.doc.createElement("li");
+    const button = this.doc.createElement("button");
+    button.type = "button";
+    button.className = "mention-entry";
+    button.dataset.testid = "mention-entry";
+    button.dataset.mentionRoom = message.room;  // not data-room: that names the room buttons
+    button.dataset.messageId = String(message.id);
+    const where = this.doc.createElement("span");
+    where.className = "mention-where";
+    where.append(this.roomLabel(message.room), " · ", message.user ? this.nameElement(message.user) : "Someone",
+      " · ", this.timeElement(message.created_at));
+    const text = this.doc.createElement("span");
+    text.className = "mention-text";
+    text.textContent = message.deleted ? "message deleted" : message.message;
+    button.append(where, text);
+    button.addEventListener("click", () => this.jumpTo(message.room, message.id));
+    item.append(button);
+    return item;
+  }
+
+  // From the mentions list: the room, then the message (older pages loaded until it is there).
+  async jumpTo(room, id) {
+    this.toggleMentions(false);
+    if (room !== this.currentRoom) await this.selectRoom(room, { keepFocus: true });
+    if (room !== this.currentRoom) return;
+    for (let pages = 0; !this.messageItem(id) && this.hasMore && pages < 20; pages += 1) {
+      if (!(await this.loadOlder())) break;
+    }
+    const item = this.messageItem(id);
+    if (!item) { this.el.messages.focus(); return; }
+    item.tabIndex = -1;
+    item.scrollIntoView({ block: "center" });
+    item.classList.add("flash");
+    setTimeout(() => item.classList.remove("flash"), 2500);
+    item.focus({ preventScroll: true });
   }
 
   // How a room is titled: "# name", or the other person's name for a direct one.
@@ -267,57 +768,245 @@ class FitnessChat {
     this.roomsTimer = setTimeout(() => this.socket.emit("get_rooms"), 300);
   }
 
-  async selectRoom(name, { quiet = false, keepFocus = false } = {}) {
+  async selectRoom(name, { quiet = false, keepFocus = false, recovered = true } = {}) {
     this.joining = name;
+    const leaving = this.currentRoom;
+    if (leaving && leaving !== name) this.markRead(true);  // what was read there, before moving on
     try {
       const answer = await this.socket.request("join_room", { room: name });
       if (this.joining !== name) return;
       if (!answer.ok) { this.showError(answer.error); return; }
-      this.currentRoom = name;
-      this.removedNotice = false;
-      const shown = this.roomTitle(answer.room);
-      this.el.title.textContent = shown.title;
-      this.el.description.textContent = shown.description;
-      for (const button of this.doc.querySelectorAll(".rooms button.room")) {
-        if (button.dataset.room === name) {
-          button.setAttribute("aria-current", "true");
-          button.scrollIntoView({ block: "nearest", inline: "nearest" });  // the phone's strip of chips
-        } else {
-          button.removeAttribute("aria-current");
-        }
+      if (leaving && leaving !== name) {
+        const left = this.state(leaving);
+        left.unread = 0; left.capped = false; left.mentions = 0;
       }
-      if (!quiet) this.toggleDrawer(false);
-      this.clearMessages();
-      if (answer.has_more) {
-        const more = this.doc.createElement("li");
-        more.className = "notice history-note";
-        more.textContent = "Older messages are in the room's history.";
-        this.el.messages.append(more);
-      }
-      for (const message of answer.messages) this.displayMessage(message, { scroll: false });
-      if (!answer.messages.length) {
-        const empty = this.doc.createElement("li");
-        empty.className = "notice empty-note";
-        empty.textContent = "No messages yet: say hi!";
-        this.el.messages.append(empty);
-      }
-      this.scrollToEnd();
-      this.participants.clear();
-      for (const p of answer.participants) this.participants.set(p.user.id, p);
-      this.updateParticipants();
-      this.typers.clear();
-      this.renderTyping();
-      this.refreshRoomsSoon();
-      this.el.input.disabled = false;
-      this.el.send.disabled = false;
-      this.el.input.placeholder = shown.placeholder;
-      this.clearError();
-      if (!keepFocus && !quiet) this.el.input.focus();
+      this.subscribed.add(name);
+      this.showRoom(name, answer, { quiet, keepFocus, divider: true });
+      if (!recovered) this.showBanner();
     } catch (error) {
       if (!quiet) this.showError({ code: "offline", message: "Not connected — trying again…" });
     } finally {
       if (this.joining === name) this.joining = null;
     }
+  }
+
+  // Shows a room from a join_room answer (or a resume entry that could not recover): its latest
+  // messages, the "New messages" divider after one's previous read position, its people.
+  showRoom(name, answer, { quiet = false, keepFocus = false, divider = false } = {}) {
+    this.currentRoom = name;
+    this.removedNotice = false;
+    this.hideBanner();
+    const shown = this.roomTitle(answer.room || { name, kind: "public", description: "" });
+    this.el.title.textContent = shown.title;
+    this.el.description.textContent = shown.description;
+    for (const button of this.doc.querySelectorAll(".rooms button.room")) {
+      if (button.dataset.room === name) {
+        button.setAttribute("aria-current", "true");
+        button.scrollIntoView({ block: "nearest", inline: "nearest" });  // the phone's strip of chips
+      } else {
+        button.removeAttribute("aria-current");
+      }
+    }
+    if (!quiet) this.toggleDrawer(false);
+    this.clearMessages();
+    const messages = answer.messages || [];
+    const state = this.state(name);
+    state.joined = true;
+    state.unread = 0; state.capped = false; state.mentions = 0;
+    for (const message of messages) this.noteMessage(name, message);
+    // join_room moved the read position to the end (resume did not: the mark follows).
+    if (divider && messages.length) state.myRead = Math.max(state.myRead, messages[messages.length - 1].id);
+    this.hasMore = Boolean(answer.has_more);
+    this.dividerAfter = divider && typeof answer.last_read === "number" ? answer.last_read : null;
+    for (const message of messages) this.displayMessage(message, { scroll: false });
+    if (!messages.length) {
+      const empty = this.doc.createElement("li");
+      empty.className = "notice empty-note";
+      empty.textContent = "No messages yet: say hi!";
+      this.el.messages.append(empty);
+    }
+    this.renderHistoryTop();
+    this.placeDivider();
+    this.participants.clear();
+    if (Array.isArray(answer.participants)) this.setParticipants(answer.participants);
+    else this.updateParticipants();
+    for (const message of messages) this.noteAuthorRead(message);
+    this.renderSeenBy();
+    this.typers.clear();
+    this.renderTyping();
+    this.updateBadges();
+    this.refreshRoomsSoon();
+    this.el.input.disabled = false;
+    this.el.send.disabled = false;
+    this.el.input.placeholder = shown.placeholder;
+    this.clearError();
+    this.scrollToStart();
+    this.scheduleMarkRead();
+    if (!keepFocus && !quiet) this.el.input.focus();
+    // A short first page leaves nothing to scroll: fetch more until the list fills (or the room ends).
+    this.fillUp();
+  }
+
+  // Where a room opens: at the "New messages" divider when what follows it is taller than the
+  // list, else at the end.
+  scrollToStart() {
+    const list = this.el.messages;
+    const divider = list.querySelector(".new-divider");
+    if (divider && list.scrollHeight - divider.offsetTop > list.clientHeight) {
+      list.scrollTop = Math.max(0, divider.offsetTop - 8);
+    } else {
+      this.scrollToEnd();
+    }
+  }
+
+  async fillUp() {
+    const list = this.el.messages;
+    for (let pages = 0; pages < 5 && this.hasMore && list.scrollHeight <= list.clientHeight + LOAD_OLDER_AT_PX; pages += 1) {
+      if (!(await this.loadOlder())) return;
+    }
+  }
+
+  // MARK: History paging
+
+  // The first item of the list: a button for older messages, or "Beginning of the room".
+  renderHistoryTop() {
+    const list = this.el.messages;
+    let top = list.querySelector(":scope > .history-top");
+    if (!this.messages.size) { if (top) top.remove(); return; }
+    if (!top) {
+      top = this.doc.createElement("li");
+      top.className = "notice history-top";
+      list.prepend(top);
+    }
+    top.replaceChildren();
+    if (this.hasMore) {
+      top.dataset.testid = "load-older";
+      const more = this.doc.createElement("button");
+      more.type = "button";
+      more.className = "message-action load-older";
+      more.textContent = this.loadingOlder ? "Loading older messages…" : "Load older messages";
+      more.disabled = Boolean(this.loadingOlder);
+      more.addEventListener("click", () => this.loadOlder());
+      top.append(more);
+    } else {
+      top.dataset.testid = "history-start";
+      top.textContent = "Beginning of the room";
+    }
+  }
+
+  // get_history before the oldest message shown; resolves true when a page was added.
+  loadOlder() {
+    if (this.loadingOlder) return this.loadingOlder;
+    if (!this.hasMore || !this.currentRoom || this.oldestId === null) return Promise.resolve(false);
+    const room = this.currentRoom;
+    const epoch = this.epoch;
+    const before = this.oldestId;
+    const button = this.el.messages.querySelector(".load-older");
+    const focused = Boolean(button && button === this.doc.activeElement);
+    this.loadingOlder = (async () => {
+      try {
+        const answer = await this.socket.request("get_history", { room, before, limit: HISTORY_PAGE });
+        if (epoch !== this.epoch || room !== this.currentRoom) return false;
+        if (!answer.ok) { this.showError(answer.error); return false; }
+        this.prependMessages(answer.messages || [], Boolean(answer.has_more));
+        return true;
+      } catch (error) {
+        return false;
+      } finally {
+        if (epoch === this.epoch) {
+          this.loadingOlder = null;
+          this.renderHistoryTop();
+          if (focused) {
+            const again = this.el.messages.querySelector(".load-older");
+            (again || this.el.messages).focus({ preventScroll: true });
+          }
+        }
+      }
+    })();
+    this.renderHistoryTop();
+    return this.loadingOlder;
+  }
+
+  // Older messages above the shown ones, the view held still: the first message in view (not the
+  // one at the seam, which may lose its name line to the group above it) keeps its place on screen.
+  prependMessages(messages, hasMore) {
+    const list = this.el.messages;
+    const heightBefore = list.scrollHeight;
+    const topBefore = list.scrollTop;
+    const fresh = messages.filter((m) => !this.shownIds.has(m.id)).sort((a, b) => a.id - b.id);
+    const firstItem = list.querySelector(":scope > li[data-message-id]");
+    const viewTop = list.getBoundingClientRect().top;
+    const items = [...list.querySelectorAll(":scope > li[data-message-id]")];
+    let anchor = items.find((li) => li.getBoundingClientRect().bottom > viewTop) || null;
+    if (anchor && anchor === firstItem && items.length > 1) anchor = items[1];
+    const anchorTop = anchor ? anchor.getBoundingClientRect().top : 0;
+    const fragment = this.doc.createDocumentFragment();
+    let previous = null;
+    for (const message of fresh) {
+      this.shownIds.add(message.id);
+      this.messages.set(message.id, message);
+      const created = new Date(message.created_at);
+      if (!previous || dayKey(new Date(previous.created_at)) !== dayKey(created)) fragment.append(this.daySeparator(created));
+      const item = this.doc.createElement("li");
+      item.dataset.messageId = String(message.id);
+      item.dataset.continued = String(this.continues(previous, message));
+      this.renderMessage(item, message);
+      fragment.append(item);
+      previous = message;
+      this.oldestId = this.oldestId === null ? message.id : Math.min(this.oldestId, message.id);
+    }
+    if (previous && firstItem) {
+      // The seam: one separator per day, and the first shown message may now continue a group.
+      const first = this.messages.get(Number(firstItem.dataset.messageId));
+      const separator = list.querySelector(":scope > .day-separator");
+      if (separator && separator.dataset.day === dayKey(new Date(previous.created_at))
+          && separator.compareDocumentPosition(firstItem) & Node.DOCUMENT_POSITION_FOLLOWING) {
+        separator.remove();
+      }
+      const continued = String(this.continues(previous, first));
+      if (first && firstItem.dataset.continued !== continued) {
+        firstItem.dataset.continued = continued;
+        if (firstItem.dataset.editing !== "true") this.renderMessage(firstItem, first);
+      }
+    }
+    const top = list.querySelector(":scope > .history-top");
+    if (top) top.after(fragment);
+    else list.prepend(fragment);
+    this.hasMore = hasMore;
+    this.renderHistoryTop();
+    this.placeDivider();
+    if (anchor && anchor.isConnected) list.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
+    else list.scrollTop = topBefore + (list.scrollHeight - heightBefore);
+  }
+
+  // The "New messages" divider: before the first message after the read position this room had
+  // when it was opened (one's own messages aside).
+  placeDivider() {
+    const list = this.el.messages;
+    const old = list.querySelector(":scope > .new-divider");
+    if (this.dividerAfter === null) { if (old) old.remove(); return; }
+    let target = null;
+    for (const item of list.querySelectorAll(":scope > li[data-message-id]")) {
+      const message = this.messages.get(Number(item.dataset.messageId));
+      if (message && message.id > this.dividerAfter && !(this.me && message.user && message.user.id === this.me.id)) {
+        target = item;
+        break;
+      }
+    }
+    if (!target) { if (old) old.remove(); return; }
+    // Before the day's separator when the message opens its day.
+    const before = target.previousElementSibling;
+    const anchor = before && before.classList.contains("day-separator") ? before : target;
+    if (old && old.nextElementSibling === anchor) return;
+    const divider = old || this.doc.createElement("li");
+    divider.className = "new-divider";
+    divider.dataset.testid = "new-divider";
+    divider.replaceChildren();
+    const label = this.doc.createElement("span");
+    label.className = "new-divider-label";
+    label.textContent = "New messages";
+    divider.append(label);
+    anchor.before(divider);
   }
 
   // An admin ended our membership: out of the room at once, with a notice instead of the input.
@@ -332,6 +1021,10 @@ class FitnessChat {
     this.el.description.textContent = "";
     for (const button of this.doc.querySelectorAll(".rooms button.room")) button.removeAttribute("aria-current");
     this.clearMessages();
+    this.subscribed.delete(data.room);
+    this.dividerAfter = null;
+    this.hideBanner();
+    this.renderSeenBy();
     const notice = this.doc.createElement("li");
     notice.className = "notice removed-note";
     notice.dataset.testid = "room-removed";
@@ -363,6 +1056,7 @@ class FitnessChat {
         if (this.el.input.value === text) this.el.input.value = "";
         this.autoGrow();
         this.clearError();
+        this.noteMessage(room, answer.message);
         if (room === this.currentRoom) this.displayMessage(answer.message);
       } else {
         this.showError(answer.error);
@@ -375,9 +1069,13 @@ class FitnessChat {
   }
 
   clearMessages() {
+    this.epoch += 1;
     this.shownIds.clear();
     this.messages.clear();
     this.lastShown = null;
+    this.oldestId = null;
+    this.newestId = null;
+    this.loadingOlder = null;
     this.closePicker();
     this.el.messages.replaceChildren();
   }
@@ -385,9 +1083,11 @@ class FitnessChat {
   // Appends a message: a day separator first when it starts a new day, and no name or time of its
   // own when it follows one of the same sender's within a few minutes.
   displayMessage(message, { scroll = true } = {}) {
-    if (this.shownIds.has(message.id)) return;
+    if (this.shownIds.has(message.id)) return;  // never twice (a resume and a live event may both bring it)
     this.shownIds.add(message.id);
     this.messages.set(message.id, message);
+    this.oldestId = this.oldestId === null ? message.id : Math.min(this.oldestId, message.id);
+    this.newestId = this.newestId === null ? message.id : Math.max(this.newestId, message.id);
     const list = this.el.messages;
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     const created = new Date(message.created_at);
@@ -410,6 +1110,8 @@ class FitnessChat {
       this.renderTyping();
     }
     const mine = this.me && message.user && message.user.id === this.me.id;
+    if (!list.querySelector(":scope > .history-top")) this.renderHistoryTop();
+    this.renderSeenBy();
     if (scroll && (nearBottom || mine)) this.scrollToEnd();
   }
 
@@ -523,7 +1225,9 @@ class FitnessChat {
       this.appendActions(item, message);
     } else {
       const continued = item.dataset.continued === "true";
-      item.className = "message" + (mine ? " mine" : "") + (continued ? " continued" : "") + (message.deleted ? " deleted" : "");
+      const mentioned = !mine && this.mentionsMe(message);
+      item.className = "message" + (mine ? " mine" : "") + (continued ? " continued" : "") + (message.deleted ? " deleted" : "")
+        + (mentioned ? " mentions-me" : "");
       const meta = this.doc.createElement("p");
       meta.className = continued ? "meta visually-hidden" : "meta";
       const author = this.doc.createElement("span");
@@ -531,6 +1235,13 @@ class FitnessChat {
       author.textContent = message.user ? message.user.display_name : "Someone";
       if (message.user) author.title = `@${message.user.name}`;  // tells look-alike display names apart
       meta.append(author, " ", this.timeElement(message.created_at));
+      if (mentioned) {
+        const tag = this.doc.createElement("span");
+        tag.className = "mention-tag";
+        tag.dataset.testid = "mention-tag";
+        tag.textContent = "mentions you";
+        meta.append(" ", tag);
+      }
       const body = this.doc.createElement("p");
       body.className = "text";
       if (message.deleted) {
