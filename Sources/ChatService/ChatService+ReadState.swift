@@ -39,7 +39,10 @@ extension ChatService {
         return effects
     }
 
+    /// A store write each, so it shares the reads bucket: unlimited, one member's connections
+    /// kept the writer busy with thousands of them a second.
     func setPreferences(shareReadReceipts: Bool, _ connection: ChatConnection) async throws -> Outcome {
+        try limit(\.reads, connection.user.id)
         let preferences = Preferences(shareReadReceipts: shareReadReceipts)
         try await repository.setPreferences(preferences, ofUser: connection.user.id)
         var outcome = Outcome()

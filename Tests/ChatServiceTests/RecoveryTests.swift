@@ -224,6 +224,20 @@ struct ReadStateServiceTests {
                 == "message_not_found")
     }
 
+    /// Defect (issue 15 attack): `set_preferences` is a store write and had no limit at all.
+    @Test func setPreferencesSharesTheReadsBucket() async throws {
+        let chat = try await Chat()
+        let ann = try await chat.user("ann")
+        let (a, _) = try chat.connect(ann, "a")
+        for n in 0..<30 {
+            let run = await chat.send("set_preferences", ["share_read_receipts": .bool(n % 2 == 0)], from: a)
+            #expect(run.ack?["ok"] == true)
+        }
+        let refused = await chat.send("set_preferences", ["share_read_receipts": true], from: a)
+        #expect(refused.ack?["error"]?["code"] == "rate_limited")
+        #expect(try chat.repository.preferences(ofUser: ann.id).shareReadReceipts == false)
+    }
+
     @Test func mentionsReachTheMentionedWhereverTheyAre() async throws {
         let chat = try await Chat()
         let ann = try await chat.user("ann")
