@@ -136,8 +136,10 @@ public protocol ChatRepository: Sendable {
     func rooms(ofUser user: UserID) throws -> [RoomID]
     /// Makes the user a participant (storing a `join` message the first time) in one transaction.
     /// With `readToEnd`, the read position moves to the room's latest message; a new participant
-    /// always starts there.
-    func join(room: RoomID, user: UserID, readToEnd: Bool) async throws -> Membership
+    /// always starts there. With `onlyIfParticipant`, a user who is not a participant (any more)
+    /// is refused with `notParticipant` in the same transaction: a member's join of a private room
+    /// must not undo an admin's removal committed since the membership was checked.
+    func join(room: RoomID, user: UserID, readToEnd: Bool, onlyIfParticipant: Bool) async throws -> Membership
     /// Ends the membership, storing a `leave` message; nil if the user was not a participant.
     func leave(room: RoomID, user: UserID) async throws -> Message?
 
@@ -197,6 +199,10 @@ public protocol ChatRepository: Sendable {
 extension ChatRepository {
     public func join(room: RoomID, user: UserID) async throws -> Membership {
         try await join(room: room, user: user, readToEnd: true)
+    }
+
+    public func join(room: RoomID, user: UserID, readToEnd: Bool) async throws -> Membership {
+        try await join(room: room, user: user, readToEnd: readToEnd, onlyIfParticipant: false)
     }
 
     public func editMessage(id: MessageID, text: String) async throws -> Message {

@@ -21,7 +21,7 @@ extension ChatService {
         let user = connection.user
         try limit(\.joins, user.id)
         let room = try visibleRoom(name, to: user)
-        let membership = try await repository.join(room: room.id, user: user.id, readToEnd: true)
+        let membership = try await joining(room, user, readToEnd: true)
         var outcome = Outcome()
         outcome.effects = [.hold(connection.id, room: room.name), .join(connection.id, room: room.name)]
         outcome.next = FollowUp(step: .roomJoined(connection, room, membership, since: since))
@@ -38,7 +38,7 @@ extension ChatService {
         for point in points {
             do {
                 let room = try visibleRoom(point.room, to: user)
-                let membership = try await repository.join(room: room.id, user: user.id, readToEnd: false)
+                let membership = try await joining(room, user, readToEnd: false)
                 outcome.effects += [.hold(connection.id, room: room.name), .join(connection.id, room: room.name)]
                 rooms.append(
                     ResumedRoom(name: room.name, outcome: .success((room, membership, MessageID(point.since)))))
@@ -48,6 +48,17 @@ extension ChatService {
         }
         outcome.next = FollowUp(step: .roomsResumed(connection, rooms))
         return outcome
+    }
+
+    /// The join's write. A private room was visible because the user is a participant: the write
+    /// requires that still (an admin may have removed them since), else it is `room_not_found`.
+    private func joining(_ room: Room, _ user: User, readToEnd: Bool) async throws -> Membership {
+        do {
+            return try await repository.join(
+                room: room.id, user: user.id, readToEnd: readToEnd, onlyIfParticipant: room.isPrivate)
+        } catch RepositoryError.notParticipant {
+            throw ChatError.roomNotFound(room.name)
+        }
     }
 
     /// `room_joined` to the caller (and as the ack), the `join` message and `user_joined` to the others.

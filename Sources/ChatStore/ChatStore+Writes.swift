@@ -144,7 +144,9 @@ extension ChatStore {
 
     // MARK: Membership
 
-    public func join(room: RoomID, user: UserID, readToEnd: Bool) async throws -> Membership {
+    public func join(room: RoomID, user: UserID, readToEnd: Bool, onlyIfParticipant: Bool) async throws
+        -> Membership
+    {
         let now = self.now()
         return try await write { txn, tables in
             let key = RoomUserKey(room, user)
@@ -157,6 +159,7 @@ extension ChatStore {
                 }
                 return Membership(participant: existing, joinMessage: nil, previousRead: previous)
             }
+            guard !onlyIfParticipant else { throw RepositoryError.notParticipant }
             try Self.requireRoomAndUser(txn, tables, room: room, user: user)
             try txn.put(
                 tables.participants, key, Participant(roomID: room, userID: user, joinedAt: now, lastActive: now))

@@ -85,6 +85,23 @@ struct ReadStateStoreTests {
         #expect(try f.store.participant(room: f.general.id, user: f.ann.id)?.lastRead == later.id)
     }
 
+    /// Defect (issue 15 attack): a member joining a private room while an admin removed them was
+    /// made a participant again by the join's write (the membership was checked before it). The
+    /// write itself now refuses one who is not a participant when asked to.
+    @Test func aJoinThatNeedsTheMembershipRefusesOneRemovedMeanwhile() async throws {
+        let f = try await fixture()
+        defer { f.store.close() }
+        _ = try #require(try await f.store.leave(room: f.general.id, user: f.ann.id))
+        let end = try #require(try f.store.latestMessages(room: f.general.id, limit: 1).last).id
+        await #expect(throws: RepositoryError.notParticipant) {
+            try await f.store.join(room: f.general.id, user: f.ann.id, readToEnd: true, onlyIfParticipant: true)
+        }
+        #expect(try f.store.participant(room: f.general.id, user: f.ann.id) == nil)
+        #expect(try f.store.latestMessages(room: f.general.id, limit: 1).last?.id == end)
+        let bobs = try await f.store.join(room: f.general.id, user: f.bob.id, readToEnd: true, onlyIfParticipant: true)
+        #expect(bobs.joinMessage == nil)
+    }
+
     @Test func recoveryIsEveryNewerMessageAndEveryOlderOneChangedSince() async throws {
         let f = try await fixture()
         defer { f.store.close() }

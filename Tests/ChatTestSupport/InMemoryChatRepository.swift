@@ -162,7 +162,9 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         try read { tables in tables.participants.filter { $0.value[user] != nil }.keys.sorted() }
     }
 
-    public func join(room: RoomID, user: UserID, readToEnd: Bool) async throws -> Membership {
+    public func join(room: RoomID, user: UserID, readToEnd: Bool, onlyIfParticipant: Bool) async throws
+        -> Membership
+    {
         try await write { tables, now in
             if var existing = tables.participants[room]?[user] {
                 let previous = existing.lastRead
@@ -174,6 +176,7 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
                 }
                 return Membership(participant: existing, joinMessage: nil, previousRead: previous)
             }
+            guard !onlyIfParticipant else { throw RepositoryError.notParticipant }
             try Self.requireRoomAndUser(tables, room: room, user: user)
             tables.participants[room, default: [:]][user] = Participant(
                 roomID: room, userID: user, joinedAt: now, lastActive: now)

@@ -101,3 +101,66 @@ def test_a_rejoin_during_a_flood_gets_every_message_exactly_once(flood_daemon):
         s.close()
     d.stop()
     assert d.cli("db", "check").stdout == DB_CHECK_OK
+
+
+def test_a_member_removed_while_joining_stays_removed(flood_daemon):
+    """Defect: `join_room` (and `resume`) checked the private room's membership, then wrote the
+    join; an admin's `room remove-member` committed in between was undone by that write, which
+    made the removed member a participant again (with a `join` message). A flood keeps the
+    writer's queue long, which widens the gap; the members being removed keep joining."""
+    d = flood_daemon
+    d.cli("room", "add", "coaches", "--description", "Coaches only", "--private")
+    senders = [connect(d, f"sender{i}") for i in range(8)]
+    for s in senders:
+        ok(s.call("join_room", {"room": "general"}))
+    stop = threading.Event()
+
+    def flood(sender):
+        window = threading.Semaphore(40)
+        while not stop.is_set() and window.acquire(timeout=10):
+            sender.sio.emit("send_message", {"room": "general", "message": "x" * 200},
+                            callback=lambda answer: window.release())
+
+    floods = [threading.Thread(target=flood, args=(s,)) for s in senders]
+    for t in floods:
+        t.start()
+    regained = []
+    try:
+        for round in range(6):
+            names = [f"member{round}x{k}" for k in range(4)]
+            clients = []
+            for name in names:
+                d.token(name)
+                d.cli("room", "add-member", "coaches", name)
+                client = connect(d, name)
+                ok(client.call("join_room", {"room": "coaches"}))
+                clients.append(client)
+
+            def keep_joining(client):
+                for _ in range(18):
+                    client.emit("join_room", {"room": "coaches"})
+                    time.sleep(0.01)
+
+            joiners = [threading.Thread(target=keep_joining, args=(c,)) for c in clients]
+            for t in joiners:
+                t.start()
+            time.sleep(0.05)
+            for name in names:
+                d.cli("room", "remove-member", "coaches", name)
+            for t in joiners:
+                t.join()
+            time.sleep(1)
+            members = d.cli("room", "members", "coaches").stdout.split()
+            regained += [name for name in names if name in members]
+            for client in clients:
+                failed(client.call("get_history", {"room": "coaches"}), "room_not_found")
+                client.close()
+    finally:
+        stop.set()
+        for t in floods:
+            t.join()
+    assert regained == []
+    for s in senders:
+        s.close()
+    d.stop()
+    assert d.cli("db", "check").stdout == DB_CHECK_OK
