@@ -3,22 +3,12 @@ mentions — who is mentioned (readers of the room only, never the author), the 
 the `mentioned` event on every connection of the mentioned user, the `mentions` count of
 `rooms_list`, `get_mentions` (newest first, paged, only rooms the caller can still read), and
 edits and deletes changing them."""
-import pytest
 
 from fitchat_e2e import failed, ok
-from test_history_paging import TRANSPORTS, UNLIMITED, Chat, fence, history, joined, room_summary, send
+from room_chat import chat, transport  # noqa: F401 (pytest fixtures)
+from room_chat import fence, history, joined, room_summary, send
 
 
-@pytest.fixture(params=list(TRANSPORTS))
-def transport(request):
-    return TRANSPORTS[request.param]
-
-
-@pytest.fixture
-def chat(data_dir, transport):
-    c = Chat(data_dir, transport, UNLIMITED)
-    yield c
-    c.close()
 
 
 def mentions_of(client, **fields):

@@ -2,25 +2,14 @@
 (`mark_read`, monotonic, across restarts), what `rooms_list` reports per room (`joined`, `last_id`,
 `last_read`, `unread` capped at 999, `mentions`), `read_updated` receipts and turning them off
 (`set_preferences`), and the position `join_room` reports for the "new messages" divider."""
-import pytest
 
 from fitchat_e2e import failed, ok
-from test_history_paging import (TRANSPORTS, UNLIMITED, Chat, fence, history, joined, room_summary, send,
-                                 send_many)
+from room_chat import chat, transport  # noqa: F401 (pytest fixtures)
+from room_chat import fence, history, joined, room_summary, send, send_many
 
 READ_FIELDS = ("joined", "last_id", "last_read", "unread", "unread_capped", "mentions")
 
 
-@pytest.fixture(params=list(TRANSPORTS))
-def transport(request):
-    return TRANSPORTS[request.param]
-
-
-@pytest.fixture
-def chat(data_dir, transport):
-    c = Chat(data_dir, transport, UNLIMITED)
-    yield c
-    c.close()
 
 
 def read_state(summary):

@@ -10,20 +10,10 @@ import time
 import pytest
 
 from fitchat_e2e import DB_CHECK_OK, failed, ok
-from test_history_paging import (TRANSPORTS, UNLIMITED, Chat, call_many, history, ids, joined, room_summary,
-                                 send, send_many)
+from room_chat import chat, transport  # noqa: F401 (pytest fixtures)
+from room_chat import UNLIMITED, Chat, call_many, history, ids, joined, room_summary, send, send_many
 
 
-@pytest.fixture(params=list(TRANSPORTS))
-def transport(request):
-    return TRANSPORTS[request.param]
-
-
-@pytest.fixture
-def chat(data_dir, transport):
-    c = Chat(data_dir, transport, UNLIMITED)
-    yield c
-    c.close()
 
 
 def wait_until(predicate, timeout=15, what="the condition"):

@@ -36,6 +36,14 @@ class ChatSocket {
   }
 
   connect() {
+    // One transport at a time: a pending reconnect is cancelled and an open socket replaced
+    // (two would deliver every event twice).
+    clearTimeout(this.reconnectTimer);
+    if (this.ws) {
+      const old = this.ws;
+      this.ws = null;
+      old.close(1000);
+    }
     this.closedByUs = false;
     this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
     const ws = new WebSocket(this.url);
@@ -48,6 +56,7 @@ class ChatSocket {
   close() {
     this.closedByUs = true;
     clearTimeout(this.heartbeat);
+    clearTimeout(this.reconnectTimer);
     if (this.ws) this.ws.close(1000);
     this.setState("closed");
   }
@@ -139,7 +148,7 @@ class ChatSocket {
     const delay = base / 2 + Math.random() * base / 2;
     this.attempt += 1;
     this.setState("reconnecting", { delay });
-    setTimeout(() => this.connect(), delay);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
   emit(event, data) {
