@@ -1,6 +1,7 @@
 import ChatModel
 import ChatService
 import SocketIO
+import SocketIOProtocol
 
 /// Carrying out what the service decided, in its order: the effects, then the ack (or the
 /// `error` event when the client asked for none), then what must follow the ack.
@@ -95,6 +96,44 @@ extension ChatServer {
         }
     }
 
+    /// A room's `new_message`s go out in id order: recovery resumes after the last id a client saw,
+    /// so one overtaken by a later one would be skipped by a client that dropped in between. Each
+    /// sender broadcasts after its commit, and commits are in id order: under the room's lock, the
+    /// messages between the last one sent and this one (committed, their senders' broadcasts not
+    /// out yet) go first, then this one; a message already sent that way is not sent again.
+    private func broadcastInOrder(_ delivery: Delivery, room: String, id: MessageID, except: ConnectionID?) -> Int {
+        let cursor = broadcastCursors.withLock { cursors in
+            if let cursor = cursors[room] { return cursor }
+            let cursor = RoomCursor(0)
+            cursors[room] = cursor
+            return cursor
+        }
+        let name = Self.room(room)
+        return cursor.sent.withLock { sent in
+            guard id > sent else { return 0 }
+            var count = 0
+            let overtaken: [JSONValue]
+            do {
+                overtaken = try service.messageEvents(inRoom: room, after: sent, before: id)
+            } catch {
+                logger.error(
+                    "could not read the messages a broadcast overtook",
+                    metadata: ["room": "\(room)", "error": "\(SafeText.forLog("\(error)", limit: 300))"])
+                overtaken = []
+            }
+            for payload in overtaken {
+                let earlier = Delivery(.room(room, except: nil), "new_message", payload, isMessageDelivery: true)
+                count += namespace.emit(
+                    to: name, except: nil, screenedBy: { heldScreen(name, earlier) }, "new_message", [payload])
+            }
+            count += namespace.emit(
+                to: name, except: except.flatMap(socket), screenedBy: { heldScreen(name, delivery) }, delivery.event,
+                [delivery.payload])
+            sent = id
+            return count
+        }
+    }
+
     /// Sends one delivery; returns how many sockets it reached.
     private func deliver(_ delivery: Delivery) -> Int {
         let args = [delivery.payload]
@@ -108,6 +147,9 @@ extension ChatServer {
             for socket in targets { socket.emit(delivery.event, args) }
             return targets.count
         case .room(let room, let except):
+            if delivery.event == "new_message", case .int(let id)? = delivery.payload["id"], id > 0 {
+                return broadcastInOrder(delivery, room: room, id: MessageID(id), except: except)
+            }
             let name = Self.room(room)
             return namespace.emit(
                 to: name, except: except.flatMap(socket), screenedBy: { heldScreen(name, delivery) }, delivery.event,

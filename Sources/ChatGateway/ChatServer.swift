@@ -33,6 +33,16 @@ public final class ChatServer: Sendable {
     /// How many rooms clients are holding right now (joins between entering a room and their
     /// answer): while 0, room broadcasts skip the per-recipient hold check.
     let holding = Atomic<Int>(0)
+    /// Per room, the newest message whose `new_message` went out, and the lock that keeps each
+    /// room's `new_message`s going out in id order (see `broadcastInOrder`). Rooms with messages
+    /// at start begin at their last one; a room first seen later begins at 0.
+    let broadcastCursors: Mutex<[String: RoomCursor]>
+
+    final class RoomCursor: Sendable {
+        let sent: Mutex<MessageID>
+        init(_ sent: MessageID) { self.sent = Mutex(sent) }
+    }
+
     /// Client events being carried out, and rooms dropping late repeats until they are done.
     let flights = Mutex(Flights())
 
@@ -57,6 +67,13 @@ public final class ChatServer: Sendable {
         self.authenticator = authenticator
         self.logger = logger
         namespace = io.of("/")
+        var cursors: [String: RoomCursor] = [:]
+        for room in (try? store.allRooms()) ?? [] {
+            if let last = try? store.latestMessages(room: room.id, limit: 1).last?.id {
+                cursors[room.name] = RoomCursor(last)
+            }
+        }
+        broadcastCursors = Mutex(cursors)
         installHandlers()
         startTypingExpiry()
     }

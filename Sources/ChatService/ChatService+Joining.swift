@@ -181,6 +181,27 @@ extension ChatService {
         return effects
     }
 
+    /// The `new_message` payloads of the room's messages with ids strictly between `after` and
+    /// `before`, oldest first (the binding sends them when a later message's broadcast overtook
+    /// theirs; see `ChatServer.broadcastInOrder`).
+    public func messageEvents(inRoom name: String, after: MessageID, before: MessageID) throws -> [JSONValue] {
+        guard let room = try repository.room(named: name) else { return [] }
+        // Walked back from `before` (a message of the room): usually the one just before it is `after`.
+        var between: [Message] = []
+        var upper = before
+        var pageSize = 4
+        while true {
+            let page = try repository.messages(room: room.id, before: upper, limit: pageSize)
+            let newer = page.filter { $0.id > after }
+            between.insert(contentsOf: newer, at: 0)
+            guard newer.count == page.count, page.count == pageSize, let first = page.first else { break }
+            upper = first.id
+            pageSize = min(pageSize * 2, 256)
+        }
+        var users: [UserID: User] = [:]
+        return try between.map { try messageJSON($0, room: room, cache: &users) }
+    }
+
     /// A page of a room's history, for any room the caller may read (joined or not).
     func history(_ name: String, before: MessageID?, limit pageSize: Int, _ connection: ChatConnection) throws
         -> Outcome
