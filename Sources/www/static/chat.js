@@ -14,6 +14,8 @@ const LOAD_OLDER_AT_PX = 150;
 const MARK_READ_DELAY_MS = 1000;
 // The server caps unread counts here (rooms_list's unread_capped).
 const UNREAD_CAP = 999;
+// Opening a room loads at most this many more pages to reach the "New messages" divider.
+const DIVIDER_PAGES = 6;
 // At most this many names in "Seen by …"; the rest are counted.
 const SEEN_BY_NAMES = 5;
 // resume takes at most this many rooms at once.
@@ -843,8 +845,25 @@ class FitnessChat {
     this.scrollToStart();
     this.scheduleMarkRead();
     if (!keepFocus && !quiet) this.el.input.focus();
-    // A short first page leaves nothing to scroll: fetch more until the list fills (or the room ends).
-    this.fillUp();
+    // More unread than one page: older pages until the divider's place is there (a few at most),
+    // then the room opens at it; a short first page leaves nothing to scroll: fetch more until the
+    // list fills (or the room ends).
+    this.reachDivider().then(() => this.fillUp());
+  }
+
+  // Whether the divider's place is among the messages shown: a message at or before the read
+  // position is there, or the room has nothing older.
+  dividerPlaceKnown() {
+    return !this.hasMore || (this.oldestId !== null && this.oldestId <= this.dividerAfter);
+  }
+
+  async reachDivider() {
+    if (this.dividerAfter === null || this.dividerPlaceKnown()) return;
+    const epoch = this.epoch;
+    for (let pages = 0; pages < DIVIDER_PAGES && !this.dividerPlaceKnown(); pages += 1) {
+      if (!(await this.loadOlder()) || epoch !== this.epoch) return;
+    }
+    if (epoch === this.epoch && this.el.messages.querySelector(":scope > .new-divider")) this.scrollToStart();
   }
 
   // Where a room opens: at the "New messages" divider when what follows it is taller than the
@@ -984,7 +1003,8 @@ class FitnessChat {
   placeDivider() {
     const list = this.el.messages;
     const old = list.querySelector(":scope > .new-divider");
-    if (this.dividerAfter === null) { if (old) old.remove(); return; }
+    // Not above the oldest message shown when the first unread one is older still (not loaded yet).
+    if (this.dividerAfter === null || !this.dividerPlaceKnown()) { if (old) old.remove(); return; }
     let target = null;
     for (const item of list.querySelectorAll(":scope > li[data-message-id]")) {
       const message = this.messages.get(Number(item.dataset.messageId));

@@ -1,0 +1,141 @@
+"""What a product trial of the issue-15 page found, in real headless Chromium against the real
+daemon: a member back after a long absence opens a room at the "New messages" divider, in the
+right place (not above the oldest message of the first page). Screenshots go to
+build/screenshots/trial-*.png."""
+import time
+
+import pytest
+
+from browser import assert_accessible, new_browser, shot, sign_in_to_chat, wait
+from chat_client import ChatClient
+from fitchat_e2e import Daemon, free_port
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+PASSWORD = "squat-rack-42"
+PHONE = (390, 844)
+
+
+@pytest.fixture
+def browser():
+    driver = new_browser()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def gym(data_dir):
+    d = Daemon(data_dir, free_port(), extra_env={"FITCHAT_MESSAGE_RATE": "0"}).start()
+    d.cli("user", "add", "ann", "--display-name", "Ann Lifter", "--password-stdin", input=PASSWORD + "\n")
+    yield d
+    d.stop()
+
+
+def someone_in(gym, name, *rooms, create=True):
+    client = ChatClient(gym.url, token=gym.token(name, create=create)).connect()
+    for room in rooms:
+        assert client.call("join_room", {"room": room})["ok"]
+    return client
+
+
+def send(client, room, text):
+    answer = client.call("send_message", {"room": room, "message": text})
+    assert answer["ok"], answer
+    return answer["message"]
+
+
+def in_room(driver, room):
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').get_attribute("aria-current") == "true")
+
+
+def pick_room(driver, room):
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').click() or True)
+    in_room(driver, room)
+
+
+def list_order(driver):
+    return driver.execute_script("""
+        return [...document.querySelectorAll('[data-testid=messages] > li')].map(li =>
+          li.dataset.testid === 'new-divider' ? 'divider' : (li.dataset.messageId || li.dataset.testid || li.className));""")
+
+
+def divider_in_view(driver):
+    return driver.execute_script("""
+        const list = document.querySelector('[data-testid=messages]');
+        const divider = list.querySelector('[data-testid=new-divider]');
+        if (!divider) return false;
+        const l = list.getBoundingClientRect(), r = divider.getBoundingClientRect();
+        return r.top >= l.top - 1 && r.bottom <= l.bottom + 1;""")
+
+
+# MARK: A week away
+
+
+def test_a_long_absence_opens_at_the_divider_before_the_first_unread_message(browser, gym):
+    """More unread messages than one page: the divider was put above the oldest message of the
+    first page (the 131st unread said "new messages start here"), then moved up when the next page
+    came, out of view. It belongs after the read position, and the room opens there."""
+    ann = someone_in(gym, "ann", "general", create=False)
+    read_at = ann.call("join_room", {"room": "nutrition"})["messages"][-1]["id"]  # her join notice
+    ann.close()
+    bob = someone_in(gym, "bob", "general", "nutrition")
+    bob_joined = bob.call("get_history", {"room": "nutrition"})["messages"][-1]["id"]
+    try:
+        said = [send(bob, "nutrition", f"meal {n}: oats or rice?")["id"] for n in range(1, 181)]
+        sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
+        in_room(browser, "general")
+        wait(browser).until(lambda d: d.execute_script(
+            "const b = document.querySelector('[data-room=nutrition] [data-testid=unread-badge] [aria-hidden]');"
+            " return b && b.textContent") == "180")
+        shot(browser, "trial-before-long-absence")
+        pick_room(browser, "nutrition")
+
+        # The divider sits right after ann's read position (her join notice), before the first
+        # message after it (bob's join notice, then his 180 messages), and the room opens with it
+        # in view.
+        wait(browser).until(lambda d: str(said[0]) in list_order(d))
+        wait(browser).until(divider_in_view)
+        for _ in range(2):
+            order = list_order(browser)
+            assert order.count("divider") == 1, order
+            at = order.index("divider")
+            assert order[at - 1] == str(read_at), order
+            after = [e for e in order[at + 1:] if e != "day-separator"]
+            assert after[:2] == [str(bob_joined), str(said[0])], order
+            time.sleep(1)  # nothing moves it afterwards (a later page, the scroll)
+        assert divider_in_view(browser)
+        shot(browser, "trial-long-absence-divider")
+    finally:
+        bob.close()
+
+
+def test_a_divider_beyond_reach_is_not_put_on_the_wrong_message(browser, gym):
+    """Too many unread to load at once: no divider above a message that is not the first unread;
+    scrolling up far enough finds it in its place."""
+    ann = someone_in(gym, "ann", "nutrition", create=False)
+    ann.close()
+    bob = someone_in(gym, "bob", "nutrition")
+    try:
+        said = [send(bob, "nutrition", f"log {n}")["id"] for n in range(1, 601)]
+        sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
+        in_room(browser, "general")
+        pick_room(browser, "nutrition")
+        wait(browser).until(lambda d: str(said[-1]) in list_order(d))
+        time.sleep(1.5)
+        order = list_order(browser)
+        if "divider" in order:
+            after = [e for e in order[order.index("divider") + 1:] if e != "day-separator"]
+            assert int(after[0]) < said[0], f"the divider sits above message {after[0]}, not the first unread"
+        # Scrolled all the way up: there it is.
+        for _ in range(40):
+            if "history-start" in list_order(browser):
+                break
+            browser.execute_script("document.querySelector('[data-testid=messages]').scrollTop = 0")
+            time.sleep(0.4)
+        order = list_order(browser)
+        assert order.count("divider") == 1, order
+        after = [e for e in order[order.index("divider") + 1:] if e != "day-separator"]
+        assert after[:2] == [str(said[0] - 1), str(said[0])], order  # bob's join notice, then his first
+    finally:
+        bob.close()
