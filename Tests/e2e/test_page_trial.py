@@ -1,6 +1,7 @@
 """What a product trial of the issue-15 page found, in real headless Chromium against the real
 daemon: a member back after a long absence opens a room at the "New messages" divider, in the
-right place (not above the oldest message of the first page). Screenshots go to
+right place (not above the oldest message of the first page); read receipts can be turned off on
+the page. Screenshots go to
 build/screenshots/trial-*.png."""
 import time
 
@@ -137,5 +138,67 @@ def test_a_divider_beyond_reach_is_not_put_on_the_wrong_message(browser, gym):
         assert order.count("divider") == 1, order
         after = [e for e in order[order.index("divider") + 1:] if e != "day-separator"]
         assert after[:2] == [str(said[0] - 1), str(said[0])], order  # bob's join notice, then his first
+    finally:
+        bob.close()
+
+
+# MARK: Read receipts
+
+
+def share_box(driver):
+    return wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=share-read-receipts]"))
+
+
+def test_read_receipts_can_be_turned_off_and_on_from_the_page(browser, gym):
+    bob = someone_in(gym, "bob", "general")
+    try:
+        sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
+        in_room(browser, "general")
+        box = share_box(browser)
+        # A real checkbox, named, on by default (the status event's preferences).
+        assert box.get_attribute("type") == "checkbox"
+        assert box.is_selected()
+        label = browser.execute_script(
+            "const box = arguments[0]; return box.labels && box.labels.length ? box.labels[0].textContent.trim() : ''", box)
+        assert label == "Share when I've read messages", label
+        first = send(bob, "general", "Anyone for squats?")["id"]
+        bob.wait_for("read_updated", lambda e: e["id"] == first and e["user"]["name"] == "ann")
+
+        # Off, from the keyboard: stored by the server, and bob hears nothing of ann's reading.
+        box.send_keys(Keys.SPACE)
+        wait(browser).until(lambda d: not box.is_selected() and box.is_enabled())
+        phone = ChatClient(gym.url, token=gym.token("ann", create=False)).connect(wait=False)
+        try:
+            status = phone.wait_for("status")
+            assert status["preferences"]["share_read_receipts"] is False, status
+        finally:
+            phone.close()
+        second = send(bob, "general", "Last call for squats")["id"]
+        wait(browser).until(lambda d: d.find_elements(
+            By.CSS_SELECTOR, f'[data-testid=messages] > li[data-message-id="{second}"]'))
+        time.sleep(2.5)
+        assert not [e for e in bob.received("read_updated") if e["user"]["name"] == "ann" and e["id"] == second]
+        shot(browser, "trial-read-receipts-off")
+
+        # After a reload the page shows the stored choice.
+        browser.refresh()
+        in_room(browser, "general")
+        box = share_box(browser)
+        wait(browser).until(lambda d: not box.is_selected())
+        assert_accessible(browser, "chat-share-read-receipts")
+
+        # On again (a click this time): the next read is shared.
+        box.click()
+        wait(browser).until(lambda d: box.is_selected() and box.is_enabled())
+        third = send(bob, "general", "Squats in 5")["id"]
+        bob.wait_for("read_updated", lambda e: e["id"] == third and e["user"]["name"] == "ann")
+
+        # On a phone it is in the menu with the account's buttons.
+        browser.set_window_size(*PHONE)
+        wait(browser).until(lambda d: d.execute_script("return window.innerWidth") == PHONE[0])
+        assert not box.is_displayed()
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=menu-toggle]").click()
+        wait(browser).until(lambda d: box.is_displayed())
+        shot(browser, "trial-read-receipts-phone-menu")
     finally:
         bob.close()

@@ -82,7 +82,10 @@ class FitnessChat {
       mentionsStatus: doc.querySelector("[data-testid=mentions-status]"),
       mentionsMore: doc.querySelector("[data-testid=mentions-more]"),
       mentionNotice: doc.querySelector("[data-testid=mention-notice]"),
+      shareReads: doc.querySelector("[data-testid=share-read-receipts]"),
+      preferencesError: doc.querySelector("[data-testid=preferences-error]"),
     };
+    this.preferencesAsked = 0;       // set_preferences requests sent (only the latest answer counts)
     this.me = null;
     this.role = "member";
     this.rooms = [];
@@ -147,6 +150,10 @@ class FitnessChat {
       this.me = data.user;
       this.el.me.textContent = data.user.display_name;
       this.showAdminLink();
+      const preferences = data.preferences || {};
+      if (typeof preferences.share_read_receipts === "boolean" && !this.preferencesPending) {
+        this.el.shareReads.checked = preferences.share_read_receipts;
+      }
     });
     socket.on("rooms_list", (data) => this.onRoomsList(data.rooms));
     socket.on("new_message", (message) => this.onNewMessage(message));
@@ -202,6 +209,7 @@ class FitnessChat {
       this.noteTyping();
     });
     this.el.menu.addEventListener("click", () => this.toggleDrawer());
+    this.el.shareReads.addEventListener("change", () => this.setShareReadReceipts(this.el.shareReads.checked));
     // Scrolling up to the top loads older messages (the list keeps its place).
     this.el.messages.addEventListener("scroll", () => {
       if (this.el.messages.scrollTop < LOAD_OLDER_AT_PX) this.loadOlder();
@@ -253,6 +261,28 @@ class FitnessChat {
         }
       })
       .catch(() => {});
+  }
+
+  // "Share when I've read messages": set_preferences; the box shows what the server stored.
+  async setShareReadReceipts(share) {
+    const asked = ++this.preferencesAsked;
+    this.preferencesPending = true;
+    this.el.preferencesError.textContent = "";
+    try {
+      const answer = await this.socket.request("set_preferences", { share_read_receipts: share });
+      if (asked !== this.preferencesAsked) return;
+      if (answer.ok) this.el.shareReads.checked = Boolean(answer.preferences.share_read_receipts);
+      else {
+        this.el.shareReads.checked = !share;
+        this.el.preferencesError.textContent = `Not saved: ${this.friendlyError(answer.error)}`;
+      }
+    } catch (error) {
+      if (asked !== this.preferencesAsked) return;
+      this.el.shareReads.checked = !share;
+      this.el.preferencesError.textContent = "Not saved: the connection dropped. Try again when connected.";
+    } finally {
+      if (asked === this.preferencesAsked) this.preferencesPending = false;
+    }
   }
 
   // On a phone the people online and the account's buttons are behind the menu button.
