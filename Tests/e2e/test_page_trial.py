@@ -1,7 +1,7 @@
 """What a product trial of the issue-15 page found, in real headless Chromium against the real
 daemon: a member back after a long absence opens a room at the "New messages" divider, in the
 right place (not above the oldest message of the first page); read receipts can be turned off on
-the page. Screenshots go to
+the page; a mention notice on a phone stays one line clear of the room chips. Screenshots go to
 build/screenshots/trial-*.png."""
 import time
 
@@ -200,5 +200,43 @@ def test_read_receipts_can_be_turned_off_and_on_from_the_page(browser, gym):
         browser.find_element(By.CSS_SELECTOR, "[data-testid=menu-toggle]").click()
         wait(browser).until(lambda d: box.is_displayed())
         shot(browser, "trial-read-receipts-phone-menu")
+    finally:
+        bob.close()
+
+
+# MARK: A phone between sets
+
+
+def test_a_mention_notice_on_a_phone_is_one_line_clear_of_the_room_chips(browser, gym):
+    bob = someone_in(gym, "bob", "general", "nutrition")
+    try:
+        browser.set_window_size(*PHONE)
+        sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
+        in_room(browser, "general")
+        pick_room(browser, "nutrition")
+        pick_room(browser, "general")
+        send(bob, "nutrition", "@ann protein shake after the set?")
+        notice = browser.find_element(By.CSS_SELECTOR, "[data-testid=mention-notice]")
+        wait(browser).until(lambda d: notice.text == "bob mentioned you in #nutrition")
+        box = browser.execute_script("""
+            const n = document.querySelector('[data-testid=mention-notice]').getBoundingClientRect();
+            const chips = document.querySelector('.rooms').getBoundingClientRect();
+            const composer = document.querySelector('[data-testid=composer]').getBoundingClientRect();
+            const line = parseFloat(getComputedStyle(document.querySelector('[data-testid=mention-notice]')).lineHeight);
+            return {top: n.top, bottom: n.bottom, height: n.height, left: n.left, right: n.right,
+                    chipsBottom: chips.bottom, composerTop: composer.top, line, width: window.innerWidth};""")
+        shot(browser, "trial-phone-mention-notice")
+        assert box["top"] >= box["chipsBottom"] - 1, f"the notice covers the room chips: {box}"
+        assert box["bottom"] <= box["composerTop"] + 1, f"the notice covers the message box: {box}"
+        assert box["height"] < 2 * box["line"], f"the notice wraps onto several lines: {box}"
+        assert box["left"] >= 0 and box["right"] <= box["width"], box
+        # On a desktop it stays one line at the top of the conversation.
+        browser.set_window_size(1280, 800)
+        wait(browser).until(lambda d: d.execute_script("return window.innerWidth") == 1280)
+        send(bob, "nutrition", "@ann and a banana")
+        wait(browser).until(lambda d: notice.text == "bob mentioned you in #nutrition")
+        height = browser.execute_script("return document.querySelector('[data-testid=mention-notice]').getBoundingClientRect().height")
+        assert height < 2 * box["line"], height
+        shot(browser, "trial-desktop-mention-notice")
     finally:
         bob.close()
