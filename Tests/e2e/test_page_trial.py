@@ -240,3 +240,41 @@ def test_a_mention_notice_on_a_phone_is_one_line_clear_of_the_room_chips(browser
         shot(browser, "trial-desktop-mention-notice")
     finally:
         bob.close()
+
+
+# MARK: Direct messages
+
+
+def test_a_direct_conversation_never_opened_has_its_divider_too(browser, gym):
+    """cat writes to ann first: ann has never read the conversation (the server says last_read
+    null, with 3 unread). Opening it, the divider stands before cat's first message, as the badge
+    promised, under "Beginning of the conversation" (not "of the room")."""
+    ann = someone_in(gym, "ann", create=False)
+    ann.close()
+    cat = someone_in(gym, "cat")
+    try:
+        dm = cat.call("open_direct", {"user": "ann"})["room"]["name"]
+        assert cat.call("join_room", {"room": dm})["ok"]
+        said = [send(cat, dm, f"Hey Ann, class at 7? ({n})")["id"] for n in range(1, 4)]
+        sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
+        in_room(browser, "general")
+        wait(browser).until(lambda d: d.execute_script(
+            "const b = document.querySelector(`[data-room=\"${arguments[0]}\"] [data-testid=unread-badge] [aria-hidden]`);"
+            " return b && b.textContent", dm) == "3")
+        pick_room(browser, dm)
+        wait(browser).until(lambda d: str(said[-1]) in list_order(d))
+        order = list_order(browser)
+        assert order.count("divider") == 1, order
+        after = [e for e in order[order.index("divider") + 1:] if e != "day-separator"]
+        assert after[0] == str(said[0]), order
+        # A conversation, not a room, begins here.
+        start = browser.find_element(By.CSS_SELECTOR, "[data-testid=history-start]")
+        assert start.text == "Beginning of the conversation"
+        shot(browser, "trial-direct-divider")
+        # Opened again later: read, so no divider.
+        pick_room(browser, "general")
+        pick_room(browser, dm)
+        wait(browser).until(lambda d: str(said[-1]) in list_order(d))
+        assert "divider" not in list_order(browser)
+    finally:
+        cat.close()

@@ -843,13 +843,15 @@ class FitnessChat {
     this.clearMessages();
     const messages = answer.messages || [];
     const state = this.state(name);
+    const hadUnread = state.unread > 0 || state.capped;
     state.joined = true;
     state.unread = 0; state.capped = false; state.mentions = 0;
     for (const message of messages) this.noteMessage(name, message);
     // join_room moved the read position to the end (resume did not: the mark follows).
     if (divider && messages.length) state.myRead = Math.max(state.myRead, messages[messages.length - 1].id);
     this.hasMore = Boolean(answer.has_more);
-    this.dividerAfter = divider && typeof answer.last_read === "number" ? answer.last_read : null;
+    // No read position yet (a direct conversation someone else started) but unread messages: all are new.
+    this.dividerAfter = !divider ? null : typeof answer.last_read === "number" ? answer.last_read : hadUnread ? 0 : null;
     for (const message of messages) this.displayMessage(message, { scroll: false });
     if (!messages.length) {
       const empty = this.doc.createElement("li");
@@ -939,7 +941,7 @@ class FitnessChat {
       top.append(more);
     } else {
       top.dataset.testid = "history-start";
-      top.textContent = "Beginning of the room";
+      top.textContent = this.directRooms.has(this.currentRoom) ? "Beginning of the conversation" : "Beginning of the room";
     }
   }
 
