@@ -278,3 +278,19 @@ def test_a_direct_conversation_never_opened_has_its_divider_too(browser, gym):
         assert "divider" not in list_order(browser)
     finally:
         cat.close()
+
+
+def test_the_current_room_chip_on_a_phone_is_not_cut_at_the_edge(browser, gym):
+    """Picking a chip scrolls the strip to show it: with the strip's padding kept, not flush
+    against (or past) the screen's edge."""
+    browser.set_window_size(*PHONE)
+    sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
+    in_room(browser, "general")
+    for room in ("progress", "general", "progress"):
+        pick_room(browser, room)
+        time.sleep(0.3)
+        left, right, width = browser.execute_script("""
+            const chip = document.querySelector('.rooms [aria-current=true]').getBoundingClientRect();
+            return [chip.left, chip.right, window.innerWidth];""")
+        assert left >= 8 and right <= width - 8, f"#{room} chip at {left}–{right} of {width}"
+    shot(browser, "trial-phone-chip-strip")
