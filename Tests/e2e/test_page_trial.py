@@ -294,3 +294,28 @@ def test_the_current_room_chip_on_a_phone_is_not_cut_at_the_edge(browser, gym):
             return [chip.left, chip.right, window.innerWidth];""")
         assert left >= 8 and right <= width - 8, f"#{room} chip at {left}–{right} of {width}"
     shot(browser, "trial-phone-chip-strip")
+
+
+# MARK: A tab in the background
+
+
+def test_a_tab_in_the_background_counts_the_open_rooms_new_messages_in_its_title(browser, gym):
+    """The chat open on #general in a background tab: the tab's title said nothing of the messages
+    arriving there (only other rooms counted). It counts them until the tab is in front again."""
+    bob = someone_in(gym, "bob", "general")
+    try:
+        sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
+        in_room(browser, "general")
+        assert browser.title == "Gym chat · fitchat"
+        browser.execute_script("""
+            Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+            document.dispatchEvent(new Event('visibilitychange'));""")
+        last = [send(bob, "general", f"Spotter needed {n}")["id"] for n in range(1, 3)][-1]
+        wait(browser).until(lambda d: str(last) in list_order(d))
+        wait(browser).until(lambda d: d.title == "(2) Gym chat · fitchat")
+        browser.execute_script("""
+            delete document.visibilityState;
+            document.dispatchEvent(new Event('visibilitychange'));""")
+        wait(browser).until(lambda d: d.title == "Gym chat · fitchat")
+    finally:
+        bob.close()

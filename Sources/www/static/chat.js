@@ -116,6 +116,7 @@ class FitnessChat {
     this.dividerAfter = null;        // the "New messages" divider goes before the first message after this id
     this.markTimer = null;
     this.mentionsBefore = null;      // get_mentions paging
+    this.unseenHere = 0;             // others' messages in the open room while the tab is in the background
   }
 
   state(room) {
@@ -215,7 +216,11 @@ class FitnessChat {
       if (this.el.messages.scrollTop < LOAD_OLDER_AT_PX) this.loadOlder();
     }, { passive: true });
     this.doc.addEventListener("visibilitychange", () => {
-      if (this.doc.visibilityState === "visible") this.scheduleMarkRead();
+      if (this.doc.visibilityState === "visible") {
+        this.unseenHere = 0;
+        this.updateBadges();
+        this.scheduleMarkRead();
+      }
     });
     this.el.mentionsToggle.addEventListener("click", () => this.toggleMentions());
     this.doc.querySelector("[data-testid=mentions-close]").addEventListener("click", () => this.toggleMentions(false, true));
@@ -413,6 +418,7 @@ class FitnessChat {
     total.hidden = mentions === 0;
     total.textContent = mentions ? String(mentions) : "";
     this.el.mentionsToggle.setAttribute("aria-label", mentions ? `Mentions of you, ${mentions} unread` : "Mentions of you");
+    unread += this.unseenHere;
     const title = "Gym chat · fitchat";
     this.doc.title = unread ? `(${Math.min(unread, UNREAD_CAP)}${unread > UNREAD_CAP ? "+" : ""}) ${title}` : title;
   }
@@ -523,7 +529,14 @@ class FitnessChat {
     if (mine) state.myRead = Math.max(state.myRead, message.id);
     if (message.id <= state.countedThrough) return;
     state.countedThrough = message.id;
-    if (room === this.currentRoom) return;
+    if (room === this.currentRoom) {
+      // Shown, but nobody is looking: the tab's title counts it until the tab is in front.
+      if (!mine && this.doc.visibilityState !== "visible" && (message.message_type === "text" || message.message_type === "system")) {
+        this.unseenHere += 1;
+        this.updateBadges();
+      }
+      return;
+    }
     if (mine) {
       // Sending moved one's read position to the end (from another device).
       state.unread = 0; state.capped = false; state.mentions = 0;
