@@ -319,3 +319,30 @@ def test_a_tab_in_the_background_counts_the_open_rooms_new_messages_in_its_title
         wait(browser).until(lambda d: d.title == "Gym chat · fitchat")
     finally:
         bob.close()
+
+
+# MARK: Mentions
+
+
+def test_a_mention_inside_a_group_still_says_mentions_you(browser, gym):
+    """The coach's second message within a few minutes shares the first one's name line (hidden
+    for sight): its "mentions you" went with it, leaving a yellow message nobody explained."""
+    coach = someone_in(gym, "coach", "general")
+    try:
+        sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
+        in_room(browser, "general")
+        send(coach, "general", "Great session everyone")
+        mention = send(coach, "general", "@ann your deadlift form looked great")["id"]
+        item = wait(browser).until(lambda d: d.find_element(
+            By.CSS_SELECTOR, f'[data-testid=messages] > li[data-message-id="{mention}"]'))
+        wait(browser).until(lambda d: "mentions-me" in item.get_attribute("class"))
+        assert "continued" in item.get_attribute("class")
+        seen = [t.text.lower() for t in item.find_elements(By.CSS_SELECTOR, ".mention-tag") if t.is_displayed() and t.text]
+        assert seen == ["mentions you"], seen
+        # Said once to a screen reader: the name line (hidden for sight) has it; the visible one is hidden from them.
+        spoken = browser.execute_script("""
+            return [...arguments[0].querySelectorAll('.mention-tag')].filter(t => !t.closest('[aria-hidden=true]')).length""", item)
+        assert spoken == 1, spoken
+        shot(browser, "trial-mention-in-a-group")
+    finally:
+        coach.close()

@@ -1309,6 +1309,14 @@ class FitnessChat {
       }
       const body = this.doc.createElement("p");
       body.className = "text";
+      if (mentioned && continued) {
+        // The group's name line is hidden for sight: the tag is shown on its own (said once, in that line).
+        const tag = this.doc.createElement("p");
+        tag.className = "mention-tag mention-tag-alone";
+        tag.setAttribute("aria-hidden", "true");
+        tag.textContent = "mentions you";
+        item.append(tag);
+      }
       if (message.deleted) {
         body.append(this.tombstone());
         item.append(meta, body);
