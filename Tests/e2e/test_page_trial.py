@@ -346,3 +346,35 @@ def test_a_mention_inside_a_group_still_says_mentions_you(browser, gym):
         shot(browser, "trial-mention-in-a-group")
     finally:
         coach.close()
+
+
+def test_a_mention_opened_from_the_list_stays_in_view_in_a_room_with_many_unread(browser, gym):
+    """Opening a room at its divider (older pages loaded to reach it) must not take the view from
+    the message a mentions-list entry jumped to."""
+    ann = someone_in(gym, "ann", "nutrition", create=False)
+    ann.close()
+    bob = someone_in(gym, "bob", "nutrition")
+    try:
+        for n in range(1, 91):
+            send(bob, "nutrition", f"meal {n}")
+        spot = send(bob, "nutrition", "@ann can you log your macros?")["id"]
+        for n in range(1, 4):
+            send(bob, "nutrition", f"snack {n}")
+        sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
+        in_room(browser, "general")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=mentions-toggle]").click()
+        entry = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-testid=mention-entry][data-message-id="{spot}"]'))
+        entry.click()
+        in_room(browser, "nutrition")
+        target = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-testid=messages] > li[data-message-id="{spot}"]'))
+        wait(browser).until(lambda d: d.switch_to.active_element == target)
+        time.sleep(2)  # the older pages that reach the divider have come by now
+        in_view = browser.execute_script("""
+            const list = document.querySelector('[data-testid=messages]').getBoundingClientRect();
+            const r = arguments[0].getBoundingClientRect();
+            return r.top >= list.top - 1 && r.bottom <= list.bottom + 1;""", target)
+        shot(browser, "trial-mention-jump-many-unread")
+        assert in_view, "the view left the mentioned message"
+        assert browser.switch_to.active_element == target
+    finally:
+        bob.close()

@@ -774,6 +774,7 @@ class FitnessChat {
       if (!(await this.loadOlder())) break;
     }
     const item = this.messageItem(id);
+    this.jumpedIn = this.epoch;  // the view is this message's now (not the divider's)
     if (!item) { this.el.messages.focus(); return; }
     item.tabIndex = -1;
     item.scrollIntoView({ block: "center" });
@@ -908,7 +909,10 @@ class FitnessChat {
     for (let pages = 0; pages < DIVIDER_PAGES && !this.dividerPlaceKnown(); pages += 1) {
       if (!(await this.loadOlder()) || epoch !== this.epoch) return;
     }
-    if (epoch === this.epoch && this.el.messages.querySelector(":scope > .new-divider")) this.scrollToStart();
+    // Not when a jump to a message (the mentions list) has taken the view meanwhile.
+    if (epoch === this.epoch && this.jumpedIn !== epoch && this.el.messages.querySelector(":scope > .new-divider")) {
+      this.scrollToStart();
+    }
   }
 
   // Where a room opens: at the "New messages" divider when what follows it is taller than the
