@@ -14,6 +14,8 @@ const LOAD_OLDER_AT_PX = 150;
 const MARK_READ_DELAY_MS = 1000;
 // The server caps unread counts here (rooms_list's unread_capped).
 const UNREAD_CAP = 999;
+// Opening a room loads at most this many more pages to reach the "New messages" divider.
+const DIVIDER_PAGES = 6;
 // At most this many names in "Seen by …"; the rest are counted.
 const SEEN_BY_NAMES = 5;
 // resume takes at most this many rooms at once.
@@ -80,7 +82,10 @@ class FitnessChat {
       mentionsStatus: doc.querySelector("[data-testid=mentions-status]"),
       mentionsMore: doc.querySelector("[data-testid=mentions-more]"),
       mentionNotice: doc.querySelector("[data-testid=mention-notice]"),
+      shareReads: doc.querySelector("[data-testid=share-read-receipts]"),
+      preferencesError: doc.querySelector("[data-testid=preferences-error]"),
     };
+    this.preferencesAsked = 0;       // set_preferences requests sent (only the latest answer counts)
     this.me = null;
     this.role = "member";
     this.rooms = [];
@@ -111,6 +116,7 @@ class FitnessChat {
     this.dividerAfter = null;        // the "New messages" divider goes before the first message after this id
     this.markTimer = null;
     this.mentionsBefore = null;      // get_mentions paging
+    this.unseenHere = 0;             // others' messages in the open room while the tab is in the background
   }
 
   state(room) {
@@ -145,6 +151,10 @@ class FitnessChat {
       this.me = data.user;
       this.el.me.textContent = data.user.display_name;
       this.showAdminLink();
+      const preferences = data.preferences || {};
+      if (typeof preferences.share_read_receipts === "boolean" && !this.preferencesPending) {
+        this.el.shareReads.checked = preferences.share_read_receipts;
+      }
     });
     socket.on("rooms_list", (data) => this.onRoomsList(data.rooms));
     socket.on("new_message", (message) => this.onNewMessage(message));
@@ -200,12 +210,17 @@ class FitnessChat {
       this.noteTyping();
     });
     this.el.menu.addEventListener("click", () => this.toggleDrawer());
+    this.el.shareReads.addEventListener("change", () => this.setShareReadReceipts(this.el.shareReads.checked));
     // Scrolling up to the top loads older messages (the list keeps its place).
     this.el.messages.addEventListener("scroll", () => {
       if (this.el.messages.scrollTop < LOAD_OLDER_AT_PX) this.loadOlder();
     }, { passive: true });
     this.doc.addEventListener("visibilitychange", () => {
-      if (this.doc.visibilityState === "visible") this.scheduleMarkRead();
+      if (this.doc.visibilityState === "visible") {
+        this.unseenHere = 0;
+        this.updateBadges();
+        this.scheduleMarkRead();
+      }
     });
     this.el.mentionsToggle.addEventListener("click", () => this.toggleMentions());
     this.doc.querySelector("[data-testid=mentions-close]").addEventListener("click", () => this.toggleMentions(false, true));
@@ -251,6 +266,28 @@ class FitnessChat {
         }
       })
       .catch(() => {});
+  }
+
+  // "Share when I've read messages": set_preferences; the box shows what the server stored.
+  async setShareReadReceipts(share) {
+    const asked = ++this.preferencesAsked;
+    this.preferencesPending = true;
+    this.el.preferencesError.textContent = "";
+    try {
+      const answer = await this.socket.request("set_preferences", { share_read_receipts: share });
+      if (asked !== this.preferencesAsked) return;
+      if (answer.ok) this.el.shareReads.checked = Boolean(answer.preferences.share_read_receipts);
+      else {
+        this.el.shareReads.checked = !share;
+        this.el.preferencesError.textContent = `Not saved: ${this.friendlyError(answer.error)}`;
+      }
+    } catch (error) {
+      if (asked !== this.preferencesAsked) return;
+      this.el.shareReads.checked = !share;
+      this.el.preferencesError.textContent = "Not saved: the connection dropped. Try again when connected.";
+    } finally {
+      if (asked === this.preferencesAsked) this.preferencesPending = false;
+    }
   }
 
   // On a phone the people online and the account's buttons are behind the menu button.
@@ -381,6 +418,7 @@ class FitnessChat {
     total.hidden = mentions === 0;
     total.textContent = mentions ? String(mentions) : "";
     this.el.mentionsToggle.setAttribute("aria-label", mentions ? `Mentions of you, ${mentions} unread` : "Mentions of you");
+    unread += this.unseenHere;
     const title = "Gym chat · fitchat";
     this.doc.title = unread ? `(${Math.min(unread, UNREAD_CAP)}${unread > UNREAD_CAP ? "+" : ""}) ${title}` : title;
   }
@@ -491,7 +529,14 @@ class FitnessChat {
     if (mine) state.myRead = Math.max(state.myRead, message.id);
     if (message.id <= state.countedThrough) return;
     state.countedThrough = message.id;
-    if (room === this.currentRoom) return;
+    if (room === this.currentRoom) {
+      // Shown, but nobody is looking: the tab's title counts it until the tab is in front.
+      if (!mine && this.doc.visibilityState !== "visible" && (message.message_type === "text" || message.message_type === "system")) {
+        this.unseenHere += 1;
+        this.updateBadges();
+      }
+      return;
+    }
     if (mine) {
       // Sending moved one's read position to the end (from another device).
       state.unread = 0; state.capped = false; state.mentions = 0;
@@ -729,6 +774,7 @@ class FitnessChat {
       if (!(await this.loadOlder())) break;
     }
     const item = this.messageItem(id);
+    this.jumpedIn = this.epoch;  // the view is this message's now (not the divider's)
     if (!item) { this.el.messages.focus(); return; }
     item.tabIndex = -1;
     item.scrollIntoView({ block: "center" });
@@ -811,13 +857,15 @@ class FitnessChat {
     this.clearMessages();
     const messages = answer.messages || [];
     const state = this.state(name);
+    const hadUnread = state.unread > 0 || state.capped;
     state.joined = true;
     state.unread = 0; state.capped = false; state.mentions = 0;
     for (const message of messages) this.noteMessage(name, message);
     // join_room moved the read position to the end (resume did not: the mark follows).
     if (divider && messages.length) state.myRead = Math.max(state.myRead, messages[messages.length - 1].id);
     this.hasMore = Boolean(answer.has_more);
-    this.dividerAfter = divider && typeof answer.last_read === "number" ? answer.last_read : null;
+    // No read position yet (a direct conversation someone else started) but unread messages: all are new.
+    this.dividerAfter = !divider ? null : typeof answer.last_read === "number" ? answer.last_read : hadUnread ? 0 : null;
     for (const message of messages) this.displayMessage(message, { scroll: false });
     if (!messages.length) {
       const empty = this.doc.createElement("li");
@@ -843,8 +891,28 @@ class FitnessChat {
     this.scrollToStart();
     this.scheduleMarkRead();
     if (!keepFocus && !quiet) this.el.input.focus();
-    // A short first page leaves nothing to scroll: fetch more until the list fills (or the room ends).
-    this.fillUp();
+    // More unread than one page: older pages until the divider's place is there (a few at most),
+    // then the room opens at it; a short first page leaves nothing to scroll: fetch more until the
+    // list fills (or the room ends).
+    this.reachDivider().then(() => this.fillUp());
+  }
+
+  // Whether the divider's place is among the messages shown: a message at or before the read
+  // position is there, or the room has nothing older.
+  dividerPlaceKnown() {
+    return !this.hasMore || (this.oldestId !== null && this.oldestId <= this.dividerAfter);
+  }
+
+  async reachDivider() {
+    if (this.dividerAfter === null || this.dividerPlaceKnown()) return;
+    const epoch = this.epoch;
+    for (let pages = 0; pages < DIVIDER_PAGES && !this.dividerPlaceKnown(); pages += 1) {
+      if (!(await this.loadOlder()) || epoch !== this.epoch) return;
+    }
+    // Not when a jump to a message (the mentions list) has taken the view meanwhile.
+    if (epoch === this.epoch && this.jumpedIn !== epoch && this.el.messages.querySelector(":scope > .new-divider")) {
+      this.scrollToStart();
+    }
   }
 
   // Where a room opens: at the "New messages" divider when what follows it is taller than the
@@ -890,7 +958,7 @@ class FitnessChat {
       top.append(more);
     } else {
       top.dataset.testid = "history-start";
-      top.textContent = "Beginning of the room";
+      top.textContent = this.directRooms.has(this.currentRoom) ? "Beginning of the conversation" : "Beginning of the room";
     }
   }
 
@@ -984,7 +1052,8 @@ class FitnessChat {
   placeDivider() {
     const list = this.el.messages;
     const old = list.querySelector(":scope > .new-divider");
-    if (this.dividerAfter === null) { if (old) old.remove(); return; }
+    // Not above the oldest message shown when the first unread one is older still (not loaded yet).
+    if (this.dividerAfter === null || !this.dividerPlaceKnown()) { if (old) old.remove(); return; }
     let target = null;
     for (const item of list.querySelectorAll(":scope > li[data-message-id]")) {
       const message = this.messages.get(Number(item.dataset.messageId));
@@ -1244,6 +1313,14 @@ class FitnessChat {
       }
       const body = this.doc.createElement("p");
       body.className = "text";
+      if (mentioned && continued) {
+        // The group's name line is hidden for sight: the tag is shown on its own (said once, in that line).
+        const tag = this.doc.createElement("p");
+        tag.className = "mention-tag mention-tag-alone";
+        tag.setAttribute("aria-hidden", "true");
+        tag.textContent = "mentions you";
+        item.append(tag);
+      }
       if (message.deleted) {
         body.append(this.tombstone());
         item.append(meta, body);
