@@ -60,8 +60,34 @@ public struct DirectPair: Sendable, Equatable, Hashable {
 public enum UserRole: UInt8, Sendable, Equatable, CaseIterable {
     case member = 0
     case admin = 1
+    /// Keeps the public rooms friendly (issue 16): deletes anyone's message there.
+    case moderator = 2
 
-    public var name: String { self == .admin ? "admin" : "member" }
+    public var name: String {
+        switch self {
+        case .member: "member"
+        case .admin: "admin"
+        case .moderator: "moderator"
+        }
+    }
+
+    /// The role a name (`member`, `moderator`, `admin`) stands for.
+    public init?(name: String) {
+        guard let role = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = role
+    }
+
+    /// `member, moderator or admin`, for messages that list them.
+    public static let names = "member, moderator or admin"
+
+    /// May moderate `room`: an admin any room, a moderator the public ones.
+    public func moderates(_ room: Room) -> Bool {
+        switch self {
+        case .admin: true
+        case .moderator: room.kind == .public
+        case .member: false
+        }
+    }
 }
 
 public struct User: Sendable, Equatable, Hashable {

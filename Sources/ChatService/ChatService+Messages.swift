@@ -36,9 +36,9 @@ extension ChatService {
         let user = connection.user
         try limit(\.messages, user.id)
         let (room, message) = try liveMessage(id, in: name, for: user)
-        if user.role != .admin {
+        if !user.role.moderates(room) {
             guard message.userID == user.id else {
-                throw ChatError(.forbidden, "only its author or an admin may delete a message")
+                throw ChatError(.forbidden, "only its author or a moderator of the room may delete a message")
             }
             guard message.type == .text else { throw ChatError(.invalidMessage, "only text messages can be deleted") }
         }

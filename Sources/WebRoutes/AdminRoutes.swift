@@ -467,10 +467,10 @@ public final class AdminRoutes: Sendable {
             switch fields["role"] {
             case nil, .null?: return nil
             case .string(let text)?:
-                if let role = UserRole.allCases.first(where: { $0.name == text }) { return role }
+                if let role = UserRole(name: text) { return role }
             default: break
             }
-            throw AdminFailure.invalid("'role' must be \"member\" or \"admin\"")
+            throw AdminFailure.invalid("'role' must be \"member\", \"moderator\" or \"admin\"")
         }
     }
 }

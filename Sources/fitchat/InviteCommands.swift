@@ -13,7 +13,7 @@ struct InviteCommand: AsyncParsableCommand {
             discussion: "The code is shown only now: only its SHA-256 is stored. List and revoke invites by id.")
         @Option(help: "How many accounts it may make (default: unlimited).") var uses: Int?
         @Option(help: "How long it works: 7d, 12h, 30m or never.") var expires: String = "7d"
-        @Option(help: "Role of the accounts it makes: member or admin.") var role: RoleArgument = .member
+        @Option(help: "Role of the accounts it makes: member, moderator or admin.") var role: RoleArgument = .member
         @OptionGroup var link: LinkOptions
         @OptionGroup var store: StoreOptions
 

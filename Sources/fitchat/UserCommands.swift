@@ -20,11 +20,18 @@ struct UserCommand: AsyncParsableCommand {
                 prints a one-time sign-in link for it as the last line (the person sets a password there).
                 """)
         @Argument(help: "User name: 1-64 letters, digits, '.', '_' or '-'.") var name: String
-        @Flag(help: "Make the user an administrator.") var admin = false
+        @Flag(help: "Make the user an administrator (the same as --role admin).") var admin = false
+        @Option(help: "Role: member, moderator or admin (default member).") var role: RoleArgument?
         @Option(help: "Name shown in the chat (default: the user name).") var displayName: String?
         @Flag(help: "Read the password from standard input (first line).") var passwordStdin = false
         @OptionGroup var link: LinkOptions
         @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            if admin, let role, role != .admin { throw ValidationError("--admin and --role \(role.rawValue) disagree") }
+        }
+
+        func chosenRole() -> UserRole { admin ? .admin : role?.role ?? .member }
 
         func run() async throws {
             let password: String? =
@@ -36,7 +43,7 @@ struct UserCommand: AsyncParsableCommand {
             let settings = try link.settings(admin.settings)
             let operations = try admin.changing()
             let user = try await operations.addUser(
-                name: name, displayName: displayName, role: self.admin ? .admin : .member, password: password)
+                name: name, displayName: displayName, role: chosenRole(), password: password)
             guard password == nil else {
                 print("added \(user.role.name) '\(user.name)' (id \(user.id))")
                 return
@@ -113,7 +120,7 @@ struct UserCommand: AsyncParsableCommand {
             commandName: "set", abstract: "Change a user's display name or role; takes effect at once.")
         @Argument(help: "The user's name.") var name: String
         @Option(help: "New name shown in the chat (empty: the user name).") var displayName: String?
-        @Option(help: "New role: member or admin.") var role: RoleArgument?
+        @Option(help: "New role: member, moderator or admin.") var role: RoleArgument?
         @OptionGroup var store: StoreOptions
 
         func validate() throws {
@@ -176,11 +183,17 @@ struct UserCommand: AsyncParsableCommand {
     }
 }
 
-/// `--role member|admin`.
+/// `--role member|moderator|admin`.
 enum RoleArgument: String, ExpressibleByArgument, CaseIterable {
-    case member, admin
+    case member, moderator, admin
 
-    var role: UserRole { self == .admin ? .admin : .member }
+    var role: UserRole {
+        switch self {
+        case .member: .member
+        case .moderator: .moderator
+        case .admin: .admin
+        }
+    }
 }
 
 struct TokenCommand: AsyncParsableCommand {

@@ -264,3 +264,36 @@ struct MessageChangeTests {
                 == refusal("rate_limited", "slow down"))
     }
 }
+
+@Suite("moderators (issue 16: roles)")
+struct ModeratorTests {
+    @Test func aModeratorDeletesAnyonesMessageInAPublicRoomOnly() async throws {
+        let chat = try await Chat()
+        let ann = try await chat.user("ann")
+        var mod = try await chat.user("mod")
+        mod.role = .moderator
+        try await chat.repository.updateUser(mod)
+        let (a, _) = try chat.connect(ann, "a")
+        let (m, _) = try chat.connect(mod, "m")
+        await chat.join("general", a)
+        await chat.join("general", m)
+        let sent = await chat.send("send_message", ["room": "general", "message": "spam"], from: a)
+        let id = sent.ack?["message"]?["id"] ?? .null
+        let deleted = await chat.send("delete_message", ["room": "general", "id": id], from: m)
+        #expect(deleted.ack == ["ok": true, "room": "general", "id": id])
+        // In a private room a moderator is a member like any other.
+        try await chat.addMember(ann, to: chat.coaches)
+        try await chat.addMember(mod, to: chat.coaches)
+        await chat.join("coaches", a)
+        await chat.join("coaches", m)
+        let secret = await chat.send("send_message", ["room": "coaches", "message": "ours"], from: a)
+        let refused = await chat.send(
+            "delete_message", ["room": "coaches", "id": secret.ack?["message"]?["id"] ?? .null], from: m)
+        #expect(refused.ack == refusal("forbidden", "only its author or a moderator of the room may delete a message"))
+    }
+
+    @Test func rolesAreNamed() {
+        #expect(UserRole.allCases.map(\.name) == ["member", "admin", "moderator"])
+        #expect(UserRole(name: "moderator") == .moderator && UserRole(name: "Admin") == nil)
+    }
+}

@@ -578,3 +578,34 @@ def test_direct_messages_from_the_online_list(browser, gym):
             cat.close()
     finally:
         bob.close()
+
+
+def test_a_moderator_is_offered_delete_on_others_messages_in_public_rooms_only(browser, data_dir):
+    """Issue 16's roles, first slice: the page gives a moderator Delete on anyone's message in a
+    public room, and not in a private one (where they are a member like any other)."""
+    gym = Daemon(data_dir, free_port()).start()
+    try:
+        gym.cli("user", "add", "ann", "--role", "moderator", "--display-name", "Ann Lifter", "--password-stdin",
+                input=PASSWORD + "\n")
+        gym.cli("room", "add", "coaches", "--description", "Coaches", "--private")
+        gym.cli("room", "add-member", "coaches", "ann")
+        bob = bob_in(gym)
+        gym.cli("room", "add-member", "coaches", "bob")
+        assert bob.call("join_room", {"room": "coaches"})["ok"]
+        sign_in(browser, gym)
+        in_room(browser, "general")
+        spam = bob.call("send_message", {"room": "general", "message": "buy followers"})["message"]
+        shown_message(browser, spam["id"])
+        delete = wait(browser).until(
+            lambda d: item(d, spam["id"]).find_elements(By.CSS_SELECTOR, "[data-action=delete]"))
+        click(browser, delete[0])
+        ask = wait(browser).until(lambda d: item(d, spam["id"]).find_element(By.CSS_SELECTOR, "[data-testid=confirm-delete]"))
+        click(browser, ask.find_element(By.CSS_SELECTOR, "[data-action=confirm-delete]"))
+        bob.wait_for("message_deleted", lambda m: m["id"] == spam["id"])
+        pick_room(browser, "coaches")
+        ours = bob.call("send_message", {"room": "coaches", "message": "plan for Monday"})["message"]
+        shown_message(browser, ours["id"])
+        assert item(browser, ours["id"]).find_elements(By.CSS_SELECTOR, "[data-action=delete]") == []
+        bob.close()
+    finally:
+        gym.stop()

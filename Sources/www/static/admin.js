@@ -130,7 +130,7 @@
   function userCard(user) {
     const name = user.name;
     const display = el("input", { value: user.display_name, name: "display_name", "aria-label": `Display name of ${name}` });
-    const role = el("select", { name: "role", "aria-label": `Role of ${name}` }, ["member", "admin"].map((r) => el("option", { value: r, text: r, selected: r === user.role })));
+    const role = el("select", { name: "role", "aria-label": `Role of ${name}` }, ["member", "moderator", "admin"].map((r) => el("option", { value: r, text: r, selected: r === user.role })));
     const edit = el("form", { class: "card-edit" }, [display, role, el("button", { type: "submit", class: "secondary", text: "Save", "aria-label": `Save ${name}` })]);
     edit.addEventListener("submit", (event) => {
       event.preventDefault();

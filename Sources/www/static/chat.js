@@ -259,10 +259,10 @@ class FitnessChat {
       .then((response) => response.json())
       .then((me) => {
         link.hidden = me.role !== "admin";
-        const role = me.role === "admin" ? "admin" : "member";
+        const role = ["admin", "moderator"].includes(me.role) ? me.role : "member";
         if (role !== this.role) {
           this.role = role;
-          this.refreshAllMessages();  // admins may delete any message
+          this.refreshAllMessages();  // admins (and moderators in public rooms) may delete any message
         }
       })
       .catch(() => {});
@@ -1260,7 +1260,15 @@ class FitnessChat {
   canDelete(message) {
     if (message.deleted || !this.me) return false;
     if (this.role === "admin") return true;
+    if (this.role === "moderator" && this.roomKind(message.room) === "public") return true;
     return message.message_type === "text" && Boolean(message.user && message.user.id === this.me.id);
+  }
+
+  // The kind of a room the page knows (public, private or direct).
+  roomKind(name) {
+    if (this.directRooms.has(name)) return "direct";
+    const room = this.rooms.find((r) => r.name === name);
+    return room ? room.kind : "private";
   }
 
   // (Re)builds one message's item from the message: the text always as textContent.
