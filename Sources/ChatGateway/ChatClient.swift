@@ -87,9 +87,7 @@ final class ChatClient: Sendable {
 
     // MARK: Holding a room's broadcasts (exactly-once joins, see ChatService+Joining)
 
-    /// From now on broadcasts of `room` to this client wait for `release`. False when the room
-    /// was held already (one hold per room; the caller counts holds).
-    /// False when the room was held already (one hold per room; the caller counts holds; a room
+    /// From now on broadcasts of `room` to this client wait for `release`. False when the room was held already (one hold per room; the caller counts holds; a room
     /// still dropping late repeats is held anew under the same count) or the socket has closed
     /// (`dropHolds` ran: a hold begun after it would never be counted down).
     func hold(_ room: String) -> Bool {

@@ -104,7 +104,7 @@ extension ChatServer {
     private func broadcastInOrder(_ delivery: Delivery, room: String, id: MessageID, except: ConnectionID?) -> Int {
         let cursor = broadcastCursors.withLock { cursors in
             if let cursor = cursors[room] { return cursor }
-            let cursor = RoomCursor(0)
+            let cursor = RoomCursor(startedAfter)
             cursors[room] = cursor
             return cursor
         }
@@ -155,10 +155,14 @@ extension ChatServer {
                 to: name, except: except.flatMap(socket), screenedBy: { heldScreen(name, delivery) }, delivery.event,
                 args)
         case .roomExcludingUser(let room, let user):
+            // The hold screen is asked after the members are read, as for `.room`.
             let name = Self.room(room)
-            let held = heldScreen(name, delivery)
             return namespace.emit(
-                to: name, where: { $0.client?.user.id != user && held?($0) != false }, delivery.event, args)
+                to: name, except: nil,
+                screenedBy: {
+                    let held = heldScreen(name, delivery)
+                    return { $0.client?.user.id != user && held?($0) != false }
+                }, delivery.event, args)
         case .rooms(let rooms):
             return namespace.emit(to: rooms.map(Self.room), delivery.event, args)
         }

@@ -34,9 +34,12 @@ public final class ChatServer: Sendable {
     /// answer): while 0, room broadcasts skip the per-recipient hold check.
     let holding = Atomic<Int>(0)
     /// Per room, the newest message whose `new_message` went out, and the lock that keeps each
-    /// room's `new_message`s going out in id order (see `broadcastInOrder`). Rooms with messages
-    /// at start begin at their last one; a room first seen later begins at 0.
-    let broadcastCursors: Mutex<[String: RoomCursor]>
+    /// room's `new_message`s going out in id order (see `broadcastInOrder`). A room's cursor is
+    /// made at its first broadcast, at `startedAfter`.
+    let broadcastCursors = Mutex<[String: RoomCursor]>([:])
+    /// The message-id counter when the server started: what was committed before it was never
+    /// this process's to broadcast (one read, instead of a cursor read for every room at start).
+    let startedAfter: MessageID
 
     final class RoomCursor: Sendable {
         let sent: Mutex<MessageID>
@@ -60,20 +63,14 @@ public final class ChatServer: Sendable {
     public init(
         store: ChatStore, authenticator: Authenticator, io: SocketIOServer, limits: Limits, logger: Logger,
         observer: Observer = .init(), clock: any ChatClock = SystemClock()
-    ) {
+    ) throws {
         service = ChatService(repository: store, clock: clock, limits: limits)
         self.store = store
         self.observer = observer
         self.authenticator = authenticator
         self.logger = logger
         namespace = io.of("/")
-        var cursors: [String: RoomCursor] = [:]
-        for room in (try? store.allRooms()) ?? [] {
-            if let last = try? store.latestMessages(room: room.id, limit: 1).last?.id {
-                cursors[room.name] = RoomCursor(last)
-            }
-        }
-        broadcastCursors = Mutex(cursors)
+        startedAfter = try store.lastMessageID()
         installHandlers()
         startTypingExpiry()
     }

@@ -50,6 +50,12 @@ extension ChatStore {
         try read { txn in try txn.entries(tables.userRooms, prefix: user.encoded).map(\.0.b) }
     }
 
+    /// The last number the message-id counter gave out (0 before the first): every message with
+    /// an id up to it was committed already.
+    public func lastMessageID() throws -> MessageID {
+        try read { txn in (try tables.metaU64(txn, MetaKey.nextMessageID) ?? 1) - 1 }
+    }
+
     public func message(id: MessageID) throws -> Message? {
         try read { txn in try txn.get(tables.messages, id) }
     }

@@ -66,7 +66,7 @@ struct WebService: Service, CustomStringConvertible {
         limits.messageRate = settings.messageRate
         limits.maxConnectionsPerIP = settings.maxConnectionsPerIP
         let authenticator = Authenticator(store: store, hostApp: hostApp)
-        let chat = ChatServer(
+        let chat = try ChatServer(
             store: store, authenticator: authenticator, io: io, limits: limits, logger: logger,
             observer: metrics.chatObserver)
         // One bound on scrypt work for every way in: sign-in, setup, registration, invites, sign-in links.

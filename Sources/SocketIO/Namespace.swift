@@ -122,12 +122,6 @@ public final class Namespace: Sendable {
         return send(event, args, to: recipients)
     }
 
-    /// Emits to the sockets of `room` that `include` accepts.
-    @discardableResult
-    public func emit(to room: String, where include: (Socket) -> Bool, _ event: String, _ args: [JSONValue]) -> Int {
-        send(event, args, to: sockets(in: room).filter(include))
-    }
-
     /// Encodes the event once and hands the same bytes to every recipient.
     private func send(_ event: String, _ args: [JSONValue], to recipients: [Socket]) -> Int {
         guard !recipients.isEmpty else { return 0 }

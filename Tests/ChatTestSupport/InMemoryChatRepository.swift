@@ -168,7 +168,7 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         try await write { tables, now in
             if var existing = tables.participants[room]?[user] {
                 let previous = existing.lastRead
-                if readToEnd, let end = tables.messages.values.filter({ $0.roomID == room }).map(\.id).max(),
+                if readToEnd, let end = roomMessages(tables, room).last?.id,
                     end > existing.lastRead
                 {
                     existing.lastRead = end
@@ -384,7 +384,7 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
                 created = true
             }
             var added: [UserID] = []
-            let end = tables.messages.values.filter { $0.roomID == room.id }.map(\.id).max() ?? 0
+            let end = roomMessages(tables, room.id).last?.id ?? 0
             for user in [pair.low, pair.high] where tables.participants[room.id]?[user] == nil {
                 added.append(user)
                 tables.participants[room.id, default: [:]][user] = Participant(
