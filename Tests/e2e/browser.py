@@ -71,6 +71,18 @@ def sign_in_to_chat(driver, url, username, password):
         lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=connection]").get_attribute("data-state") == "connected")
 
 
+def in_room(driver, room):
+    """Waits until the page shows `room` as the current one."""
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').get_attribute("aria-current") == "true")
+
+
+def pick_room(driver, room):
+    """Opens `room` from the room list: found and clicked in one step, retried if the list was
+    re-rendered in between."""
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').click() or True)
+    in_room(driver, room)
+
+
 def shot(driver, name):
     os.makedirs(SCREENSHOTS, exist_ok=True)
     driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))

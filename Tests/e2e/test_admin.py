@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from browser import assert_accessible, new_browser, shot, wait
+from browser import assert_accessible, new_browser, pick_room, shot, wait
 from chat_client import ChatClient
 from fitchat_e2e import Daemon, free_port
 from http_api import NoRedirect, login, request
@@ -61,11 +61,6 @@ def connected(driver):
 def open_admin(driver, daemon):
     driver.get(daemon.url + "/admin")
     wait(driver).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "true")
-
-
-def pick_room(driver, room):
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').click() or True)
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').get_attribute("aria-current") == "true")
 
 
 def flash(driver):

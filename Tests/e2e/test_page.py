@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from browser import assert_accessible, new_browser, shot, sign_in_to_chat, wait
+from browser import assert_accessible, new_browser, pick_room, shot, sign_in_to_chat, wait
 from chat_client import ChatClient
 from fitchat_e2e import Daemon, free_port
 
@@ -34,12 +34,6 @@ def gym(data_dir):
 
 def sign_in(driver, gym):
     sign_in_to_chat(driver, gym.url, "ann", PASSWORD)
-
-
-def pick_room(driver, room):
-    # Find and click in one step, retried if the room list was re-rendered in between.
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').click() or True)
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').get_attribute("aria-current") == "true")
 
 
 def messages_text(driver):

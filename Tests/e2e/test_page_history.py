@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from browser import assert_accessible, new_browser, shot, sign_in_to_chat, wait
+from browser import assert_accessible, in_room, new_browser, pick_room, shot, sign_in_to_chat, wait
 from chat_client import ChatClient
 from fitchat_e2e import Daemon, free_port
 
@@ -41,15 +41,6 @@ def gym(data_dir):
 
 def sign_in(driver, gym):
     sign_in_to_chat(driver, gym.url, "ann", PASSWORD)
-
-
-def in_room(driver, room):
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').get_attribute("aria-current") == "true")
-
-
-def pick_room(driver, room):
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').click() or True)
-    in_room(driver, room)
 
 
 def someone_in(gym, name, *rooms):

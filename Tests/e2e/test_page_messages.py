@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from browser import assert_accessible, new_browser, shot, sign_in_to_chat, wait
+from browser import assert_accessible, in_room, new_browser, pick_room, shot, sign_in_to_chat, wait
 import fitchat_e2e
 from chat_client import ChatClient
 from fitchat_e2e import Daemon, free_port
@@ -73,15 +73,6 @@ def admin_gym(data_dir):
 
 def sign_in(driver, gym):
     sign_in_to_chat(driver, gym.url, "ann", PASSWORD)
-
-
-def in_room(driver, room):
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').get_attribute("aria-current") == "true")
-
-
-def pick_room(driver, room):
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').click() or True)
-    in_room(driver, room)
 
 
 def bob_in(gym, room="general", name="bob"):

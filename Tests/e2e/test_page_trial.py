@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from browser import assert_accessible, new_browser, shot, sign_in_to_chat, wait
+from browser import assert_accessible, in_room, new_browser, pick_room, shot, sign_in_to_chat, wait
 from chat_client import ChatClient
 from fitchat_e2e import Daemon, free_port
 
@@ -44,15 +44,6 @@ def send(client, room, text):
     answer = client.call("send_message", {"room": room, "message": text})
     assert answer["ok"], answer
     return answer["message"]
-
-
-def in_room(driver, room):
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').get_attribute("aria-current") == "true")
-
-
-def pick_room(driver, room):
-    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-room="{room}"]').click() or True)
-    in_room(driver, room)
 
 
 def list_order(driver):
