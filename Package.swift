@@ -106,7 +106,8 @@ let package = Package(
         .target(
             name: "FitchatDaemon",
             dependencies: [
-                "ChatModel", "ChatStore", "Configuration", "Accounts", "Administration", "ChatGateway", "WebRoutes",
+                "ChatModel", "ChatService", "ChatStore", "Configuration", "Accounts", "Administration", "ChatGateway",
+                "WebRoutes",
                 "HTTPServer", "EngineIO", "EngineIOProtocol", "SocketIO", "Systemd", logging,
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -23,9 +23,15 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
     case invalidLifetimeText(String)
     case reservedRoomName(name: String)
     case directRoom(name: String)
+    case invalidMuteMinutes(Int, ClosedRange<Int>)
+    case invalidReason
 
     public var description: String {
         switch self {
+        case .invalidMuteMinutes(let minutes, let range):
+            "a mute lasts \(range.lowerBound) to \(range.upperBound) minutes (not \(minutes))"
+        case .invalidReason:
+            "a reason has at most \(ModerationRules.maxReason) characters and no control characters"
         case .userDisabled(let name): "user '\(name)' is disabled"
         case .roomArchived(let name): "room '\(name)' is archived: nobody can join it"
         case .descriptionTooLong(let characters, let limit):

@@ -14,11 +14,16 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     case memberRemoved(room: String, user: String)
     /// An admin posted a notice (a stored `system` message): the room's clients get it as `new_message`.
     case notice(room: String, messageID: UInt64)
+    /// A moderator's action from the CLI (`mute`, `unmute`, `ban`, `unban`): the user's clients
+    /// hear of it, a banned one leaves the room.
+    case moderated(action: String, room: String, user: String)
+    /// A message was deleted from the CLI: the room's clients hear `message_deleted`.
+    case messageDeleted(room: String, messageID: UInt64)
     /// Liveness check (`fitchat` tells whether a daemon answers).
     case ping
 
     private enum CodingKeys: String, CodingKey {
-        case op, user, room
+        case op, user, room, action
         case messageID = "message_id"
     }
 
@@ -29,6 +34,14 @@ public enum ControlMessage: Codable, Sendable, Equatable {
         case "user_changed": self = .userChanged(name: try c.decode(String.self, forKey: .user))
         case "sessions_revoked": self = .sessionsRevoked(name: try c.decode(String.self, forKey: .user))
         case "ping": self = .ping
+        case "moderated":
+            self = .moderated(
+                action: try c.decode(String.self, forKey: .action), room: try c.decode(String.self, forKey: .room),
+                user: try c.decode(String.self, forKey: .user))
+        case "message_deleted":
+            self = .messageDeleted(
+                room: try c.decode(String.self, forKey: .room), messageID: try c.decode(UInt64.self, forKey: .messageID)
+            )
         case "notice":
             self = .notice(
                 room: try c.decode(String.self, forKey: .room), messageID: try c.decode(UInt64.self, forKey: .messageID)
@@ -56,6 +69,15 @@ public enum ControlMessage: Codable, Sendable, Equatable {
             try c.encode(user, forKey: .user)
         case .notice(let room, let id):
             try c.encode("notice", forKey: .op)
+            try c.encode(room, forKey: .room)
+            try c.encode(id, forKey: .messageID)
+        case .moderated(let action, let room, let user):
+            try c.encode("moderated", forKey: .op)
+            try c.encode(action, forKey: .action)
+            try c.encode(room, forKey: .room)
+            try c.encode(user, forKey: .user)
+        case .messageDeleted(let room, let id):
+            try c.encode("message_deleted", forKey: .op)
             try c.encode(room, forKey: .room)
             try c.encode(id, forKey: .messageID)
         case .ping: try c.encode("ping", forKey: .op)

@@ -239,6 +239,16 @@ public final class ChatServer: Sendable {
         carryOut(service.memberRemoved(roomNamed: roomName, userNamed: userName))
     }
 
+    /// A moderator's action from the CLI: see `ChatService.moderationApplied`.
+    public func moderationApplied(_ action: AuditEntry.Action, roomNamed roomName: String, userNamed userName: String) {
+        carryOut(service.moderationApplied(action, roomNamed: roomName, userNamed: userName))
+    }
+
+    /// A message deleted from the CLI: see `ChatService.messageDeletedByAdmin`.
+    public func messageDeleted(roomNamed roomName: String, messageID: MessageID) {
+        carryOut(service.messageDeletedByAdmin(roomNamed: roomName, messageID: messageID))
+    }
+
     /// An admin posted a notice: see `ChatService.noticePosted`.
     public func noticePosted(roomNamed roomName: String, messageID: MessageID) {
         carryOut(service.noticePosted(roomNamed: roomName, messageID: messageID))

@@ -10,6 +10,10 @@ public enum ChatErrorCode: String, Sendable, Equatable, CaseIterable {
     case unauthorized
     case invalidRequest = "invalid_request"
     case internalError = "internal_error"
+    /// The caller is muted in the room (issue 16).
+    case muted
+    /// The caller is banned from the room (issue 16).
+    case banned
 }
 
 /// A refusal as the client sees it: a code to act on and a sentence to show.
@@ -35,4 +39,8 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
         .init(.messageNotFound, "no message \(id) in this room")
     }
     public static func forbidden(_ name: String) -> ChatError { .init(.forbidden, "'\(name)' is private") }
+    public static func muted(_ room: String, until: Micros) -> ChatError {
+        .init(.muted, "you are muted in '\(room)' until \(ISO8601.format(micros: until))")
+    }
+    public static func banned(_ room: String) -> ChatError { .init(.banned, "you are banned from '\(room)'") }
 }

@@ -16,6 +16,9 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
     case tooManyReactions
     /// The user is not a participant of the room (a read position needs one).
     case notParticipant
+    /// The user is banned from the room (a join is refused in the same transaction as the check).
+    case banned
+    case reportNotFound(ReportID)
 
     public var description: String {
         switch self {
@@ -27,6 +30,8 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
         case .messageNotFound(let id): "no message \(id)"
         case .tooManyReactions: "a message holds at most \(Reaction.maxPerMessage) different emojis"
         case .notParticipant: "not a participant of the room"
+        case .banned: "banned from the room"
+        case .reportNotFound(let id): "no report \(id)"
         }
     }
 }
@@ -187,6 +192,33 @@ public protocol ChatRepository: Sendable {
     /// simultaneous calls make one room); both users are (again) its participants, without `join`
     /// messages.
     func openDirectRoom(_ pair: DirectPair) async throws -> DirectRoomOpening
+
+    // Moderation (schema 7)
+    /// The user's restriction in the room, as stored (it may have run out: ask `isMuted(at:)`).
+    func restriction(room: RoomID, user: UserID) throws -> RoomRestriction?
+    /// Every stored restriction of the user, by room.
+    func restrictions(ofUser user: UserID) throws -> [RoomID: RoomRestriction]
+    /// Every stored restriction (mutes that ran out included), for `fitchat mod list`.
+    func allRestrictions() throws -> [RoomRestriction]
+    /// Mutes the user in the room until `until` (a new mute replaces the end of an earlier one).
+    func mute(room: RoomID, user: UserID, until: Micros, actor: String) async throws -> RoomRestriction
+    /// Ends a mute; false when there was none in force.
+    func unmute(room: RoomID, user: UserID) async throws -> Bool
+    /// Bans the user from the room and ends their membership (storing a `leave` message), in one
+    /// transaction: a join racing the ban either happened before (and is ended) or is refused.
+    func ban(room: RoomID, user: UserID, reason: String, actor: String) async throws -> Banning
+    /// Lifts a ban; false when there was none.
+    func unban(room: RoomID, user: UserID) async throws -> Bool
+
+    // Reports (schema 7)
+    /// Files a report of a live message; the same reporter reporting the same message again gets
+    /// the earlier report back (`duplicate`).
+    func fileReport(room: RoomID, message: MessageID, reporter: UserID, reason: String) async throws -> Filing
+    func report(id: ReportID) throws -> Report?
+    /// Reports oldest first; only the open ones unless `includeResolved`.
+    func reports(includeResolved: Bool) throws -> [Report]
+    /// Marks a report dealt with (again: keeps the first resolution).
+    func resolveReport(id: ReportID, actor: String) async throws -> Report
 
     // Sessions
     func createSession(_ session: Session) async throws

@@ -19,6 +19,11 @@ public enum ChatEvent: Equatable, Sendable {
     case markRead(room: String, id: Int64)
     case setPreferences(shareReadReceipts: Bool)
     case getMentions(before: Int64?, limit: Int)
+    case mute(room: String, user: String, minutes: Int)
+    case unmute(room: String, user: String)
+    case ban(room: String, user: String, reason: String)
+    case unban(room: String, user: String)
+    case reportMessage(room: String, id: Int64, reason: String)
 
     /// One room of a `resume`: the last message the client saw there.
     public struct ResumePoint: Equatable, Sendable {
@@ -77,6 +82,28 @@ public enum ChatEvent: Equatable, Sendable {
                 throw ChatError(.invalidRequest, "expected an object like {\"before\": 120, \"limit\": 20}")
             }
             return .getMentions(before: try optionalID(args, "before"), limit: try pageSize(args))
+        case "mute":
+            let room = try roomName(args)
+            let user = try userName(args)
+            guard case .int(let minutes)? = args.first?["minutes"],
+                ModerationRules.mutableMinutes.contains(Int(clamping: minutes))
+            else {
+                throw ChatError(
+                    .invalidRequest,
+                    "'minutes' must be a whole number from \(ModerationRules.mutableMinutes.lowerBound) to \(ModerationRules.mutableMinutes.upperBound)"
+                )
+            }
+            return .mute(room: room, user: user, minutes: Int(minutes))
+        case "unmute": return .unmute(room: try roomName(args), user: try userName(args))
+        case "ban":
+            let room = try roomName(args)
+            let user = try userName(args)
+            return .ban(room: room, user: user, reason: try reason(args, required: false))
+        case "unban": return .unban(room: try roomName(args), user: try userName(args))
+        case "report_message":
+            let room = try roomName(args)
+            let id = try messageID(args)
+            return .reportMessage(room: room, id: id, reason: try reason(args, required: true))
         case "leave_room": return .leaveRoom(try roomName(args))
         case "send_message":
             let room = try roomName(args)
@@ -117,7 +144,7 @@ public enum ChatEvent: Equatable, Sendable {
     public static let names = [
         "get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop", "edit_message",
         "delete_message", "react", "open_direct", "get_history", "resume", "mark_read", "set_preferences",
-        "get_mentions",
+        "get_mentions", "mute", "unmute", "ban", "unban", "report_message",
     ]
 
     /// A message id a client saw (0: none yet).
@@ -150,6 +177,31 @@ public enum ChatEvent: Equatable, Sendable {
             throw ChatError(.invalidRequest, "'id' must be a message id (a whole number)")
         }
         return id
+    }
+
+    /// `user`: a user name (who a moderator acts on).
+    private static func userName(_ args: [JSONValue]) throws(ChatError) -> String {
+        guard let name = args.first?["user"]?.stringValue else {
+            throw ChatError(.invalidRequest, "'user' must be a user name")
+        }
+        return name
+    }
+
+    /// `reason`: a sentence of at most `ModerationRules.maxReason` characters, without control characters.
+    private static func reason(_ args: [JSONValue], required: Bool) throws(ChatError) -> String {
+        let value = args.first?["reason"]
+        if value == nil || value == .null {
+            guard !required else { throw ChatError(.invalidRequest, "'reason' is required: say what is wrong") }
+            return ""
+        }
+        guard let raw = value?.stringValue, let reason = ModerationRules.reason(raw), !(required && reason.isEmpty)
+        else {
+            throw ChatError(
+                .invalidRequest,
+                "'reason' must be text of \(required ? "1 to " : "at most ")\(ModerationRules.maxReason) characters without control characters"
+            )
+        }
+        return reason
     }
 
     private static func roomName(_ args: [JSONValue]) throws(ChatError) -> String {

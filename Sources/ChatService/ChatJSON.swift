@@ -72,7 +72,7 @@ public enum ChatJSON {
 
     public static func roomSummary(
         _ room: Room, peer: User? = nil, online: Int, participants: Int, joined: Bool = false,
-        readState: RoomReadState? = nil
+        readState: RoomReadState? = nil, standing: Standing = Standing()
     ) -> JSONValue {
         guard case .object(let fields) = Self.room(room, peer: peer) else { return .null }
         let state = readState ?? RoomReadState(lastID: nil, lastRead: nil, unread: 0, mentions: 0)
@@ -84,7 +84,21 @@ public enum ChatJSON {
                 ("unread", .int(Int64(min(state.unread, unreadCap)))),
                 ("unread_capped", .bool(state.unread > unreadCap)),
                 ("mentions", .int(Int64(min(state.mentions, unreadCap)))),
+                ("muted_until", standing.mutedUntil.map(time) ?? .null), ("banned", .bool(standing.banned)),
+                ("moderates", .bool(standing.moderates)),
             ])
+    }
+
+    /// The viewer's standing in a room: muted until, banned, moderates it.
+    public struct Standing: Sendable {
+        public var mutedUntil: Micros?
+        public var banned = false
+        public var moderates = false
+        public init(mutedUntil: Micros? = nil, banned: Bool = false, moderates: Bool = false) {
+            self.mutedUntil = mutedUntil
+            self.banned = banned
+            self.moderates = moderates
+        }
     }
 
     /// Unread and mention counts stop here (`unread_capped` says the count went past it).

@@ -71,6 +71,22 @@ extension ChatService {
         return outcome
     }
 
+    /// A message was deleted by the admin CLI (the store holds the tombstone): the room hears
+    /// `message_deleted`.
+    public func messageDeletedByAdmin(roomNamed roomName: String, messageID: MessageID) -> Outcome {
+        guard let room = try? repository.room(named: roomName), let message = try? repository.message(id: messageID),
+            message.roomID == room.id, message.deleted
+        else { return Outcome() }
+        var outcome = Outcome()
+        outcome.effects = [
+            .deliver(
+                Delivery(
+                    .room(room.name, except: nil), "message_deleted",
+                    ["room": .string(room.name), "id": .int(Int64(clamping: messageID))]))
+        ]
+        return outcome
+    }
+
     /// Closes the connections whose user is disabled, whose session no longer exists, or whose
     /// host-app mark was removed.
     public func revalidate(userNamed name: String) -> Outcome {

@@ -33,6 +33,12 @@ extension ChatService {
             case .react(let room, let id, let emoji, let on):
                 try await react(to: id, in: room, emoji: emoji, on: on, connection)
             case .openDirect(let user): try await openDirect(with: user, connection)
+            case .mute(let room, let user, let minutes): try await mute(room, user, minutes: minutes, connection)
+            case .unmute(let room, let user): try await unmute(room, user, connection)
+            case .ban(let room, let user, let reason): try await ban(room, user, reason: reason, connection)
+            case .unban(let room, let user): try await unban(room, user, connection)
+            case .reportMessage(let room, let id, let reason):
+                try await reportMessage(id, in: room, reason: reason, connection)
             }
         }
     }
@@ -91,6 +97,7 @@ extension ChatService {
         let text = try MessageText.validate(raw).get()
         try limit(\.messages, user.id)
         let room = try visibleRoom(name, to: user)
+        try requireMayWrite(in: room, user)
         guard try repository.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
         let mentioned = try mentionedUsers(in: text, room: room, author: user)
         let message = try await repository.append(
@@ -116,6 +123,7 @@ extension ChatService {
         let entry = TypingTracker.Entry(room: room.id, user: user.id)
         var outcome = Outcome()
         if active {
+            try requireMayWrite(in: room, user)
             try limit(\.typingEvents, user.id)
             let now = now()
             if state.withLock({ $0.typing.start(entry, now: now) }) {
@@ -137,6 +145,8 @@ extension ChatService {
         let mine = Set(try repository.rooms(ofUser: user.id))
         let shown = try repository.allRooms().filter { $0.isActive && (!$0.isPrivate || mine.contains($0.id)) }
         let states = try repository.readStates(user: user.id, rooms: shown.map(\.id), cap: ChatJSON.unreadCap + 1)
+        let restrictions = try repository.restrictions(ofUser: user.id)
+        let now = clock.wallMicros()
         var rooms: [JSONValue] = []
         for room in shown {
             let participants = try repository.participants(ofRoom: room.id)
@@ -144,7 +154,11 @@ extension ChatService {
                 ChatJSON.roomSummary(
                     room, peer: try peer(in: room, of: user),
                     online: participants.filter { online.contains($0.userID) }.count,
-                    participants: participants.count, joined: mine.contains(room.id), readState: states[room.id]))
+                    participants: participants.count, joined: mine.contains(room.id), readState: states[room.id],
+                    standing: ChatJSON.Standing(
+                        mutedUntil: restrictions[room.id].flatMap { $0.isMuted(at: now) ? $0.mutedUntil : nil },
+                        banned: restrictions[room.id]?.banned ?? false,
+                        moderates: room.direct == nil && user.role.moderates(room))))
         }
         return .array(rooms)
     }

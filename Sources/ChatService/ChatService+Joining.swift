@@ -52,12 +52,17 @@ extension ChatService {
 
     /// The join's write. A private room was visible because the user is a participant: the write
     /// requires that still (an admin may have removed them since), else it is `room_not_found`.
+    /// A banned user is refused before and, should the ban land meanwhile, by the write itself.
     private func joining(_ room: Room, _ user: User, readToEnd: Bool) async throws -> Membership {
+        try requireNotBanned(from: room, user)
         do {
             return try await repository.join(
                 room: room.id, user: user.id, readToEnd: readToEnd, onlyIfParticipant: room.isPrivate)
         } catch RepositoryError.notParticipant {
             throw ChatError.roomNotFound(room.name)
+        } catch RepositoryError.banned {
+            // Banned between the check above and the write.
+            throw ChatError.banned(room.name)
         }
     }
 
@@ -209,6 +214,7 @@ extension ChatService {
         let user = connection.user
         try limit(\.reads, user.id)
         let room = try visibleRoom(name, to: user)
+        try requireNotBanned(from: room, user)
         // The cursor must be a message of this room: it is then one index seek, never a walk of
         // the room looking for where an id from elsewhere would fall.
         if let before, try repository.message(id: before)?.roomID != room.id {

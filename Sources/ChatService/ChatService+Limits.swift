@@ -18,6 +18,12 @@ extension ChatService {
         public var reactionRate: Double = 5
         public var readBurst: Double = 30
         public var readRate: Double = 10
+        /// A front desk clearing a spam wave: 30 actions at once, then one a second.
+        public var moderationBurst: Double = 30
+        public var moderationRate: Double = 1
+        /// Five reports at once, then one every twelve seconds (five a minute).
+        public var reportBurst: Double = 5
+        public var reportRate: Double = 1.0 / 12
         public init() {}
     }
 }

@@ -15,6 +15,7 @@ extension ChatService {
         try limit(\.messages, user.id)
         let (room, message) = try liveMessage(id, in: name, for: user)
         guard message.userID == user.id else { throw ChatError(.forbidden, "only its author may edit a message") }
+        try requireMayWrite(in: room, user)
         guard message.type == .text else { throw ChatError(.invalidMessage, "only text messages can be edited") }
         let mentioned = try mentionedUsers(in: text, room: room, author: user).map(\.id)
         let edited = try await storing(id) {
@@ -46,6 +47,14 @@ extension ChatService {
         let fields: [(String, JSONValue)] = [("room", .string(room.name)), ("id", .int(id))]
         var outcome = Outcome()
         outcome.reply = .success(fields)
+        if message.userID != user.id {
+            let author = try repository.user(id: message.userID)
+            outcome.audit = [
+                AuditEntry(
+                    .deleteMessage, actor: user.name, target: author?.name ?? "#\(message.userID)", room: room.name,
+                    details: ["message_id": String(message.id)])
+            ]
+        }
         outcome.afterReply = [.deliver(Delivery(.room(room.name, except: nil), "message_deleted", .object(fields)))]
         return outcome
     }
@@ -58,6 +67,7 @@ extension ChatService {
         let emoji = try ReactionEmoji.validate(raw).get()
         try limit(\.reactions, user.id)
         let (room, message) = try liveMessage(id, in: name, for: user)
+        try requireMayWrite(in: room, user)
         let reactions = try await storing(id) {
             try await repository.react(message: message.id, user: user.id, emoji: emoji, on: on)
         }
@@ -72,7 +82,7 @@ extension ChatService {
     }
 
     /// The room (visible to the user, who has joined it) and its message `id`, not deleted.
-    private func liveMessage(_ id: Int64, in name: String, for user: User) throws -> (Room, Message) {
+    func liveMessage(_ id: Int64, in name: String, for user: User) throws -> (Room, Message) {
         let room = try visibleRoom(name, to: user)
         guard try repository.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
         guard id > 0, let message = try repository.message(id: MessageID(id)), message.roomID == room.id,

@@ -15,6 +15,8 @@ public struct Outcome: Sendable {
     public var stored = false
     /// Why the reply is `internal_error`: the underlying error, for the log (never for the client).
     public var fault: String?
+    /// Moderation actions this call took, for the journal.
+    public var audit: [AuditEntry] = []
 
     public init() {}
 

@@ -11,6 +11,9 @@ struct ServiceState {
     var reactions: RateLimiter<UserID>
     /// History pages, mention lists and read marks.
     var reads: RateLimiter<UserID>
+    /// Mutes, bans and their lifting.
+    var moderation: RateLimiter<UserID>
+    var reports: RateLimiter<UserID>
     var connectionsPerAddress: [String: Int] = [:]
     /// Each user's open connections, oldest first.
     var connectionsByUser: [UserID: [ChatConnection]] = [:]
@@ -22,6 +25,8 @@ struct ServiceState {
         typingEvents = RateLimiter(burst: limits.typingBurst, rate: limits.typingRate)
         reactions = RateLimiter(burst: limits.reactionBurst, rate: limits.reactionRate)
         reads = RateLimiter(burst: limits.readBurst, rate: limits.readRate)
+        moderation = RateLimiter(burst: limits.moderationBurst, rate: limits.moderationRate)
+        reports = RateLimiter(burst: limits.reportBurst, rate: limits.reportRate)
     }
 
     mutating func releaseSlot(of address: String) {

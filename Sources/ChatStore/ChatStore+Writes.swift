@@ -161,6 +161,7 @@ extension ChatStore {
             }
             guard !onlyIfParticipant else { throw RepositoryError.notParticipant }
             try Self.requireRoomAndUser(txn, tables, room: room, user: user)
+            try Self.requireNotBanned(txn, tables, room: room, user: user)
             try txn.put(
                 tables.participants, key, Participant(roomID: room, userID: user, joinedAt: now, lastActive: now))
             try txn.put(tables.userRooms, RoomUserKey(user, room), Empty())

@@ -26,6 +26,9 @@ enum Migrations {
         4: { txn, tables in try renameRoomsInTheDirectNamespace(txn, tables) },
         // Version 6 added read positions, unread counts, mentions and the rooms' change logs.
         5: { txn, tables in try countMessagesAndStartReadPositionsAtTheEnd(txn, tables) },
+        // Version 7 added restrictions (mutes, bans) and reports: their (empty) tables are created
+        // when the store opens.
+        6: { _, _ in [] },
     ]
 
     /// Version 5 had empty room-time values, no read positions and no change log.

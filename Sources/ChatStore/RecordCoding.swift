@@ -318,3 +318,48 @@ struct StoredReactions: LMDBCodable, Equatable {
         return StoredReactions(list: list)
     }
 }
+
+extension RoomRestriction: LMDBCodable {
+    public func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(roomID)
+        w.u64(userID)
+        w.optionalI64(mutedUntil)
+        w.bool(banned)
+        w.string(reason)
+        w.string(actor)
+        w.i64(at)
+        bytes.append(contentsOf: w.bytes)
+    }
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> RoomRestriction {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        return RoomRestriction(
+            roomID: try r.u64(), userID: try r.u64(), mutedUntil: try r.optionalI64(), banned: try r.bool(),
+            reason: try r.string(), actor: try r.string(), at: try r.i64())
+    }
+}
+
+extension Report: LMDBCodable {
+    public func encode(into bytes: inout [UInt8]) {
+        var w = RecordWriter(version: RecordVersion.current)
+        w.u64(id)
+        w.u64(roomID)
+        w.u64(messageID)
+        w.u64(authorID)
+        w.u64(reporterID)
+        w.string(reason)
+        w.i64(createdAt)
+        w.optionalI64(resolvedAt)
+        w.optionalString(resolvedBy)
+        bytes.append(contentsOf: w.bytes)
+    }
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> Report {
+        var r = try RecordReader(raw)
+        guard r.version == 1 else { throw .decoding }
+        return Report(
+            id: try r.u64(), roomID: try r.u64(), messageID: try r.u64(), authorID: try r.u64(),
+            reporterID: try r.u64(), reason: try r.string(), createdAt: try r.i64(), resolvedAt: try r.optionalI64(),
+            resolvedBy: try r.optionalString())
+    }
+}

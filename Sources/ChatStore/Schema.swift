@@ -48,6 +48,12 @@ struct Tables {
     let roomMentions: Database<UserRoomMessageKey, Empty>
     /// Schema 6: user → their preferences (absent: the defaults).
     let preferences: Database<UserID, Preferences>
+    /// Schema 7: user · room → the user's mute and ban there (absent: neither).
+    let restrictions: Database<RoomUserKey, RoomRestriction>
+    /// Schema 7: reports of messages to the moderators, by id.
+    let reports: Database<ReportID, Report>
+    /// Schema 7: message · reporter → report id: one report per reporter and message.
+    let reportsByMessage: Database<RoomUserKey, ReportID>
 
     /// The names of the tables schema 4 added (a read-only open of an older store must not look for them).
     static let addedInSchema4 = ["invites", "invites_by_hash", "signin_links", "signin_links_by_hash"]
@@ -55,6 +61,8 @@ struct Tables {
     static let addedInSchema5 = ["reactions", "direct_rooms"]
     /// The names of the tables schema 6 added.
     static let addedInSchema6 = ["room_changes", "mentions", "room_mentions", "preferences"]
+    /// The names of the moderation tables schema 7 added.
+    static let addedInSchema7 = ["restrictions", "reports", "reports_by_message"]
 
     init(environment env: Environment, create: Bool) throws {
         meta = try env.database(named: "meta", create: create)
@@ -77,6 +85,9 @@ struct Tables {
         mentions = try env.database(named: "mentions", create: create)
         roomMentions = try env.database(named: "room_mentions", create: create)
         preferences = try env.database(named: "preferences", create: create)
+        restrictions = try env.database(named: "restrictions", create: create)
+        reports = try env.database(named: "reports", create: create)
+        reportsByMessage = try env.database(named: "reports_by_message", create: create)
     }
 
     /// Entries per table, for `fitchat db status`.
@@ -92,7 +103,8 @@ struct Tables {
             ("signin_links_by_hash", try txn.count(signInLinksByHash)), ("reactions", try txn.count(reactions)),
             ("direct_rooms", try txn.count(directRooms)), ("room_changes", try txn.count(roomChanges)),
             ("mentions", try txn.count(mentions)), ("room_mentions", try txn.count(roomMentions)),
-            ("preferences", try txn.count(preferences)),
+            ("preferences", try txn.count(preferences)), ("restrictions", try txn.count(restrictions)),
+            ("reports", try txn.count(reports)), ("reports_by_message", try txn.count(reportsByMessage)),
         ]
     }
 }
@@ -105,6 +117,7 @@ enum MetaKey {
     static let nextMessageID = "next_id.message"
     static let nextInviteID = "next_id.invite"
     static let nextSignInLinkID = "next_id.signin_link"
+    static let nextReportID = "next_id.report"
     /// When `fitchat backup` last succeeded (µs since the epoch).
     static let lastBackupAt = "last_backup_at"
 }

@@ -1,6 +1,7 @@
 import Administration
 import ChatGateway
 import ChatModel
+import ChatService
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -36,6 +37,10 @@ struct ControlService: Service, CustomStringConvertible {
         case .userChanged(let name), .sessionsRevoked(let name): chat.revalidate(userNamed: name)
         case .memberRemoved(let room, let user): chat.memberRemoved(roomNamed: room, userNamed: user)
         case .notice(let room, let id): chat.noticePosted(roomNamed: room, messageID: id)
+        case .moderated(let action, let room, let user):
+            guard let action = AuditEntry.Action(rawValue: action) else { return }
+            chat.moderationApplied(action, roomNamed: room, userNamed: user)
+        case .messageDeleted(let room, let id): chat.messageDeleted(roomNamed: room, messageID: id)
         case .ping: break
         }
     }

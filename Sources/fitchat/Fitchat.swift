@@ -15,6 +15,7 @@ struct Fitchat: AsyncParsableCommand {
             Serve.self, DB.self, UserCommand.self, InviteCommand.self, RoomCommand.self,
             // `fitchat notice ROOM TEXT`: the very command `fitchat room notice` is, also at the top.
             RoomCommand.Notice.self,
+            ModerationCommand.self, ReportsCommand.self,
             TokenCommand.self, Export.self, Backup.self, Restore.self,
         ]
     )

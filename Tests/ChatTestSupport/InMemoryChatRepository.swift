@@ -31,6 +31,9 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         var reactions: [MessageID: [Reaction]] = [:]
         var directRooms: [DirectPair: RoomID] = [:]
         var preferences: [UserID: Preferences] = [:]
+        var restrictions: [RoomUserPair: RoomRestriction] = [:]
+        var reports: [ReportID: Report] = [:]
+        var nextReport: ReportID = 1
         var nextRoom: RoomID = 1
         var nextUser: UserID = 1
         var nextMessage: MessageID = 1
@@ -52,14 +55,14 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         return try body(&tables)
     }
 
-    private func read<T>(_ body: (Tables) throws -> T) throws -> T {
+    func read<T>(_ body: (Tables) throws -> T) throws -> T {
         try locked { tables in
             guard mode != .everything else { throw Failure() }
             return try body(tables)
         }
     }
 
-    private func write<T>(_ body: (inout Tables, Micros) throws -> T) async throws -> T {
+    func write<T>(_ body: (inout Tables, Micros) throws -> T) async throws -> T {
         let now = clock.wallMicros()
         return try locked { tables in
             guard mode == .none else { throw Failure() }
@@ -178,6 +181,9 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
             }
             guard !onlyIfParticipant else { throw RepositoryError.notParticipant }
             try Self.requireRoomAndUser(tables, room: room, user: user)
+            if tables.restrictions[RoomUserPair(room: room, user: user)]?.banned == true {
+                throw RepositoryError.banned
+            }
             tables.participants[room, default: [:]][user] = Participant(
                 roomID: room, userID: user, joinedAt: now, lastActive: now)
             let message = Self.insertMessage(
@@ -194,7 +200,7 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         }
     }
 
-    private static func requireRoomAndUser(_ tables: Tables, room: RoomID, user: UserID) throws {
+    static func requireRoomAndUser(_ tables: Tables, room: RoomID, user: UserID) throws {
         guard tables.rooms[room] != nil else { throw RepositoryError.roomNotFound("#\(room)") }
         guard tables.users[user] != nil else { throw RepositoryError.userNotFound("#\(user)") }
     }
@@ -209,7 +215,7 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
     }
 
     /// The message, and the sender's `last_active`; `created_at` never goes back within a room.
-    private static func insertMessage(_ tables: inout Tables, _ new: NewMessage, now: Micros) -> Message {
+    static func insertMessage(_ tables: inout Tables, _ new: NewMessage, now: Micros) -> Message {
         let last = tables.messages.values.filter { $0.roomID == new.roomID }.map(\.createdAt).max()
         let createdAt = max(now, last ?? now)
         var mentioned: [UserID] = []
