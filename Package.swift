@@ -174,7 +174,8 @@ let package = Package(
         .testTarget(
             name: "FitchatCoreTests",
             dependencies: [
-                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatStore", "HTTPServer",
+                "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatService", "ChatStore",
+                "HTTPServer",
                 "LMDB",
                 "Systemd", "TestSupport", logging, nioHTTP1,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

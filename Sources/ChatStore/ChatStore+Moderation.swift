@@ -158,3 +158,40 @@ extension ChatStore {
         }
     }
 }
+
+extension ChatStore {
+    /// Schema 7's tables: restrictions and reports name existing rooms, users and messages; a
+    /// banned user is no participant; each report is indexed once under its message and reporter.
+    func checkModeration(_ txn: Transaction, _ report: (String) -> Bool) throws {
+        try txn.cursor(tables.restrictions).scan { key, restriction in
+            guard restriction.userID == key.a, restriction.roomID == key.b else {
+                return report("restrictions entry (user \(key.a), room \(key.b)) holds another pair")
+            }
+            guard try txn.contains(tables.rooms, key.b), try txn.contains(tables.users, key.a) else {
+                return report("restriction of user \(key.a) in room \(key.b) names a missing room or user")
+            }
+            if restriction.banned, try txn.contains(tables.participants, RoomUserKey(key.b, key.a)) {
+                return report("user \(key.a) is banned from room \(key.b) yet a participant")
+            }
+            return true
+        }
+        try txn.cursor(tables.reports).scan { id, filed in
+            guard filed.id == id else { return report("reports[\(id)] holds a record with id \(filed.id)") }
+            guard let message = try txn.get(tables.messages, filed.messageID), message.roomID == filed.roomID else {
+                return report("report \(id) points at a missing or different message \(filed.messageID)")
+            }
+            if try txn.get(tables.reportsByMessage, RoomUserKey(filed.messageID, filed.reporterID)) != id {
+                return report("report \(id) is missing from reports_by_message")
+            }
+            return true
+        }
+        try txn.cursor(tables.reportsByMessage).scan { key, id in
+            guard let filed = try txn.get(tables.reports, id), filed.messageID == key.a, filed.reporterID == key.b
+            else {
+                return report(
+                    "reports_by_message (message \(key.a), reporter \(key.b)) points at a missing report \(id)")
+            }
+            return true
+        }
+    }
+}

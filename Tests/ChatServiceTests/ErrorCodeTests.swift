@@ -18,7 +18,7 @@ struct ErrorCodeTests {
             Set(ChatEvent.names) == [
                 "get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop", "edit_message",
                 "delete_message", "react", "open_direct", "get_history", "resume", "mark_read", "set_preferences",
-                "get_mentions",
+                "get_mentions", "mute", "unmute", "ban", "unban", "report_message",
             ])
     }
 
@@ -75,7 +75,7 @@ struct ErrorCodeTests {
             ChatErrorCode.allCases.map(\.rawValue) == [
                 "invalid_message", "message_too_long", "room_not_found", "forbidden", "not_joined", "message_not_found",
                 "rate_limited",
-                "unauthorized", "invalid_request", "internal_error",
+                "unauthorized", "invalid_request", "internal_error", "muted", "banned",
             ])
     }
 }

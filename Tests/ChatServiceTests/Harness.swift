@@ -19,6 +19,7 @@ struct Run {
     var steps: [Step] = []
     var stored = false
     var faults: [String] = []
+    var audit: [AuditEntry] = []
 
     var ack: JSONValue? {
         for case .ack(let value) in steps { return value }
@@ -96,6 +97,7 @@ struct Chat {
             result.steps += outcome.afterReply.map(Step.effect)
             result.stored = result.stored || outcome.stored
             if let fault = outcome.fault { result.faults.append(fault) }
+            result.audit += outcome.audit
             guard let next = outcome.next else { return result }
             outcome = service.resume(next)
         }

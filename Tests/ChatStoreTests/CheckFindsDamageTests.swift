@@ -119,4 +119,14 @@ import Testing
         let first = try problems(f.dir, limit: 1)
         #expect(first == ["message \(f.join.id) is missing from room_time"], "\(first)")
     }
+
+    @Test func aReportMissingFromItsIndexIsFound() async throws {
+        let f = try await makeFixture()
+        let store = try makeStore(f.dir)
+        let bob = try await store.createUser(name: "bob", displayName: "Bob", role: .member, passwordHash: nil)
+        let filing = try await store.fileReport(room: f.general.id, message: f.text.id, reporter: bob.id, reason: "x")
+        store.close()
+        try delete(f.dir, from: "reports_by_message", key: be(f.text.id) + be(bob.id))
+        #expect(try problems(f.dir) == ["report \(filing.report.id) is missing from reports_by_message"])
+    }
 }

@@ -11,7 +11,7 @@ import Testing
 
 /// `AdminOperations` on a real store, with a recorder in place of the control socket and a cheap
 /// stand-in for scrypt (the rules, not the hash, are under test here).
-private final class Harness: Sendable {
+final class Harness: Sendable {
     let store: ChatStore
     let dir: String
     let told = NIOLockedValueBox<[ControlMessage]>([])

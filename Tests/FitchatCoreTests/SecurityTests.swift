@@ -154,4 +154,14 @@ import Testing
         #expect(String(decoding: line, as: UTF8.self).contains(#""op":"member_removed""#))
         #expect(try JSONDecoder().decode(ControlMessage.self, from: line) == message)
     }
+
+    @Test func moderationCrossesTheControlSocketIntact() throws {
+        for message in [
+            ControlMessage.moderated(action: "ban", room: "general", user: "ann"),
+            .messageDeleted(room: "general", messageID: 42),
+        ] {
+            let line = try JSONEncoder().encode(message)
+            #expect(try JSONDecoder().decode(ControlMessage.self, from: line) == message)
+        }
+    }
 }
