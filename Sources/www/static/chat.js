@@ -1189,8 +1189,6 @@ class FitnessChat {
       this.updateBadges();
       if (data.room === this.currentRoom || data.room === this.bannedView) {
         this.showBannedRoom(data.room, { quiet: true, keepFocus: true });
-        this.el.error.textContent = this.bannedText(data.room);
-        this.el.error.dataset.code = "banned";
       } else {
         this.toast(this.bannedText(data.room), { testid: "banned-toast" });
       }
@@ -2069,17 +2067,21 @@ class FitnessChat {
     join.className = "secondary";
     join.dataset.testid = "banned-join";
     join.textContent = `Join ${this.roomLabel(name)}`;
-    join.setAttribute("aria-describedby", text.id);
+    const hint = this.doc.createElement("p");
+    hint.className = "banned-hint";
+    hint.id = "banned-hint";
+    hint.textContent = state.banned ? "You can join again once a moderator lifts the ban." : "";
+    hint.hidden = !state.banned;
+    join.setAttribute("aria-describedby", state.banned ? `${text.id} ${hint.id}` : text.id);
     if (state.banned) {
-      // Disabled but still said: the explanation is its description.
+      // Disabled but still reachable and said: the hint explains why.
       join.setAttribute("aria-disabled", "true");
-      join.title = "A moderator must lift the ban first";
     }
     join.addEventListener("click", () => {
       if (this.state(name).banned) return;
       this.selectRoom(name);
     });
-    notice.append(text, join);
+    notice.append(text, join, hint);
     if (focused) join.focus();
   }
 
