@@ -25,6 +25,18 @@ const PICKER_EMOJIS = [
   ["👍", "thumbs up"], ["❤️", "heart"], ["😂", "laughing"], ["💪", "flexed biceps"], ["🔥", "fire"], ["🎉", "party"],
 ];
 const EMOJI_NAMES = new Map(PICKER_EMOJIS);
+// A moderator's mutes, from a member's name (minutes, label).
+const MUTE_CHOICES = [[10, "Mute 10 min"], [60, "Mute 1 hour"], [1440, "Mute 1 day"]];
+// Reports and ban reasons: the server's limit.
+const MAX_REASON_CHARACTERS = 500;
+// One page of search results.
+const SEARCH_PAGE = 20;
+// A search result's excerpt: about this many characters around the first matched word.
+const EXCERPT_CHARACTERS = 160;
+// Confirmations disappear after this long; a report's notice to the moderators stays until dismissed.
+const TOAST_MS = 8000;
+// setTimeout's longest delay is about 24.8 days; a mute's end further away is checked again later.
+const LONGEST_TIMER_MS = 6 * 60 * 60 * 1000;
 
 function emojiName(emoji) {
   return EMOJI_NAMES.get(emoji) || emoji.replace(/^:|:$/g, "").replace(/_/g, " ");
@@ -43,6 +55,20 @@ function dayLabel(date, now = new Date()) {
   const options = { weekday: "long", day: "numeric", month: "long" };
   if (date.getFullYear() !== now.getFullYear()) options.year = "numeric";
   return date.toLocaleDateString([], options);
+}
+
+// How search words are compared: Unicode compatibility decomposition, the diacritics dropped,
+// case folded (as the server's index does), then split into runs of letters or digits.
+function searchWords(text) {
+  const folded = text.normalize("NFKD").replace(/\p{M}+/gu, "").toLowerCase();
+  return folded.match(/[\p{L}\p{N}]+/gu) || [];
+}
+
+// A time of day ("14:05"), with the day when it is not today ("Sat 28 Nov, 14:05").
+function clockLabel(date, now = new Date()) {
+  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (dayKey(date) === dayKey(now)) return time;
+  return `${date.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" })}, ${time}`;
 }
 
 function characterCount(text) {
@@ -84,6 +110,18 @@ class FitnessChat {
       mentionNotice: doc.querySelector("[data-testid=mention-notice]"),
       shareReads: doc.querySelector("[data-testid=share-read-receipts]"),
       preferencesError: doc.querySelector("[data-testid=preferences-error]"),
+      composerNotice: doc.querySelector("[data-testid=composer-notice]"),
+      toasts: doc.querySelector("[data-testid=toasts]"),
+      searchToggle: doc.querySelector("[data-testid=search-toggle]"),
+      searchPanel: doc.querySelector("[data-testid=search-panel]"),
+      searchForm: doc.querySelector("[data-testid=search-form]"),
+      searchInput: doc.querySelector("[data-testid=search-input]"),
+      searchThisRoom: doc.querySelector("[data-testid=search-this-room]"),
+      searchStatus: doc.querySelector("[data-testid=search-status]"),
+      searchResults: doc.querySelector("[data-testid=search-results]"),
+      searchMore: doc.querySelector("[data-testid=search-more]"),
+      reportDialog: doc.querySelector("[data-testid=report-dialog]"),
+      banDialog: doc.querySelector("[data-testid=ban-dialog]"),
     };
     this.preferencesAsked = 0;       // set_preferences requests sent (only the latest answer counts)
     this.me = null;
@@ -117,12 +155,17 @@ class FitnessChat {
     this.markTimer = null;
     this.mentionsBefore = null;      // get_mentions paging
     this.unseenHere = 0;             // others' messages in the open room while the tab is in the background
+    this.bannedView = null;          // the room whose "You were banned" notice is shown (no room open)
+    this.userMenu = null;            // the open moderation menu of a member's name
+    this.search = null;              // the search shown: {query, room, before, asked}
+    this.searchAsked = 0;
   }
 
   state(room) {
     let state = this.roomState.get(room);
     if (!state) {
-      state = { joined: false, unread: 0, capped: false, mentions: 0, countedThrough: 0, lastSeen: null, myRead: 0 };
+      state = { joined: false, unread: 0, capped: false, mentions: 0, countedThrough: 0, lastSeen: null, myRead: 0,
+        mutedUntil: null, banned: false, banReason: null, moderates: false };
       this.roomState.set(room, state);
     }
     return state;
@@ -191,6 +234,10 @@ class FitnessChat {
       this.refreshRoomsSoon();
     });
     socket.on("room_removed", (data) => this.removedFrom(data));
+    socket.on("muted", (data) => this.onMuted(data));
+    socket.on("user_banned", (data) => this.onUserBanned(data));
+    socket.on("user_unbanned", (data) => this.onUserUnbanned(data));
+    socket.on("message_reported", (data) => this.onMessageReported(data));
     socket.on("user_typing", (data) => this.handleTypingIndicator(data));
     socket.on("error", (error) => this.showError(error));
 
@@ -232,6 +279,19 @@ class FitnessChat {
         this.toggleMentions(false, true);
       }
     });
+    this.el.searchToggle.addEventListener("click", () => this.toggleSearch());
+    this.doc.querySelector("[data-testid=search-close]").addEventListener("click", () => this.toggleSearch(false, true));
+    this.el.searchForm.addEventListener("submit", (event) => { event.preventDefault(); this.runSearch(false); });
+    this.el.searchMore.addEventListener("click", () => this.runSearch(true));
+    this.el.searchPanel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        this.toggleSearch(false, true);
+      }
+    });
+    this.setUpReportDialog();
+    this.setUpBanDialog();
     this.doc.querySelector("[data-testid=recovery-dismiss]").addEventListener("click", () => {
       this.hideBanner();
       this.el.messages.focus();
@@ -240,6 +300,11 @@ class FitnessChat {
     this.doc.addEventListener("click", (event) => {
       if (this.picker && !this.picker.contains(event.target) && !(this.pickerButton && this.pickerButton.contains(event.target))) {
         this.closePicker();
+      }
+      const menu = this.userMenu;
+      if (menu && !menu.element.contains(event.target) && !menu.button.contains(event.target)
+          && !this.el.banDialog.open) {
+        this.closeUserMenu();
       }
     });
     this.doc.addEventListener("keydown", (event) => {
@@ -355,6 +420,7 @@ class FitnessChat {
   // Every rooms_list: the counts from the server, then (after a connect) the resume of every
   // joined room, or the live events of a room joined meanwhile (a new direct conversation).
   onRoomsList(rooms) {
+    let moderationChanged = false;
     for (const room of rooms) {
       const state = this.state(room.name);
       if (typeof room.joined === "boolean") state.joined = room.joined;
@@ -363,6 +429,13 @@ class FitnessChat {
         if (state.lastSeen === null) state.lastSeen = room.last_id || 0;
       }
       if (typeof room.last_read === "number") state.myRead = Math.max(state.myRead, room.last_read);
+      if (room.muted_until !== undefined) state.mutedUntil = room.muted_until ? new Date(room.muted_until) : null;
+      if (typeof room.banned === "boolean") {
+        if (!room.banned) state.banReason = null;
+        state.banned = room.banned;
+      }
+      if (state.moderates !== (room.moderates === true)) moderationChanged = true;
+      state.moderates = room.moderates === true;
       if (room.name === this.currentRoom) {
         state.unread = 0; state.capped = false; state.mentions = 0;
         continue;
@@ -375,6 +448,13 @@ class FitnessChat {
       if (typeof room.mentions === "number" && room.joined !== false) state.mentions = room.mentions;
     }
     this.showRooms(rooms);
+    this.updateComposer();
+    if (moderationChanged && this.currentRoom) {
+      // One became (or stopped being) a moderator of the open room: the names' menus follow.
+      this.refreshAllMessages();
+      this.updateParticipants();
+    }
+    if (this.bannedView) this.renderBannedView();
     if (this.needResume) {
       this.needResume = false;
       this.resumeAll().finally(() => this.pickFirstRoom());
@@ -388,7 +468,9 @@ class FitnessChat {
   pickFirstRoom() {
     const rooms = this.rooms;
     if (this.currentRoom || this.joining || this.removedNotice || !rooms.length) return;
-    const general = rooms.find((room) => room.name === "general") || rooms.find((room) => room.kind !== "direct") || rooms[0];
+    const open = rooms.filter((room) => !this.state(room.name).banned);
+    if (!open.length) return;
+    const general = open.find((room) => room.name === "general") || open.find((room) => room.kind !== "direct") || open[0];
     this.selectRoom(general.name, { quiet: true, keepFocus: true });
   }
 
@@ -413,6 +495,8 @@ class FitnessChat {
           `, ${state.mentions} ${state.mentions === 1 ? "mention" : "mentions"} of you`));
         mentions += state.mentions;
       }
+      if (state.banned) badges.append(this.badge("banned-badge", "banned", ", you are banned from it"));
+      else if (this.isMuted(name)) badges.append(this.badge("muted-badge", "muted", ", you are muted in it"));
     }
     const total = this.el.mentionsTotal;
     total.hidden = mentions === 0;
@@ -714,6 +798,7 @@ class FitnessChat {
     this.el.mentionsToggle.setAttribute("aria-expanded", String(open));
     if (open) {
       this.toggleDrawer(false);
+      if (!this.el.searchPanel.hidden) this.toggleSearch(false);
       this.loadMentions(false);
       this.el.mentionsPanel.querySelector("[data-testid=mentions-close]").focus();
     } else if (refocus) {
@@ -815,12 +900,24 @@ class FitnessChat {
   }
 
   async selectRoom(name, { quiet = false, keepFocus = false, recovered = true } = {}) {
+    if (this.state(name).banned) {
+      // Banned: join_room would be refused; the room says so instead.
+      this.joining = null;
+      this.showBannedRoom(name, { quiet, keepFocus });
+      return;
+    }
     this.joining = name;
     const leaving = this.currentRoom;
     if (leaving && leaving !== name) this.markRead(true);  // what was read there, before moving on
     try {
       const answer = await this.socket.request("join_room", { room: name });
       if (this.joining !== name) return;
+      if (!answer.ok && answer.error && answer.error.code === "banned") {
+        this.state(name).banned = true;
+        this.updateBadges();
+        this.showBannedRoom(name, { quiet, keepFocus });
+        return;
+      }
       if (!answer.ok) { this.showError(answer.error); return; }
       if (leaving && leaving !== name) {
         const left = this.state(leaving);
@@ -841,6 +938,8 @@ class FitnessChat {
   showRoom(name, answer, { quiet = false, keepFocus = false, divider = false } = {}) {
     this.currentRoom = name;
     this.removedNotice = false;
+    this.bannedView = null;
+    this.closeUserMenu();
     this.hideBanner();
     const shown = this.roomTitle(answer.room || { name, kind: "public", description: "" });
     this.el.title.textContent = shown.title;
@@ -888,6 +987,7 @@ class FitnessChat {
     this.el.send.disabled = false;
     this.el.input.placeholder = shown.placeholder;
     this.clearError();
+    this.updateComposer();
     this.scrollToStart();
     this.scheduleMarkRead();
     if (!keepFocus && !quiet) this.el.input.focus();
@@ -1081,6 +1181,19 @@ class FitnessChat {
   // An admin ended our membership: out of the room at once, with a notice instead of the input.
   removedFrom(data) {
     this.refreshRoomsSoon();
+    if (data.banned) {
+      const state = this.state(data.room);
+      state.banned = true;
+      state.joined = false;
+      this.subscribed.delete(data.room);
+      this.updateBadges();
+      if (data.room === this.currentRoom || data.room === this.bannedView) {
+        this.showBannedRoom(data.room, { quiet: true, keepFocus: true });
+      } else {
+        this.toast(this.bannedText(data.room), { testid: "banned-toast" });
+      }
+      return;
+    }
     if (data.room !== this.currentRoom) return;
     this.currentRoom = null;
     this.joining = null;
@@ -1107,6 +1220,7 @@ class FitnessChat {
     this.el.input.disabled = true;
     this.el.send.disabled = true;
     this.el.input.placeholder = "Pick a room";
+    this.updateComposer();
     this.el.error.textContent = notice.textContent;
     this.el.error.dataset.code = "room_removed";
   }
@@ -1128,6 +1242,7 @@ class FitnessChat {
         this.noteMessage(room, answer.message);
         if (room === this.currentRoom) this.displayMessage(answer.message);
       } else {
+        this.noteRefusal(room, answer.error);
         this.showError(answer.error);
       }
     } catch (error) {
@@ -1264,6 +1379,19 @@ class FitnessChat {
     return message.message_type === "text" && Boolean(message.user && message.user.id === this.me.id);
   }
 
+  canReport(message) {
+    return Boolean(this.me && message.user && message.user.id !== this.me.id
+      && message.message_type === "text" && !message.deleted);
+  }
+
+  // Whether the page offers moderation of `user` in `room`: the server says which rooms one
+  // moderates (rooms_list's `moderates`); it refuses a target of equal or higher rank itself.
+  canModerate(room, user) {
+    if (!this.me || !user || user.id === this.me.id) return false;
+    if (this.roomKind(room) === "direct") return false;
+    return this.state(room).moderates;
+  }
+
   // The kind of a room the page knows (public, private or direct).
   roomKind(name) {
     if (this.directRooms.has(name)) return "direct";
@@ -1275,6 +1403,7 @@ class FitnessChat {
   renderMessage(item, message) {
     const focusedAction = item.contains(this.doc.activeElement) ? this.doc.activeElement.dataset.action : null;
     if (this.picker && item.contains(this.picker)) this.closePicker();
+    if (this.userMenu && item.contains(this.userMenu.element)) this.closeUserMenu();
     item.replaceChildren();
     delete item.dataset.editing;
     const mine = Boolean(this.me && message.user && message.user.id === this.me.id);
@@ -1307,10 +1436,21 @@ class FitnessChat {
         + (mentioned ? " mentions-me" : "");
       const meta = this.doc.createElement("p");
       meta.className = continued ? "meta visually-hidden" : "meta";
-      const author = this.doc.createElement("span");
-      author.className = "author";
+      // A moderator's way to a member's actions: the name is a button (the group's first message only:
+      // the others' name lines are hidden for sight).
+      const menu = !continued && !mine && this.canModerate(message.room, message.user);
+      const author = this.doc.createElement(menu ? "button" : "span");
+      author.className = menu ? "author author-button" : "author";
       author.textContent = message.user ? message.user.display_name : "Someone";
       if (message.user) author.title = `@${message.user.name}`;  // tells look-alike display names apart
+      if (menu) {
+        author.type = "button";
+        author.dataset.action = "user-menu";
+        author.dataset.testid = "user-menu-button";
+        author.setAttribute("aria-expanded", "false");
+        author.setAttribute("aria-label", `${message.user.display_name}: moderation actions`);
+        author.addEventListener("click", () => this.toggleUserMenu(author, message.user, message.room, item));
+      }
       meta.append(author, " ", this.timeElement(message.created_at));
       if (mentioned) {
         const tag = this.doc.createElement("span");
@@ -1403,6 +1543,12 @@ class FitnessChat {
       const remove = this.actionButton("Delete", "delete", name);
       remove.addEventListener("click", () => this.confirmDelete(item, message.id, actions));
       actions.append(remove);
+    }
+    if (this.canReport(message)) {
+      const who = message.user ? message.user.display_name : "someone";
+      const report = this.actionButton("Report", "report", `Report the message of ${who}`);
+      report.addEventListener("click", () => this.openReport(message.id, report));
+      actions.append(report);
     }
     if (actions.childElementCount) container.append(actions);
   }
@@ -1707,6 +1853,7 @@ class FitnessChat {
 
   updateParticipants() {
     const list = this.el.participants;
+    if (this.userMenu && list.contains(this.userMenu.element)) this.closeUserMenu();
     list.replaceChildren();
     const online = [...this.participants.values()].filter((p) => p.online)
       .sort((a, b) => a.user.display_name.localeCompare(b.user.display_name));
@@ -1728,6 +1875,18 @@ class FitnessChat {
         direct.setAttribute("aria-label", `Direct message to ${p.user.display_name}`);
         direct.addEventListener("click", () => this.openDirect(p.user));
         item.append(direct);
+        if (this.canModerate(this.currentRoom, p.user)) {
+          const moderate = this.doc.createElement("button");
+          moderate.type = "button";
+          moderate.className = "message-action direct-button";
+          moderate.dataset.testid = "user-menu-button";
+          moderate.dataset.action = "user-menu";
+          moderate.textContent = "Moderate";
+          moderate.setAttribute("aria-expanded", "false");
+          moderate.setAttribute("aria-label", `Moderate ${p.user.display_name}`);
+          moderate.addEventListener("click", () => this.toggleUserMenu(moderate, p.user, this.currentRoom, item));
+          item.append(moderate);
+        }
       }
       list.append(item);
     }
@@ -1737,6 +1896,607 @@ class FitnessChat {
       item.textContent = "Nobody else right now";
       list.append(item);
     }
+  }
+
+  // MARK: Mutes and bans (the affected member's side)
+
+  isMuted(room, now = Date.now()) {
+    const until = this.state(room).mutedUntil;
+    return Boolean(until && until.getTime() > now);
+  }
+
+  mutedText(room) {
+    const until = this.state(room).mutedUntil;
+    return `You are muted in ${this.roomLabel(room)} until ${clockLabel(until)}.`;
+  }
+
+  bannedText(room) {
+    const reason = this.state(room).banReason;
+    return `You were banned from ${this.roomLabel(room)}${reason ? ` (${reason})` : ""}.`;
+  }
+
+  // The composer of the open room: disabled with a notice while one is muted there, back by
+  // itself when the mute ends (a timer, or `muted` with until null).
+  updateComposer() {
+    clearTimeout(this.muteTimer);
+    const room = this.currentRoom;
+    const notice = this.el.composerNotice;
+    if (!room) {
+      notice.textContent = "";
+      delete notice.dataset.state;
+      return;
+    }
+    if (this.isMuted(room)) {
+      const text = this.mutedText(room);
+      if (notice.textContent !== text) notice.textContent = text;
+      notice.dataset.state = "muted";
+      this.stopTyping();
+      this.el.input.disabled = true;
+      this.el.send.disabled = true;
+      this.el.input.placeholder = "You are muted here";
+      const left = this.state(room).mutedUntil.getTime() - Date.now();
+      this.muteTimer = setTimeout(() => this.updateComposer(), Math.min(left + 250, LONGEST_TIMER_MS));
+      return;
+    }
+    if (notice.dataset.state === "muted") {
+      // The mute is over: the composer is back.
+      notice.textContent = "";
+      delete notice.dataset.state;
+      this.el.input.disabled = false;
+      this.el.send.disabled = false;
+      this.el.input.placeholder = this.roomTitle(this.rooms.find((r) => r.name === room) || { name: room, kind: "public" }).placeholder;
+      if (this.el.error.dataset.code === "muted") this.clearError();
+      this.checkLength();
+    }
+  }
+
+  onMuted(data) {
+    if (!data || !data.room) return;
+    const state = this.state(data.room);
+    state.mutedUntil = data.until ? new Date(data.until) : null;
+    this.updateBadges();
+    if (data.room === this.currentRoom) this.updateComposer();
+    else if (data.until) this.toast(this.mutedText(data.room), { testid: "muted-toast" });
+  }
+
+  // A refusal naming a mute or a ban tells the page what the server knows ("… until <ISO8601>").
+  noteRefusal(room, error) {
+    if (!error || !room) return;
+    if (error.code === "muted") {
+      const until = /(\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(error.message || "");
+      if (until) {
+        this.state(room).mutedUntil = new Date(until[1]);
+        this.updateBadges();
+        if (room === this.currentRoom) this.updateComposer();
+      }
+    } else if (error.code === "banned") {
+      this.state(room).banned = true;
+      this.updateBadges();
+    }
+  }
+
+  // user_banned: for oneself, the reason for the notice that follows (room_removed); for the
+  // others in the room, a line "Ann was banned (reason)".
+  onUserBanned(data) {
+    if (!data || !data.user) return;
+    if (this.me && data.user.id === this.me.id) {
+      this.state(data.room).banReason = data.reason || null;
+      return;
+    }
+    if (data.room !== this.currentRoom) return;
+    const line = this.doc.createElement("li");
+    line.className = "notice moderation-note";
+    line.dataset.testid = "ban-note";
+    line.append(this.nameElement(data.user), " was banned", data.reason ? ` (${data.reason})` : "");
+    const list = this.el.messages;
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    list.append(line);
+    if (atEnd) this.scrollToEnd();
+  }
+
+  onUserUnbanned(data) {
+    if (!data || !data.room) return;
+    const state = this.state(data.room);
+    state.banned = false;
+    state.banReason = null;
+    this.updateBadges();
+    if (this.bannedView === data.room) this.renderBannedView();
+    else this.toast(`You may join ${this.roomLabel(data.room)} again.`, { testid: "unbanned-toast" });
+  }
+
+  // A room one is banned from: no messages, a notice, and its join button (disabled until unbanned).
+  showBannedRoom(name, { quiet = false, keepFocus = false } = {}) {
+    if (this.currentRoom && this.currentRoom !== name) this.markRead(true);
+    this.stopTyping();
+    this.currentRoom = null;
+    this.joining = null;
+    this.removedNotice = true;  // no automatic room while this notice is shown
+    this.bannedView = name;
+    this.closeUserMenu();
+    this.subscribed.delete(name);
+    this.el.title.textContent = this.roomTitle(this.rooms.find((r) => r.name === name) || { name, kind: "public" }).title;
+    this.el.description.textContent = "You cannot read or write here.";
+    for (const button of this.doc.querySelectorAll(".rooms button.room")) {
+      if (button.dataset.room === name) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    }
+    if (!quiet) this.toggleDrawer(false);
+    this.clearMessages();
+    this.dividerAfter = null;
+    this.hasMore = false;
+    this.hideBanner();
+    this.renderSeenBy();
+    this.participants.clear();
+    this.updateParticipants();
+    this.typers.clear();
+    this.renderTyping();
+    this.el.input.value = "";
+    this.el.input.disabled = true;
+    this.el.send.disabled = true;
+    this.el.input.placeholder = "You cannot write here";
+    this.clearError();
+    this.updateComposer();
+    this.updateBadges();
+    this.renderBannedView();
+    if (!keepFocus && !quiet) {
+      const join = this.el.messages.querySelector("[data-testid=banned-join]");
+      if (join) join.focus();
+    }
+  }
+
+  renderBannedView() {
+    const name = this.bannedView;
+    if (!name) return;
+    const state = this.state(name);
+    let notice = this.el.messages.querySelector(":scope > [data-testid=banned-notice]");
+    const focused = notice && notice.contains(this.doc.activeElement);
+    if (!notice) {
+      notice = this.doc.createElement("li");
+      notice.className = "notice removed-note banned-note";
+      notice.dataset.testid = "banned-notice";
+      this.el.messages.replaceChildren(notice);
+    }
+    notice.replaceChildren();
+    notice.dataset.banned = String(state.banned);
+    const text = this.doc.createElement("p");
+    text.className = "banned-text";
+    text.id = "banned-text";
+    text.textContent = state.banned ? this.bannedText(name) : `You may join ${this.roomLabel(name)} again.`;
+    const join = this.doc.createElement("button");
+    join.type = "button";
+    join.className = "secondary";
+    join.dataset.testid = "banned-join";
+    join.textContent = `Join ${this.roomLabel(name)}`;
+    const hint = this.doc.createElement("p");
+    hint.className = "banned-hint";
+    hint.id = "banned-hint";
+    hint.textContent = state.banned ? "You can join again once a moderator lifts the ban." : "";
+    hint.hidden = !state.banned;
+    join.setAttribute("aria-describedby", state.banned ? `${text.id} ${hint.id}` : text.id);
+    if (state.banned) {
+      // Disabled but still reachable and said: the hint explains why.
+      join.setAttribute("aria-disabled", "true");
+    }
+    join.addEventListener("click", () => {
+      if (this.state(name).banned) return;
+      this.selectRoom(name);
+    });
+    notice.append(text, join, hint);
+    if (focused) join.focus();
+  }
+
+  // MARK: Moderation (a moderator's side)
+
+  toggleUserMenu(button, user, room, host) {
+    const open = this.userMenu && this.userMenu.button === button;
+    this.closeUserMenu();
+    if (open) return;
+    const menu = this.doc.createElement("div");
+    menu.className = "user-menu";
+    menu.dataset.testid = "user-menu";
+    menu.dataset.user = user.name;
+    menu.id = `user-menu-${Date.now()}`;
+    menu.setAttribute("role", "group");
+    menu.setAttribute("aria-label", `Moderate ${user.display_name} in ${this.roomLabel(room)}`);
+    const title = this.doc.createElement("p");
+    title.className = "user-menu-title";
+    title.append(this.nameElement(user), ` (@${user.name}) in ${this.roomLabel(room)}`);
+    const choices = this.doc.createElement("div");
+    choices.className = "user-menu-choices";
+    const choice = (label, action, run, danger = false) => {
+      const b = this.actionButton(label, action);
+      b.classList.add("user-menu-choice");
+      if (danger) b.classList.add("danger");
+      b.addEventListener("click", run);
+      choices.append(b);
+      return b;
+    };
+    for (const [minutes, label] of MUTE_CHOICES) {
+      choice(label, `mute-${minutes}`, () => this.moderate("mute", room, user, { minutes }));
+    }
+    choice("Unmute", "unmute", () => this.moderate("unmute", room, user));
+    choice("Ban from room…", "ban", () => this.openBan(room, user), true);
+    choice("Unban", "unban", () => this.moderate("unban", room, user));
+    const status = this.doc.createElement("p");
+    status.className = "edit-error user-menu-error";
+    status.dataset.testid = "user-menu-error";
+    status.setAttribute("role", "alert");
+    menu.append(title, choices, status);
+    menu.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        this.closeUserMenu(true);
+      } else if (["ArrowDown", "ArrowUp", "ArrowRight", "ArrowLeft"].includes(event.key)) {
+        const all = [...choices.children];
+        const at = all.indexOf(this.doc.activeElement);
+        if (at < 0) return;
+        const forward = event.key === "ArrowDown" || event.key === "ArrowRight";
+        event.preventDefault();
+        all[(at + (forward ? 1 : all.length - 1)) % all.length].focus();
+      }
+    });
+    button.setAttribute("aria-expanded", "true");
+    button.setAttribute("aria-controls", menu.id);
+    host.append(menu);
+    this.userMenu = { element: menu, button, user, room, status };
+    choices.firstElementChild.focus();
+  }
+
+  closeUserMenu(refocus = false) {
+    const menu = this.userMenu;
+    if (!menu) return;
+    this.userMenu = null;
+    menu.element.remove();
+    if (menu.button.isConnected) {
+      menu.button.setAttribute("aria-expanded", "false");
+      menu.button.removeAttribute("aria-controls");
+      if (refocus) menu.button.focus();
+    }
+  }
+
+  // mute / unmute / ban / unban: the answer as a notice; a refusal stays in the menu (or the dialog).
+  async moderate(action, room, user, extra = {}, report = null) {
+    const menu = this.userMenu;
+    const fail = (text) => {
+      if (report) report(text);
+      else if (menu && this.userMenu === menu) menu.status.textContent = text;
+      else this.toast(text, { testid: "moderation-error" });
+    };
+    if (menu) menu.status.textContent = "";
+    let answer;
+    try {
+      answer = await this.socket.request(action, { room, user: user.name, ...extra });
+    } catch (error) {
+      fail("Not done: the connection dropped. Try again when connected.");
+      return false;
+    }
+    if (!answer.ok) {
+      fail(this.friendlyError(answer.error));
+      return false;
+    }
+    const who = (answer.user && answer.user.display_name) || user.display_name;
+    const where = this.roomLabel(room);
+    const said = {
+      mute: () => `${who} is muted in ${where} until ${clockLabel(new Date(answer.until))}.`,
+      unmute: () => `${who} may write in ${where} again.`,
+      ban: () => `${who} was banned from ${where}.`,
+      unban: () => `${who} may join ${where} again.`,
+    }[action]();
+    if (this.userMenu === menu) this.closeUserMenu(true);
+    this.toast(said, { testid: "moderation-done" });
+    return true;
+  }
+
+  setUpBanDialog() {
+    const dialog = this.el.banDialog;
+    const reason = dialog.querySelector("[data-testid=ban-reason]");
+    const error = dialog.querySelector("[data-testid=ban-error]");
+    const send = dialog.querySelector("[data-testid=ban-send]");
+    dialog.querySelector("[data-testid=ban-cancel]").addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      const target = this.banTarget;
+      this.banTarget = null;
+      if (target && target.refocus && target.refocus.isConnected) target.refocus.focus();
+    });
+    dialog.querySelector("form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const target = this.banTarget;
+      if (!target) { dialog.close(); return; }
+      const text = reason.value.trim();
+      if (characterCount(text) > MAX_REASON_CHARACTERS) { error.textContent = `At most ${MAX_REASON_CHARACTERS} characters.`; return; }
+      error.textContent = "";
+      send.disabled = true;
+      const done = await this.moderate("ban", target.room, target.user, text ? { reason: text } : {},
+        (message) => { error.textContent = message; });
+      send.disabled = false;
+      if (done && dialog.open) dialog.close();
+    });
+  }
+
+  openBan(room, user) {
+    const dialog = this.el.banDialog;
+    const menu = this.userMenu;
+    this.banTarget = { room, user, refocus: menu ? menu.button : null };
+    dialog.querySelector("#ban-title").textContent = `Ban ${user.display_name} from ${this.roomLabel(room)}?`;
+    dialog.querySelector("[data-testid=ban-reason]").value = "";
+    dialog.querySelector("[data-testid=ban-error]").textContent = "";
+    dialog.showModal();
+    dialog.querySelector("[data-testid=ban-reason]").focus();
+  }
+
+  // MARK: Reports
+
+  setUpReportDialog() {
+    const dialog = this.el.reportDialog;
+    const reason = dialog.querySelector("[data-testid=report-reason]");
+    const error = dialog.querySelector("[data-testid=report-error]");
+    const send = dialog.querySelector("[data-testid=report-send]");
+    dialog.querySelector("[data-testid=report-cancel]").addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      const target = this.reportTarget;
+      this.reportTarget = null;
+      if (!target) return;
+      const again = target.button && target.button.isConnected ? target.button
+        : this.messageItem(target.id) && this.messageItem(target.id).querySelector("[data-action=report]");
+      (again || this.el.messages).focus();
+    });
+    dialog.querySelector("form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const target = this.reportTarget;
+      if (!target) { dialog.close(); return; }
+      const text = reason.value.trim();
+      if (!text) { error.textContent = "Say what is wrong with it: the reason is required."; reason.focus(); return; }
+      if (characterCount(text) > MAX_REASON_CHARACTERS) { error.textContent = `At most ${MAX_REASON_CHARACTERS} characters.`; return; }
+      error.textContent = "";
+      send.disabled = true;
+      try {
+        const answer = await this.socket.request("report_message", { room: target.room, id: target.id, reason: text });
+        if (answer.ok) {
+          if (dialog.open) dialog.close();
+          this.toast(answer.duplicate ? "You had already reported this message: the moderators have it."
+            : "Reported to the moderators. Thank you.", { testid: "report-done" });
+        } else if (answer.error && answer.error.code === "rate_limited") {
+          error.textContent = "Too many reports in a short time: wait a minute and try again.";
+        } else {
+          error.textContent = this.friendlyError(answer.error);
+        }
+      } catch (failure) {
+        error.textContent = "Not sent: the connection dropped. Try again when connected.";
+      } finally {
+        send.disabled = false;
+      }
+    });
+  }
+
+  openReport(id, button) {
+    const message = this.messages.get(id);
+    if (!message) return;
+    const dialog = this.el.reportDialog;
+    this.reportTarget = { room: message.room, id, button };
+    const quote = dialog.querySelector("[data-testid=report-quote]");
+    const who = this.doc.createElement("span");
+    who.className = "dialog-quote-author";
+    who.append(message.user ? this.nameElement(message.user) : "Someone", ":");
+    const text = this.doc.createElement("span");
+    text.className = "dialog-quote-text";
+    text.textContent = message.message;
+    quote.replaceChildren(who, " ", text);
+    dialog.querySelector("[data-testid=report-reason]").value = "";
+    dialog.querySelector("[data-testid=report-error]").textContent = "";
+    dialog.showModal();
+    dialog.querySelector("[data-testid=report-reason]").focus();
+  }
+
+  // message_reported (moderators online): a notice with the room, the author, an excerpt and a
+  // way to the message. It stays until dismissed.
+  onMessageReported(data) {
+    const report = data && data.report;
+    if (!report) return;
+    const message = report.message || {};
+    const room = report.room || message.room;
+    const id = report.message_id || message.id;
+    const text = this.doc.createElement("p");
+    text.className = "toast-text";
+    const author = message.user ? this.nameElement(message.user) : "someone";
+    const reporter = report.reporter ? this.nameElement(report.reporter) : "Someone";
+    text.append(reporter, ` reported a message by `, author, ` in ${this.roomLabel(room)}: `);
+    const excerpt = this.doc.createElement("q");
+    excerpt.className = "toast-excerpt";
+    excerpt.textContent = this.excerpt(message.deleted ? "message deleted" : String(message.message || ""), 0, 100);
+    const why = this.doc.createElement("span");
+    why.className = "toast-reason";
+    why.textContent = ` Reason: ${report.reason}`;
+    text.append(excerpt, why);
+    const show = this.doc.createElement("button");
+    show.type = "button";
+    show.className = "message-action toast-action";
+    show.dataset.testid = "report-jump";
+    show.textContent = "Show message";
+    this.toast(text, { testid: "report-notice", sticky: true, action: show, data: { room, messageId: String(id) } });
+    show.addEventListener("click", () => {
+      this.toggleDrawer(false);
+      this.jumpTo(room, id);
+    });
+  }
+
+  // MARK: Notices (toasts)
+
+  // A short notice over the conversation: confirmations go by themselves, a report stays.
+  toast(content, { testid = "toast", sticky = false, action = null, data = {} } = {}) {
+    const toast = this.doc.createElement("div");
+    toast.className = "toast";
+    toast.dataset.testid = testid;
+    Object.assign(toast.dataset, data);
+    const body = typeof content === "string" ? Object.assign(this.doc.createElement("p"), { className: "toast-text", textContent: content }) : content;
+    const buttons = this.doc.createElement("div");
+    buttons.className = "toast-buttons";
+    if (action) buttons.append(action);
+    const dismiss = this.doc.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "message-action toast-action";
+    dismiss.dataset.testid = "toast-dismiss";
+    dismiss.textContent = "Dismiss";
+    dismiss.setAttribute("aria-label", "Dismiss this notice");
+    buttons.append(dismiss);
+    toast.append(body, buttons);
+    const remove = () => {
+      const focused = toast.contains(this.doc.activeElement);
+      toast.remove();
+      if (focused) this.el.messages.focus();
+    };
+    dismiss.addEventListener("click", remove);
+    if (action) action.addEventListener("click", remove);
+    // At most five at once: the oldest go.
+    while (this.el.toasts.childElementCount >= 5) this.el.toasts.firstElementChild.remove();
+    this.el.toasts.append(toast);
+    if (!sticky) setTimeout(() => { if (!toast.contains(this.doc.activeElement)) toast.remove(); }, TOAST_MS);
+    return toast;
+  }
+
+  // MARK: Search
+
+  toggleSearch(open = this.el.searchPanel.hidden, refocus = false) {
+    this.el.searchPanel.hidden = !open;
+    this.el.searchToggle.setAttribute("aria-expanded", String(open));
+    if (open) {
+      this.toggleDrawer(false);
+      if (!this.el.mentionsPanel.hidden) this.toggleMentions(false);
+      const here = this.currentRoom;
+      const scope = this.el.searchThisRoom;
+      scope.disabled = !here;
+      scope.parentElement.querySelector("span").textContent = here ? `Only ${this.roomLabel(here)}` : "This room only";
+      if (!here) scope.checked = false;
+      this.el.searchInput.focus();
+      this.el.searchInput.select();
+    } else if (refocus) {
+      this.el.searchToggle.focus();
+    }
+  }
+
+  // search {query, room?, before?}: newest first; "More results" while next_before is not null.
+  async runSearch(more) {
+    const status = this.el.searchStatus;
+    const list = this.el.searchResults;
+    let ask;
+    if (more && this.search && this.search.before !== null) {
+      ask = { ...this.search };
+    } else {
+      const query = this.el.searchInput.value.trim();
+      if (!query || !searchWords(query).length) {
+        status.textContent = "Type a word to search for.";
+        list.replaceChildren();
+        this.el.searchMore.hidden = true;
+        this.el.searchInput.focus();
+        return;
+      }
+      const room = this.el.searchThisRoom.checked && this.currentRoom ? this.currentRoom : null;
+      ask = { query, room, before: null };
+      list.replaceChildren();
+    }
+    const asked = ++this.searchAsked;
+    this.search = ask;
+    const request = { query: ask.query, limit: SEARCH_PAGE };
+    if (ask.room) request.room = ask.room;
+    if (ask.before !== null) request.before = ask.before;
+    status.textContent = "Searching…";
+    this.el.searchMore.hidden = true;
+    let answer;
+    try {
+      answer = await this.socket.request("search", request);
+    } catch (error) {
+      if (asked === this.searchAsked) status.textContent = "Not connected — try again when connected.";
+      return;
+    }
+    if (asked !== this.searchAsked) return;  // a newer search took over
+    if (!answer.ok) {
+      const error = answer.error || {};
+      status.textContent = error.code === "invalid_request" && /unknown event/.test(error.message || "")
+        ? "Search is not available on this server yet."
+        : error.code === "rate_limited" ? "Too many searches at once: wait a moment and try again." : this.friendlyError(error);
+      status.dataset.code = error.code || "";
+      return;
+    }
+    status.dataset.code = "";
+    const terms = searchWords(ask.query);
+    for (const result of answer.results || []) {
+      const message = { ...result.message, room: result.room || (result.message && result.message.room) };
+      list.append(this.searchEntry(message, terms));
+    }
+    this.search.before = answer.next_before === undefined ? null : answer.next_before;
+    const count = list.childElementCount;
+    const where = ask.room ? ` in ${this.roomLabel(ask.room)}` : "";
+    status.textContent = count ? `${count}${this.search.before !== null ? "+" : ""} ${count === 1 ? "message" : "messages"} found${where}.`
+      : `No messages found${where}.`;
+    this.el.searchMore.hidden = this.search.before === null;
+  }
+
+  searchEntry(message, terms) {
+    const item = this.doc.createElement("li");
+    const button = this.doc.createElement("button");
+    button.type = "button";
+    button.className = "mention-entry search-entry";
+    button.dataset.testid = "search-result";
+    button.dataset.resultRoom = message.room;
+    button.dataset.messageId = String(message.id);
+    const where = this.doc.createElement("span");
+    where.className = "mention-where";
+    where.append(this.roomLabel(message.room), " · ", message.user ? this.nameElement(message.user) : "Someone",
+      " · ", this.dateTimeElement(message.created_at));
+    const text = this.doc.createElement("span");
+    text.className = "mention-text search-text";
+    text.append(...this.highlighted(String(message.message || ""), terms));
+    button.append(where, text);
+    button.addEventListener("click", () => {
+      this.toggleSearch(false);
+      this.jumpTo(message.room, message.id);
+    });
+    item.append(button);
+    return item;
+  }
+
+  // "22 Nov, 14:05" (the time alone today).
+  dateTimeElement(iso) {
+    const time = this.timeElement(iso);
+    time.textContent = clockLabel(new Date(iso));
+    return time;
+  }
+
+  // Whether a word of a message matches the query's terms (folded alike; the last term as a prefix).
+  wordMatches(word, terms) {
+    const parts = searchWords(word);
+    return parts.some((part) => terms.some((term, index) => part === term || (index === terms.length - 1 && part.startsWith(term))));
+  }
+
+  // The excerpt of a result as nodes: text, and the matched words in <mark> (never as HTML).
+  highlighted(text, terms) {
+    const words = [...text.matchAll(/[\p{L}\p{M}\p{N}]+/gu)];
+    const hits = words.filter((match) => this.wordMatches(match[0], terms));
+    const first = hits.length ? hits[0].index : 0;
+    const start = text.length > EXCERPT_CHARACTERS ? Math.max(0, Math.min(first - 60, text.length - EXCERPT_CHARACTERS)) : 0;
+    const end = Math.min(text.length, start + EXCERPT_CHARACTERS);
+    const nodes = [];
+    if (start > 0) nodes.push("…");
+    let at = start;
+    for (const hit of hits) {
+      const from = hit.index;
+      const to = hit.index + hit[0].length;
+      if (to <= start || from >= end) continue;
+      if (from > at) nodes.push(text.slice(at, from));
+      const mark = this.doc.createElement("mark");
+      mark.textContent = text.slice(Math.max(from, start), Math.min(to, end));
+      nodes.push(mark);
+      at = Math.min(to, end);
+    }
+    if (at < end) nodes.push(text.slice(at, end));
+    if (end < text.length) nodes.push("…");
+    return nodes;
+  }
+
+  // A stretch of a message's text ("…" where it was cut).
+  excerpt(text, from, length) {
+    if (text.length <= length) return text;
+    return (from > 0 ? "…" : "") + text.slice(from, from + length) + "…";
   }
 
   // MARK: State and errors
@@ -1760,7 +2520,10 @@ class FitnessChat {
       not_joined: "Join the room first.",
       room_not_found: "That room does not exist (or is private).",
       message_not_found: "That message is gone (deleted, or not in this room).",
+      forbidden: "You may not do that here.",
     };
+    // muted, banned, invalid_request: the server's own words say what and until when.
+    if (error.code === "forbidden" && error.message) return error.message;
     return friendly[error.code] || error.message || "Something went wrong.";
   }
 
