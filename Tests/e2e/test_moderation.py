@@ -41,7 +41,7 @@ def test_a_mute_silences_the_member_in_that_room_only(gym):
     # Nothing of it reached the room or the store.
     fence(bob, desk)
     assert [m for m in bob.received("new_message") if m["user"]["name"] == "ann"] == []
-    for event in ("message_edited", "reactions_updated", "reaction_added", "typing", "user_typing"):
+    for event in ("message_updated", "reaction_updated", "user_typing"):
         assert bob.received(event) == [], event
     texts = [m.get("message") for m in history(bob)["messages"]]
     assert "muted words" not in texts and "muted edit" not in texts and "before the mute" in texts
@@ -228,7 +228,7 @@ def test_a_ban_racing_joins_leaves_no_participant(gym):
     for t in joiners:
         t.join(20)
     codes = [a.get("error", {}).get("code", "ok") for a in answers]
-    assert "banned" in codes and set(codes) <= {"ok", "banned", "rate_limited"}, set(codes)
+    assert "ok" in codes and "banned" in codes and set(codes) <= {"ok", "banned", "rate_limited"}, set(codes)
     for client in anns:
         assert join_when_admitted(client)["error"]["code"] == "banned"
     assert "ann" not in gym.cli("room", "members", "general").stdout.split()
