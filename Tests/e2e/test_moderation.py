@@ -5,11 +5,12 @@ validation of the events, bans (the room told, the banned user removed and kept 
 in: join, rejoin, resume, history, sending), a moderator's deletion, a ban racing joins, and the
 notice lines each action writes (without message text). The CLI's `fitchat mod` is in
 test_moderation_cli.py. A mute's expiry takes a real minute at the least: not tested here."""
+import subprocess
 import threading
 import time
 import urllib.request
 
-from fitchat_e2e import DB_CHECK_OK, failed, ok
+from fitchat_e2e import DB_CHECK_OK, FITCHAT, failed, ok
 from moderation_helpers import ban, gym, mute, notices, rooms_by_name  # noqa: F401 (gym: a fixture)
 from room_chat import fence, history, joined, send, transport  # noqa: F401 (transport: a fixture)
 
@@ -184,6 +185,29 @@ def test_a_ban_without_reason_and_of_someone_offline(gym):
     carl = gym.connect("carl")
     assert rooms_by_name(carl)["general"]["banned"] is True
     failed(carl.call("join_room", {"room": "general"}), "banned")
+
+
+def test_an_admin_bans_from_a_private_room_and_it_disappears_for_the_banned(gym):
+    for name in ("ann", "bob"):
+        gym.cli("room", "add-member", "coaches", name)
+    ann, bob, owner = gym.connect("ann"), gym.connect("bob"), gym.connect("owner")
+    joined(ann, bob, room="coaches")
+    ok(ban(owner, "ann", room="coaches", reason="left the team"))
+    assert bob.wait_for("user_banned")["reason"] == "left the team"
+    assert ann.wait_for("room_removed")["banned"] is True
+    # No longer a participant, the private room is invisible to her (not even as banned) ...
+    assert "coaches" not in rooms_by_name(ann)
+    failed(ann.call("join_room", {"room": "coaches"}), "room_not_found")
+    failed(ann.call("get_history", {"room": "coaches"}), "room_not_found")
+    # ... and the admin CLI cannot add her back while the ban holds.
+    refused = subprocess.run(
+        [FITCHAT, "room", "add-member", "coaches", "ann", "--data-dir", gym.data_dir], capture_output=True,
+        text=True, env=gym.daemon.env(), timeout=60)
+    assert refused.returncode != 0 and "banned" in refused.stderr, refused
+    assert gym.cli("room", "members", "coaches").stdout.split().count("ann") == 0
+    ok(owner.call("unban", {"room": "coaches", "user": "ann"}))
+    gym.cli("room", "add-member", "coaches", "ann")
+    joined(ann, room="coaches")
 
 
 def test_a_moderator_deletes_a_members_message_in_a_public_room(gym):
