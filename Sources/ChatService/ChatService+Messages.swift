@@ -81,10 +81,14 @@ extension ChatService {
         return outcome
     }
 
-    /// The room (visible to the user, who has joined it) and its message `id`, not deleted.
+    /// The room (visible to the user, who has joined it) and its message `id`, not deleted. A user
+    /// banned from the room is told `banned` (the ban ended their membership: not `not_joined`).
     func liveMessage(_ id: Int64, in name: String, for user: User) throws -> (Room, Message) {
         let room = try visibleRoom(name, to: user)
-        guard try repository.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
+        guard try repository.participant(room: room.id, user: user.id) != nil else {
+            try requireNotBanned(from: room, user)
+            throw ChatError.notJoined(name)
+        }
         guard id > 0, let message = try repository.message(id: MessageID(id)), message.roomID == room.id,
             !message.deleted
         else { throw ChatError.messageNotFound(id) }

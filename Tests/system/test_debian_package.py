@@ -256,6 +256,59 @@ def test_4_the_journal_has_fields_and_no_message_text(container, port):
     assert STATE["text"].split()[-1] not in everything
 
 
+def test_4b_moderation_is_in_the_journal_with_its_fields_and_no_text(container, port):
+    """Issue 16: a moderator's mute and ban over a socket and the root CLI's `fitchat mod mute` are
+    notice entries with FITCHAT_ACTION, FITCHAT_ACTOR, FITCHAT_TARGET and FITCHAT_ROOM; the text
+    of the message a moderator deleted is nowhere in the journal."""
+    container.run("fitchat", "token", "issue", "desk", "--create")
+    container.run("fitchat", "user", "set", "desk", "--role", "moderator")
+    desk_token = container.run("fitchat", "token", "issue", "desk").stdout.strip().splitlines()[-1]
+    container.run("fitchat", "token", "issue", "carl", "--create")
+    desk = ChatClient(url(port), token=desk_token).connect()
+    ann = ChatClient(url(port), token=STATE["token"]).connect()
+    secret = f"deadlift secret {secrets.token_hex(8)}"
+    try:
+        for client in (desk, ann):
+            joined = client.call("join_room", {"room": "general"})
+            assert joined.get("ok", True) is not False, joined
+        sent = ann.call("send_message", {"room": "general", "message": secret})
+        assert sent["ok"], sent
+        muted = desk.call("mute", {"room": "general", "user": "ann", "minutes": 10})
+        assert muted["ok"] and muted["until"], muted
+        assert ann.wait_for("muted", lambda d: d["until"])["room"] == "general"
+        refused = ann.call("send_message", {"room": "general", "message": "can I?"})
+        assert refused["error"]["code"] == "muted", refused
+        deleted = desk.call("delete_message", {"room": "general", "id": sent["message"]["id"]})
+        assert deleted["ok"], deleted
+        banned = desk.call("ban", {"room": "general", "user": "carl", "reason": "left the gym"})
+        assert banned["ok"], banned
+    finally:
+        desk.sio.disconnect()
+        ann.sio.disconnect()
+    cli = container.run("fitchat", "mod", "mute", "general", "bob", "--minutes", "5")
+    assert "'bob' is muted in 'general'" in cli.stdout, cli.stdout
+
+    expected = [("mute", "desk", "ann"), ("delete_message", "desk", "ann"), ("ban", "desk", "carl"),
+                ("mute", "cli:root", "bob")]
+
+    def entries():
+        found = [e for e in journal(container) if e.get("FITCHAT_ACTION")]
+        keyed = {(e["FITCHAT_ACTION"], e.get("FITCHAT_ACTOR"), e.get("FITCHAT_TARGET")): e for e in found}
+        return keyed if all(k in keyed for k in expected) else None
+    keyed = wait_until(entries, 20, "the moderation entries")
+    for key in expected:
+        entry = keyed[key]
+        assert entry["PRIORITY"] == "5", entry  # notice
+        assert entry["FITCHAT_ROOM"] == "general", entry
+        assert entry["MESSAGE"] == f"moderation: {key[0]}", entry
+    assert keyed[("mute", "desk", "ann")].get("FITCHAT_UNTIL"), keyed[("mute", "desk", "ann")]
+    assert keyed[("mute", "cli:root", "bob")].get("FITCHAT_UNTIL")
+    assert keyed[("delete_message", "desk", "ann")]["FITCHAT_MESSAGE_ID"] == str(sent["message"]["id"])
+    everything = container.run("journalctl", "--no-pager", "-o", "verbose").stdout
+    assert secret.split()[-1] not in everything and "deadlift secret" not in everything, \
+        "message text must never reach the journal"
+
+
 def test_5_the_watchdog_restarts_a_hung_daemon_and_the_socket_keeps_accepting(container, port):
     dropin = container.path("/etc/systemd/system/fitchat.service.d")
     os.makedirs(dropin, exist_ok=True)
