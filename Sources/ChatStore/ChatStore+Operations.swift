@@ -194,6 +194,7 @@ extension ChatStore {
             }
             try checkMessageChanges(txn, report)
             try checkReadState(txn, report)
+            try checkSearchIndex(txn, report)
             return problems
         }
     }

@@ -7,7 +7,7 @@ import Synchronization
 /// records with their indexes written in one transaction, one writer thread with group commit.
 public final class ChatStore: Sendable {
     /// The schema this build writes. Older stores are migrated; newer ones are refused.
-    public static let schemaVersion: UInt32 = 6
+    public static let schemaVersion: UInt32 = 7
 
     public struct Options: Sendable {
         public var migrate = false

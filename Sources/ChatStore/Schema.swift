@@ -7,6 +7,9 @@ typealias RoomUserKey = Key2<UInt64, UInt64>
 typealias RoomChangeKey = Key2<RoomID, UInt64>
 /// user · room · message: a mention, per room (unread mention counts).
 typealias UserRoomMessageKey = Key3<UserID, RoomID, MessageID>
+/// message id · room id: one posting of the search index (big-endian, so a term's postings are in
+/// message order and carry the room without reading the message).
+typealias Posting = Key2<MessageID, RoomID>
 
 /// The named databases of the store. Every record table and its indexes are written in one
 /// transaction; integer keys are big-endian so byte order is numeric order.
@@ -48,6 +51,9 @@ struct Tables {
     let roomMentions: Database<UserRoomMessageKey, Empty>
     /// Schema 6: user → their preferences (absent: the defaults).
     let preferences: Database<UserID, Preferences>
+    /// Schema 7: search term → postings (sorted duplicates), one per live text or system message
+    /// holding the term (see `SearchTerms`); written with the message in its transaction.
+    let searchTerms: MultiDatabase<String, Posting>
 
     /// The names of the tables schema 4 added (a read-only open of an older store must not look for them).
     static let addedInSchema4 = ["invites", "invites_by_hash", "signin_links", "signin_links_by_hash"]
@@ -55,6 +61,8 @@ struct Tables {
     static let addedInSchema5 = ["reactions", "direct_rooms"]
     /// The names of the tables schema 6 added.
     static let addedInSchema6 = ["room_changes", "mentions", "room_mentions", "preferences"]
+    /// The names of the tables schema 7 added.
+    static let addedInSchema7 = ["search_terms"]
 
     init(environment env: Environment, create: Bool) throws {
         meta = try env.database(named: "meta", create: create)
@@ -77,6 +85,7 @@ struct Tables {
         mentions = try env.database(named: "mentions", create: create)
         roomMentions = try env.database(named: "room_mentions", create: create)
         preferences = try env.database(named: "preferences", create: create)
+        searchTerms = try env.multiDatabase(named: "search_terms", create: create)
     }
 
     /// Entries per table, for `fitchat db status`.
@@ -92,7 +101,7 @@ struct Tables {
             ("signin_links_by_hash", try txn.count(signInLinksByHash)), ("reactions", try txn.count(reactions)),
             ("direct_rooms", try txn.count(directRooms)), ("room_changes", try txn.count(roomChanges)),
             ("mentions", try txn.count(mentions)), ("room_mentions", try txn.count(roomMentions)),
-            ("preferences", try txn.count(preferences)),
+            ("preferences", try txn.count(preferences)), ("search_terms", try txn.count(searchTerms)),
         ]
     }
 }

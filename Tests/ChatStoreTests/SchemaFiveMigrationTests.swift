@@ -42,8 +42,10 @@ struct SchemaFiveMigrationTests {
 
     @Test func theFixtureNeedsMigratingAndOpensReadOnlyNowhere() throws {
         let dir = try schemaFourFixture()
-        #expect(throws: ChatStoreError.needsMigration(found: 4, supported: 6)) { try ChatStore.open(directory: dir) }
-        #expect(throws: ChatStoreError.needsMigration(found: 4, supported: 6)) {
+        #expect(throws: ChatStoreError.needsMigration(found: 4, supported: ChatStore.schemaVersion)) {
+            try ChatStore.open(directory: dir)
+        }
+        #expect(throws: ChatStoreError.needsMigration(found: 4, supported: ChatStore.schemaVersion)) {
             try ChatStore.open(directory: dir, readOnly: true)
         }
     }
@@ -51,7 +53,7 @@ struct SchemaFiveMigrationTests {
     @Test func migratingKeepsEveryRecordAndTheCheckPasses() async throws {
         let store = try ChatStore.open(directory: try schemaFourFixture(), migrate: true)
         defer { store.close() }
-        #expect(try store.status().schemaVersion == 6)
+        #expect(try store.status().schemaVersion == ChatStore.schemaVersion)
         #expect(try store.check() == [])
         #expect(try store.allUsers().map(\.name) == ["coach", "ann", "bob"])
         #expect(try store.user(named: "bob")?.disabled == true)

@@ -17,13 +17,15 @@ private func schemaFiveFixture() throws -> String {
 struct SchemaSixMigrationTests {
     @Test func theFixtureNeedsMigrating() throws {
         let dir = try schemaFiveFixture()
-        #expect(throws: ChatStoreError.needsMigration(found: 5, supported: 6)) { try ChatStore.open(directory: dir) }
+        #expect(throws: ChatStoreError.needsMigration(found: 5, supported: ChatStore.schemaVersion)) {
+            try ChatStore.open(directory: dir)
+        }
     }
 
     @Test func everyoneStartsReadToTheEndAndTheCheckPasses() async throws {
         let store = try ChatStore.open(directory: try schemaFiveFixture(), migrate: true)
         defer { store.close() }
-        #expect(try store.status().schemaVersion == 6)
+        #expect(try store.status().schemaVersion == ChatStore.schemaVersion)
         #expect(try store.check() == [])
         #expect(store.migrationNotes.contains { $0.hasPrefix("counted 12 messages for unread counts") })
         let ann = try #require(try store.user(named: "ann"))
