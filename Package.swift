@@ -154,7 +154,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatServiceTests", dependencies: ["ChatService", "ChatModel", "ChatTestSupport", "SocketIOProtocol"]),
-        .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatModel", "LMDB", "CLMDB", "TestSupport"]),
+        .testTarget(
+            name: "ChatStoreTests",
+            dependencies: ["ChatStore", "ChatModel", "ChatTestSupport", "LMDB", "CLMDB", "TestSupport"]),
         .testTarget(name: "EngineIOProtocolTests", dependencies: ["EngineIOProtocol", nioCore]),
         .testTarget(name: "SocketIOProtocolTests", dependencies: ["SocketIOProtocol", nioCore]),
         .testTarget(

@@ -276,14 +276,19 @@ def main():
                   1000000, "--rooms", 20, "--unread", 10000, "--samples", 1000) for _ in range(options.repeat)]
     failed = sum(1 for r in runs if r is None)
     rooms_list = median_of(runs) if not failed else {"failed_runs": failed, "runs": len(runs)}
+    # Full-text search (issue 16): 1,000,000 messages over 20 rooms with a realistic vocabulary,
+    # the store's search call per query kind and round trips through the daemon.
+    search = bench(options.bin_dir, "search", "--fitchat", os.path.join(options.bin_dir, "fitchat"), "--messages",
+                   1000000, "--rooms", 20)
     cold = None
     if os.path.exists("/usr/bin/systemd-socket-activate"):
         cold = bench(options.bin_dir, "cold-start", "--fitchat", os.path.join(options.bin_dir, "fitchat"), "--runs", 10)
 
-    table = summarize(results, store, cold, half, rooms_list)
+    table = summarize(results, store, cold, half, rooms_list, search)
     os.makedirs(options.out, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    document = {"when": stamp, "machine": machine(), "results": results, "store": store, "rooms_list": rooms_list, "cold_start": cold,
+    document = {"when": stamp, "machine": machine(), "results": results, "store": store, "rooms_list": rooms_list,
+                "search": search, "cold_start": cold,
                 "half_rate": half, "table": table}
     for name in (f"bench-{stamp}.json", "latest.json"):
         with open(os.path.join(options.out, name), "w") as f:
@@ -300,7 +305,7 @@ def machine():
     return {"cpus": os.cpu_count(), "cpu": model, "kernel": platform.release()}
 
 
-def summarize(results, store, cold, half, rooms_list=None):
+def summarize(results, store, cold, half, rooms_list=None, search=None):
     f = results.get("fitchat", {})
     p = results.get("seed peer", {})
 
@@ -343,6 +348,12 @@ def summarize(results, store, cold, half, rooms_list=None):
     elif rooms_list:
         print(f"| rooms list, 1M messages, 20 rooms, 10k unread | failed in {rooms_list['failed_runs']} of "
               f"{rooms_list['runs']} runs (see above) | — | — |")
+    if search:
+        for kind in ("one_word_common", "one_word_rare", "two_words", "prefix", "round_trip"):
+            latency = search.get(kind) or {}
+            print(f"| search, 1M messages, {kind.replace('_', ' ')}: p50 / p99 ms | {fmt(latency.get('p50_ms'))} / "
+                  f"{fmt(latency.get('p99_ms'))} | — | — |")
+        print(f"| search index, 1M messages: MB | {fmt((search.get('index_bytes') or 0) / 1e6)} | — | — |")
     if cold:
         print(f"| cold start through the socket, median ms | {fmt((cold.get('cold_start_ms') or {}).get('median'))} | — | — |")
     return table

@@ -2,7 +2,7 @@ import ChatStore
 import Configuration
 import Foundation
 
-/// Whole-store operations of the admin CLI: status, check, migrate, backup, restore.
+/// Whole-store operations of the admin CLI: status, check, migrate, backup, restore, reindex.
 public enum StoreOperations {
     /// A hot, compacted copy into `destination` (a new or empty directory); safe while the daemon runs.
     public static func backup(settings: Settings, to destinationPath: String) async throws -> String {
@@ -91,6 +91,23 @@ public enum StoreOperations {
         // Restored as root, the store must still open for the service's own user.
         StoreAccess.matchOwner(of: dataDir)
         return keptAs
+    }
+
+    /// Rebuilds the search index from the messages (`fitchat db reindex`), in one write
+    /// transaction. Refuses while a daemon serves the directory: at a million messages the rebuild
+    /// takes many seconds, in which the daemon could store nothing (and its watchdog would end
+    /// it); the daemon lock keeps one from starting meanwhile.
+    public static func reindex(settings: Settings) async throws -> (messages: Int, postings: Int) {
+        let dataDir = FilePaths.absolute(settings.dataDir)
+        try StoreAccess.requireStore(in: dataDir, creation: .mustExist)
+        if case .some(let pid) = DaemonLock.holder(dataDir: dataDir) {
+            throw StoreAccessError.inUseByDaemon(directory: dataDir, pid: pid)
+        }
+        let lock = try DaemonLock(dataDir: dataDir)
+        defer { withExtendedLifetime(lock) {} }
+        let store = try StoreAccess.open(dataDir: dataDir, migrate: false)
+        defer { store.close() }
+        return try await store.reindexSearch()
     }
 
     /// `path`, or `path-2`, `path-3`… when taken (two restores within one second).

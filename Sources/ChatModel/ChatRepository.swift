@@ -114,6 +114,20 @@ public struct DirectRoomOpening: Sendable, Equatable {
     }
 }
 
+/// One page of search results (see `ChatRepository.search`).
+public struct SearchPage: Sendable, Equatable {
+    /// The matching messages, newest first.
+    public var messages: [Message]
+    /// Where the next page starts (its `before`): nil when no more can match. It may be set with
+    /// fewer than `limit` messages: a search examines a bounded number of candidates per call.
+    public var nextBefore: MessageID?
+
+    public init(messages: [Message], nextBefore: MessageID?) {
+        self.messages = messages
+        self.nextBefore = nextBefore
+    }
+}
+
 public protocol ChatRepository: Sendable {
     // Rooms
     func allRooms() throws -> [Room]
@@ -186,6 +200,12 @@ public protocol ChatRepository: Sendable {
     func react(message: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction]
     /// The message's reactions, in the order of each emoji's first use.
     func reactions(ofMessage id: MessageID) throws -> [Reaction]
+
+    // Search
+    /// Up to `limit` live text and system messages of `rooms` matching `query` (see `SearchQuery`),
+    /// newest first, with ids below `before` when given. The index follows every append, edit and
+    /// delete in the same transaction.
+    func search(_ query: SearchQuery, rooms: Set<RoomID>, before: MessageID?, limit: Int) throws -> SearchPage
 
     // Direct messages
     /// The pair's direct room, created on first use in the same write that checks for it (so two

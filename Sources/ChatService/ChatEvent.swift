@@ -24,6 +24,8 @@ public enum ChatEvent: Equatable, Sendable {
     case ban(room: String, user: String, reason: String)
     case unban(room: String, user: String)
     case reportMessage(room: String, id: Int64, reason: String)
+    /// `search`: `room` nil for every room the caller may read.
+    case search(query: SearchQuery, room: String?, before: Int64?, limit: Int)
 
     /// One room of a `resume`: the last message the client saw there.
     public struct ResumePoint: Equatable, Sendable {
@@ -104,6 +106,7 @@ public enum ChatEvent: Equatable, Sendable {
             let room = try roomName(args)
             let id = try messageID(args)
             return .reportMessage(room: room, id: id, reason: try reason(args, required: true))
+        case "search": return try search(args)
         case "leave_room": return .leaveRoom(try roomName(args))
         case "send_message":
             let room = try roomName(args)
@@ -144,8 +147,39 @@ public enum ChatEvent: Equatable, Sendable {
     public static let names = [
         "get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop", "edit_message",
         "delete_message", "react", "open_direct", "get_history", "resume", "mark_read", "set_preferences",
-        "get_mentions", "mute", "unmute", "ban", "unban", "report_message",
+        "get_mentions", "mute", "unmute", "ban", "unban", "report_message", "search",
     ]
+
+    /// Results one `search` page may hold; `defaultSearchPage` when not asked.
+    public static let maxSearchPage = 50
+    public static let defaultSearchPage = 20
+
+    private static func search(_ args: [JSONValue]) throws(ChatError) -> ChatEvent {
+        guard let payload = args.first, payload.isObject else {
+            throw ChatError(.invalidRequest, "expected an object like {\"query\": \"squat\"}")
+        }
+        guard let text = payload["query"]?.stringValue else {
+            throw ChatError(.invalidRequest, "'query' must be a string")
+        }
+        let query: SearchQuery
+        switch SearchQuery.parse(text) {
+        case .success(let parsed): query = parsed
+        case .failure(let problem): throw ChatError(.invalidRequest, problem.description)
+        }
+        var room: String?
+        if let value = payload["room"], value != .null {
+            guard let name = value.stringValue else { throw ChatError(.invalidRequest, "'room' must be a room name") }
+            room = name
+        }
+        var limit = defaultSearchPage
+        if let value = payload["limit"], value != .null {
+            guard case .int(let asked) = value, (1...Int64(maxSearchPage)).contains(asked) else {
+                throw ChatError(.invalidRequest, "'limit' must be a whole number from 1 to \(maxSearchPage)")
+            }
+            limit = Int(asked)
+        }
+        return .search(query: query, room: room, before: try optionalID(args, "before"), limit: limit)
+    }
 
     /// A message id a client saw (0: none yet).
     private static func position(_ value: JSONValue, _ field: String) throws(ChatError) -> Int64 {

@@ -25,6 +25,8 @@ extension ChatService {
             case .setPreferences(let share): try await setPreferences(shareReadReceipts: share, connection)
             case .getMentions(let before, let limit):
                 try mentions(before: before.map(MessageID.init), limit: limit, connection)
+            case .search(let query, let room, let before, let limit):
+                try search(query, in: room, before: before.map(MessageID.init), limit: limit, connection)
             case .leaveRoom(let room): try await leaveRoom(room, connection)
             case .sendMessage(let room, let message): try await sendMessage(message, to: room, connection)
             case .typing(let room, let active): try typing(in: room, active: active, connection)

@@ -8,6 +8,7 @@ extension ChatStore {
         let now = self.now()
         return try await write { txn, tables in
             var message = try Self.liveMessage(txn, tables, id)
+            let old = message
             var mentioned: [UserID] = []
             for user in mentions where user != message.userID && !mentioned.contains(user) { mentioned.append(user) }
             try Self.removeMentions(
@@ -17,20 +18,23 @@ extension ChatStore {
             message.mentions = mentioned
             message.isEdited = true
             message.editedAt = max(now, message.createdAt)
+            try Self.reindexForSearch(txn, tables, from: old, to: message)
             try Self.logChange(txn, tables, &message)
             return message
         }
     }
 
-    /// The record stays (history keeps its place) but its text and reactions are removed from the
-    /// file, not merely hidden.
+    /// The record stays (history keeps its place) but its text, reactions and search postings are
+    /// removed from the file, not merely hidden.
     public func deleteMessage(id: MessageID) async throws -> Message {
         try await write { txn, tables in
             var message = try Self.liveMessage(txn, tables, id)
+            let old = message
             try Self.removeMentions(txn, tables, of: message, users: message.mentions)
             message.deleted = true
             message.text = ""
             message.mentions = []
+            try Self.reindexForSearch(txn, tables, from: old, to: message)
             _ = try txn.delete(tables.reactions, id)
             try Self.logChange(txn, tables, &message)
             return message

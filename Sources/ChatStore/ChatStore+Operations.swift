@@ -195,6 +195,7 @@ extension ChatStore {
             try checkMessageChanges(txn, report)
             try checkReadState(txn, report)
             try checkModeration(txn, report)
+            try checkSearchIndex(txn, report)
             return problems
         }
     }

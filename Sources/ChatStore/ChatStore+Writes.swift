@@ -207,7 +207,7 @@ extension ChatStore {
     }
 
     /// Writes the message, its room-time index entry (with the room's running unread count), its
-    /// mentions and the sender's `last_active` and read position together. created_at never goes
+    /// mentions, its search postings and the sender's `last_active` and read position together. created_at never goes
     /// back within a room, so room-time order equals id order.
     static func insertMessage(_ txn: Transaction, _ tables: Tables, _ new: NewMessage, now: Micros) throws -> Message {
         var createdAt = now
@@ -225,6 +225,7 @@ extension ChatStore {
         try txn.put(tables.messages, message.id, message, noOverwrite: true)
         try txn.put(tables.roomTime, RoomTimeKey(message.roomID, createdAt, message.id), count)
         try addMentions(txn, tables, of: message, users: mentioned)
+        try indexForSearch(txn, tables, message)
         let participantKey = RoomUserKey(new.roomID, new.userID)
         if var participant = try txn.get(tables.participants, participantKey) {
             participant.lastActive = createdAt

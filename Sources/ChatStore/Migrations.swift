@@ -26,10 +26,19 @@ enum Migrations {
         4: { txn, tables in try renameRoomsInTheDirectNamespace(txn, tables) },
         // Version 6 added read positions, unread counts, mentions and the rooms' change logs.
         5: { txn, tables in try countMessagesAndStartReadPositionsAtTheEnd(txn, tables) },
-        // Version 7 added restrictions (mutes, bans) and reports: their (empty) tables are created
-        // when the store opens.
-        6: { _, _ in [] },
+        // Version 7 added the search index (built from every message there is), and restrictions
+        // (mutes, bans) and reports, whose (empty) tables are created when the store opens.
+        6: { txn, tables in try indexEveryMessageForSearch(txn, tables) },
     ]
+
+    /// Version 6 had no search index: every live text and system message enters it.
+    static func indexEveryMessageForSearch(_ txn: Transaction, _ tables: Tables) throws -> [String] {
+        let (messages, postings) = try ChatStore.buildSearchIndex(txn, tables)
+        guard messages > 0 else { return [] }
+        return [
+            "indexed \(messages) message\(messages == 1 ? "" : "s") for search (\(postings) posting\(postings == 1 ? "" : "s"))"
+        ]
+    }
 
     /// Version 5 had empty room-time values, no read positions and no change log.
     ///

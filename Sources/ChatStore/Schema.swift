@@ -7,6 +7,9 @@ typealias RoomUserKey = Key2<UInt64, UInt64>
 typealias RoomChangeKey = Key2<RoomID, UInt64>
 /// user · room · message: a mention, per room (unread mention counts).
 typealias UserRoomMessageKey = Key3<UserID, RoomID, MessageID>
+/// message id · room id: one posting of the search index (big-endian, so a term's postings are in
+/// message order and carry the room without reading the message).
+typealias Posting = Key2<MessageID, RoomID>
 
 /// The named databases of the store. Every record table and its indexes are written in one
 /// transaction; integer keys are big-endian so byte order is numeric order.
@@ -54,6 +57,9 @@ struct Tables {
     let reports: Database<ReportID, Report>
     /// Schema 7: message · reporter → report id: one report per reporter and message.
     let reportsByMessage: Database<RoomUserKey, ReportID>
+    /// Schema 7: search term → postings (sorted duplicates), one per live text or system message
+    /// holding the term (see `SearchTerms`); written with the message in its transaction.
+    let searchTerms: MultiDatabase<String, Posting>
 
     /// The names of the tables schema 4 added (a read-only open of an older store must not look for them).
     static let addedInSchema4 = ["invites", "invites_by_hash", "signin_links", "signin_links_by_hash"]
@@ -61,8 +67,8 @@ struct Tables {
     static let addedInSchema5 = ["reactions", "direct_rooms"]
     /// The names of the tables schema 6 added.
     static let addedInSchema6 = ["room_changes", "mentions", "room_mentions", "preferences"]
-    /// The names of the moderation tables schema 7 added.
-    static let addedInSchema7 = ["restrictions", "reports", "reports_by_message"]
+    /// The names of the tables schema 7 added.
+    static let addedInSchema7 = ["restrictions", "reports", "reports_by_message", "search_terms"]
 
     init(environment env: Environment, create: Bool) throws {
         meta = try env.database(named: "meta", create: create)
@@ -88,6 +94,7 @@ struct Tables {
         restrictions = try env.database(named: "restrictions", create: create)
         reports = try env.database(named: "reports", create: create)
         reportsByMessage = try env.database(named: "reports_by_message", create: create)
+        searchTerms = try env.multiDatabase(named: "search_terms", create: create)
     }
 
     /// Entries per table, for `fitchat db status`.
@@ -105,6 +112,7 @@ struct Tables {
             ("mentions", try txn.count(mentions)), ("room_mentions", try txn.count(roomMentions)),
             ("preferences", try txn.count(preferences)), ("restrictions", try txn.count(restrictions)),
             ("reports", try txn.count(reports)), ("reports_by_message", try txn.count(reportsByMessage)),
+            ("search_terms", try txn.count(searchTerms)),
         ]
     }
 }

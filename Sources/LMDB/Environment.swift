@@ -147,10 +147,21 @@ public final class Environment: @unchecked Sendable {
     public func database<Key: LMDBCodable, Value: LMDBCodable>(
         named name: String, create: Bool = true, as: (Key.Type, Value.Type) = (Key.self, Value.self)
     ) throws -> Database<Key, Value> {
-        let open = { (txn: Transaction) throws -> Database<Key, Value> in
+        Database(name: name, dbi: try openDatabase(named: name, flags: create ? UInt32(MDB_CREATE) : 0))
+    }
+
+    /// `mdb_dbi_open` with `flags`, in a transaction of its own. LMDB itself opens a stored
+    /// database with the flags it was created with, whatever is asked: a database of sorted
+    /// duplicates opened as a plain one (or the other way round) is refused here instead.
+    func openDatabase(named name: String, flags: UInt32) throws -> MDB_dbi {
+        let open = { (txn: Transaction) throws -> MDB_dbi in
             var dbi = MDB_dbi()
-            try LMDBError.check(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi))
-            return Database(name: name, dbi: dbi)
+            try LMDBError.check(mdb_dbi_open(txn.handle, name, flags, &dbi))
+            var stored: UInt32 = 0
+            try LMDBError.check(mdb_dbi_flags(txn.handle, dbi, &stored))
+            let duplicates = UInt32(MDB_DUPSORT | MDB_DUPFIXED)
+            guard stored & duplicates == flags & duplicates else { throw LMDBError.incompatible }
+            return dbi
         }
         guard options.readOnly else { return try write(open) }
         pthread_rwlock_rdlock(resizeLock)
@@ -158,9 +169,9 @@ public final class Environment: @unchecked Sendable {
         guard !closed else { throw LMDBError.closed }
         let txn = try begin(readOnly: true)
         do {
-            let database = try open(txn)
+            let dbi = try open(txn)
             try txn.commit()
-            return database
+            return dbi
         } catch {
             txn.abort()
             throw error

@@ -10,6 +10,8 @@ public struct LMDBError: Error, Sendable, Equatable, Hashable, CustomStringConve
     public static let notFound = LMDBError(code: MDB_NOTFOUND)
     public static let invalid = LMDBError(code: MDB_INVALID)
     public static let mapFull = LMDBError(code: MDB_MAP_FULL)
+    /// The database exists with other flags than asked for (plain versus sorted duplicates).
+    public static let incompatible = LMDBError(code: MDB_INCOMPATIBLE)
 
     /// A value stored in the database could not be decoded by its codec.
     public static let decoding = LMDBError(code: -1)

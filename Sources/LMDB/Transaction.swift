@@ -45,7 +45,7 @@ public final class Transaction {
 
     /// A key LMDB could never have stored (empty, or longer than its key limit) is simply not
     /// there: a lookup by a user-supplied name must not become `MDB_BAD_VALSIZE`.
-    private func cannotExist(_ key: MDB_val) -> Bool {
+    func cannotExist(_ key: MDB_val) -> Bool {
         key.mv_size == 0 || key.mv_size > Int(mdb_env_get_maxkeysize(environment.handle))
     }
 

@@ -6,7 +6,7 @@ struct FitchatBench: AsyncParsableCommand {
         commandName: "fitchat-bench",
         abstract: "Benchmarks of fitchat that print numbers (never installed).",
         subcommands: [
-            StoreBench.self, RoomsListBench.self, ColdStartBench.self, ChatBench.self, IdleBench.self,
+            StoreBench.self, RoomsListBench.self, SearchBench.self, ColdStartBench.self, ChatBench.self, IdleBench.self,
             HandshakeBench.self, CrashChild.self,
             HoldReader.self,
         ])

@@ -1,10 +1,11 @@
+import Administration
 import ArgumentParser
 import Foundation
 
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "Inspect, migrate and check the chat store.",
-        subcommands: [Status.self, Migrate.self, Check.self])
+        subcommands: [Status.self, Migrate.self, Check.self, Reindex.self])
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -42,6 +43,20 @@ struct DB: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             print("ok: every index entry points at its record and every record is indexed")
+        }
+    }
+
+    struct Reindex: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild the search index from the messages; refuses while the daemon runs.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let started = Date()
+            let (messages, postings) = try await StoreOperations.reindex(settings: try store.storeSettings())
+            print(
+                "reindexed \(messages) message\(messages == 1 ? "" : "s") for search: \(postings) posting\(postings == 1 ? "" : "s")"
+                    + String(format: " in %.1f s", Date().timeIntervalSince(started)))
         }
     }
 }

@@ -191,4 +191,21 @@ import Testing
         #expect(banned.effects.contains(.leave([gym.a.id], room: "general")))
         #expect(banned.deliveries("new_message").first?.payload["message_type"] == "leave")
     }
+
+    @Test func aBannedUserNoLongerFindsTheRoomsMessages() async throws {
+        let gym = try await Gym()
+        let chat = gym.chat
+        _ = await chat.send("send_message", ["room": "general", "message": "deadlift tips"], from: gym.d)
+        func found(_ payload: JSONValue) async -> [JSONValue] {
+            await chat.send("search", payload, from: gym.a).ack?["results"]?.arrayValue ?? []
+        }
+        #expect(await found(["query": "deadlift"]).count == 1)
+        _ = await chat.send("ban", ["room": "general", "user": "ann"], from: gym.d)
+        #expect(await found(["query": "deadlift"]).isEmpty)
+        #expect(
+            await chat.send("search", ["query": "deadlift", "room": "general"], from: gym.a).ack
+                == refusal("banned", "you are banned from 'general'"))
+        _ = await chat.send("unban", ["room": "general", "user": "ann"], from: gym.d)
+        #expect(await found(["query": "deadlift"]).count == 1)
+    }
 }

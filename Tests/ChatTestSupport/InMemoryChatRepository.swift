@@ -368,6 +368,25 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
 
     public func reactions(ofMessage id: MessageID) throws -> [Reaction] { try read { $0.reactions[id] ?? [] } }
 
+    // MARK: Search
+
+    /// As the store answers, less its bound on the work per call: every live text and system
+    /// message of the rooms is looked at, newest first.
+    public func search(_ query: SearchQuery, rooms: Set<RoomID>, before: MessageID?, limit: Int) throws -> SearchPage {
+        try read { tables in
+            guard limit > 0 else { return SearchPage(messages: [], nextBefore: nil) }
+            let found = tables.messages.values
+                .filter { message in
+                    rooms.contains(message.roomID) && message.isSearchable && message.id < (before ?? .max)
+                        && query.matches(SearchTerms.distinctTerms(in: message.text))
+                }
+                .sorted { $0.id > $1.id }.prefix(limit + 1)
+            guard found.count > limit else { return SearchPage(messages: Array(found), nextBefore: nil) }
+            let shown = Array(found.prefix(limit))
+            return SearchPage(messages: shown, nextBefore: shown.last?.id)
+        }
+    }
+
     public func openDirectRoom(_ pair: DirectPair) async throws -> DirectRoomOpening {
         try await write { tables, now in
             for user in [pair.low, pair.high] where tables.users[user] == nil {

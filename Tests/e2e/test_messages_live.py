@@ -282,7 +282,7 @@ def test_a_store_from_before_issue_14_migrates_and_keeps_everything(data_dir, tr
         assert "schema version 4 needs migrating to 7" in d.cli(*command, expect=1).stderr
     d.start()  # serve migrates
     try:
-        assert "schema version: 6" in d.cli("db", "status").stdout
+        assert "schema version: 7" in d.cli("db", "status").stdout
         ann = ChatClient(d.url, token=d.token("ann", create=False), transports=transport).connect()
         rooms = ann.wait_for("rooms_list")["rooms"]
         assert {r["name"]: r["kind"] for r in rooms} == {

@@ -2,10 +2,7 @@
 panel (a labelled box, "Only #room", results with the matched words marked and the text escaped,
 "More results", "No messages found", errors), and a result that opens its room at the message with
 the messages before it loaded. Screenshots go to build/screenshots/search-*.png; axe runs on the
-panel at 390 and 1280 px.
-
-The `search` event is built on the `search` branch: until it is merged, the daemon answers
-`invalid_request` "unknown event 'search'" and these tests skip (the skip goes after the merge)."""
+panel at 390 and 1280 px."""
 import pytest
 
 from browser import assert_accessible, in_room, new_browser, pick_room, shot, sign_in_to_chat, wait
@@ -41,12 +38,6 @@ def someone_in(gym, name, *rooms):
     return client
 
 
-def skip_until_search_is_merged(client):
-    answer = client.call("search", {"query": "anything"})
-    if not answer.get("ok") and answer["error"]["code"] == "invalid_request" and "unknown event" in answer["error"]["message"]:
-        pytest.skip("the daemon has no `search` yet (issue 16's search branch): runs once it is merged into main")
-
-
 def send(client, room, text):
     answer = client.call("send_message", {"room": room, "message": text})
     assert answer["ok"], answer
@@ -79,7 +70,6 @@ def results(driver):
 
 def test_search_finds_across_rooms_and_jumps_to_the_message_with_its_context(browser, gym):
     bob = someone_in(gym, "bob", "general", "nutrition")
-    skip_until_search_is_merged(bob)
     try:
         gym.cli("room", "add", "coaches", "--description", "Coaches only", "--private")
         gym.cli("room", "add-member", "coaches", "bob")
@@ -150,7 +140,6 @@ def test_search_finds_across_rooms_and_jumps_to_the_message_with_its_context(bro
 
 def test_more_results_pages_on_and_the_phone_shows_the_panel(browser, gym):
     bob = someone_in(gym, "bob", "general")
-    skip_until_search_is_merged(bob)
     try:
         said = [send(bob, "general", f"deadlift set {n}")["id"] for n in range(25)]
         browser.set_window_size(*PHONE)
@@ -178,19 +167,13 @@ def test_more_results_pages_on_and_the_phone_shows_the_panel(browser, gym):
         bob.close()
 
 
-def test_search_says_when_it_is_not_available(browser, gym):
-    """Before the merge the daemon does not know `search`: the page says so (this one runs on both sides
-    of the merge: after it, it checks an empty result instead)."""
+def test_a_search_without_results_says_so(browser, gym):
     bob = someone_in(gym, "bob", "general")
     try:
-        known = bob.call("search", {"query": "zzzqqq"})
+        assert bob.call("search", {"query": "zzzqqq"}) == {"ok": True, "results": [], "next_before": None}
         sign_in_to_chat(browser, gym.url, "ann", PASSWORD)
         in_room(browser, "general")
         open_search(browser)
-        status = search_for(browser, "zzzqqq")
-        if known.get("ok"):
-            assert status == "No messages found.", status
-        else:
-            assert status == "Search is not available on this server yet.", status
+        assert search_for(browser, "zzzqqq") == "No messages found."
     finally:
         bob.close()

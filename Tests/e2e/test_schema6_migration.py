@@ -22,7 +22,7 @@ def test_a_store_from_before_issue_15_migrates_and_recovers_across_the_upgrade(d
     assert "schema version 5 needs migrating to 7" in d.cli("db", "check", expect=1).stderr
     d.start()  # serve migrates
     try:
-        assert "schema version: 6" in d.cli("db", "status").stdout
+        assert "schema version: 7" in d.cli("db", "status").stdout
         ann = ChatClient(d.url, token=d.token("ann", create=False), transports=transport).connect()
         rooms = {r["name"]: r for r in ann.wait_for("rooms_list")["rooms"]}
         assert rooms["general"]["joined"] and rooms["general"]["last_id"] == 12
