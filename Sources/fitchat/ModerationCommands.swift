@@ -30,7 +30,10 @@ struct ModerationCommand: AsyncParsableCommand {
             let (restriction, entry) = try await store.admin().changing().mute(
                 room: room, user: user, minutes: minutes, actor: ModerationCommand.actor)
             AuditJournal.record(entry)
-            print("'\(user)' is muted in '\(room)' until \(ISO8601.format(micros: restriction.mutedUntil ?? 0))")
+            // The names as stored ('Ann' typed, 'ann' said), as `mod list` shows them.
+            print(
+                "'\(entry.target)' is muted in '\(entry.room)' until \(ISO8601.format(micros: restriction.mutedUntil ?? 0))"
+            )
         }
     }
 
@@ -44,6 +47,7 @@ struct ModerationCommand: AsyncParsableCommand {
             let (lifted, entry) = try await store.admin().changing().unmute(
                 room: room, user: user, actor: ModerationCommand.actor)
             AuditJournal.record(entry)
+            let (user, room) = (entry.target, entry.room)
             print(lifted ? "'\(user)' may write in '\(room)' again" : "'\(user)' was not muted in '\(room)'")
         }
     }
@@ -61,7 +65,7 @@ struct ModerationCommand: AsyncParsableCommand {
                 room: room, user: user, reason: reason, actor: ModerationCommand.actor)
             AuditJournal.record(entry)
             print(
-                "'\(user)' is banned from '\(room)'"
+                "'\(entry.target)' is banned from '\(entry.room)'"
                     + (banning.leaveMessage != nil ? " and no longer a member" : ""))
         }
     }
@@ -77,6 +81,7 @@ struct ModerationCommand: AsyncParsableCommand {
             let (lifted, entry) = try await store.admin().changing().unban(
                 room: room, user: user, actor: ModerationCommand.actor)
             AuditJournal.record(entry)
+            let (user, room) = (entry.target, entry.room)
             print(lifted ? "'\(user)' may join '\(room)' again" : "'\(user)' was not banned from '\(room)'")
         }
     }
@@ -148,10 +153,18 @@ struct ReportsCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let (report, entry) = try await store.admin().changing().resolveReport(
-                id: id, actor: ModerationCommand.actor)
+            let operations = try store.admin().changing()
+            let before = operations.now
+            let (report, entry) = try await operations.resolveReport(id: id, actor: ModerationCommand.actor)
             AuditJournal.record(entry)
-            print("report \(report.id) resolved")
+            // Resolving twice changes nothing: say who did it first, and when.
+            if let at = report.resolvedAt, at < before {
+                print(
+                    "report \(report.id) was already resolved by \(report.resolvedBy ?? "?") at \(ISO8601.format(micros: at))"
+                )
+            } else {
+                print("report \(report.id) resolved")
+            }
         }
     }
 }

@@ -2140,6 +2140,10 @@ class FitnessChat {
     button.setAttribute("aria-controls", menu.id);
     host.append(menu);
     this.userMenu = { element: menu, button, user, room, status };
+    // The previous action's confirmation sits over the conversation's lower part, where a menu
+    // near the end opens: it has been read; it goes so as not to cover the choices.
+    this.el.toasts.querySelectorAll("[data-testid=moderation-done], [data-testid=moderation-error]")
+      .forEach((toast) => toast.remove());
     choices.firstElementChild.focus();
   }
 
@@ -2522,7 +2526,16 @@ class FitnessChat {
       message_not_found: "That message is gone (deleted, or not in this room).",
       forbidden: "You may not do that here.",
     };
-    // muted, banned, invalid_request: the server's own words say what and until when.
+    // muted and banned: the server's words ("you are muted in 'general' until 2026-…Z") said as the
+    // page says them elsewhere, the time on the reader's clock. invalid_request: the server's words.
+    if (error.code === "muted" || error.code === "banned") {
+      const message = error.message || "";
+      const room = /'([a-z0-9-]+)'/.exec(message);
+      const where = room ? this.roomLabel(room[1]) : "this room";
+      if (error.code === "banned") return `You are banned from ${where}.`;
+      const until = /(\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(message);
+      return `You are muted in ${where}${until ? ` until ${clockLabel(new Date(until[1]))}` : ""}.`;
+    }
     if (error.code === "forbidden" && error.message) return error.message;
     return friendly[error.code] || error.message || "Something went wrong.";
   }
