@@ -24,6 +24,8 @@ public enum ChatEvent: Equatable, Sendable {
     case ban(room: String, user: String, reason: String)
     case unban(room: String, user: String)
     case reportMessage(room: String, id: Int64, reason: String)
+    case getReports(includeResolved: Bool)
+    case resolveReport(id: Int64)
     /// `search`: `room` nil for every room the caller may read.
     case search(query: SearchQuery, room: String?, before: Int64?, limit: Int)
 
@@ -102,6 +104,20 @@ public enum ChatEvent: Equatable, Sendable {
             let user = try userName(args)
             return .ban(room: room, user: user, reason: try reason(args, required: false))
         case "unban": return .unban(room: try roomName(args), user: try userName(args))
+        case "get_reports":
+            if let payload = args.first, payload != .null, !payload.isObject {
+                throw ChatError(.invalidRequest, "expected an object like {\"include_resolved\": false}")
+            }
+            let include = args.first?["include_resolved"]
+            guard include == nil || include == .null || include?.boolValue != nil else {
+                throw ChatError(.invalidRequest, "'include_resolved' must be true or false")
+            }
+            return .getReports(includeResolved: include?.boolValue ?? false)
+        case "resolve_report":
+            guard let payload = args.first, payload.isObject, case .int(let id)? = payload["id"], id > 0 else {
+                throw ChatError(.invalidRequest, "expected an object like {\"id\": 12} (a report id)")
+            }
+            return .resolveReport(id: id)
         case "report_message":
             let room = try roomName(args)
             let id = try messageID(args)
@@ -147,7 +163,7 @@ public enum ChatEvent: Equatable, Sendable {
     public static let names = [
         "get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop", "edit_message",
         "delete_message", "react", "open_direct", "get_history", "resume", "mark_read", "set_preferences",
-        "get_mentions", "mute", "unmute", "ban", "unban", "report_message", "search",
+        "get_mentions", "mute", "unmute", "ban", "unban", "report_message", "search", "get_reports", "resolve_report",
     ]
 
     /// Results one `search` page may hold; `defaultSearchPage` when not asked.

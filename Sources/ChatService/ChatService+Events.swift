@@ -39,6 +39,8 @@ extension ChatService {
             case .unmute(let room, let user): try await unmute(room, user, connection)
             case .ban(let room, let user, let reason): try await ban(room, user, reason: reason, connection)
             case .unban(let room, let user): try await unban(room, user, connection)
+            case .getReports(let includeResolved): try reports(includeResolved: includeResolved, connection)
+            case .resolveReport(let id): try await resolveReport(id, connection)
             case .reportMessage(let room, let id, let reason):
                 try await reportMessage(id, in: room, reason: reason, connection)
             }

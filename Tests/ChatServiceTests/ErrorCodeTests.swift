@@ -18,7 +18,8 @@ struct ErrorCodeTests {
             Set(ChatEvent.names) == [
                 "get_rooms", "join_room", "leave_room", "send_message", "typing_start", "typing_stop", "edit_message",
                 "delete_message", "react", "open_direct", "get_history", "resume", "mark_read", "set_preferences",
-                "get_mentions", "mute", "unmute", "ban", "unban", "report_message", "search",
+                "get_mentions", "mute", "unmute", "ban", "unban", "report_message", "search", "get_reports",
+                "resolve_report",
             ])
     }
 

@@ -91,4 +91,48 @@ import Testing
         }
         #expect(codes == [nil, nil, nil, nil, nil, "rate_limited"])
     }
+
+    @Test func moderatorsListAndResolveTheReportsOfTheirRooms() async throws {
+        let gym = try await ModerationTests.Gym()
+        let chat = gym.chat
+        let bob = try await chat.user("bob")
+        let (bo, _) = try chat.connect(bob, "bo")
+        for user in [gym.ann, bob] { try await chat.addMember(user, to: chat.coaches) }
+        await chat.join("general", bo)
+        await chat.join("coaches", gym.a)
+        await chat.join("coaches", bo)
+        let spam = await chat.send("send_message", ["room": "general", "message": "spam"], from: gym.a)
+        let secret = await chat.send("send_message", ["room": "coaches", "message": "rude"], from: gym.a)
+        for (room, sent) in [("general", spam), ("coaches", secret)] {
+            _ = await chat.send(
+                "report_message", ["room": .string(room), "id": sent.ack?["message"]?["id"] ?? .null, "reason": "x"],
+                from: bo)
+        }
+        func listed(_ from: ChatConnection, _ payload: JSONValue? = nil) async -> [JSONValue] {
+            await chat.send("get_reports", payload, from: from).ack?["reports"]?.arrayValue ?? []
+        }
+        // The admin sees both, newest first; the moderator the public room's; a member nothing.
+        #expect(await listed(gym.b).map { $0["room"] } == ["coaches", "general"])
+        let deskList = await listed(gym.d)
+        #expect(deskList.map { $0["room"] } == ["general"])
+        #expect(deskList.first?["reporter"] == userJSON(bob) && deskList.first?["author"] == userJSON(gym.ann))
+        #expect(deskList.first?["message"]?["message"] == "spam")
+        #expect(await chat.send("get_reports", from: bo).ack?["error"]?["code"] == "forbidden")
+        // A moderator cannot resolve the private room's report, nor tell it exists.
+        let coachesReport = await listed(gym.b).first?["id"] ?? .null
+        let refused = await chat.send("resolve_report", ["id": coachesReport], from: gym.d)
+        #expect(
+            refused.ack == refusal("invalid_request", "no report \(coachesReport.intValue ?? 0) of a room you moderate")
+        )
+        let generalReport = deskList.first?["id"] ?? .null
+        let resolved = await chat.send("resolve_report", ["id": generalReport], from: gym.d)
+        #expect(resolved.ack?["report"]?["resolved_by"] == "desk")
+        #expect(resolved.deliveries("report_resolved").map(\.audience) == [.connections([gym.b.id])])
+        #expect(resolved.audit.map(\.action) == [.resolveReport])
+        #expect(await listed(gym.d).isEmpty)
+        #expect(await listed(gym.d, ["include_resolved": true]).count == 1)
+        // Again: still resolved by desk, no second journal entry.
+        #expect(await chat.send("resolve_report", ["id": generalReport], from: gym.b).audit.isEmpty)
+        #expect(await chat.send("resolve_report", ["id": "1"], from: gym.b).ack?["error"]?["code"] == "invalid_request")
+    }
 }
