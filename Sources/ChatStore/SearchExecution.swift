@@ -12,8 +12,9 @@ import LMDB
 /// - a prefix standing for more than `maxExpansion` terms with no exact term beside it (`s`, `1`)
 ///   matches most messages: the newest messages are read instead.
 ///
-/// The work is bounded: at most `maxExamined` candidates per call (`maxScanned` messages when
-/// reading messages). A call that stops there returns fewer results and where it stopped.
+/// The work is bounded: at most `maxExamined` candidates per call, of which at most `maxScanned`
+/// have their message's words read (and `maxScanned` messages when reading messages). A call that
+/// stops there returns fewer results and where it stopped.
 struct SearchExecution {
     static let maxExamined = 10_000
     static let maxScanned = 2_000
@@ -79,9 +80,14 @@ struct SearchExecution {
     {
         var found: [Message] = []
         var examined = 0
+        // Messages whose words were read (the prefix left undecided by the index): each costs its
+        // text's normalisation, so they share the message scan's budget, not the postings' one.
+        var read = 0
         var last: MessageID?
         while found.count <= limit {
-            guard examined < Self.maxExamined else { return SearchPage(messages: found, nextBefore: last) }
+            guard examined < Self.maxExamined, read < Self.maxScanned else {
+                return SearchPage(messages: found, nextBefore: last)
+            }
             guard let posting = try stream.next() else { break }
             examined += 1
             last = posting.a
@@ -89,7 +95,10 @@ struct SearchExecution {
             let verdict = try check(posting)
             if verdict == false { continue }
             guard let message = try txn.get(tables.messages, posting.a), message.isSearchable else { continue }
-            if verdict == nil, !query.matches(SearchTerms.distinctTerms(in: message.text)) { continue }
+            if verdict == nil {
+                read += 1
+                guard query.matches(SearchTerms.distinctTerms(in: message.text)) else { continue }
+            }
             found.append(message)
         }
         return Self.page(found, limit: limit)
