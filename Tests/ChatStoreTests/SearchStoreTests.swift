@@ -92,6 +92,32 @@ struct SearchStoreTests {
         #expect(second.messages.map(\.id) == [oldest.id] && second.nextBefore == nil)
     }
 
+    /// And by the bytes normalised: 200 messages of 2,000 Cyrillic letters (3.6 KB each) cost
+    /// what 2,000 short ones do, so a call stops after 512 KiB of text, walking or scanning.
+    @Test func readingCandidatesWordsIsBoundedInBytes() async throws {
+        let f = try await fixture()
+        defer { f.store.close() }
+        let rooms = [f.general]
+        let words = (0..<300).map { "s\($0)" }.joined(separator: " ")
+        let oldest = try await f.store.append(NewMessage(roomID: f.general.id, userID: f.ann.id, text: "xx " + words))
+        let long = String(String(repeating: "привет мир йога ", count: 130).prefix(1_990))
+        let batch = try await f.store.appendBatch(
+            (0..<200).map { _ in NewMessage(roomID: f.general.id, userID: f.ann.id, text: "xx " + long) })
+        for query in ["xx s", "s"] {
+            var before: MessageID? = nil
+            var pages = 0
+            var found: [MessageID] = []
+            repeat {
+                let page = try search(f.store, query, rooms: rooms, before: before)
+                found += page.messages.map(\.id)
+                before = page.nextBefore
+                pages += 1
+            } while before != nil && pages < 10
+            #expect(found == [oldest.id] && pages == 2, "\(query): \(pages) pages")
+        }
+        #expect(batch.count == 200)
+    }
+
     /// Every snapshot a reader takes while messages are appended, edited and deleted is sound:
     /// the postings never lag behind (or run ahead of) the messages they index.
     @Test func everySnapshotHasTheIndexOfItsMessages() async throws {
