@@ -18,6 +18,8 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
     case notParticipant
     /// The user is banned from the room (a join is refused in the same transaction as the check).
     case banned
+    /// The user is muted in the room until then (a message is refused in the transaction that would store it).
+    case muted(until: Micros)
     case reportNotFound(ReportID)
 
     public var description: String {
@@ -31,6 +33,7 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
         case .tooManyReactions: "a message holds at most \(Reaction.maxPerMessage) different emojis"
         case .notParticipant: "not a participant of the room"
         case .banned: "banned from the room"
+        case .muted(let until): "muted in the room until \(ISO8601.format(micros: until))"
         case .reportNotFound(let id): "no report \(id)"
         }
     }
@@ -165,7 +168,9 @@ public protocol ChatRepository: Sendable {
     // Messages
     /// Appends a message durably: the message, its room-time index entry, its mention index
     /// entries and the sender's participant (`last_active`, read position) are written in one
-    /// transaction. Ids strictly increase.
+    /// transaction. Ids strictly increase. A message `fromParticipant` is refused in that same
+    /// transaction when its sender is no participant (`notParticipant`), is banned (`banned`) or
+    /// muted (`muted`) there: a ban or mute committed after the sender's checks still stops it.
     func append(_ message: NewMessage) async throws -> Message
     func message(id: MessageID) throws -> Message?
     /// The latest `limit` messages of a room, oldest first.

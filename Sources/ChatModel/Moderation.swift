@@ -98,14 +98,16 @@ public enum ModerationRules {
     /// A mute lasts from one minute to thirty days.
     public static let mutableMinutes = 1...43_200
     /// Reasons (ban, report) are a sentence, not an essay.
-    public static let maxReason = 500
+    public static var maxReason: Int { TextLimit.reason.maxCharacters }
     /// Actor names in the journal and records for the admin CLI: `cli:<unix user>`.
     public static func cliActor(_ unixUser: String) -> String { "cli:" + SafeText.forLog(unixUser, limit: 64) }
 
-    /// A reason as stored: trimmed; nil when it is too long or holds control characters.
+    /// A reason as stored: trimmed; nil when it is too long (`TextLimit.reason`: characters, and
+    /// scalars and bytes too, since one character can hold any number of combining marks) or holds
+    /// control characters.
     public static func reason(_ raw: String) -> String? {
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= maxReason,
+        guard TextLimit.reason.allows(trimmed),
             !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { return nil }
         return trimmed

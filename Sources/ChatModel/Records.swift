@@ -213,13 +213,20 @@ public struct NewMessage: Sendable, Equatable {
     public var type: MessageType
     /// The users it mentions, as the service resolved them.
     public var mentions: [UserID]
+    /// Sent by a member (`send_message`): the write itself re-checks that the sender is still a
+    /// participant, neither banned nor muted there (see `ChatRepository.append`).
+    public var fromParticipant: Bool
 
-    public init(roomID: RoomID, userID: UserID, text: String, type: MessageType = .text, mentions: [UserID] = []) {
+    public init(
+        roomID: RoomID, userID: UserID, text: String, type: MessageType = .text, mentions: [UserID] = [],
+        fromParticipant: Bool = false
+    ) {
         self.roomID = roomID
         self.userID = userID
         self.text = text
         self.type = type
         self.mentions = mentions
+        self.fromParticipant = fromParticipant
     }
 }
 

@@ -14,6 +14,8 @@ public struct TextLimit: Sendable, Equatable {
 
     /// Message text: 2,000 characters, 4,000 scalars, 8 KiB.
     public static let message = TextLimit(maxCharacters: 2000, maxScalars: 4000, maxBytes: 8 * 1024)
+    /// Reasons of a ban or a report: 500 characters, 1,000 scalars, 2 KiB.
+    public static let reason = TextLimit(maxCharacters: 500, maxScalars: 1000, maxBytes: 2 * 1024)
     /// Display names: 64 characters, 128 scalars, 256 bytes.
     public static let displayName = TextLimit(maxCharacters: 64, maxScalars: 128, maxBytes: 256)
 

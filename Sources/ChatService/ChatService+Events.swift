@@ -104,8 +104,18 @@ extension ChatService {
         try requireMayWrite(in: room, user)
         guard try repository.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
         let mentioned = try mentionedUsers(in: text, room: room, author: user)
-        let message = try await repository.append(
-            NewMessage(roomID: room.id, userID: user.id, text: text, mentions: mentioned.map(\.id)))
+        let message: Message
+        do {
+            message = try await repository.append(
+                NewMessage(
+                    roomID: room.id, userID: user.id, text: text, mentions: mentioned.map(\.id), fromParticipant: true))
+        } catch RepositoryError.notParticipant {
+            throw ChatError.notJoined(name)  // left, removed or banned since the checks above
+        } catch RepositoryError.banned {
+            throw ChatError.banned(room.name)
+        } catch RepositoryError.muted(let until) {
+            throw ChatError.muted(room.name, until: until)
+        }
         let json = ChatJSON.message(message, room: room, user: user, mentions: mentioned.map(\.name))
         var outcome = Outcome()
         outcome.stored = true

@@ -108,6 +108,21 @@ extension ChatStore {
         if try txn.get(tables.restrictions, RoomUserKey(user, room))?.banned == true { throw RepositoryError.banned }
     }
 
+    /// Refuses a sender who is no participant of the room, or is banned or muted there, inside the
+    /// transaction that would store their message: a ban or mute committed after the service's own
+    /// checks (the message was on its way) still stops it.
+    static func requireStanding(_ txn: Transaction, _ tables: Tables, room: RoomID, user: UserID, now: Micros) throws {
+        if let restriction = try txn.get(tables.restrictions, RoomUserKey(user, room)) {
+            if restriction.banned { throw RepositoryError.banned }
+            if restriction.isMuted(at: now), let until = restriction.mutedUntil {
+                throw RepositoryError.muted(until: until)
+            }
+        }
+        guard try txn.contains(tables.participants, RoomUserKey(room, user)) else {
+            throw RepositoryError.notParticipant
+        }
+    }
+
     // MARK: Reports
 
     public func fileReport(room: RoomID, message: MessageID, reporter: UserID, reason: String) async throws -> Filing {

@@ -194,6 +194,9 @@ extension ChatStore {
         let now = self.now()
         return try await write { txn, tables in
             try Self.requireRoomAndUser(txn, tables, room: message.roomID, user: message.userID)
+            if message.fromParticipant {
+                try Self.requireStanding(txn, tables, room: message.roomID, user: message.userID, now: now)
+            }
             return try Self.insertMessage(txn, tables, message, now: now)
         }
     }

@@ -12,11 +12,14 @@ import LMDB
 /// - a prefix standing for more than `maxExpansion` terms with no exact term beside it (`s`, `1`)
 ///   matches most messages: the newest messages are read instead.
 ///
-/// The work is bounded: at most `maxExamined` candidates per call (`maxScanned` messages when
-/// reading messages). A call that stops there returns fewer results and where it stopped.
+/// The work is bounded: at most `maxExamined` candidates per call, of which at most `maxScanned`
+/// have their message's words read (and `maxScanned` messages when reading messages), and at most
+/// `maxScannedBytes` of text normalised: 2,000 long messages in another script cost most of a
+/// second. A call that stops there returns fewer results and where it stopped.
 struct SearchExecution {
     static let maxExamined = 10_000
     static let maxScanned = 2_000
+    static let maxScannedBytes = 512 * 1024
     static let maxExpansion = 256
     /// Up to this many prefix terms, a candidate is checked against each with `MDB_GET_BOTH`;
     /// beyond, its message is read.
@@ -79,9 +82,15 @@ struct SearchExecution {
     {
         var found: [Message] = []
         var examined = 0
+        // Messages whose words were read (the prefix left undecided by the index): each costs its
+        // text's normalisation, so they share the message scan's budget, not the postings' one.
+        var read = 0
+        var readBytes = 0
         var last: MessageID?
         while found.count <= limit {
-            guard examined < Self.maxExamined else { return SearchPage(messages: found, nextBefore: last) }
+            guard examined < Self.maxExamined, read < Self.maxScanned, readBytes < Self.maxScannedBytes else {
+                return SearchPage(messages: found, nextBefore: last)
+            }
             guard let posting = try stream.next() else { break }
             examined += 1
             last = posting.a
@@ -89,7 +98,11 @@ struct SearchExecution {
             let verdict = try check(posting)
             if verdict == false { continue }
             guard let message = try txn.get(tables.messages, posting.a), message.isSearchable else { continue }
-            if verdict == nil, !query.matches(SearchTerms.distinctTerms(in: message.text)) { continue }
+            if verdict == nil {
+                read += 1
+                readBytes += message.text.utf8.count
+                guard query.matches(SearchTerms.distinctTerms(in: message.text)) else { continue }
+            }
             found.append(message)
         }
         return Self.page(found, limit: limit)
@@ -99,20 +112,19 @@ struct SearchExecution {
     private func scanMessages(before: MessageID?, limit: Int) throws -> SearchPage {
         var found: [Message] = []
         var scanned = 0
+        var scannedBytes = 0
         var last: MessageID?
         var stopped = false
         try txn.cursor(tables.messages).scan(to: before?.encoded, reverse: true) { id, message in
-            guard scanned < Self.maxScanned else {
+            guard scanned < Self.maxScanned, scannedBytes < Self.maxScannedBytes else {
                 stopped = true
                 return false
             }
             scanned += 1
             last = id
-            if rooms.contains(message.roomID), message.isSearchable,
-                query.matches(SearchTerms.distinctTerms(in: message.text))
-            {
-                found.append(message)
-            }
+            guard rooms.contains(message.roomID), message.isSearchable else { return true }
+            scannedBytes += message.text.utf8.count
+            if query.matches(SearchTerms.distinctTerms(in: message.text)) { found.append(message) }
             return found.count <= limit
         }
         if stopped, found.count <= limit { return SearchPage(messages: found, nextBefore: last) }

@@ -137,7 +137,9 @@ struct ReportsCommand: AsyncParsableCommand {
                     "\(view.report.id)", ISO8601.format(micros: view.report.createdAt), view.room,
                     "\(view.report.messageID)", view.author, view.reporter, view.report.reason,
                     view.report.isOpen ? "open" : "resolved by \(view.report.resolvedBy ?? "?")",
-                    view.text.map { SafeText.forLog($0, limit: 60) } ?? "(deleted)",
+                    // Cut here, escaped once by the table (escaping here too showed `\\n` for a newline).
+                    view.text.map { $0.unicodeScalars.count > 60 ? String($0.unicodeScalars.prefix(60)) + "…" : $0 }
+                        ?? "(deleted)",
                 ]
             }
             print(

@@ -22,6 +22,18 @@ import Testing
         #expect(refused(stacked))
     }
 
+    /// Defect (issue 16 attack): a reason's 500 were counted in characters only, so one `a` with
+    /// 100,000 combining marks (200 KB) was a stored report reason, sent whole to the moderators
+    /// (and a ban's to the whole room), five at once per member.
+    @Test func reasonsAreBoundedInCharactersScalarsAndBytes() {
+        #expect(ModerationRules.reason(String(repeating: "r", count: 500)) != nil)
+        #expect(ModerationRules.reason(String(repeating: "r", count: 501)) == nil)
+        #expect(ModerationRules.reason(String(repeating: "語", count: 500)) != nil)
+        #expect(ModerationRules.reason("a" + String(repeating: "\u{301}", count: 100_000)) == nil)
+        #expect(ModerationRules.reason(String(repeating: "e\u{301}\u{301}\u{301}", count: 300)) == nil)
+        #expect(ModerationRules.reason("  spam  ") == "spam")
+    }
+
     private func refused(_ text: String) -> Bool {
         if case .failure(let error) = MessageText.validate(text) { return error.code == .messageTooLong }
         return false

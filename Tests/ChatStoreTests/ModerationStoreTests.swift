@@ -49,6 +49,32 @@ struct ModerationStoreTests {
         #expect(try store.check().isEmpty)
     }
 
+    /// Defect (issue 16 attack): `send_message` checked the sender's standing, then appended in a
+    /// later write; a ban or mute committed in between let the message in — after the ban's `leave`
+    /// message, from a non-participant. A member's message is now re-checked in its own write.
+    @Test func aMembersMessageIsRefusedInItsWriteOnceBannedMutedOrGone() async throws {
+        let store = try makeStore(temporaryDirectory())
+        defer { store.close() }
+        let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
+        let general = try #require(try store.room(named: "general"))
+        func post() async throws -> Message {
+            try await store.append(NewMessage(roomID: general.id, userID: ann.id, text: "hi", fromParticipant: true))
+        }
+        await #expect(throws: RepositoryError.notParticipant) { try await post() }
+        _ = try await store.join(room: general.id, user: ann.id)
+        #expect(try await post().text == "hi")
+        let until = store.currentTime + 600_000_000
+        _ = try await store.mute(room: general.id, user: ann.id, until: until, actor: "desk")
+        await #expect(throws: RepositoryError.muted(until: until)) { try await post() }
+        _ = try await store.unmute(room: general.id, user: ann.id)
+        #expect(try await post().text == "hi")
+        _ = try await store.ban(room: general.id, user: ann.id, reason: "", actor: "desk")
+        await #expect(throws: RepositoryError.banned) { try await post() }
+        // Not from a member (notices, imports): no standing needed.
+        #expect(try await store.append(NewMessage(roomID: general.id, userID: ann.id, text: "notice")).text == "notice")
+        #expect(try store.check().isEmpty)
+    }
+
     @Test func oneReportPerReporterAndMessageAndResolvingKeepsTheFirst() async throws {
         let store = try makeStore(temporaryDirectory())
         defer { store.close() }

@@ -210,6 +210,17 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
     public func append(_ message: NewMessage) async throws -> Message {
         try await write { tables, now in
             try Self.requireRoomAndUser(tables, room: message.roomID, user: message.userID)
+            if message.fromParticipant {
+                if let restriction = tables.restrictions[RoomUserPair(room: message.roomID, user: message.userID)] {
+                    if restriction.banned { throw RepositoryError.banned }
+                    if restriction.isMuted(at: now), let until = restriction.mutedUntil {
+                        throw RepositoryError.muted(until: until)
+                    }
+                }
+                guard tables.participants[message.roomID]?[message.userID] != nil else {
+                    throw RepositoryError.notParticipant
+                }
+            }
             return Self.insertMessage(&tables, message, now: now)
         }
     }
