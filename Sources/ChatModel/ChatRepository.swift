@@ -198,11 +198,15 @@ public protocol ChatRepository: Sendable {
     // Editing, deleting and reacting: each one write transaction that first re-reads the message,
     // so a message deleted meanwhile is `messageNotFound`, never revived.
     /// Replaces the text of a message and the users it mentions (marking it edited, `edited_at` now).
-    func editMessage(id: MessageID, text: String, mentions: [UserID]) async throws -> Message
+    /// With `standing`, the author must still be a participant of its room, neither banned nor muted
+    /// there, checked in the same write (`notParticipant`, `banned`, `muted`): a ban or mute
+    /// committed while the edit was on its way stops it.
+    func editMessage(id: MessageID, text: String, mentions: [UserID], standing: Bool) async throws -> Message
     /// Makes the message a tombstone: `deleted`, empty text, its reactions removed.
     func deleteMessage(id: MessageID) async throws -> Message
-    /// Turns one user's reaction on or off; returns the message's reactions after it.
-    func react(message: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction]
+    /// Turns one user's reaction on or off; returns the message's reactions after it. With
+    /// `standing`, the user's standing in the room is checked in the same write, as for an edit.
+    func react(message: MessageID, user: UserID, emoji: String, on: Bool, standing: Bool) async throws -> [Reaction]
     /// The message's reactions, in the order of each emoji's first use.
     func reactions(ofMessage id: MessageID) throws -> [Reaction]
 
@@ -264,6 +268,15 @@ extension ChatRepository {
 
     public func editMessage(id: MessageID, text: String) async throws -> Message {
         try await editMessage(id: id, text: text, mentions: [])
+    }
+
+    /// An edit by someone acting for the store (tests, tools): no standing to check.
+    public func editMessage(id: MessageID, text: String, mentions: [UserID]) async throws -> Message {
+        try await editMessage(id: id, text: text, mentions: mentions, standing: false)
+    }
+
+    public func react(message: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction] {
+        try await react(message: message, user: user, emoji: emoji, on: on, standing: false)
     }
 
     /// A local account (not provisioned by the host app).

@@ -18,8 +18,8 @@ extension ChatService {
         try requireMayWrite(in: room, user)
         guard message.type == .text else { throw ChatError(.invalidMessage, "only text messages can be edited") }
         let mentioned = try mentionedUsers(in: text, room: room, author: user).map(\.id)
-        let edited = try await storing(id) {
-            try await repository.editMessage(id: message.id, text: text, mentions: mentioned)
+        let edited = try await storing(id, in: room) {
+            try await repository.editMessage(id: message.id, text: text, mentions: mentioned, standing: true)
         }
         var users = [user.id: user]
         let json = try messageJSON(edited, room: room, cache: &users)
@@ -43,7 +43,7 @@ extension ChatService {
             }
             guard message.type == .text else { throw ChatError(.invalidMessage, "only text messages can be deleted") }
         }
-        _ = try await storing(id) { try await repository.deleteMessage(id: message.id) }
+        _ = try await storing(id, in: room) { try await repository.deleteMessage(id: message.id) }
         let fields: [(String, JSONValue)] = [("room", .string(room.name)), ("id", .int(id))]
         var outcome = Outcome()
         outcome.reply = .success(fields)
@@ -68,8 +68,8 @@ extension ChatService {
         try limit(\.reactions, user.id)
         let (room, message) = try liveMessage(id, in: name, for: user)
         try requireMayWrite(in: room, user)
-        let reactions = try await storing(id) {
-            try await repository.react(message: message.id, user: user.id, emoji: emoji, on: on)
+        let reactions = try await storing(id, in: room) {
+            try await repository.react(message: message.id, user: user.id, emoji: emoji, on: on, standing: true)
         }
         var users = [user.id: user]
         let fields: [(String, JSONValue)] = [
@@ -95,14 +95,21 @@ extension ChatService {
         return (room, message)
     }
 
-    /// A write's refusals as the contract's codes.
-    private func storing<T>(_ id: Int64, _ body: () async throws -> T) async throws -> T {
+    /// A write's refusals as the contract's codes (a write that re-checks the user's standing may
+    /// find them removed, banned or muted since the checks before it).
+    private func storing<T>(_ id: Int64, in room: Room, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch RepositoryError.messageNotFound(_) {
             throw ChatError.messageNotFound(id)
         } catch RepositoryError.tooManyReactions {
             throw ChatError(.invalidRequest, RepositoryError.tooManyReactions.description)
+        } catch RepositoryError.notParticipant {
+            throw ChatError.notJoined(room.name)
+        } catch RepositoryError.banned {
+            throw ChatError.banned(room.name)
+        } catch RepositoryError.muted(let until) {
+            throw ChatError.muted(room.name, until: until)
         }
     }
 

@@ -4,10 +4,13 @@ import LMDB
 /// Edits, tombstones, reactions and direct rooms (schema 5). Each is one write transaction that
 /// re-reads what it changes, so concurrent calls serialise on the writer and never undo each other.
 extension ChatStore {
-    public func editMessage(id: MessageID, text: String, mentions: [UserID]) async throws -> Message {
+    public func editMessage(id: MessageID, text: String, mentions: [UserID], standing: Bool) async throws -> Message {
         let now = self.now()
         return try await write { txn, tables in
             var message = try Self.liveMessage(txn, tables, id)
+            if standing {
+                try Self.requireStanding(txn, tables, room: message.roomID, user: message.userID, now: now)
+            }
             let old = message
             var mentioned: [UserID] = []
             for user in mentions where user != message.userID && !mentioned.contains(user) { mentioned.append(user) }
@@ -41,10 +44,14 @@ extension ChatStore {
         }
     }
 
-    public func react(message id: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction] {
-        try await write { txn, tables in
+    public func react(message id: MessageID, user: UserID, emoji: String, on: Bool, standing: Bool) async throws
+        -> [Reaction]
+    {
+        let now = self.now()
+        return try await write { txn, tables in
             var message = try Self.liveMessage(txn, tables, id)
             guard try txn.contains(tables.users, user) else { throw RepositoryError.userNotFound("#\(user)") }
+            if standing { try Self.requireStanding(txn, tables, room: message.roomID, user: user, now: now) }
             let current = try txn.get(tables.reactions, id)?.list ?? []
             guard let next = Reaction.toggled(current, emoji: emoji, user: user, on: on) else {
                 throw RepositoryError.tooManyReactions

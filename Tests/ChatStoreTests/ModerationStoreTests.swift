@@ -105,4 +105,29 @@ struct ModerationStoreTests {
         }
         #expect(try store.check().isEmpty)
     }
+
+    /// An edit or reaction on its way when a ban or mute commits is refused by its own write.
+    @Test func editsAndReactionsCheckTheirAuthorsStandingInTheirWrite() async throws {
+        let store = try makeStore(temporaryDirectory())
+        defer { store.close() }
+        let ann = try await store.createUser(name: "ann", displayName: "Ann", role: .member, passwordHash: nil)
+        let general = try #require(try store.room(named: "general"))
+        _ = try await store.join(room: general.id, user: ann.id)
+        let message = try await store.append(NewMessage(roomID: general.id, userID: ann.id, text: "leg day"))
+        let until = store.currentTime + 600_000_000
+        _ = try await store.mute(room: general.id, user: ann.id, until: until, actor: "desk")
+        await #expect(throws: RepositoryError.muted(until: until)) {
+            try await store.editMessage(id: message.id, text: "x", mentions: [], standing: true)
+        }
+        await #expect(throws: RepositoryError.muted(until: until)) {
+            try await store.react(message: message.id, user: ann.id, emoji: "👍", on: true, standing: true)
+        }
+        _ = try await store.ban(room: general.id, user: ann.id, reason: "", actor: "desk")
+        await #expect(throws: RepositoryError.banned) {
+            try await store.editMessage(id: message.id, text: "x", mentions: [], standing: true)
+        }
+        // Without standing (the store's own callers) the change goes through.
+        #expect(try await store.editMessage(id: message.id, text: "x", mentions: []).text == "x")
+        #expect(try store.message(id: message.id)?.isEdited == true)
+    }
 }

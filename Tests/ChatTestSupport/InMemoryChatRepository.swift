@@ -211,18 +211,21 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         try await write { tables, now in
             try Self.requireRoomAndUser(tables, room: message.roomID, user: message.userID)
             if message.fromParticipant {
-                if let restriction = tables.restrictions[RoomUserPair(room: message.roomID, user: message.userID)] {
-                    if restriction.banned { throw RepositoryError.banned }
-                    if restriction.isMuted(at: now), let until = restriction.mutedUntil {
-                        throw RepositoryError.muted(until: until)
-                    }
-                }
-                guard tables.participants[message.roomID]?[message.userID] != nil else {
-                    throw RepositoryError.notParticipant
-                }
+                try Self.requireStanding(tables, room: message.roomID, user: message.userID, now: now)
             }
             return Self.insertMessage(&tables, message, now: now)
         }
+    }
+
+    /// The store's `requireStanding`: a participant, neither banned nor muted.
+    static func requireStanding(_ tables: Tables, room: RoomID, user: UserID, now: Micros) throws {
+        if let restriction = tables.restrictions[RoomUserPair(room: room, user: user)] {
+            if restriction.banned { throw RepositoryError.banned }
+            if restriction.isMuted(at: now), let until = restriction.mutedUntil {
+                throw RepositoryError.muted(until: until)
+            }
+        }
+        guard tables.participants[room]?[user] != nil else { throw RepositoryError.notParticipant }
     }
 
     /// The message, and the sender's `last_active`; `created_at` never goes back within a room.
@@ -336,9 +339,10 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         tables.messages[message.id] = message
     }
 
-    public func editMessage(id: MessageID, text: String, mentions: [UserID]) async throws -> Message {
+    public func editMessage(id: MessageID, text: String, mentions: [UserID], standing: Bool) async throws -> Message {
         try await write { tables, now in
             var message = try Self.liveMessage(tables, id)
+            if standing { try Self.requireStanding(tables, room: message.roomID, user: message.userID, now: now) }
             var mentioned: [UserID] = []
             for user in mentions where user != message.userID && !mentioned.contains(user) { mentioned.append(user) }
             message.mentions = mentioned
@@ -362,10 +366,13 @@ public final class InMemoryChatRepository: ChatRepository, @unchecked Sendable {
         }
     }
 
-    public func react(message id: MessageID, user: UserID, emoji: String, on: Bool) async throws -> [Reaction] {
-        try await write { tables, _ in
+    public func react(message id: MessageID, user: UserID, emoji: String, on: Bool, standing: Bool) async throws
+        -> [Reaction]
+    {
+        try await write { tables, now in
             var message = try Self.liveMessage(tables, id)
             guard tables.users[user] != nil else { throw RepositoryError.userNotFound("#\(user)") }
+            if standing { try Self.requireStanding(tables, room: message.roomID, user: user, now: now) }
             let current = tables.reactions[id] ?? []
             guard let next = Reaction.toggled(current, emoji: emoji, user: user, on: on) else {
                 throw RepositoryError.tooManyReactions
