@@ -219,6 +219,18 @@ def test_a_moderator_who_signs_in_later_finds_the_reports(gym, browsers):
         wait(desk).until(lambda d: [r["id"] for r in rows(d)] == [meanwhile["id"]])
         wait(desk).until(lambda d: badge(d) == "1")
         shot(desk, "reports-after-reconnect")
+
+        # Show resolved: the resolved ones too, saying who resolved them, with no Resolve; the count stays.
+        desk.find_element(By.CSS_SELECTOR, "[data-testid=reports-show-resolved]").click()
+        wait(desk).until(lambda d: [r["id"] for r in rows(d)] == [meanwhile["id"], third["id"], rude["id"], filed["id"]])
+        resolved = row(desk, filed["id"])
+        assert resolved.get_attribute("data-resolved") == "true"
+        assert "Resolved by desk" in resolved.text
+        assert [b.text for b in resolved.find_elements(By.CSS_SELECTOR, "button")] == ["Show message"]
+        assert "Resolved by desk2" in row(desk, rude["id"]).text
+        assert badge(desk) == "1"
+        desk.find_element(By.CSS_SELECTOR, "[data-testid=reports-show-resolved]").click()
+        wait(desk).until(lambda d: [r["id"] for r in rows(d)] == [meanwhile["id"]])
     finally:
         bob.close()
         ann.close()

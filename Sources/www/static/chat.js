@@ -2344,7 +2344,7 @@ class FitnessChat {
     show.className = "message-action toast-action";
     show.dataset.testid = "report-jump";
     show.textContent = "Show message";
-    this.toast(text, { testid: "report-notice", sticky: true, action: show, data: { room, messageId: String(id) } });
+    this.toast(text, { testid: "report-notice", sticky: true, action: show, data: { room, messageId: String(id), reportId: String(report.id) } });
     show.addEventListener("click", () => {
       this.toggleDrawer(false);
       this.jumpTo(room, id);
@@ -2426,7 +2426,9 @@ class FitnessChat {
 
   // report_resolved: another moderator (or another of one's devices) dealt with it.
   onReportResolved(data) {
-    if (!data || !this.reports.has(data.id)) return;
+    if (!data) return;
+    this.dropReportNotice(data.id);
+    if (!this.reports.has(data.id)) return;
     if (this.el.reportsResolved.checked) {
       this.loadReports();  // who resolved it, from the server
       return;
@@ -2446,6 +2448,15 @@ class FitnessChat {
       changed = true;
     }
     return changed;
+  }
+
+  // A resolved report's notice has nothing left to say.
+  dropReportNotice(id) {
+    for (const toast of this.el.toasts.querySelectorAll("[data-testid=report-notice]")) {
+      if (toast.dataset.reportId !== String(id)) continue;
+      if (toast.contains(this.doc.activeElement)) this.el.messages.focus();
+      toast.remove();
+    }
   }
 
   openReportCount() {
@@ -2569,15 +2580,18 @@ class FitnessChat {
   }
 
   // resolve_report: the row goes (with "Show resolved", it stays, marked resolved); a refusal is said in the row.
+  // (The button is aria-disabled while asked, not disabled: that would drop the keyboard's focus.)
   async resolveReport(id, button, error) {
+    if (button.getAttribute("aria-disabled") === "true") return;
     error.textContent = "";
-    button.disabled = true;
+    button.setAttribute("aria-disabled", "true");
     try {
       const answer = await this.socket.request("resolve_report", { id });
       if (!answer.ok) {
         error.textContent = `Not resolved: ${this.friendlyError(answer.error || {})}`;
         return;
       }
+      this.dropReportNotice(id);
       if (this.el.reportsResolved.checked && answer.report) this.reports.set(id, answer.report);
       else this.reports.delete(id);
       this.renderReports();
@@ -2586,7 +2600,7 @@ class FitnessChat {
     } catch (failure) {
       error.textContent = "Not resolved: the connection dropped. Try again when connected.";
     } finally {
-      if (button.isConnected) button.disabled = false;
+      button.removeAttribute("aria-disabled");
     }
   }
 
