@@ -121,6 +121,12 @@ class FitnessChat {
       searchResults: doc.querySelector("[data-testid=search-results]"),
       searchMore: doc.querySelector("[data-testid=search-more]"),
       reportDialog: doc.querySelector("[data-testid=report-dialog]"),
+      reportsToggle: doc.querySelector("[data-testid=reports-toggle]"),
+      reportsTotal: doc.querySelector("[data-testid=reports-total]"),
+      reportsPanel: doc.querySelector("[data-testid=reports-panel]"),
+      reportsList: doc.querySelector("[data-testid=reports-list]"),
+      reportsStatus: doc.querySelector("[data-testid=reports-status]"),
+      reportsResolved: doc.querySelector("[data-testid=reports-show-resolved]"),
       banDialog: doc.querySelector("[data-testid=ban-dialog]"),
     };
     this.preferencesAsked = 0;       // set_preferences requests sent (only the latest answer counts)
@@ -159,6 +165,9 @@ class FitnessChat {
     this.userMenu = null;            // the open moderation menu of a member's name
     this.search = null;              // the search shown: {query, room, before, asked}
     this.searchAsked = 0;
+    this.reports = new Map();        // report id → report (get_reports, message_reported), for moderators
+    this.reportsAsked = 0;           // get_reports requests sent (only the latest answer counts)
+    this.reportsLoaded = false;      // a get_reports answer arrived since the last connect
   }
 
   state(room) {
@@ -181,6 +190,7 @@ class FitnessChat {
       else this.showConnection("refused", error);
     });
     socket.on("connect", () => {
+      this.reportsLoaded = false;
       // The rooms_list that follows every connect starts the resume of every joined room: after a
       // drop or a daemon restart it fills the gap from the last message seen in each.
       this.needResume = true;
@@ -203,11 +213,13 @@ class FitnessChat {
     socket.on("new_message", (message) => this.onNewMessage(message));
     socket.on("message_updated", (message) => {
       if (message.room === this.currentRoom) this.updateMessage(message);
+      this.updateReportedMessage(message.room, message.id, message);
     });
     socket.on("read_updated", (data) => this.onReadUpdated(data));
     socket.on("mentioned", (data) => this.onMentioned(data));
     socket.on("message_deleted", (data) => {
       if (data.room === this.currentRoom) this.markDeleted(data.id);
+      this.updateReportedMessage(data.room, data.id, { deleted: true, message: "" });
     });
     socket.on("reaction_updated", (data) => {
       if (data.room === this.currentRoom) this.updateReactions(data.id, data.reactions);
@@ -238,6 +250,7 @@ class FitnessChat {
     socket.on("user_banned", (data) => this.onUserBanned(data));
     socket.on("user_unbanned", (data) => this.onUserUnbanned(data));
     socket.on("message_reported", (data) => this.onMessageReported(data));
+    socket.on("report_resolved", (data) => this.onReportResolved(data));
     socket.on("user_typing", (data) => this.handleTypingIndicator(data));
     socket.on("error", (error) => this.showError(error));
 
@@ -290,6 +303,16 @@ class FitnessChat {
         this.toggleSearch(false, true);
       }
     });
+    this.el.reportsToggle.addEventListener("click", () => this.toggleReports());
+    this.doc.querySelector("[data-testid=reports-close]").addEventListener("click", () => this.toggleReports(false, true));
+    this.el.reportsResolved.addEventListener("change", () => this.loadReports());
+    this.el.reportsPanel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        this.toggleReports(false, true);
+      }
+    });
     this.setUpReportDialog();
     this.setUpBanDialog();
     this.doc.querySelector("[data-testid=recovery-dismiss]").addEventListener("click", () => {
@@ -329,6 +352,7 @@ class FitnessChat {
           this.role = role;
           this.refreshAllMessages();  // admins (and moderators in public rooms) may delete any message
         }
+        this.showReportsAccess();  // moderators and admins: the Reports button, its list fetched afresh
       })
       .catch(() => {});
   }
@@ -799,6 +823,7 @@ class FitnessChat {
     if (open) {
       this.toggleDrawer(false);
       if (!this.el.searchPanel.hidden) this.toggleSearch(false);
+      if (!this.el.reportsPanel.hidden) this.toggleReports(false);
       this.loadMentions(false);
       this.el.mentionsPanel.querySelector("[data-testid=mentions-close]").focus();
     } else if (refocus) {
@@ -853,6 +878,7 @@ class FitnessChat {
   // From the mentions list: the room, then the message (older pages loaded until it is there).
   async jumpTo(room, id) {
     this.toggleMentions(false);
+    if (!this.el.reportsPanel.hidden) this.toggleReports(false);
     if (room !== this.currentRoom) await this.selectRoom(room, { keepFocus: true });
     if (room !== this.currentRoom) return;
     for (let pages = 0; !this.messageItem(id) && this.hasMore && pages < 20; pages += 1) {
@@ -2297,6 +2323,7 @@ class FitnessChat {
   onMessageReported(data) {
     const report = data && data.report;
     if (!report) return;
+    this.addReport(report);
     const message = report.message || {};
     const room = report.room || message.room;
     const id = report.message_id || message.id;
@@ -2317,11 +2344,264 @@ class FitnessChat {
     show.className = "message-action toast-action";
     show.dataset.testid = "report-jump";
     show.textContent = "Show message";
-    this.toast(text, { testid: "report-notice", sticky: true, action: show, data: { room, messageId: String(id) } });
+    this.toast(text, { testid: "report-notice", sticky: true, action: show, data: { room, messageId: String(id), reportId: String(report.id) } });
     show.addEventListener("click", () => {
       this.toggleDrawer(false);
       this.jumpTo(room, id);
     });
+  }
+
+  // MARK: Reports (moderators and admins)
+
+  // The Reports button is for moderators and admins (GET /api/me's role); asked on every connect,
+  // so its list is fetched again after a drop (reports filed or resolved meanwhile).
+  showReportsAccess() {
+    const moderator = this.role === "moderator" || this.role === "admin";
+    this.el.reportsToggle.hidden = !moderator;
+    if (!moderator) {
+      if (!this.el.reportsPanel.hidden) this.toggleReports(false);
+      this.reports.clear();
+      this.renderReports();
+      return;
+    }
+    this.loadReports();
+  }
+
+  toggleReports(open = this.el.reportsPanel.hidden, refocus = false) {
+    this.el.reportsPanel.hidden = !open;
+    this.el.reportsToggle.setAttribute("aria-expanded", String(open));
+    if (open) {
+      this.toggleDrawer(false);
+      if (!this.el.mentionsPanel.hidden) this.toggleMentions(false);
+      if (!this.el.searchPanel.hidden) this.toggleSearch(false);
+      this.loadReports();  // the messages as they are now
+      this.el.reportsPanel.querySelector("[data-testid=reports-close]").focus();
+    } else if (refocus) {
+      this.el.reportsToggle.focus();
+    }
+  }
+
+  // get_reports: open ones (resolved ones too with "Show resolved"), newest first.
+  async loadReports() {
+    const asked = ++this.reportsAsked;
+    const includeResolved = this.el.reportsResolved.checked;
+    const status = this.el.reportsStatus;
+    if (!this.el.reportsPanel.hidden && !this.reportsLoaded) status.textContent = "Loading…";
+    let answer;
+    try {
+      answer = await this.socket.request("get_reports", includeResolved ? { include_resolved: true } : {});
+    } catch (error) {
+      if (asked === this.reportsAsked) status.textContent = "Not connected — the list comes back when connected.";
+      return;
+    }
+    if (asked !== this.reportsAsked) return;  // a newer request took over
+    if (!answer.ok) {
+      const error = answer.error || {};
+      if (error.code === "forbidden") {
+        // No longer a moderator: the button goes.
+        this.role = "member";
+        this.showReportsAccess();
+        return;
+      }
+      status.textContent = error.code === "invalid_request" && /unknown event/.test(error.message || "")
+        ? "Reports are not available on this server yet." : this.friendlyError(error);
+      return;
+    }
+    this.reportsLoaded = true;
+    this.reports.clear();
+    for (const report of answer.reports || []) this.reports.set(report.id, report);
+    this.renderReports();
+  }
+
+  // message_reported: a row (and the count) at once, besides the notice.
+  addReport(report) {
+    if (!report || typeof report.id !== "number" || report.resolved_at) return;
+    const message = report.message || null;
+    const entry = { ...report, author: report.author || (message && message.user) || null };
+    if (!entry.room && message) entry.room = message.room;
+    if (entry.message_id === undefined && message) entry.message_id = message.id;
+    this.reports.set(entry.id, entry);
+    this.renderReports();
+  }
+
+  // report_resolved: another moderator (or another of one's devices) dealt with it.
+  onReportResolved(data) {
+    if (!data) return;
+    this.dropReportNotice(data.id);
+    if (!this.reports.has(data.id)) return;
+    if (this.el.reportsResolved.checked) {
+      this.loadReports();  // who resolved it, from the server
+      return;
+    }
+    this.reports.delete(data.id);
+    this.renderReports();
+  }
+
+  // An edit or a deletion of a reported message: its rows say the message as it is now.
+  updateReportedMessage(room, id, change) {
+    let changed = false;
+    for (const report of this.reports.values()) {
+      if (report.room !== room || report.message_id !== id || !report.message) continue;
+      report.message = { ...report.message, ...change, user: report.message.user };
+      const row = this.reportRow(report.id);
+      if (row) row.querySelector(".report-excerpt").textContent = this.reportExcerpt(report);
+      changed = true;
+    }
+    return changed;
+  }
+
+  // A resolved report's notice has nothing left to say.
+  dropReportNotice(id) {
+    for (const toast of this.el.toasts.querySelectorAll("[data-testid=report-notice]")) {
+      if (toast.dataset.reportId !== String(id)) continue;
+      if (toast.contains(this.doc.activeElement)) this.el.messages.focus();
+      toast.remove();
+    }
+  }
+
+  openReportCount() {
+    let count = 0;
+    for (const report of this.reports.values()) if (!report.resolved_at) count += 1;
+    return count;
+  }
+
+  reportRow(id) {
+    return [...this.el.reportsList.children].find((row) => row.dataset.reportId === String(id)) || null;
+  }
+
+  // The list, newest first, from this.reports: rows kept (and where the focus is), new ones added,
+  // resolved ones gone; then the count on the button and the status line.
+  renderReports() {
+    const list = this.el.reportsList;
+    const showResolved = this.el.reportsResolved.checked;
+    const shown = [...this.reports.values()].filter((report) => showResolved || !report.resolved_at)
+      .sort((a, b) => b.id - a.id);
+    const keep = new Set(shown.map((report) => String(report.id)));
+    let refocus = null;
+    for (const row of [...list.children]) {
+      const gone = !keep.has(row.dataset.reportId)
+        || (row.dataset.resolved === "true") !== Boolean(this.reports.get(Number(row.dataset.reportId)).resolved_at);
+      if (!gone) continue;
+      if (row.contains(this.doc.activeElement)) refocus = row;
+      row.remove();
+    }
+    shown.forEach((report, index) => {
+      let row = this.reportRow(report.id);
+      if (!row) row = this.reportEntry(report);
+      if (list.children[index] !== row) list.insertBefore(row, list.children[index] || null);
+    });
+    if (refocus) {
+      // The focus was in a row that went: the next row's first button, else the panel's Close.
+      const next = list.querySelector(".report-entry button:not([disabled])");
+      (next || this.el.reportsPanel.querySelector("[data-testid=reports-close]")).focus();
+    }
+    const open = this.openReportCount();
+    const total = this.el.reportsTotal;
+    total.hidden = open === 0;
+    total.textContent = open ? String(open) : "";
+    this.el.reportsToggle.setAttribute("aria-label", open
+      ? `Reports, ${open} open` : "Reports, none open");
+    if (this.reportsLoaded || shown.length) {
+      this.el.reportsStatus.textContent = shown.length ? ""
+        : showResolved ? "No reports yet." : "No open reports. Nothing to deal with.";
+    }
+  }
+
+  reportExcerpt(report) {
+    const message = report.message;
+    if (!message) return "(message gone)";
+    if (message.deleted) return "(deleted)";
+    return this.excerpt(String(message.message || ""), 0, EXCERPT_CHARACTERS);
+  }
+
+  // One report: where, whose message, when; the message as it is now; who reported it and why;
+  // Show message and Resolve (or who resolved it).
+  reportEntry(report) {
+    const item = this.doc.createElement("li");
+    item.className = "report-entry";
+    item.dataset.testid = "report-entry";
+    item.dataset.reportId = String(report.id);
+    item.dataset.reportRoom = report.room;  // not data-room: that names the room buttons
+    item.dataset.messageId = String(report.message_id);
+    item.dataset.resolved = String(Boolean(report.resolved_at));
+    const authorName = report.author ? report.author.display_name : "someone";
+    const where = this.doc.createElement("p");
+    where.className = "mention-where report-where";
+    where.append(this.roomLabel(report.room), " · ", report.author ? this.nameElement(report.author) : "Someone",
+      " · ", this.dateTimeElement(report.created_at));
+    const text = this.doc.createElement("p");
+    text.className = "mention-text report-excerpt";
+    text.dataset.testid = "report-excerpt";
+    text.textContent = this.reportExcerpt(report);
+    const why = this.doc.createElement("p");
+    why.className = "report-reason";
+    why.dataset.testid = "report-reason-text";
+    const reason = this.doc.createElement("span");
+    reason.textContent = report.reason;
+    why.append("Reported by ", report.reporter ? this.nameElement(report.reporter) : "someone", ": ", reason);
+    item.append(where, text, why);
+    if (report.resolved_at) {
+      const done = this.doc.createElement("p");
+      done.className = "panel-hint report-resolved-by";
+      done.append(`Resolved${report.resolved_by ? ` by ${report.resolved_by}` : ""}, `, this.dateTimeElement(report.resolved_at));
+      item.append(done);
+    }
+    const buttons = this.doc.createElement("div");
+    buttons.className = "report-buttons";
+    const show = this.doc.createElement("button");
+    show.type = "button";
+    show.className = "message-action";
+    show.dataset.testid = "report-show";
+    show.textContent = "Show message";
+    show.setAttribute("aria-label", `Show message by ${authorName} in ${this.roomLabel(report.room)}`);
+    show.disabled = !report.message;
+    show.addEventListener("click", () => {
+      this.toggleDrawer(false);
+      this.jumpTo(report.room, report.message_id);
+    });
+    buttons.append(show);
+    const error = this.doc.createElement("p");
+    error.className = "edit-error report-row-error";
+    error.dataset.testid = "report-resolve-error";
+    error.setAttribute("role", "alert");
+    if (!report.resolved_at) {
+      const resolve = this.doc.createElement("button");
+      resolve.type = "button";
+      resolve.className = "message-action";
+      resolve.dataset.testid = "report-resolve";
+      resolve.textContent = "Resolve";
+      resolve.setAttribute("aria-label", `Resolve the report of ${report.reporter ? report.reporter.display_name : "someone"} `
+        + `about ${authorName}'s message`);
+      resolve.addEventListener("click", () => this.resolveReport(report.id, resolve, error));
+      buttons.append(resolve);
+    }
+    item.append(buttons, error);
+    return item;
+  }
+
+  // resolve_report: the row goes (with "Show resolved", it stays, marked resolved); a refusal is said in the row.
+  // (The button is aria-disabled while asked, not disabled: that would drop the keyboard's focus.)
+  async resolveReport(id, button, error) {
+    if (button.getAttribute("aria-disabled") === "true") return;
+    error.textContent = "";
+    button.setAttribute("aria-disabled", "true");
+    try {
+      const answer = await this.socket.request("resolve_report", { id });
+      if (!answer.ok) {
+        error.textContent = `Not resolved: ${this.friendlyError(answer.error || {})}`;
+        return;
+      }
+      this.dropReportNotice(id);
+      if (this.el.reportsResolved.checked && answer.report) this.reports.set(id, answer.report);
+      else this.reports.delete(id);
+      this.renderReports();
+      const left = this.openReportCount();
+      this.el.reportsStatus.textContent = `Report resolved. ${left ? `${left} still open.` : "No open reports left."}`;
+    } catch (failure) {
+      error.textContent = "Not resolved: the connection dropped. Try again when connected.";
+    } finally {
+      button.removeAttribute("aria-disabled");
+    }
   }
 
   // MARK: Notices (toasts)
@@ -2366,6 +2646,7 @@ class FitnessChat {
     if (open) {
       this.toggleDrawer(false);
       if (!this.el.mentionsPanel.hidden) this.toggleMentions(false);
+      if (!this.el.reportsPanel.hidden) this.toggleReports(false);
       const here = this.currentRoom;
       const scope = this.el.searchThisRoom;
       scope.disabled = !here;
