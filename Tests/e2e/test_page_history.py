@@ -9,51 +9,19 @@ import time
 
 import pytest
 
-from browser import assert_accessible, in_room, new_browser, pick_room, shot, sign_in_to_chat, wait
+from browser import assert_accessible, in_room, pick_room, shot, sign_in_to_chat, wait
 from chat_client import ChatClient
-from fitchat_e2e import Daemon, free_port
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from page_gym import PASSWORD, PHONE, browser, gym, someone_in, send  # noqa: F401 (pytest fixtures)
 
-PASSWORD = "squat-rack-42"
 BANNER = "Some messages could not be recovered; showing the latest."
-PHONE = (390, 844)
 PHONE_BUDGET_PX = 120
-
-
-@pytest.fixture
-def browser():
-    driver = new_browser()
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
-def gym(data_dir):
-    """A daemon without a message rate limit (the tests send hundreds), with ann, who signs in
-    in the browser."""
-    d = Daemon(data_dir, free_port(), extra_env={"FITCHAT_MESSAGE_RATE": "0"}).start()
-    d.cli("user", "add", "ann", "--display-name", "Ann Lifter", "--password-stdin", input=PASSWORD + "\n")
-    yield d
-    d.stop()
 
 
 def sign_in(driver, gym):
     sign_in_to_chat(driver, gym.url, "ann", PASSWORD)
-
-
-def someone_in(gym, name, *rooms):
-    client = ChatClient(gym.url, token=gym.token(name)).connect()
-    for room in rooms:
-        assert client.call("join_room", {"room": room})["ok"]
-    return client
-
-
-def send(client, room, text):
-    answer = client.call("send_message", {"room": room, "message": text})
-    assert answer["ok"], answer
-    return answer["message"]
 
 
 def dom_ids(driver):

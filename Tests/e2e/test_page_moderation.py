@@ -9,52 +9,12 @@ import re
 
 import pytest
 
-from browser import assert_accessible, in_room, new_browser, pick_room, shot, sign_in_to_chat, wait
+from browser import assert_accessible, in_room, shot, sign_in_to_chat, wait
 from chat_client import ChatClient
-from fitchat_e2e import Daemon, free_port
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-
-PASSWORD = "squat-rack-42"
-PHONE = (390, 844)
-
-
-@pytest.fixture
-def gym(data_dir):
-    """ann, a member, and desk (the front desk), a moderator; both sign in in a browser."""
-    d = Daemon(data_dir, free_port(), extra_env={"FITCHAT_MESSAGE_RATE": "0"}).start()
-    d.cli("user", "add", "ann", "--display-name", "Ann Lifter", "--password-stdin", input=PASSWORD + "\n")
-    d.cli("user", "add", "desk", "--role", "moderator", "--display-name", "Front Desk", "--password-stdin",
-          input=PASSWORD + "\n")
-    yield d
-    d.stop()
-
-
-@pytest.fixture
-def browsers():
-    opened = []
-
-    def open_one():
-        driver = new_browser()
-        opened.append(driver)
-        return driver
-    yield open_one
-    for driver in opened:
-        driver.quit()
-
-
-def someone_in(gym, name, *rooms):
-    client = ChatClient(gym.url, token=gym.token(name)).connect()
-    for room in rooms:
-        assert client.call("join_room", {"room": room})["ok"]
-    return client
-
-
-def send(client, room, text):
-    answer = client.call("send_message", {"room": room, "message": text})
-    assert answer["ok"], answer
-    return answer["message"]
+from page_gym import PASSWORD, PHONE, moderated_gym as gym, browsers, someone_in, send  # noqa: F401 (pytest fixtures)
 
 
 def item(driver, message_id):
@@ -321,13 +281,15 @@ def test_a_ban_seen_from_both_sides(gym, browsers):
         bob.wait_for("user_banned", lambda m: m["user"]["name"] == "ann")
 
         # The member: out of the room, told why, the join button disabled with its explanation.
-        notice = wait(member).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=banned-notice]"))
-        assert notice.find_element(By.CSS_SELECTOR, ".banned-text").text == "You were banned from #general (left the gym)."
-        join = notice.find_element(By.CSS_SELECTOR, "[data-testid=banned-join]")
-        assert join.get_attribute("aria-disabled") == "true"
-        assert member.find_element(By.CSS_SELECTOR, "[data-testid=message-input]").get_attribute("disabled")
+        # The notice is drawn again when the fresh rooms_list follows room_removed: each look finds it anew.
+        wait(member).until(lambda d: d.find_element(
+            By.CSS_SELECTOR, "[data-testid=banned-notice] .banned-text").text
+            == "You were banned from #general (left the gym).")
         wait(member).until(lambda d: d.find_elements(
             By.CSS_SELECTOR, '[data-room="general"] [data-testid=banned-badge]'))
+        join = wait(member).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=banned-join]"))
+        assert join.get_attribute("aria-disabled") == "true"
+        assert member.find_element(By.CSS_SELECTOR, "[data-testid=message-input]").get_attribute("disabled")
         join.click()  # does nothing while banned
         assert member.find_elements(By.CSS_SELECTOR, "[data-testid=banned-notice]")
         shot(member, "moderation-banned")
@@ -347,10 +309,12 @@ def test_a_ban_seen_from_both_sides(gym, browsers):
         menu.find_element(By.CSS_SELECTOR, "[data-action=unban]").click()
         toast_text(desk, "moderation-done", "Ann Lifter may join #general again.")
         wait(member).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=banned-notice]").get_attribute("data-banned") == "false")
-        notice = member.find_element(By.CSS_SELECTOR, "[data-testid=banned-notice]")
-        assert notice.find_element(By.CSS_SELECTOR, ".banned-text").text == "You may join #general again."
-        join = notice.find_element(By.CSS_SELECTOR, "[data-testid=banned-join]")
-        assert join.get_attribute("aria-disabled") is None
+        wait(member).until(lambda d: d.find_element(
+            By.CSS_SELECTOR, "[data-testid=banned-notice] .banned-text").text == "You may join #general again.")
+        join = wait(member).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=banned-join]"))
+        wait(member).until(lambda d: d.find_element(
+            By.CSS_SELECTOR, "[data-testid=banned-join]").get_attribute("aria-disabled") is None)
+        join = member.find_element(By.CSS_SELECTOR, "[data-testid=banned-join]")
         join.click()
         in_room(member, "general")
         wait(member).until(lambda d: not d.find_element(By.CSS_SELECTOR, "[data-testid=message-input]").get_attribute("disabled"))

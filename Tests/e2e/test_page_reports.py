@@ -9,53 +9,21 @@ member's page has no Reports button. Screenshots go to build/screenshots/reports
 the open panel at 390 and 1280 px."""
 import pytest
 
-from browser import assert_accessible, in_room, new_browser, shot, sign_in_to_chat, wait
-from chat_client import ChatClient
-from fitchat_e2e import Daemon, free_port
+from browser import assert_accessible, in_room, shot, sign_in_to_chat, wait
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-
-PASSWORD = "squat-rack-42"
-PHONE = (390, 844)
+from page_gym import PASSWORD, PHONE, browsers, someone_in, send, start_gym  # noqa: F401 (pytest fixtures)
 
 
 @pytest.fixture
 def gym(data_dir):
     """ann, a member; desk and desk2, moderators (the front desk's two shifts); all sign in in a browser."""
-    d = Daemon(data_dir, free_port(), extra_env={"FITCHAT_MESSAGE_RATE": "0"}).start()
-    d.cli("user", "add", "ann", "--display-name", "Ann Lifter", "--password-stdin", input=PASSWORD + "\n")
-    for name, shown in (("desk", "Front Desk"), ("desk2", "Evening Desk")):
-        d.cli("user", "add", name, "--role", "moderator", "--display-name", shown, "--password-stdin",
-              input=PASSWORD + "\n")
+    d = start_gym(data_dir, moderator=True)
+    d.cli("user", "add", "desk2", "--role", "moderator", "--display-name", "Evening Desk", "--password-stdin",
+          input=PASSWORD + "\n")
     yield d
     d.stop()
-
-
-@pytest.fixture
-def browsers():
-    opened = []
-
-    def open_one():
-        driver = new_browser()
-        opened.append(driver)
-        return driver
-    yield open_one
-    for driver in opened:
-        driver.quit()
-
-
-def someone_in(gym, name, *rooms, create=True):
-    client = ChatClient(gym.url, token=gym.token(name, create=create)).connect()
-    for room in rooms:
-        assert client.call("join_room", {"room": room})["ok"]
-    return client
-
-
-def send(client, room, text):
-    answer = client.call("send_message", {"room": room, "message": text})
-    assert answer["ok"], answer
-    return answer["message"]
 
 
 def report(client, message, reason, room="general"):
