@@ -32,16 +32,7 @@ extension ChatStore {
     public func mute(room: RoomID, user: UserID, until: Micros, actor: String) async throws -> RoomRestriction {
         let now = self.now()
         return try await write { txn, tables in
-            try Self.requireRoomAndUser(txn, tables, room: room, user: user)
-            let key = RoomUserKey(user, room)
-            var restriction =
-                try txn.get(tables.restrictions, key)
-                ?? RoomRestriction(roomID: room, userID: user, actor: actor, at: now)
-            restriction.mutedUntil = until
-            restriction.actor = actor
-            restriction.at = now
-            try txn.put(tables.restrictions, key, restriction)
-            return restriction
+            try Self.restrict(txn, tables, room: room, user: user, actor: actor, now: now) { $0.mutedUntil = until }
         }
     }
 
@@ -60,16 +51,10 @@ extension ChatStore {
     public func ban(room: RoomID, user: UserID, reason: String, actor: String) async throws -> Banning {
         let now = self.now()
         return try await write { txn, tables in
-            try Self.requireRoomAndUser(txn, tables, room: room, user: user)
-            let key = RoomUserKey(user, room)
-            var restriction =
-                try txn.get(tables.restrictions, key)
-                ?? RoomRestriction(roomID: room, userID: user, actor: actor, at: now)
-            restriction.banned = true
-            restriction.reason = reason
-            restriction.actor = actor
-            restriction.at = now
-            try txn.put(tables.restrictions, key, restriction)
+            let restriction = try Self.restrict(txn, tables, room: room, user: user, actor: actor, now: now) {
+                $0.banned = true
+                $0.reason = reason
+            }
             var leave: Message?
             if try txn.delete(tables.participants, RoomUserKey(room, user)) {
                 try txn.delete(tables.userRooms, RoomUserKey(user, room))
@@ -90,6 +75,22 @@ extension ChatStore {
             try Self.store(restriction, txn, tables, now: now)
             return true
         }
+    }
+
+    /// Imposes `change` on the user's restriction in the room (a new one if none), signed by `actor` now.
+    private static func restrict(
+        _ txn: Transaction, _ tables: Tables, room: RoomID, user: UserID, actor: String, now: Micros,
+        _ change: (inout RoomRestriction) -> Void
+    ) throws -> RoomRestriction {
+        try requireRoomAndUser(txn, tables, room: room, user: user)
+        let key = RoomUserKey(user, room)
+        var restriction =
+            try txn.get(tables.restrictions, key) ?? RoomRestriction(roomID: room, userID: user, actor: actor, at: now)
+        change(&restriction)
+        restriction.actor = actor
+        restriction.at = now
+        try txn.put(tables.restrictions, key, restriction)
+        return restriction
     }
 
     /// Keeps a restriction that still restricts; forgets one that no longer does.

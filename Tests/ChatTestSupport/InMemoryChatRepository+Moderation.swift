@@ -27,15 +27,7 @@ extension InMemoryChatRepository {
 
     public func mute(room: RoomID, user: UserID, until: Micros, actor: String) async throws -> RoomRestriction {
         try await write { tables, now in
-            try Self.requireRoomAndUser(tables, room: room, user: user)
-            let key = RoomUserPair(room: room, user: user)
-            var restriction =
-                tables.restrictions[key] ?? RoomRestriction(roomID: room, userID: user, actor: actor, at: now)
-            restriction.mutedUntil = until
-            restriction.actor = actor
-            restriction.at = now
-            tables.restrictions[key] = restriction
-            return restriction
+            try Self.restrict(&tables, room: room, user: user, actor: actor, now: now) { $0.mutedUntil = until }
         }
     }
 
@@ -52,15 +44,10 @@ extension InMemoryChatRepository {
 
     public func ban(room: RoomID, user: UserID, reason: String, actor: String) async throws -> Banning {
         try await write { tables, now in
-            try Self.requireRoomAndUser(tables, room: room, user: user)
-            let key = RoomUserPair(room: room, user: user)
-            var restriction =
-                tables.restrictions[key] ?? RoomRestriction(roomID: room, userID: user, actor: actor, at: now)
-            restriction.banned = true
-            restriction.reason = reason
-            restriction.actor = actor
-            restriction.at = now
-            tables.restrictions[key] = restriction
+            let restriction = try Self.restrict(&tables, room: room, user: user, actor: actor, now: now) {
+                $0.banned = true
+                $0.reason = reason
+            }
             var leave: Message?
             if tables.participants[room]?.removeValue(forKey: user) != nil {
                 leave = Self.insertMessage(
@@ -117,5 +104,20 @@ extension InMemoryChatRepository {
             tables.reports[id] = report
             return report
         }
+    }
+
+    /// `ChatStore.restrict`: imposes `change` on the user's restriction in the room, signed by `actor` now.
+    static func restrict(
+        _ tables: inout Tables, room: RoomID, user: UserID, actor: String, now: Micros,
+        _ change: (inout RoomRestriction) -> Void
+    ) throws -> RoomRestriction {
+        try requireRoomAndUser(tables, room: room, user: user)
+        let key = RoomUserPair(room: room, user: user)
+        var restriction = tables.restrictions[key] ?? RoomRestriction(roomID: room, userID: user, actor: actor, at: now)
+        change(&restriction)
+        restriction.actor = actor
+        restriction.at = now
+        tables.restrictions[key] = restriction
+        return restriction
     }
 }
