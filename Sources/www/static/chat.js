@@ -1400,6 +1400,9 @@ class FitnessChat {
 
   canDelete(message) {
     if (message.deleted || !this.me) return false;
+    // Join and leave lines say who came and went; deleting them helps nobody (a product trial
+    // found a moderator's busy room full of Delete buttons on them).
+    if (message.message_type === "join" || message.message_type === "leave") return false;
     if (this.role === "admin") return true;
     if (this.role === "moderator" && this.roomKind(message.room) === "public") return true;
     return message.message_type === "text" && Boolean(message.user && message.user.id === this.me.id);
