@@ -85,6 +85,7 @@ public enum ChatJSON {
                 ("unread_capped", .bool(state.unread > unreadCap)),
                 ("mentions", .int(Int64(min(state.mentions, unreadCap)))),
                 ("muted_until", standing.mutedUntil.map(time) ?? .null), ("banned", .bool(standing.banned)),
+                ("ban_reason", standing.banned && !standing.banReason.isEmpty ? .string(standing.banReason) : .null),
                 ("moderates", .bool(standing.moderates)),
             ])
     }
@@ -93,10 +94,13 @@ public enum ChatJSON {
     public struct Standing: Sendable {
         public var mutedUntil: Micros?
         public var banned = false
+        /// Why, as the moderator said (may be empty).
+        public var banReason = ""
         public var moderates = false
-        public init(mutedUntil: Micros? = nil, banned: Bool = false, moderates: Bool = false) {
+        public init(mutedUntil: Micros? = nil, banned: Bool = false, banReason: String = "", moderates: Bool = false) {
             self.mutedUntil = mutedUntil
             self.banned = banned
+            self.banReason = banReason
             self.moderates = moderates
         }
     }

@@ -172,6 +172,7 @@ extension ChatService {
                     standing: ChatJSON.Standing(
                         mutedUntil: restrictions[room.id].flatMap { $0.isMuted(at: now) ? $0.mutedUntil : nil },
                         banned: restrictions[room.id]?.banned ?? false,
+                        banReason: restrictions[room.id]?.reason ?? "",
                         moderates: room.direct == nil && user.role.moderates(room))))
         }
         return .array(rooms)

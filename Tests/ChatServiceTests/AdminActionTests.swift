@@ -27,12 +27,14 @@ struct AdminActionTests {
                 "name": "general", "description": "General fitness discussion", "is_private": false, "kind": "public",
                 "online": 0,
                 "participants": 0, "joined": false, "last_id": nil, "last_read": nil, "unread": 0,
-                "unread_capped": false, "mentions": 0, "muted_until": nil, "banned": false, "moderates": false,
+                "unread_capped": false, "mentions": 0, "muted_until": nil, "banned": false, "ban_reason": nil,
+                "moderates": false,
             ],
             [
                 "name": "nutrition", "description": "Meal planning", "is_private": false, "kind": "public", "online": 0,
                 "participants": 0, "joined": false, "last_id": nil, "last_read": nil, "unread": 0,
-                "unread_capped": false, "mentions": 0, "muted_until": nil, "banned": false, "moderates": false,
+                "unread_capped": false, "mentions": 0, "muted_until": nil, "banned": false, "ban_reason": nil,
+                "moderates": false,
             ],
         ]
         let bobRooms: JSONValue = .array(
@@ -40,7 +42,8 @@ struct AdminActionTests {
                 [
                     "name": "coaches", "description": "Coaches only", "is_private": true, "kind": "private",
                     "online": 1, "participants": 1, "joined": true, "last_id": 3, "last_read": 2, "unread": 0,
-                    "unread_capped": false, "mentions": 0, "muted_until": nil, "banned": false, "moderates": false,
+                    "unread_capped": false, "mentions": 0, "muted_until": nil, "banned": false, "ban_reason": nil,
+                    "moderates": false,
                 ]
             ])
         #expect(

@@ -140,6 +140,7 @@ import Testing
         #expect(resumed.ack?["rooms"]?["nutrition"]?["ok"] == true)
         let rooms = await chat.send("get_rooms", from: gym.a).ack?["rooms"]?.arrayValue ?? []
         #expect(rooms.first { $0["name"] == "general" }?["banned"] == true)
+        #expect(rooms.first { $0["name"] == "general" }?["ban_reason"] == "spam")
         // Unbanned, ann may join again (she is not added back by the unban).
         let unbanned = await chat.send("unban", ["room": "general", "user": "ann"], from: gym.d)
         #expect(unbanned.deliveries("user_unbanned").first?.payload == ["room": "general"])

@@ -26,12 +26,13 @@ struct RoomEventTests {
                 "name": "general", "description": "General fitness discussion", "is_private": false, "kind": "public",
                 "online": 1,
                 "participants": 1, "joined": true, "last_id": 1, "last_read": 1, "unread": 0, "unread_capped": false,
-                "mentions": 0, "muted_until": nil, "banned": false, "moderates": false,
+                "mentions": 0, "muted_until": nil, "banned": false, "ban_reason": nil, "moderates": false,
             ],
             [
                 "name": "nutrition", "description": "Meal planning", "is_private": false, "kind": "public", "online": 0,
                 "participants": 0, "joined": false, "last_id": nil, "last_read": nil, "unread": 0,
-                "unread_capped": false, "mentions": 0, "muted_until": nil, "banned": false, "moderates": false,
+                "unread_capped": false, "mentions": 0, "muted_until": nil, "banned": false, "ban_reason": nil,
+                "moderates": false,
             ],
         ]
         #expect(

@@ -181,7 +181,7 @@ def test_admin_changes_reach_the_running_daemon(chat, transport):
     assert yoga == {"name": "yoga", "description": "Stretch and breathe", "is_private": False, "kind": "public", "online": 0,
                     "participants": 0, "joined": False, "last_id": None, "last_read": None, "unread": 0,
                     "unread_capped": False, "mentions": 0, "muted_until": None, "banned": False,
-                    "moderates": False}, yoga
+                    "ban_reason": None, "moderates": False}, yoga
     chat.cli("user", "disable", "ann")
     ann.wait_disconnected()
     assert not ann.sio.connected

@@ -302,6 +302,10 @@ def test_a_ban_seen_from_both_sides(gym, browsers):
         member.find_element(By.CSS_SELECTOR, '[data-room="general"]').click()
         notice = wait(member).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=banned-notice]"))
         assert notice.get_attribute("data-banned") == "true"
+        # The reason survives the reload (rooms_list carries it).
+        wait(member).until(lambda d: d.find_element(
+            By.CSS_SELECTOR, "[data-testid=banned-notice] .banned-text").text
+            == "You were banned from #general (left the gym).")
         assert member.find_element(By.CSS_SELECTOR, '[data-room="general"]').get_attribute("aria-current") == "true"
 
         # Unban from the name in her old message's header: her join button works again.

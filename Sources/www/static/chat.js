@@ -455,7 +455,8 @@ class FitnessChat {
       if (typeof room.last_read === "number") state.myRead = Math.max(state.myRead, room.last_read);
       if (room.muted_until !== undefined) state.mutedUntil = room.muted_until ? new Date(room.muted_until) : null;
       if (typeof room.banned === "boolean") {
-        if (!room.banned) state.banReason = null;
+        // The reason comes with the list too, so a reload still says why.
+        state.banReason = room.banned ? (room.ban_reason || state.banReason || null) : null;
         state.banned = room.banned;
       }
       if (state.moderates !== (room.moderates === true)) moderationChanged = true;
