@@ -139,7 +139,7 @@ public final class ChatServer: Sendable {
     }
 
     private func authorize(_ request: ConnectRequest) async -> ConnectDecision {
-        let address = request.session.remoteAddress?.ipAddress ?? "unknown"
+        let address = request.session.client.address
         let token =
             request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.headers)
         let authentication: Result<ChatIdentity?, any Error>

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 
 /// Everything `fitchat` can be configured with. Precedence: flags > environment > config file > defaults.
 public struct Settings: Sendable, Equatable {
@@ -27,6 +28,11 @@ public struct Settings: Sendable, Equatable {
     /// The address members open (`https://chat.example-gym.com/`), for the links the CLI and the
     /// admin page print; nil → `http://<listen>/`.
     public var publicURL: String?
+    /// Reverse proxies (addresses/CIDRs) whose `Forwarded` / `X-Forwarded-*` headers are believed:
+    /// the client address, scheme and host they report. Empty: every such header is ignored.
+    public var trustedProxies = TrustedProxies()
+    /// A bearer token that opens `/metrics` to any address; nil → loopback and trusted proxies only.
+    public var metricsToken: String?
     public var logTarget: String = "auto"
     public var logLevel: String = "info"
     /// Where the settings came from, for `fitchat serve`'s start-up log line.
@@ -75,8 +81,8 @@ public struct Settings: Sendable, Equatable {
 /// Printing settings (a log line, a debugger, `dump`) never shows the token secret.
 extension Settings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var description: String {
-        "Settings(listen: \(listen), dataDir: \(dataDir), runtimeDir: \(runtimeDir ?? "-"), tokenSecret: \(tokenSecret == nil ? "none" : "<redacted>"), "
-            + "serverNames: \(serverNames), allowedOrigins: \(allowedOrigins), publicURL: \(publicURL ?? "-"), logLevel: \(logLevel))"
+        "Settings(listen: \(listen), dataDir: \(dataDir), runtimeDir: \(runtimeDir ?? "-"), tokenSecret: \(tokenSecret == nil ? "none" : "<redacted>"), metricsToken: \(metricsToken == nil ? "none" : "<redacted>"), "
+            + "serverNames: \(serverNames), allowedOrigins: \(allowedOrigins), trustedProxies: \(trustedProxies.networks), publicURL: \(publicURL ?? "-"), logLevel: \(logLevel))"
     }
 
     public var debugDescription: String { description }
@@ -87,6 +93,8 @@ extension Settings: CustomStringConvertible, CustomDebugStringConvertible, Custo
             children: [
                 "listen": listen, "dataDir": dataDir, "tokenSecret": tokenSecret == nil ? "none" : "<redacted>",
                 "serverNames": serverNames, "allowedOrigins": allowedOrigins,
+                "trustedProxies": trustedProxies.networks.map(\.description),
+                "metricsToken": metricsToken == nil ? "none" : "<redacted>",
             ], displayStyle: .struct)
     }
 }

@@ -9,7 +9,7 @@ public enum SettingsLoader {
         "message_rate",
         "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "open_registration",
         "allowed_origins",
-        "server_names", "public_url", "log_target", "log_level",
+        "server_names", "trusted_proxies", "metrics_token", "public_url", "log_target", "log_level",
     ]
 
     /// - Parameters:
@@ -167,6 +167,27 @@ public enum SettingsLoader {
                 throw bad("'\(name)' is not a host name (letters, digits, '-' and dots; no scheme or port)")
             }
             settings.serverNames = names
+        case "trusted_proxies":
+            let entries = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+            switch TrustedProxies.parse(entries) {
+            case .success(let proxies): settings.trustedProxies = proxies
+            case .failure(let error):
+                throw bad(
+                    "'\(error.entry)' is not an IP address or CIDR (e.g. 127.0.0.1, 10.0.0.0/8, ::1, fd00::/8; no host bits past the prefix)"
+                )
+            }
+        case "metrics_token":
+            // The error never repeats the token.
+            func badToken(_ why: String) -> SettingsError {
+                .invalidValue(source: source, key: key, value: "<redacted>", expected: why)
+            }
+            guard value.isEmpty || value.utf8.count >= 16 else { throw badToken("expected at least 16 characters") }
+            guard value.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
+                throw badToken("expected printable ASCII without spaces")
+            }
+            settings.metricsToken = value.isEmpty ? nil : value
         case "public_url":
             guard !value.isEmpty else {
                 settings.publicURL = nil

@@ -104,8 +104,9 @@ public final class EngineServer: Sendable {
         http.webSocket(
             WebSocketRoute(
                 pathPrefix: path,
-                accepts: { [self] head in self.acceptsWebSocket(head) },
-                upgraded: { [self] channel, head in self.upgraded(channel: channel, head: head) }
+                accepts: { [self] head, client in self.acceptsWebSocket(head, client: client) },
+                upgraded: { [self] channel, head, client in self.upgraded(channel: channel, head: head, client: client)
+                }
             ))
     }
 
@@ -131,12 +132,14 @@ public final class EngineServer: Sendable {
     }
 
     /// A new session, unless its address already holds as many as it may.
-    private func open(transport: EngineTransport, eventLoop: EventLoop, head: HTTPRequestHead, remote: SocketAddress?)
-        -> Result<EngineSession, SessionAdmission.Refusal>
-    {
-        let address = remote?.ipAddress ?? "unknown"
+    private func open(
+        transport: EngineTransport, eventLoop: EventLoop, head: HTTPRequestHead, remote: SocketAddress?,
+        client: ClientAddress
+    ) -> Result<EngineSession, SessionAdmission.Refusal> {
+        let address = client.address
         let session = EngineSession(
-            server: self, transport: transport, eventLoop: eventLoop, handshake: head, remoteAddress: remote)
+            server: self, transport: transport, eventLoop: eventLoop, handshake: head, remoteAddress: remote,
+            client: client)
         return registry.withLockedValue { registry in
             if let refusal = registry.admission.open(address) { return .failure(refusal) }
             registry.sessions[session.sid] = (session, address, false)
@@ -144,10 +147,10 @@ public final class EngineServer: Sendable {
         }
     }
 
-    private func logRefusal(_ refusal: SessionAdmission.Refusal, remote: SocketAddress?) {
-        logger.warning(
-            "session refused: too many from one address",
-            metadata: ["remote": "\(remote?.ipAddress ?? "unknown")", "reason": "\(refusal)"])
+    private func logRefusal(_ refusal: SessionAdmission.Refusal, client: ClientAddress) {
+        var metadata: Logger.Metadata = ["remote": "\(client.address)", "reason": "\(refusal)"]
+        if client.forwarded { metadata["proxy"] = "\(client.peer)" }
+        logger.warning("session refused: too many from one address", metadata: metadata)
     }
 
     /// Hands a new session to the layer above, on its loop, then starts its heartbeat.
@@ -164,7 +167,7 @@ public final class EngineServer: Sendable {
             method: "\(request.method)", query: request.query,
             isWebSocketUpgrade: request.headers.first(name: "Upgrade")?.lowercased() == "websocket",
             configuration: configuration)
-        guard originPolicy.allows(request.headers) else { return refusal(.forbidden) }
+        guard originPolicy.allows(request.headers, client: request.client) else { return refusal(.forbidden) }
         switch classified {
         case .failure(let error):
             return refusal(error)
@@ -175,10 +178,13 @@ public final class EngineServer: Sendable {
         case .success(.handshake(.polling)):
             let loop = group.next()
             let session: EngineSession
-            switch open(transport: .polling, eventLoop: loop, head: request.head, remote: request.remoteAddress) {
+            switch open(
+                transport: .polling, eventLoop: loop, head: request.head, remote: request.remoteAddress,
+                client: request.client)
+            {
             case .success(let opened): session = opened
             case .failure(let refusal):
-                logRefusal(refusal, remote: request.remoteAddress)
+                logRefusal(refusal, client: request.client)
                 return tooManySessions
             }
             try? await loop.submit { self.announce(session) }.get()
@@ -232,8 +238,8 @@ public final class EngineServer: Sendable {
 
     // MARK: WebSocket
 
-    private func acceptsWebSocket(_ head: HTTPRequestHead) -> Bool {
-        guard originPolicy.allows(head.headers) else { return false }
+    private func acceptsWebSocket(_ head: HTTPRequestHead, client: ClientAddress) -> Bool {
+        guard originPolicy.allows(head.headers, client: client) else { return false }
         let query = HTTPRequest(head: head).query
         switch EngineRequest.classify(
             method: "\(head.method)", query: query, isWebSocketUpgrade: true, configuration: configuration)
@@ -244,7 +250,7 @@ public final class EngineServer: Sendable {
         }
     }
 
-    private func upgraded(channel: Channel, head: HTTPRequestHead) -> EventLoopFuture<Void> {
+    private func upgraded(channel: Channel, head: HTTPRequestHead, client: ClientAddress) -> EventLoopFuture<Void> {
         let handler = EngineWebSocketHandler(flusher: services(of: channel.eventLoop).flusher)
         let query = HTTPRequest(head: head).query
         return channel.eventLoop.makeCompletedFuture {
@@ -267,9 +273,10 @@ public final class EngineServer: Sendable {
                 session.attachProbe(handler)
             } else {
                 let opened = self.open(
-                    transport: .websocket, eventLoop: channel.eventLoop, head: head, remote: channel.remoteAddress)
+                    transport: .websocket, eventLoop: channel.eventLoop, head: head, remote: channel.remoteAddress,
+                    client: client)
                 guard case .success(let session) = opened else {
-                    if case .failure(let refusal) = opened { self.logRefusal(refusal, remote: channel.remoteAddress) }
+                    if case .failure(let refusal) = opened { self.logRefusal(refusal, client: client) }
                     // 1013 "try again later": the client may reconnect once its other sessions end.
                     handler.raw.context?.writeAndFlush(
                         NIOAny(WebSocketFrameBytes.close(code: 1013, reason: "too many sessions"))

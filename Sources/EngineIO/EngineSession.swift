@@ -24,6 +24,8 @@ public final class EngineSession: @unchecked Sendable {
         "x-real-ip", "forwarded",
     ]
     public let remoteAddress: SocketAddress?
+    /// Who opened the session: the peer, or the client a trusted proxy named (per-address limits use `client.address`).
+    public let client: ClientAddress
 
     /// Called on `eventLoop` for each message from the client.
     public var onMessage: ((EnginePayload) -> Void)?
@@ -42,7 +44,7 @@ public final class EngineSession: @unchecked Sendable {
 
     init(
         server: EngineServer, transport: EngineTransport, eventLoop: EventLoop, handshake: HTTPRequestHead,
-        remoteAddress: SocketAddress?
+        remoteAddress: SocketAddress?, client: ClientAddress? = nil
     ) {
         self.server = server
         sid = RandomID.session()
@@ -55,6 +57,7 @@ public final class EngineSession: @unchecked Sendable {
         heartbeats = server.services(of: eventLoop).heartbeats
         handshakeHeaders = HTTPHeaders(handshake.headers.filter { Self.keptHeaders.contains($0.name.lowercased()) })
         self.remoteAddress = remoteAddress
+        self.client = client ?? .direct(remoteAddress?.ipAddress)
         machine = EngineSessionMachine(transport: transport, configuration: server.configuration, now: .now())
     }
 

@@ -40,6 +40,7 @@ struct WebService: Service, CustomStringConvertible {
         httpConfiguration.maxWebSocketMessage = 1_000_000
         httpConfiguration.maxConnections = settings.effectiveMaxConnections
         httpConfiguration.hostPolicy = HostPolicy(serverNames: settings.serverNames)
+        httpConfiguration.trustedProxies = settings.trustedProxies
         // The JSON API answers in JSON even when the HTTP layer refuses the body.
         httpConfiguration.bodyTooLarge = { head in
             guard head.uri.hasPrefix("/api/") else { return .text(.payloadTooLarge, "request body too large\n") }
@@ -81,8 +82,15 @@ struct WebService: Service, CustomStringConvertible {
             store: store, notify: { message in ControlService.apply(message, to: chat) },
             hashPassword: { password in try await passwordWork.run { try PasswordHasher().hash(password) } })
         HealthRoute.install(on: http)
-        http.route(.GET, "/metrics") { _ in
-            HTTPResponse(
+        let trustedProxies = settings.trustedProxies
+        let metricsToken = settings.metricsToken
+        http.route(.GET, "/metrics") { request in
+            guard
+                MetricsAccess.allows(
+                    client: request.client, authorization: request.headers.first(name: "Authorization"),
+                    trusted: trustedProxies, token: metricsToken)
+            else { return .text(.notFound, "not found\n") }
+            return HTTPResponse(
                 status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                 body: ByteBuffer(string: await metrics.exposition(engine: engine)))
         }

@@ -52,7 +52,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 write(context: context, head: head, response: configuration.bodyTooLarge(head), close: true)
                 return
             }
-            guard configuration.hostPolicy.allows(head.headers) else {
+            let remote = context.channel.remoteAddress
+            let client = ClientAddress.resolve(
+                peer: remote?.ipAddress, headers: head.headers, trusted: configuration.trustedProxies)
+            guard configuration.hostPolicy.allows(head.headers, client: client) else {
                 body = nil
                 write(
                     context: context, head: head,
@@ -62,7 +65,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     close: true)
                 return
             }
-            var request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)
+            var request = HTTPRequest(head: head, body: body, remoteAddress: remote, client: client)
             let ended = context.eventLoop.makePromise(of: RequestEnd.self)
             self.ended = ended
             request.ended = ended.futureResult

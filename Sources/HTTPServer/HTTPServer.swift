@@ -96,22 +96,28 @@ public final class HTTPServer: Sendable {
                         automaticErrorHandling: true,
                         shouldUpgrade: { channel, head in
                             // A refused Host falls through to the HTTP handler, which answers 421.
+                            let client = ClientAddress.resolve(
+                                peer: channel.remoteAddress?.ipAddress, headers: head.headers,
+                                trusted: configuration.trustedProxies)
                             let accepted =
-                                configuration.hostPolicy.allows(head.headers)
+                                configuration.hostPolicy.allows(head.headers, client: client)
                                 && webSocketRoutes.withLockedValue { $0 }.contains { route in
-                                    head.uri.hasPrefix(route.pathPrefix) && route.accepts(head)
+                                    head.uri.hasPrefix(route.pathPrefix) && route.accepts(head, client)
                                 }
                             return channel.eventLoop.makeSucceededFuture(accepted ? HTTPHeaders() : nil)
                         },
                         upgradePipelineHandler: { channel, head in
+                            let client = ClientAddress.resolve(
+                                peer: channel.remoteAddress?.ipAddress, headers: head.headers,
+                                trusted: configuration.trustedProxies)
                             guard
                                 let route = webSocketRoutes.withLockedValue({ $0 }).first(where: {
-                                    head.uri.hasPrefix($0.pathPrefix) && $0.accepts(head)
+                                    head.uri.hasPrefix($0.pathPrefix) && $0.accepts(head, client)
                                 })
                             else {
                                 return channel.close()
                             }
-                            return route.upgraded(channel, head)
+                            return route.upgraded(channel, head, client)
                         }
                     )
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(

@@ -16,6 +16,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections: Int?
     /// Which Host headers are answered (others: 421, and no WebSocket upgrade).
     public var hostPolicy = HostPolicy()
+    /// Peers whose `Forwarded` / `X-Forwarded-*` headers are believed (`trusted_proxies`).
+    public var trustedProxies = TrustedProxies()
     /// The answer to a body over `maxBodySize`, given the request's head (an application may want
     /// JSON for its API); the connection is closed after it.
     public var bodyTooLarge: @Sendable (HTTPRequestHead) -> HTTPResponse = { _ in

@@ -6,15 +6,21 @@ public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: ByteBuffer?
     public var remoteAddress: SocketAddress?
+    /// Who the request is from: the peer, or the client a trusted proxy forwarded (see `ClientAddress.resolve`).
+    public var client: ClientAddress
     /// Completes when this request is over: answered, or its connection closed first (a held
     /// long-poll uses it to notice). Per request, not the connection's `closeFuture`: callbacks
     /// on that one pile up for as long as a keep-alive connection lives.
     public var ended: EventLoopFuture<RequestEnd>?
 
-    public init(head: HTTPRequestHead, body: ByteBuffer? = nil, remoteAddress: SocketAddress? = nil) {
+    public init(
+        head: HTTPRequestHead, body: ByteBuffer? = nil, remoteAddress: SocketAddress? = nil,
+        client: ClientAddress? = nil
+    ) {
         self.head = head
         self.body = body
         self.remoteAddress = remoteAddress
+        self.client = client ?? .direct(remoteAddress?.ipAddress)
     }
 
     public var method: HTTPMethod { head.method }

@@ -21,6 +21,14 @@ public struct HostPolicy: Sendable, Equatable {
         return allows(hostName: name)
     }
 
+    /// As `allows(_:)`, and the host a trusted proxy forwarded (`X-Forwarded-Host`) must pass too.
+    public func allows(_ headers: HTTPHeaders, client: ClientAddress) -> Bool {
+        guard allows(headers) else { return false }
+        guard let forwarded = client.forwardedHost else { return true }
+        guard let name = Self.hostName(of: forwarded) else { return false }
+        return allows(hostName: name)
+    }
+
     public func allows(hostName: String) -> Bool {
         let name = Self.normalised(hostName)
         return name == "localhost" || Self.isIPLiteral(name) || serverNames.contains(name)

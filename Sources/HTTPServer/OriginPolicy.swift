@@ -11,14 +11,22 @@ public struct OriginPolicy: Sendable, Equatable {
     public init(allowed: [String] = []) { self.allowed = allowed }
 
     public func allows(_ headers: HTTPHeaders) -> Bool {
-        // Several Origin headers are suspicious: every one of them must pass.
-        headers["Origin"].allSatisfy { allows(origin: $0, host: headers.first(name: "Host")) }
+        allows(headers, client: .direct(nil))
     }
 
-    private func allows(origin: String, host: String?) -> Bool {
+    /// Behind a trusted proxy the server's own origin is the one the proxy reports: its
+    /// `X-Forwarded-Host` (else `Host`) and, when it says, its scheme (`https` only then).
+    public func allows(_ headers: HTTPHeaders, client: ClientAddress) -> Bool {
+        let host = client.forwardedHost ?? headers.first(name: "Host")
+        // Several Origin headers are suspicious: every one of them must pass.
+        return headers["Origin"].allSatisfy { allows(origin: $0, host: host, scheme: client.forwardedScheme) }
+    }
+
+    private func allows(origin: String, host: String?, scheme: String?) -> Bool {
         let normalized = origin.lowercased()
         if allowed.contains("*") || allowed.contains(where: { $0.lowercased() == normalized }) { return true }
         guard let host = host?.lowercased(), !host.isEmpty else { return false }
+        if let scheme { return normalized == "\(scheme)://\(host)" }
         return normalized == "http://\(host)" || normalized == "https://\(host)"
     }
 }

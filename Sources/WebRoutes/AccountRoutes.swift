@@ -54,8 +54,8 @@ public final class AccountRoutes: Sendable {
 
     /// Cross-site form posts are refused like cross-site WebSockets.
     func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest, Reply) async -> HTTPResponse) async -> HTTPResponse {
-        let reply = Reply(json: Self.wantsJSON(request))
-        guard originPolicy.allows(request.headers) else {
+        let reply = Reply(json: Self.wantsJSON(request), secure: request.client.isHTTPS)
+        guard originPolicy.allows(request.headers, client: request.client) else {
             return reply.failure(.forbidden, ChatError(.forbidden, "cross-site request refused"), back: "/login")
         }
         return await handler(request, reply)
@@ -67,7 +67,7 @@ public final class AccountRoutes: Sendable {
         let form = Self.form(request)
         let name = form["username"] ?? ""
         let password = form["password"] ?? ""
-        let address = request.remoteAddress?.ipAddress ?? "unknown"
+        let address = request.client.address
         let refused = reply.failure(
             .unauthorized, ChatError(.unauthorized, "wrong user name or password"), back: "/login?error=unauthorized")
         let metadata: Logger.Metadata = ["user": "\(SafeText.forLog(name))", "remote": "\(address)"]
@@ -132,7 +132,7 @@ public final class AccountRoutes: Sendable {
         }
         var response = reply.success([:], redirect: "/login")
         response.headers.add(
-            name: "Set-Cookie", value: "\(Authenticator.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+            name: "Set-Cookie", value: "\(Authenticator.sessionCookie)=\(reply.cookieAttributes); Max-Age=0")
         return response
     }
 
@@ -162,7 +162,7 @@ public final class AccountRoutes: Sendable {
             return reply.failure(
                 .forbidden, ChatError(.forbidden, "registration is closed: ask the gym for an account"), back: "/login")
         }
-        let address = request.remoteAddress?.ipAddress ?? "unknown"
+        let address = request.client.address
         let retryAfter = registrations.withLockedValue { limiter -> Int? in
             let now = SystemClock().monotonicMicros()
             return limiter.allow(address, now: now) ? nil : max(1, limiter.retryAfter(address, now: now))
@@ -261,7 +261,7 @@ public final class AccountRoutes: Sendable {
         response.headers.add(
             name: "Set-Cookie",
             value:
-                "\(Authenticator.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(SessionTokens.lifetime / 1_000_000)"
+                "\(Authenticator.sessionCookie)=\(token)\(reply.cookieAttributes); Max-Age=\(SessionTokens.lifetime / 1_000_000)"
         )
         return response
     }

@@ -107,7 +107,7 @@ public final class AdminRoutes: Sendable {
         case .notAdmin: return Self.failure(AdminFailure(.forbidden, .forbidden, "only admins may do that"))
         case .failed(let error): return failed(error, request)
         }
-        if request.method == .POST, !originPolicy.allows(request.headers) {
+        if request.method == .POST, !originPolicy.allows(request.headers, client: request.client) {
             return Self.failure(AdminFailure(.forbidden, .forbidden, "cross-site request refused"))
         }
         let path = request.path.dropFirst("/api/admin/".count).split(separator: "/", omittingEmptySubsequences: false)
@@ -366,10 +366,13 @@ public final class AdminRoutes: Sendable {
     }
 
     /// The link members open: from `public_url` when it is set; else on the address this admin
-    /// reached (its `Host`, already checked against `server_names`), which is what they can reach too.
+    /// reached (its `Host`, already checked against `server_names`), which is what they can reach too;
+    /// behind a trusted proxy, the host and scheme it reports (`https` when it says so).
     func link(_ path: String, request: HTTPRequest) -> String {
-        if settings.publicURL == nil, let host = request.headers.first(name: "Host"), !host.isEmpty {
-            return "http://\(host)\(path)"
+        if settings.publicURL == nil, let host = request.client.forwardedHost ?? request.headers.first(name: "Host"),
+            !host.isEmpty
+        {
+            return "\(request.client.isHTTPS ? "https" : "http")://\(host)\(path)"
         }
         return settings.link(path: path)
     }

@@ -187,7 +187,7 @@ public final class InviteRoutes: Sendable {
     }
 
     private func throttled(_ request: HTTPRequest, _ reply: Reply, back: String) -> HTTPResponse? {
-        let address = request.remoteAddress?.ipAddress ?? "unknown"
+        let address = request.client.address
         let retryAfter = attempts.withLockedValue { limiter -> Int? in
             let now = SystemClock().monotonicMicros()
             return limiter.allow(address, now: now) ? nil : max(1, limiter.retryAfter(address, now: now))

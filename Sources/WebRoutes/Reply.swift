@@ -9,6 +9,13 @@ import SocketIOProtocol
 /// The two ways to answer: JSON for scripts, redirects for the page's forms.
 struct Reply {
     var json: Bool
+    /// The request came over HTTPS (a trusted proxy said so): cookies set in the answer are `Secure`.
+    var secure = false
+
+    /// `; Secure` when the request came over HTTPS, for a `Set-Cookie` value.
+    var cookieAttributes: String {
+        secure ? "; Path=/; HttpOnly; Secure; SameSite=Strict" : "; Path=/; HttpOnly; SameSite=Strict"
+    }
 
     func success(_ fields: [String: JSONValue], redirect: String) -> HTTPResponse {
         guard json else { return Self.redirect(redirect) }

@@ -7,9 +7,10 @@ import socketio
 
 
 class ChatClient:
-    def __init__(self, url, token=None, transports=None, headers=None, auth=None):
+    def __init__(self, url, token=None, transports=None, headers=None, auth=None, http_session=None):
         self.url = url
-        self.sio = socketio.Client(reconnection=False)
+        # `http_session`: a requests.Session for https (its `verify`, a CA file, checks WebSockets too).
+        self.sio = socketio.Client(reconnection=False, **({"http_session": http_session} if http_session else {}))
         self.events = queue.Queue()
         self.seen = []
         self.lock = threading.Lock()

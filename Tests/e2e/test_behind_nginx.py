@@ -1,0 +1,260 @@
+"""Issue 17, behind a reverse proxy: fitchat behind a real nginx from Debian terminating TLS with a
+certificate the test makes. `trusted_proxies = 127.0.0.1/32`: the forwarded client address feeds the
+per-address limits and the logs, `X-Forwarded-Proto: https` makes the session cookie `Secure`, and
+python-socketio chats through the proxy over both transports. A fitchat that does not trust its peer
+ignores the same headers. `/metrics` answers the proxy's loopback clients and the bearer token only.
+
+nginx runs from the test's own prefix, config, pid and log files in a temp dir, on a free port, in
+the foreground (no system configuration is read or touched); it is unprivileged like fitchat."""
+import http.client
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+from chat_client import ChatClient
+from fitchat_e2e import AS_SERVICE_USER, Daemon, free_port, give_to_service_user, ok
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+PASSWORD = "correct horse battery"
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
+
+# The README's nginx snippet, with the test's paths and ports (keep the two in step).
+NGINX_CONF = """
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {tmp}/access.log;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+
+    map $http_upgrade $connection_upgrade {{
+        default upgrade;
+        ''      close;
+    }}
+
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name localhost;
+        ssl_certificate     {tmp}/cert.pem;
+        ssl_certificate_key {tmp}/key.pem;
+
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            # Above Engine.IO's ping interval (25 s) plus its timeout (20 s): a held long-poll or a
+            # quiet WebSocket is not cut by the proxy.
+            proxy_read_timeout 75s;
+            proxy_send_timeout 75s;
+            proxy_buffering off;
+        }}
+    }}
+}}
+"""
+
+
+def make_certificate(tmp):
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", os.path.join(tmp, "key.pem"), "-out", os.path.join(tmp, "cert.pem"),
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=30)
+
+
+class Nginx:
+    def __init__(self, tmp, upstream):
+        self.tmp = tmp
+        self.port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.cert = os.path.join(tmp, "cert.pem")
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(tmp=tmp, port=self.port, upstream=upstream))
+        for name in os.listdir(tmp):
+            os.chmod(os.path.join(tmp, name), 0o644)
+        give_to_service_user(tmp)
+        self.log = open(os.path.join(tmp, "nginx.out"), "ab")
+        # -e: the error log from the start (before the config names one); -g: in the foreground.
+        self.proc = subprocess.Popen(
+            [*AS_SERVICE_USER, NGINX, "-p", tmp, "-c", conf, "-e", os.path.join(tmp, "error.log"),
+             "-g", "daemon off;"], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("nginx exited: " + self.errors())
+            try:
+                if requests.get(self.url + "/healthz", verify=self.cert, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("nginx did not answer: " + self.errors())
+            time.sleep(0.1)
+
+    def session(self):
+        """A requests session that trusts the test's certificate (and nothing from the environment)."""
+        http = requests.Session()
+        http.trust_env = False
+        http.verify = self.cert
+        return http
+
+    def errors(self):
+        try:
+            return open(os.path.join(self.tmp, "error.log")).read()[-3000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def proxied(data_dir):
+    if not os.path.exists(NGINX):
+        pytest.fail("nginx is missing: `make test` installs nginx-light (TEST_DEBS)")
+    daemon = Daemon(data_dir, free_port(), extra_env={
+        "FITCHAT_TRUSTED_PROXIES": "127.0.0.1/32",
+        "FITCHAT_METRICS_TOKEN": METRICS_TOKEN,
+        "FITCHAT_TOKEN_SECRET": "s" * 40,
+        "FITCHAT_MAX_PENDING_CONNECTIONS_PER_IP": "2",
+    }).start()
+    tmp = tempfile.mkdtemp(prefix="fitchat-nginx-")
+    nginx = None
+    try:
+        make_certificate(tmp)
+        nginx = Nginx(tmp, daemon.port)
+        yield daemon, nginx
+    finally:
+        if nginx:
+            nginx.stop()
+        daemon.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def handshake(base, headers=None, **kwargs):
+    """An Engine.IO polling handshake (a half-open session: counted against its address until it times out)."""
+    return requests.get(base + "/socket.io/?EIO=4&transport=polling", headers=headers or {}, timeout=10, **kwargs)
+
+
+def test_chat_through_nginx_over_both_transports_with_a_secure_cookie(proxied):
+    daemon, nginx = proxied
+    # The first admin, signed up and in through the proxy: the cookie is Secure (the proxy said https).
+    setup = requests.post(nginx.url + "/setup", json={"username": "coach", "password": PASSWORD},
+                          verify=nginx.cert, timeout=30)
+    assert setup.status_code == 200, setup.text
+    assert "Secure" in setup.headers["Set-Cookie"], setup.headers["Set-Cookie"]
+    login = requests.post(nginx.url + "/login", json={"username": "coach", "password": PASSWORD},
+                          verify=nginx.cert, timeout=30)
+    assert login.status_code == 200, login.text
+    cookie = login.headers["Set-Cookie"]
+    assert "; Secure" in cookie and "HttpOnly" in cookie, cookie
+    # Straight to fitchat (plain http, nobody said https): no Secure, or the browser would drop it.
+    direct = requests.post(daemon.url + "/login", json={"username": "coach", "password": PASSWORD}, timeout=30)
+    assert direct.status_code == 200 and "Secure" not in direct.headers["Set-Cookie"], direct.headers
+    session = cookie.split(";", 1)[0]
+
+    # python-socketio through https: the cookie's holder over long-polling (with an Origin the
+    # server accepts only as https, the scheme the proxy reported), a token holder over WebSocket.
+    coach = ChatClient(nginx.url, transports=["polling"], http_session=nginx.session(),
+                       headers={"Cookie": session, "Origin": nginx.url}).connect()
+    bob = ChatClient(nginx.url, token=daemon.token("bob"), transports=["websocket"],
+                     http_session=nginx.session()).connect()
+    try:
+        assert coach.sio.transport() == "polling" and bob.sio.transport() == "websocket"
+        for client in (coach, bob):
+            ok(client.call("join_room", {"room": "general"}))
+            client.wait_for("room_joined")
+        sent = ok(coach.call("send_message", {"room": "general", "message": "deadlift PR through nginx"}))["message"]
+        assert bob.wait_for("new_message", lambda m: m["id"] == sent["id"])["message"] == "deadlift PR through nginx"
+        back = ok(bob.call("send_message", {"room": "general", "message": "nice, over a WebSocket"}))["message"]
+        assert coach.wait_for("new_message", lambda m: m["id"] == back["id"])["message"] == "nice, over a WebSocket"
+    finally:
+        coach.close()
+        bob.close()
+
+    # An http Origin behind a proxy that says https is another site's: refused.
+    refused = handshake(nginx.url, headers={"Origin": "http://127.0.0.1:%d" % nginx.port}, verify=nginx.cert)
+    assert refused.status_code == 403, refused.text
+
+
+def test_the_forwarded_client_is_the_address_limits_and_logs_use(proxied):
+    daemon, nginx = proxied
+    # nginx appends its peer (127.0.0.1, trusted) to what the client sent: the client is the
+    # rightmost untrusted entry. Two half-open sessions per address: the third from 198.51.100.7
+    # is refused, while 198.51.100.8 (another client behind the same proxy) still gets in.
+    first = {"X-Forwarded-For": "198.51.100.7"}
+    assert handshake(nginx.url, first, verify=nginx.cert).status_code == 200
+    assert handshake(nginx.url, first, verify=nginx.cert).status_code == 200
+    third = handshake(nginx.url, first, verify=nginx.cert)
+    assert third.status_code == 429, third.text
+    assert handshake(nginx.url, {"X-Forwarded-For": "198.51.100.8"}, verify=nginx.cert).status_code == 200
+    # And a client without the header is 127.0.0.1 itself, with a budget of its own.
+    assert handshake(nginx.url, verify=nginx.cert).status_code == 200
+    log = daemon.read_log_all()
+    refusals = [line for line in log.splitlines() if "session refused" in line]
+    assert refusals and all("remote=198.51.100.7" in line for line in refusals), refusals
+    assert all("proxy=127.0.0.1" in line for line in refusals), refusals
+
+
+def test_forwarding_headers_from_an_untrusted_peer_are_ignored(data_dir):
+    # This fitchat trusts only 10.9.9.9: the loopback test client forging X-Forwarded-For and
+    # Forwarded changes neither its per-address budget nor the address in the log.
+    daemon = Daemon(data_dir, free_port(), extra_env={
+        "FITCHAT_TRUSTED_PROXIES": "10.9.9.9/32",
+        "FITCHAT_MAX_PENDING_CONNECTIONS_PER_IP": "2",
+    }).start()
+    try:
+        forged = [{"X-Forwarded-For": "198.51.100.1"}, {"X-Forwarded-For": "198.51.100.2"},
+                  {"Forwarded": "for=198.51.100.3;proto=https"}]
+        statuses = [handshake(daemon.url, headers).status_code for headers in forged]
+        assert statuses == [200, 200, 429], statuses
+        refusals = [line for line in daemon.read_log_all().splitlines() if "session refused" in line]
+        assert refusals and all("remote=127.0.0.1" in line for line in refusals), refusals
+        assert "198.51.100" not in daemon.read_log_all()
+        # Nor does a forged https make the cookie Secure.
+        setup = requests.post(daemon.url + "/setup", json={"username": "coach", "password": PASSWORD},
+                              headers={"X-Forwarded-Proto": "https"}, timeout=30)
+        assert setup.status_code == 200 and "Secure" not in setup.headers["Set-Cookie"], setup.headers
+        # A non-loopback client forged as loopback is still the loopback peer here (it is one):
+        # /metrics answers; the 404 for outsiders is checked through the proxy below.
+        assert requests.get(daemon.url + "/metrics", timeout=10).status_code == 200
+    finally:
+        daemon.stop()
+
+
+def test_metrics_through_nginx_need_a_loopback_client_or_the_token(proxied):
+    daemon, nginx = proxied
+    # The test's own request through nginx comes from 127.0.0.1: a loopback client of a trusted proxy.
+    assert requests.get(nginx.url + "/metrics", verify=nginx.cert, timeout=10).status_code == 200
+    outsider = {"X-Forwarded-For": "203.0.113.50"}
+    refused = requests.get(nginx.url + "/metrics", headers=outsider, verify=nginx.cert, timeout=10)
+    assert refused.status_code == 404, refused.text
+    assert "fitchat_" not in refused.text
+    wrong = requests.get(nginx.url + "/metrics", headers={**outsider, "Authorization": "Bearer nope-" + METRICS_TOKEN},
+                         verify=nginx.cert, timeout=10)
+    assert wrong.status_code == 404
+    allowed = requests.get(nginx.url + "/metrics", headers={**outsider, "Authorization": f"Bearer {METRICS_TOKEN}"},
+                           verify=nginx.cert, timeout=10)
+    assert allowed.status_code == 200 and "fitchat_" in allowed.text, allowed.text[:300]
