@@ -165,12 +165,18 @@ final class HeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 /// Just after the HTTP decoder: reports each decoded head and request end to `HeadDeadlineHandler`.
+/// Not only request parts pass: when a WebSocket upgrade removes the decoder, the bytes that came
+/// after the upgrade request (the first frames) are passed on raw, so anything else goes through.
 final class HeadDeadlineMarker: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
+    typealias InboundIn = Any
+    typealias InboundOut = Any
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        guard let part = unwrapInboundIn(data) as? HTTPServerRequestPart else {
+            context.fireChannelRead(data)
+            return
+        }
+        switch part {
         case .head: context.triggerUserOutboundEvent(HeadDeadlineHandler.Event.headComplete, promise: nil)
         case .end: context.triggerUserOutboundEvent(HeadDeadlineHandler.Event.requestComplete, promise: nil)
         case .body: break

@@ -107,6 +107,17 @@ import Testing
                 return
             }
             #expect(connected.hasPrefix("40"))
+
+            // The upgrade request and a first frame in one write: the frame reaches the WebSocket.
+            let eager = try RawConnection(port: port)
+            let upgrade =
+                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+                + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Sec-WebSocket-Version: 13\r\n\r\n"
+            try eager.write(Array(upgrade.utf8) + [0x81, 0x82, 0, 0, 0, 0, 0x34, 0x30])  // masked text "40"
+            #expect(try eager.readHead(timeout: 10).status == 101)
+            try eager.need(1, timeout: 10)
+            #expect(try http("GET", port: port, "/ok", timeout: 10).status == 200)
         }
     }
 }
