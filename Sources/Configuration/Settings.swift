@@ -20,6 +20,9 @@ public struct Settings: Sendable, Equatable {
     public var maxPendingConnectionsPerIP: Int = 64
     /// Open TCP connections at most; nil → derived from the file-descriptor limit.
     public var maxConnections: Int?
+    /// Seconds a client has to send a whole request head (from accept, or from a keep-alive
+    /// follow-up's first byte); a slower or silent connection is closed.
+    public var headerTimeout: Double = 10
     public var openRegistration: Bool = false
     /// Host names the server answers to besides IP literals and `localhost` (DNS rebinding guard).
     public var serverNames: [String] = []

@@ -7,7 +7,8 @@ public enum SettingsLoader {
     public static let keys: [String] = [
         "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "token_secret_file", "message_burst",
         "message_rate",
-        "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "open_registration",
+        "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "header_timeout",
+        "open_registration",
         "allowed_origins",
         "server_names", "trusted_proxies", "metrics_token", "public_url", "log_target", "log_level",
     ]
@@ -146,6 +147,8 @@ public enum SettingsLoader {
             settings.maxPendingConnectionsPerIP = Int(try number(1...10_000_000))
         case "max_connections":
             settings.maxConnections = value.isEmpty || value == "auto" ? nil : Int(try number(1...10_000_000))
+        case "header_timeout":
+            settings.headerTimeout = try number(0.1...3600)
         case "open_registration":
             switch value.lowercased() {
             case "yes", "true", "on", "1": settings.openRegistration = true

@@ -39,6 +39,7 @@ struct WebService: Service, CustomStringConvertible {
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.maxWebSocketMessage = 1_000_000
         httpConfiguration.maxConnections = settings.effectiveMaxConnections
+        httpConfiguration.headerTimeout = .milliseconds(Int64((settings.headerTimeout * 1000).rounded()))
         httpConfiguration.hostPolicy = HostPolicy(serverNames: settings.serverNames)
         httpConfiguration.trustedProxies = settings.trustedProxies
         // The JSON API answers in JSON even when the HTTP layer refuses the body.

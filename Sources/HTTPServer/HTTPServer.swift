@@ -129,6 +129,8 @@ public final class HTTPServer: Sendable {
                                 limiter.busy(context.channel)
                                 context.pipeline.removeHandler(name: "request", promise: nil)
                                 context.pipeline.removeHandler(name: "idle", promise: nil)
+                                context.pipeline.removeHandler(name: "head-deadline", promise: nil)
+                                context.pipeline.removeHandler(name: "head-marker", promise: nil)
                             }
                         ),
                         withErrorHandling: true,
@@ -136,6 +138,15 @@ public final class HTTPServer: Sendable {
                         withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: limits
                     )
+                    // The head deadline sees the bytes before the decoder; the marker, right
+                    // after the decoder, tells it when a head and a request's end were read.
+                    let decoder = try channel.pipeline.syncOperations.handler(
+                        type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                    try channel.pipeline.syncOperations.addHandler(
+                        HeadDeadlineMarker(), name: "head-marker", position: .after(decoder))
+                    try channel.pipeline.syncOperations.addHandler(
+                        HeadDeadlineHandler(timeout: configuration.headerTimeout), name: "head-deadline",
+                        position: .first)
                     try channel.pipeline.syncOperations.addHandler(
                         IdleStateHandler(readTimeout: configuration.idleTimeout), name: "idle")
                     try channel.pipeline.syncOperations.addHandler(requestHandler, name: "request")

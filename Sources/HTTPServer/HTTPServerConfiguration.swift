@@ -7,6 +7,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxBodySize: Int = 1 << 20
     /// Connections idle this long (no request in flight) are closed.
     public var idleTimeout: TimeAmount = .seconds(75)
+    /// A request head must be complete this long after the connection was accepted (the first
+    /// request) or after its first byte (a keep-alive follow-up); else the connection is closed
+    /// (with 408 when part of a first head came). Bounds what a slow or silent client holds.
+    public var headerTimeout: TimeAmount = .seconds(10)
     public var serverName: String = "fitchat"
     /// Largest WebSocket message (after reassembly of fragments); larger ones close with 1009.
     public var maxWebSocketMessage: Int = 1_000_000

@@ -28,6 +28,23 @@ import Testing
         #expect(auto.maxConnections == nil)
     }
 
+    @Test func theHeaderTimeoutIsASettingInSeconds() throws {
+        let defaults = try SettingsLoader.load(
+            environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
+        #expect(defaults.headerTimeout == 10)
+        let set = try SettingsLoader.load(
+            environment: ["FITCHAT_HEADER_TIMEOUT": "2.5"], layout: layout,
+            defaultConfigFile: "/nonexistent/fitchat.conf")
+        #expect(set.headerTimeout == 2.5)
+        for bad in ["0", "-1", "soon", "100000"] {
+            #expect(throws: SettingsError.self) {
+                try SettingsLoader.load(
+                    environment: ["FITCHAT_HEADER_TIMEOUT": bad], layout: layout,
+                    defaultConfigFile: "/nonexistent/fitchat.conf")
+            }
+        }
+    }
+
     @Test func theDefaultCapLeavesDescriptorsForEverythingElse() {
         #expect(Settings.defaultMaxConnections(fileLimit: 256) == 192)
         #expect(Settings.defaultMaxConnections(fileLimit: 1024) == 922)
