@@ -33,16 +33,8 @@ extension ChatServer {
             break
         }
         perform(outcome.afterReply, reason: reason)
-        for entry in outcome.audit { audit(entry) }
+        for entry in outcome.audit { logger.moderation(entry) }
         return outcome.next
-    }
-
-    /// A moderation action, at notice level with its fields (`FITCHAT_ACTION`, `FITCHAT_ACTOR`,
-    /// `FITCHAT_TARGET`, `FITCHAT_ROOM`, …) for `journalctl FITCHAT_ACTION=ban`; never message text.
-    func audit(_ entry: AuditEntry) {
-        logger.notice(
-            "moderation: \(entry.action.rawValue)",
-            metadata: entry.fields.mapValues { .string(SafeText.forLog($0, limit: 200)) })
     }
 
     private func perform(_ effects: [Effect], reason: String?) {

@@ -27,32 +27,50 @@ extension ChatService {
             return Outcome()
         }
         var outcome = Outcome()
+        outcome.effects = removal(
+            of: user, from: room,
+            notice: ["room": .string(room.name), "message": .string("You were removed from '\(room.name)'.")],
+            leave: latestLeave(of: user, in: room), userLeft: true)
+        outcome.effects += roomsChanged().effects
+        return outcome
+    }
+
+    /// A user's membership just ended (an admin's removal, a ban): their connections leave the
+    /// room and get `notice` as `room_removed`, their typing there stops, and the room sees the
+    /// `leave` message (when there is one) and, with `userLeft`, `user_left`.
+    func removal(of user: User, from room: Room, notice: JSONValue, leave: Message?, userLeft: Bool) -> [Effect] {
+        var effects: [Effect] = []
         let connections = connections(of: user.id).map(\.id)
         if !connections.isEmpty {
-            let notice: JSONValue = [
-                "room": .string(room.name), "message": .string("You were removed from '\(room.name)'."),
-            ]
-            outcome.effects = [
+            effects = [
                 .leave(connections, room: room.name),
                 .deliver(Delivery(.connections(connections), "room_removed", notice)),
             ]
         }
-        outcome.effects += stopTyping(TypingTracker.Entry(room: room.id, user: user.id))
-        if let leave = try? repository.latestMessages(room: room.id, limit: 1).last, leave.userID == user.id,
-            leave.type == .leave
-        {
-            outcome.effects.append(
+        effects += stopTyping(TypingTracker.Entry(room: room.id, user: user.id))
+        if let leave {
+            effects.append(
                 .deliver(
                     Delivery(
                         .room(room.name, except: nil), "new_message", ChatJSON.message(leave, room: room, user: user))))
         }
-        outcome.effects.append(
-            .deliver(
-                Delivery(
-                    .room(room.name, except: nil), "user_left",
-                    ["room": .string(room.name), "user": ChatJSON.user(user)])))
-        outcome.effects += roomsChanged().effects
-        return outcome
+        if userLeft {
+            effects.append(
+                .deliver(
+                    Delivery(
+                        .room(room.name, except: nil), "user_left",
+                        ["room": .string(room.name), "user": ChatJSON.user(user)])))
+        }
+        return effects
+    }
+
+    /// The user's `leave` message when it is the room's latest: what an admin action of another
+    /// process (the CLI) just stored. Reads the store.
+    func latestLeave(of user: User, in room: Room) -> Message? {
+        guard let last = try? repository.latestMessages(room: room.id, limit: 1).last, last.userID == user.id,
+            last.type == .leave
+        else { return nil }
+        return last
     }
 
     /// An admin posted a notice (a stored `system` message): the room's connections get it as

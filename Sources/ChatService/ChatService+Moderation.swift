@@ -92,31 +92,12 @@ extension ChatService {
                         "room": .string(room.name), "user": ChatJSON.user(target),
                         "reason": reason.isEmpty ? .null : .string(reason),
                     ])))
-        if !connections.isEmpty {
-            outcome.effects += [
-                .leave(connections, room: room.name),
-                .deliver(
-                    Delivery(
-                        .connections(connections), "room_removed",
-                        [
-                            "room": .string(room.name), "banned": true,
-                            "message": .string("You were banned from '\(room.name)'."),
-                        ])),
-            ]
-        }
-        outcome.effects += stopTyping(TypingTracker.Entry(room: room.id, user: target.id))
-        if let leave {
-            outcome.effects += [
-                .deliver(
-                    Delivery(
-                        .room(room.name, except: nil), "new_message",
-                        ChatJSON.message(leave, room: room, user: target))),
-                .deliver(
-                    Delivery(
-                        .room(room.name, except: nil), "user_left",
-                        ["room": .string(room.name), "user": ChatJSON.user(target)])),
-            ]
-        }
+        outcome.effects += removal(
+            of: target, from: room,
+            notice: [
+                "room": .string(room.name), "banned": true, "message": .string("You were banned from '\(room.name)'."),
+            ],
+            leave: leave, userLeft: leave != nil)
         outcome.effects += room.isPrivate ? roomsChanged().effects : roomsListRefresh(of: target, connections)
         return outcome
     }
@@ -144,10 +125,7 @@ extension ChatService {
             let until = restriction.flatMap { $0.isMuted(at: clock.wallMicros()) ? $0.mutedUntil : nil }
             return muteApplied(room, target, until: until)
         case .ban:
-            let leave = (try? repository.latestMessages(room: room.id, limit: 1).last).flatMap {
-                $0.userID == target.id && $0.type == .leave ? $0 : nil
-            }
-            return banApplied(room, target, reason: restriction?.reason ?? "", leave: leave)
+            return banApplied(room, target, reason: restriction?.reason ?? "", leave: latestLeave(of: target, in: room))
         case .unban: return unbanApplied(room, target)
         case .deleteMessage, .report, .resolveReport: return Outcome()
         }

@@ -1,4 +1,4 @@
-import ChatModel
+import ChatGateway
 import ChatService
 import Logging
 import Systemd
@@ -8,9 +8,6 @@ import Systemd
 /// not a daemon runs, so `journalctl FITCHAT_ACTION=ban` finds every ban.
 public enum AuditJournal {
     public static func record(_ entry: AuditEntry) {
-        let logger = Logger(label: "fitchat.moderation") { JournalLogHandler(label: $0, level: .notice) }
-        logger.notice(
-            "moderation: \(entry.action.rawValue)",
-            metadata: entry.fields.mapValues { .string(SafeText.forLog($0, limit: 200)) })
+        Logger(label: "fitchat.moderation") { JournalLogHandler(label: $0, level: .notice) }.moderation(entry)
     }
 }

@@ -282,37 +282,11 @@ class FitnessChat {
         this.scheduleMarkRead();
       }
     });
-    this.el.mentionsToggle.addEventListener("click", () => this.toggleMentions());
-    this.doc.querySelector("[data-testid=mentions-close]").addEventListener("click", () => this.toggleMentions(false, true));
+    this.setUpPanels();
     this.el.mentionsMore.addEventListener("click", () => this.loadMentions(true));
-    this.el.mentionsPanel.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") {
-        event.preventDefault();
-        event.stopPropagation();
-        this.toggleMentions(false, true);
-      }
-    });
-    this.el.searchToggle.addEventListener("click", () => this.toggleSearch());
-    this.doc.querySelector("[data-testid=search-close]").addEventListener("click", () => this.toggleSearch(false, true));
     this.el.searchForm.addEventListener("submit", (event) => { event.preventDefault(); this.runSearch(false); });
     this.el.searchMore.addEventListener("click", () => this.runSearch(true));
-    this.el.searchPanel.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") {
-        event.preventDefault();
-        event.stopPropagation();
-        this.toggleSearch(false, true);
-      }
-    });
-    this.el.reportsToggle.addEventListener("click", () => this.toggleReports());
-    this.doc.querySelector("[data-testid=reports-close]").addEventListener("click", () => this.toggleReports(false, true));
     this.el.reportsResolved.addEventListener("change", () => this.loadReports());
-    this.el.reportsPanel.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") {
-        event.preventDefault();
-        event.stopPropagation();
-        this.toggleReports(false, true);
-      }
-    });
     this.setUpReportDialog();
     this.setUpBanDialog();
     this.doc.querySelector("[data-testid=recovery-dismiss]").addEventListener("click", () => {
@@ -818,18 +792,48 @@ class FitnessChat {
     return (room && room.is_private ? "🔒 " : "#") + name;
   }
 
-  toggleMentions(open = this.el.mentionsPanel.hidden, refocus = false) {
-    this.el.mentionsPanel.hidden = !open;
-    this.el.mentionsToggle.setAttribute("aria-expanded", String(open));
+  // The header's side panels (mentions, search, reports): one open at a time; its × button or
+  // Escape closes one and gives the focus back to its button.
+  setUpPanels() {
+    const focusClose = (name) => this.panels[name].panel.querySelector(`[data-testid=${name}-close]`).focus();
+    this.panels = {
+      mentions: { panel: this.el.mentionsPanel, toggle: this.el.mentionsToggle,
+        opened: () => { this.loadMentions(false); focusClose("mentions"); } },
+      search: { panel: this.el.searchPanel, toggle: this.el.searchToggle, opened: () => this.searchOpened() },
+      // The reports as they are now.
+      reports: { panel: this.el.reportsPanel, toggle: this.el.reportsToggle,
+        opened: () => { this.loadReports(); focusClose("reports"); } },
+    };
+    for (const [name, { panel, toggle }] of Object.entries(this.panels)) {
+      toggle.addEventListener("click", () => this.togglePanel(name));
+      this.doc.querySelector(`[data-testid=${name}-close]`).addEventListener("click", () => this.togglePanel(name, false, true));
+      panel.addEventListener("keydown", (event) => {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          event.stopPropagation();
+          this.togglePanel(name, false, true);
+        }
+      });
+    }
+  }
+
+  togglePanel(name, open = this.panels[name].panel.hidden, refocus = false) {
+    const { panel, toggle, opened } = this.panels[name];
+    panel.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
     if (open) {
       this.toggleDrawer(false);
-      if (!this.el.searchPanel.hidden) this.toggleSearch(false);
-      if (!this.el.reportsPanel.hidden) this.toggleReports(false);
-      this.loadMentions(false);
-      this.el.mentionsPanel.querySelector("[data-testid=mentions-close]").focus();
+      for (const [other, { panel: shown }] of Object.entries(this.panels)) {
+        if (other !== name && !shown.hidden) this.togglePanel(other, false);
+      }
+      opened();
     } else if (refocus) {
-      this.el.mentionsToggle.focus();
+      toggle.focus();
     }
+  }
+
+  closePanel(name) {
+    if (!this.panels[name].panel.hidden) this.togglePanel(name, false);
   }
 
   async loadMentions(more) {
@@ -878,8 +882,8 @@ class FitnessChat {
 
   // From the mentions list: the room, then the message (older pages loaded until it is there).
   async jumpTo(room, id) {
-    this.toggleMentions(false);
-    if (!this.el.reportsPanel.hidden) this.toggleReports(false);
+    this.closePanel("mentions");
+    this.closePanel("reports");
     if (room !== this.currentRoom) await this.selectRoom(room, { keepFocus: true });
     if (room !== this.currentRoom) return;
     for (let pages = 0; !this.messageItem(id) && this.hasMore && pages < 20; pages += 1) {
@@ -2363,26 +2367,12 @@ class FitnessChat {
     const moderator = this.role === "moderator" || this.role === "admin";
     this.el.reportsToggle.hidden = !moderator;
     if (!moderator) {
-      if (!this.el.reportsPanel.hidden) this.toggleReports(false);
+      this.closePanel("reports");
       this.reports.clear();
       this.renderReports();
       return;
     }
     this.loadReports();
-  }
-
-  toggleReports(open = this.el.reportsPanel.hidden, refocus = false) {
-    this.el.reportsPanel.hidden = !open;
-    this.el.reportsToggle.setAttribute("aria-expanded", String(open));
-    if (open) {
-      this.toggleDrawer(false);
-      if (!this.el.mentionsPanel.hidden) this.toggleMentions(false);
-      if (!this.el.searchPanel.hidden) this.toggleSearch(false);
-      this.loadReports();  // the messages as they are now
-      this.el.reportsPanel.querySelector("[data-testid=reports-close]").focus();
-    } else if (refocus) {
-      this.el.reportsToggle.focus();
-    }
   }
 
   // get_reports: open ones (resolved ones too with "Show resolved"), newest first.
@@ -2644,23 +2634,15 @@ class FitnessChat {
 
   // MARK: Search
 
-  toggleSearch(open = this.el.searchPanel.hidden, refocus = false) {
-    this.el.searchPanel.hidden = !open;
-    this.el.searchToggle.setAttribute("aria-expanded", String(open));
-    if (open) {
-      this.toggleDrawer(false);
-      if (!this.el.mentionsPanel.hidden) this.toggleMentions(false);
-      if (!this.el.reportsPanel.hidden) this.toggleReports(false);
-      const here = this.currentRoom;
-      const scope = this.el.searchThisRoom;
-      scope.disabled = !here;
-      scope.parentElement.querySelector("span").textContent = here ? `Only ${this.roomLabel(here)}` : "This room only";
-      if (!here) scope.checked = false;
-      this.el.searchInput.focus();
-      this.el.searchInput.select();
-    } else if (refocus) {
-      this.el.searchToggle.focus();
-    }
+  // The search panel opened: "Only #room" names the room open now (none: off), the box has focus.
+  searchOpened() {
+    const here = this.currentRoom;
+    const scope = this.el.searchThisRoom;
+    scope.disabled = !here;
+    scope.parentElement.querySelector("span").textContent = here ? `Only ${this.roomLabel(here)}` : "This room only";
+    if (!here) scope.checked = false;
+    this.el.searchInput.focus();
+    this.el.searchInput.select();
   }
 
   // search {query, room?, before?}: newest first; "More results" while next_before is not null.
@@ -2737,7 +2719,7 @@ class FitnessChat {
     text.append(...this.highlighted(String(message.message || ""), terms));
     button.append(where, text);
     button.addEventListener("click", () => {
-      this.toggleSearch(false);
+      this.togglePanel("search", false);
       this.jumpTo(message.room, message.id);
     });
     item.append(button);
