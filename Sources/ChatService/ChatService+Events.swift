@@ -101,16 +101,16 @@ extension ChatService {
         let text = try MessageText.validate(raw).get()
         try limit(\.messages, user.id)
         let room = try visibleRoom(name, to: user)
-        try requireMayWrite(in: room, user)
-        guard try repository.participant(room: room.id, user: user.id) != nil else { throw ChatError.notJoined(name) }
         let mentioned = try mentionedUsers(in: text, room: room, author: user)
         let message: Message
+        // The sender's standing (a participant, neither banned nor muted) is checked by the append
+        // itself, in its write: once, and after any ban or mute committed before it.
         do {
             message = try await repository.append(
                 NewMessage(
                     roomID: room.id, userID: user.id, text: text, mentions: mentioned.map(\.id), fromParticipant: true))
         } catch RepositoryError.notParticipant {
-            throw ChatError.notJoined(name)  // left, removed or banned since the checks above
+            throw ChatError.notJoined(name)
         } catch RepositoryError.banned {
             throw ChatError.banned(room.name)
         } catch RepositoryError.muted(let until) {
