@@ -14,6 +14,9 @@ public enum ChatErrorCode: String, Sendable, Equatable, CaseIterable {
     case muted
     /// The caller is banned from the room (issue 16).
     case banned
+    /// The disk holding the store is full: nothing was saved (issue 17). Retrying later works once
+    /// space is freed; the daemon needs no restart.
+    case storageFull = "storage_full"
 }
 
 /// A refusal as the client sees it: a code to act on and a sentence to show.
@@ -34,6 +37,8 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
         .init(.roomNotFound, "no room named '\(name.count > 64 ? name.prefix(64) + "…" : name)'")
     }
     public static let rateLimited = ChatError(.rateLimited, "slow down")
+    public static let storageFull = ChatError(
+        .storageFull, "the server's disk is full: this was not saved; try again later")
     public static func notJoined(_ name: String) -> ChatError { .init(.notJoined, "join '\(name)' first") }
     public static func messageNotFound(_ id: Int64) -> ChatError {
         .init(.messageNotFound, "no message \(id) in this room")

@@ -21,6 +21,8 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
     /// The user is muted in the room until then (a message is refused in the transaction that would store it).
     case muted(until: Micros)
     case reportNotFound(ReportID)
+    /// The disk holding the store is full (ENOSPC or a quota): the write was not applied.
+    case storageFull
 
     public var description: String {
         switch self {
@@ -35,6 +37,7 @@ public enum RepositoryError: Error, Equatable, CustomStringConvertible {
         case .banned: "banned from the room"
         case .muted(let until): "muted in the room until \(ISO8601.format(micros: until))"
         case .reportNotFound(let id): "no report \(id)"
+        case .storageFull: "the disk holding the store is full"
         }
     }
 }

@@ -137,6 +137,8 @@ public final class ChatService: Sendable {
             return try body()
         } catch let error as ChatError {
             return .failure(error)
+        } catch RepositoryError.storageFull {
+            return .failure(.storageFull)
         } catch {
             return Self.internalFailure(error)
         }
@@ -148,6 +150,8 @@ public final class ChatService: Sendable {
             return try await body()
         } catch let error as ChatError {
             return .failure(error)
+        } catch RepositoryError.storageFull {
+            return .failure(.storageFull)
         } catch {
             return Self.internalFailure(error)
         }

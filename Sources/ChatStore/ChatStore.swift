@@ -93,6 +93,25 @@ public final class ChatStore: Sendable {
         set { writer?.onCommit = newValue }
     }
 
+    /// Whether the last write failed for want of disk space (ENOSPC or a quota), until a write
+    /// commits again: what `/healthz` reports.
+    public var isStorageFull: Bool { writer?.storageFull.load(ordering: .relaxed) ?? false }
+
+    /// Called (on the writer thread) when the store starts or stops finding its disk full.
+    public var onStorageChange: (@Sendable (Bool) -> Void)? {
+        get { writer?.onStorageChange }
+        set { writer?.onStorageChange = newValue }
+    }
+
+    /// A write that needs a fresh page on disk and leaves no trace (a key put and deleted again):
+    /// run while the disk is full, it finds out whether space came back even when nobody writes.
+    public func probeStorage() async throws {
+        try await write { txn, tables in
+            try txn.put(tables.meta, MetaKey.storageProbe, Bytes([1]))
+            _ = try txn.delete(tables.meta, MetaKey.storageProbe)
+        }
+    }
+
     /// Round-trips through the writer thread: fails or hangs if the writer is stuck (watchdog).
     /// A read-only store has no writer and answers at once.
     public func ping() async throws { try await writer?.ping() }

@@ -128,6 +128,8 @@ enum MetaKey {
     static let nextReportID = "next_id.report"
     /// When `fitchat backup` last succeeded (µs since the epoch).
     static let lastBackupAt = "last_backup_at"
+    /// Written and deleted in one write to test a full disk (never left behind).
+    static let storageProbe = "storage_probe"
 }
 
 extension Tables {

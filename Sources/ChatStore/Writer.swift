@@ -1,5 +1,7 @@
+import ChatModel
 import Foundation
 import LMDB
+import Synchronization
 
 /// The store's single writer: a dedicated thread drains the queue of pending writes and commits
 /// each drained batch in ONE transaction (one fsync), each write in its own nested transaction so
@@ -32,6 +34,16 @@ final class Writer: @unchecked Sendable {
         set { condition.withLock { commitObserver = newValue } }
     }
     private var commitObserver: (@Sendable (Int, Double) -> Void)?
+    /// Whether the last batch failed for want of disk space (cleared by the next batch that
+    /// commits): read by `/healthz` from any thread, written by the writer thread only.
+    let storageFull = Atomic<Bool>(false)
+    /// Called on the writer thread when `storageFull` changes, so the daemon logs the condition
+    /// once when it starts and once when it ends (never once per refused message).
+    var onStorageChange: (@Sendable (Bool) -> Void)? {
+        get { condition.withLock { storageObserver } }
+        set { condition.withLock { storageObserver = newValue } }
+    }
+    private var storageObserver: (@Sendable (Bool) -> Void)?
 
     init(environment: Environment, maxBatch: Int) {
         self.environment = environment
@@ -97,12 +109,16 @@ final class Writer: @unchecked Sendable {
             let batch = Array(queue.prefix(maxBatch))
             queue.removeFirst(batch.count)
             let observer = commitObserver
+            let storageObserver = self.storageObserver
             condition.unlock()
-            run(batch, observer: observer)
+            let full = run(batch, observer: observer)
+            if let full, storageFull.exchange(full, ordering: .relaxed) != full { storageObserver?(full) }
         }
     }
 
-    private func run(_ batch: [Job], observer: (@Sendable (Int, Double) -> Void)?) {
+    /// Commits the batch's writes and resumes their callers. Returns whether the disk was full
+    /// (nil when nothing was written, which says nothing about the disk).
+    private func run(_ batch: [Job], observer: (@Sendable (Int, Double) -> Void)?) -> Bool? {
         var writes: [(apply: @Sendable (Transaction) throws -> Completion, fail: @Sendable (Error) -> Void)] = []
         for job in batch {
             switch job {
@@ -110,7 +126,7 @@ final class Writer: @unchecked Sendable {
             case .write(let apply, let fail): writes.append((apply, fail))
             }
         }
-        guard !writes.isEmpty else { return }
+        guard !writes.isEmpty else { return nil }
         let start = DispatchTime.now().uptimeNanoseconds
         var results: [Result<Completion, Error>] = []
         do {
@@ -122,19 +138,50 @@ final class Writer: @unchecked Sendable {
                     } catch let error as LMDBError where error == .mapFull {
                         throw error
                     } catch {
-                        return .failure(error)
+                        return .failure(self.storageFull(error) ?? error)
                     }
                 }
             }
         } catch {
-            results = Array(repeating: .failure(error), count: writes.count)
+            results = Array(repeating: .failure(self.storageFull(error) ?? error), count: writes.count)
         }
         observer?(writes.count, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        var full = false
+        var wrote = false
         for (job, result) in zip(writes, results) {
             switch result {
-            case .success(let resume): resume()
-            case .failure(let error): job.fail(error)
+            case .success(let resume):
+                wrote = true
+                resume()
+            case .failure(let error):
+                if case RepositoryError.storageFull = error { full = true }
+                job.fail(error)
             }
         }
+        // A batch whose every write was refused for its own reasons committed nothing: it says
+        // nothing about the disk either way.
+        return full ? true : (wrote ? false : nil)
+    }
+
+    /// `RepositoryError.storageFull` for LMDB's report of a full disk or an exhausted quota: the
+    /// commit (or a spill of dirty pages) could not write, and the transaction was aborted whole.
+    /// LMDB says EIO, not ENOSPC, when a write was cut short ("filesystem full?", mdb.c): an EIO
+    /// with (almost) no space left on the store's filesystem is a full disk too.
+    func storageFull(_ error: any Error) -> RepositoryError? {
+        guard let error = error as? LMDBError else { return nil }
+        switch error.code {
+        case ENOSPC, EDQUOT: return .storageFull
+        case EIO: return Self.freeBytes(environment.path).map { $0 < Self.nearlyFull } == true ? .storageFull : nil
+        default: return nil
+        }
+    }
+
+    /// Under this many free bytes a cut-short write is put down to the disk being full.
+    static let nearlyFull: UInt64 = 1 << 20
+
+    static func freeBytes(_ path: String) -> UInt64? {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return nil }
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
     }
 }

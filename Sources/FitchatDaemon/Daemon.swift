@@ -65,6 +65,6 @@ public final class Daemon: Sendable {
         let systemd = SystemdService(
             notifier: Notifier(), prerequisites: [web.listening, control.started], chat: web.chat,
             store: store, group: group, logger: logger)
-        return [StoreService(store: store), web, control, systemd]
+        return [StoreService(store: store), StorageWatch(store: store, logger: logger), web, control, systemd]
     }
 }

@@ -82,7 +82,7 @@ struct WebService: Service, CustomStringConvertible {
         let operations = AdminOperations(
             store: store, notify: { message in ControlService.apply(message, to: chat) },
             hashPassword: { password in try await passwordWork.run { try PasswordHasher().hash(password) } })
-        HealthRoute.install(on: http)
+        HealthRoute.install(on: http, store: store)
         let trustedProxies = settings.trustedProxies
         let metricsToken = settings.metricsToken
         http.route(.GET, "/metrics") { request in

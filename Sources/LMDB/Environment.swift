@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Transactions are only available inside `read { }` / `write { }` closures, which are synchronous:
 /// a transaction can neither escape nor be held across an `await`. The environment outlives them.
-// @unchecked Sendable: the env handle is thread-safe (MDB_NOTLS); `closed` is only touched under `resizeLock`.
+// @unchecked Sendable: the env handle is thread-safe (MDB_NOTLS); `closed` is read under `resizeLock`
+// held shared and written under it held exclusively.
 public final class Environment: @unchecked Sendable {
     public struct Options: Sendable {
         public var mapSize: Int = 64 << 20
@@ -24,16 +25,8 @@ public final class Environment: @unchecked Sendable {
     public let staleReadersCleared: Int
     let handle: OpaquePointer
     let options: Options
-    /// Shared by every transaction of this process; exclusive while the map is resized, because
-    /// `mdb_env_set_mapsize` may only be called when this process has no transaction open.
-    /// Heap-allocated: a pthread lock must not move, and a stored property passed with `&` has no
-    /// guaranteed stable address (Swift may pass a temporary copy).
-    private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t> = {
-        let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
-        lock.initialize(to: pthread_rwlock_t())
-        pthread_rwlock_init(lock, nil)
-        return lock
-    }()
+    /// Shared by every transaction of this process; exclusive while the map is resized.
+    private let resizeLock = ResizeLock()
     private var closed = false
 
     public init(path: String, options: Options = Options()) throws {
@@ -59,32 +52,27 @@ public final class Environment: @unchecked Sendable {
         self.options = options
     }
 
-    deinit {
-        close()
-        pthread_rwlock_destroy(resizeLock)
-        resizeLock.deinitialize(count: 1)
-        resizeLock.deallocate()
-    }
+    deinit { close() }
 
     /// Closes the environment. Every transaction must have ended.
     public func close() {
-        pthread_rwlock_wrlock(resizeLock)
-        defer { pthread_rwlock_unlock(resizeLock) }
-        guard !closed else { return }
-        closed = true
-        mdb_env_close(handle)
+        resizeLock.exclusive {
+            guard !closed else { return }
+            closed = true
+            mdb_env_close(handle)
+        }
     }
 
     // MARK: Transactions
 
     /// Runs `body` in a read-only transaction (a consistent snapshot).
     public func read<T>(_ body: (Transaction) throws -> T) throws -> T {
-        pthread_rwlock_rdlock(resizeLock)
-        defer { pthread_rwlock_unlock(resizeLock) }
-        guard !closed else { throw LMDBError.closed }
-        let txn = try begin(readOnly: true)
-        defer { txn.abort() }
-        return try body(txn)
+        try resizeLock.shared {
+            guard !closed else { throw LMDBError.closed }
+            let txn = try begin(readOnly: true)
+            defer { txn.abort() }
+            return try body(txn)
+        }
     }
 
     /// Runs `body` in a write transaction and commits it (durably: LMDB syncs on commit).
@@ -93,17 +81,17 @@ public final class Environment: @unchecked Sendable {
     public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
         while true {
             do {
-                pthread_rwlock_rdlock(resizeLock)
-                defer { pthread_rwlock_unlock(resizeLock) }
-                guard !closed else { throw LMDBError.closed }
-                let txn = try begin(readOnly: false)
-                do {
-                    let result = try body(txn)
-                    try txn.commit()
-                    return result
-                } catch {
-                    txn.abort()
-                    throw error
+                return try resizeLock.shared {
+                    guard !closed else { throw LMDBError.closed }
+                    let txn = try begin(readOnly: false)
+                    do {
+                        let result = try body(txn)
+                        try txn.commit()
+                        return result
+                    } catch {
+                        txn.abort()
+                        throw error
+                    }
                 }
             } catch let error as LMDBError where error == .mapFull {
                 try grow()
@@ -117,9 +105,7 @@ public final class Environment: @unchecked Sendable {
         if rc == MDB_MAP_RESIZED {
             // Another process grew the map: adopt its size. Needs the exclusive lock, which we
             // cannot take while holding the shared one, so do it through a retry.
-            pthread_rwlock_unlock(resizeLock)
-            adoptForeignMapSize()
-            pthread_rwlock_rdlock(resizeLock)
+            resizeLock.releasingShared { adoptForeignMapSize() }
             rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         }
         try LMDBError.check(rc)
@@ -127,17 +113,15 @@ public final class Environment: @unchecked Sendable {
     }
 
     private func adoptForeignMapSize() {
-        pthread_rwlock_wrlock(resizeLock)
-        defer { pthread_rwlock_unlock(resizeLock) }
-        _ = mdb_env_set_mapsize(handle, 0)
+        resizeLock.exclusive { _ = mdb_env_set_mapsize(handle, 0) }
     }
 
     /// Grows the map by the growth factor, with no transaction of this process open.
     private func grow() throws {
-        pthread_rwlock_wrlock(resizeLock)
-        defer { pthread_rwlock_unlock(resizeLock) }
-        let current = info().mapSize
-        try LMDBError.check(mdb_env_set_mapsize(handle, current * max(options.growthFactor, 2)))
+        try resizeLock.exclusive {
+            let current = info().mapSize
+            try LMDBError.check(mdb_env_set_mapsize(handle, current * max(options.growthFactor, 2)))
+        }
     }
 
     // MARK: Databases and information
@@ -164,17 +148,17 @@ public final class Environment: @unchecked Sendable {
             return dbi
         }
         guard options.readOnly else { return try write(open) }
-        pthread_rwlock_rdlock(resizeLock)
-        defer { pthread_rwlock_unlock(resizeLock) }
-        guard !closed else { throw LMDBError.closed }
-        let txn = try begin(readOnly: true)
-        do {
-            let dbi = try open(txn)
-            try txn.commit()
-            return dbi
-        } catch {
-            txn.abort()
-            throw error
+        return try resizeLock.shared {
+            guard !closed else { throw LMDBError.closed }
+            let txn = try begin(readOnly: true)
+            do {
+                let dbi = try open(txn)
+                try txn.commit()
+                return dbi
+            } catch {
+                txn.abort()
+                throw error
+            }
         }
     }
 
@@ -201,9 +185,9 @@ public final class Environment: @unchecked Sendable {
     /// Writes a consistent copy of the environment into `directory` (which must exist and be
     /// empty); `compact` omits free pages. Safe while other processes read and write.
     public func copy(to directory: String, compact: Bool) throws {
-        pthread_rwlock_rdlock(resizeLock)
-        defer { pthread_rwlock_unlock(resizeLock) }
-        guard !closed else { throw LMDBError.closed }
-        try LMDBError.check(mdb_env_copy2(handle, directory, compact ? UInt32(MDB_CP_COMPACT) : 0))
+        try resizeLock.shared {
+            guard !closed else { throw LMDBError.closed }
+            try LMDBError.check(mdb_env_copy2(handle, directory, compact ? UInt32(MDB_CP_COMPACT) : 0))
+        }
     }
 }

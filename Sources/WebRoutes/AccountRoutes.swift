@@ -176,8 +176,16 @@ public final class AccountRoutes: Sendable {
         return await createAccount(Self.form(request), role: .member, reply: reply, back: "/register")
     }
 
-    /// A store failure: logged at error level, answered 500 `internal_error`.
+    /// A full disk: 507 `storage_full` (the daemon's storage watch has logged it once already).
+    static func diskFull(_ error: Error, reply: Reply, back: String) -> HTTPResponse? {
+        guard case RepositoryError.storageFull = error else { return nil }
+        return reply.failure(.insufficientStorage, .storageFull, back: back)
+    }
+
+    /// A store failure: logged at error level, answered 500 `internal_error` (507 `storage_full`
+    /// when the disk is full).
     func storageFailure(_ error: Error, doing what: String, reply: Reply, back: String) -> HTTPResponse {
+        if let full = Self.diskFull(error, reply: reply, back: back) { return full }
         logger.error(
             "\(what) failed: the store failed", metadata: ["error": "\(SafeText.forLog("\(error)", limit: 300))"])
         return reply.failure(
@@ -239,6 +247,7 @@ public final class AccountRoutes: Sendable {
                 .serviceUnavailable, ChatError(.rateLimited, "the server is busy; try again in a moment"), back: back,
                 retryAfter: 1)
         } catch {
+            if let full = Self.diskFull(error, reply: reply, back: back) { return full }
             logger.error("account creation failed", metadata: ["error": "\(SafeText.forLog("\(error)", limit: 300))"])
             return reply.failure(
                 .internalServerError, ChatError(.internalError, "could not create the account"), back: back)
@@ -254,6 +263,7 @@ public final class AccountRoutes: Sendable {
                     tokenHash: SessionTokens.hash(token), userID: user.id,
                     expiresAt: SessionTokens.expiry(from: SystemClock().wallMicros())))
         } catch {
+            if let full = Self.diskFull(error, reply: reply, back: "/login") { return full }
             return reply.failure(
                 .internalServerError, ChatError(.internalError, "could not start a session"), back: "/login")
         }

@@ -29,6 +29,7 @@ struct APIErrorCode: RawRepresentable, Hashable, Sendable {
     static let linkUsedUp = Self(rawValue: "link_used_up")
     static let accountDisabled = Self(rawValue: "account_disabled")
     static let busy = Self(rawValue: "busy")
+    static let storageFull = Self(.storageFull)
 }
 
 /// How an admin action or an invite's use failed, as the pages and JSON callers see it: an HTTP
@@ -66,6 +67,7 @@ struct AdminFailure: Error {
             case .unauthorized: self.init(.unauthorized, .unauthorized, error.message)
             case .rateLimited: self.init(.tooManyRequests, .rateLimited, error.message)
             case .internalError: self.init(.internalServerError, .internalError, error.message)
+            case .storageFull: self.init(.insufficientStorage, .storageFull, error.message)
             default: self.init(.badRequest, APIErrorCode(error.code), error.message)
             }
         case let error as NameError:
@@ -101,6 +103,8 @@ struct AdminFailure: Error {
             self.init(.badRequest, .invalidRequest, error.description)
         case is PasswordWork.Busy:
             self.init(.serviceUnavailable, .busy, "the server is busy; try again in a moment")
+        case RepositoryError.storageFull:
+            self.init(.insufficientStorage, .storageFull, ChatError.storageFull.message)
         default:
             self.init(.internalServerError, .internalError, "the server could not complete that; try again")
             internalFailure = true

@@ -76,7 +76,7 @@ struct ErrorCodeTests {
             ChatErrorCode.allCases.map(\.rawValue) == [
                 "invalid_message", "message_too_long", "room_not_found", "forbidden", "not_joined", "message_not_found",
                 "rate_limited",
-                "unauthorized", "invalid_request", "internal_error", "muted", "banned",
+                "unauthorized", "invalid_request", "internal_error", "muted", "banned", "storage_full",
             ])
     }
 }

@@ -10,6 +10,7 @@
     invalid_request: "Check the user name (letters, digits, . _ -) and a password of at least 8 characters.",
     registration_closed: "Registration is closed: ask your gym for an account.",
     internal_error: "Something went wrong on our side. Try again.",
+    storage_full: "The server's disk is full, so nothing can be saved right now. Tell the gym; try again later.",
     signed_out: "You were signed out (or your account was disabled). Sign in again.",
     user_exists: "That user name is taken: pick another.",
   };

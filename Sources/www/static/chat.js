@@ -2792,6 +2792,7 @@ class FitnessChat {
       room_not_found: "That room does not exist (or is private).",
       message_not_found: "That message is gone (deleted, or not in this room).",
       forbidden: "You may not do that here.",
+      storage_full: "Not saved: the server's disk is full. Your text is still here; try again later.",
     };
     // muted and banned: the server's words ("you are muted in 'general' until 2026-…Z") said as the
     // page says them elsewhere, the time on the reader's clock. invalid_request: the server's words.

@@ -29,6 +29,7 @@
   const messages = {
     rate_limited: "Too many attempts. Wait a little and try again.",
     internal_error: "Something went wrong on our side. Try again.",
+    storage_full: "The server's disk is full, so nothing can be saved right now. Tell the gym; try again later.",
     mismatch: "The two passwords differ. Type the same password twice.",
   };
 
