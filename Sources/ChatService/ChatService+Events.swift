@@ -60,6 +60,8 @@ extension ChatService {
     }
 
     private func getRooms(_ connection: ChatConnection) throws -> Outcome {
+        // A rooms list reads every room's counts: on the read budget like history and search.
+        try limit(\.reads, connection.user.id)
         let rooms = try roomsList(for: connection.user)
         var outcome = Outcome()
         outcome.effects = [.deliver(Delivery(.connection(connection.id), "rooms_list", ["rooms": rooms]))]
@@ -71,6 +73,8 @@ extension ChatService {
     /// the `leave` message and `user_left`.
     private func leaveRoom(_ name: String, _ connection: ChatConnection) async throws -> Outcome {
         let user = connection.user
+        // Joins and leaves share a budget: each stores a message and tells the whole room.
+        try limit(\.joins, user.id)
         guard let room = try repository.room(named: name), try isVisible(room, to: user) else {
             throw ChatError.roomNotFound(name)
         }

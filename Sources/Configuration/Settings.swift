@@ -23,6 +23,11 @@ public struct Settings: Sendable, Equatable {
     /// Seconds a client has to send a whole request head (from accept, or from a keep-alive
     /// follow-up's first byte); a slower or silent connection is closed.
     public var headerTimeout: Double = 10
+    /// Seconds a connection may send nothing before it is closed (at least 30: a WebSocket is
+    /// quiet for up to the 25 s Engine.IO ping interval).
+    public var idleTimeout: Double = 75
+    /// Connections the kernel queues before the daemon accepts them (capped by net.core.somaxconn).
+    public var listenBacklog: Int = 1024
     public var openRegistration: Bool = false
     /// Host names the server answers to besides IP literals and `localhost` (DNS rebinding guard).
     public var serverNames: [String] = []

@@ -8,6 +8,7 @@ public enum SettingsLoader {
         "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "token_secret_file", "message_burst",
         "message_rate",
         "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "header_timeout",
+        "idle_timeout", "listen_backlog",
         "open_registration",
         "allowed_origins",
         "server_names", "trusted_proxies", "metrics_token", "public_url", "log_target", "log_level",
@@ -149,6 +150,10 @@ public enum SettingsLoader {
             settings.maxConnections = value.isEmpty || value == "auto" ? nil : Int(try number(1...10_000_000))
         case "header_timeout":
             settings.headerTimeout = try number(0.1...3600)
+        case "idle_timeout":
+            settings.idleTimeout = try number(30...86_400)
+        case "listen_backlog":
+            settings.listenBacklog = Int(try number(16...65_535))
         case "open_registration":
             switch value.lowercased() {
             case "yes", "true", "on", "1": settings.openRegistration = true

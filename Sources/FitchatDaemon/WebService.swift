@@ -40,6 +40,8 @@ struct WebService: Service, CustomStringConvertible {
         httpConfiguration.maxWebSocketMessage = 1_000_000
         httpConfiguration.maxConnections = settings.effectiveMaxConnections
         httpConfiguration.headerTimeout = .milliseconds(Int64((settings.headerTimeout * 1000).rounded()))
+        httpConfiguration.idleTimeout = .milliseconds(Int64((settings.idleTimeout * 1000).rounded()))
+        httpConfiguration.listenBacklog = Int32(settings.listenBacklog)
         httpConfiguration.hostPolicy = HostPolicy(serverNames: settings.serverNames)
         httpConfiguration.trustedProxies = settings.trustedProxies
         // The JSON API answers in JSON even when the HTTP layer refuses the body.

@@ -48,6 +48,13 @@ public final class HTTPServer: Sendable {
         var addresses: [SocketAddress] = []
         for fd in fds {
             let channel = try await bootstrap().withBoundSocket(fd).get()
+            // NIO called listen() on the inherited socket with its default backlog (128), which
+            // replaced the socket unit's Backlog=: listen again with ours (Linux updates it in place).
+            guard listen(fd, configuration.listenBacklog) == 0 else {
+                let code = errno
+                try? await channel.close()
+                throw IOError(errnoCode: code, reason: "listen on the inherited socket")
+            }
             listeners.withLockedValue { $0.append(channel) }
             if let address = channel.localAddress { addresses.append(address) }
         }
@@ -74,7 +81,7 @@ public final class HTTPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ConnectionLimitHandler(limiter: limiter))
                 }
             }
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: configuration.listenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP; .socketOption would set SO_DEBUG
             .childChannelOption(.maxMessagesPerRead, value: 16)

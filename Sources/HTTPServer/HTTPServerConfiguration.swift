@@ -5,8 +5,12 @@ import NIOHTTP1
 public struct HTTPServerConfiguration: Sendable {
     /// Largest request body collected for a handler; larger requests get 413.
     public var maxBodySize: Int = 1 << 20
-    /// Connections idle this long (no request in flight) are closed.
+    /// Connections that send nothing this long are closed (`idle_timeout`). Above the Engine.IO
+    /// ping interval (25 s), so a quiet WebSocket's pongs keep it open.
     public var idleTimeout: TimeAmount = .seconds(75)
+    /// The kernel's queue of connections not yet accepted (`listen_backlog`). Applied to an
+    /// inherited socket too: NIO listens on it again (with its own default, 128, unless told).
+    public var listenBacklog: Int32 = 1024
     /// A request head must be complete this long after the connection was accepted (the first
     /// request) or after its first byte (a keep-alive follow-up); else the connection is closed
     /// (with 408 when part of a first head came). Bounds what a slow or silent client holds.

@@ -213,6 +213,25 @@ struct RoomEventTests {
         #expect(await chat.join("general", a).steps == [.ack(refusal("rate_limited", "slow down"))])
     }
 
+    @Test func leavesShareTheJoinBudgetAndRoomsListsTheReadBudget() async throws {
+        let chat = try await Chat()
+        let ann = try await chat.user("ann")
+        let (a, _) = try chat.connect(ann, "a")
+        // Join and leave in turn: 20 in all is the burst, leaves counted like joins.
+        for i in 0..<20 {
+            let step =
+                i.isMultiple(of: 2)
+                ? await chat.join("general", a) : await chat.send("leave_room", ["room": "general"], from: a)
+            #expect(step.ack?["ok"] == true, "step \(i)")
+        }
+        #expect(await chat.send("leave_room", ["room": "general"], from: a).ack == refusal("rate_limited", "slow down"))
+        // get_rooms: 30 is the read burst (each reads every room's counts).
+        for _ in 0..<30 { #expect(await chat.send("get_rooms", [:], from: a).ack?["ok"] == true) }
+        #expect(await chat.send("get_rooms", [:], from: a).ack == refusal("rate_limited", "slow down"))
+        chat.clock.advance(seconds: 0.1)  // ten per second
+        #expect(await chat.send("get_rooms", [:], from: a).ack?["ok"] == true)
+    }
+
     @Test func leaveTakesEveryConnectionOutThenTellsTheRoom() async throws {
         let chat = try await Chat()
         let ann = try await chat.user("ann")

@@ -28,6 +28,28 @@ import Testing
         #expect(auto.maxConnections == nil)
     }
 
+    @Test func theIdleTimeoutAndTheListenBacklogAreSettings() throws {
+        let defaults = try SettingsLoader.load(
+            environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
+        #expect(defaults.idleTimeout == 75)
+        #expect(defaults.listenBacklog == 1024)
+        let set = try SettingsLoader.load(
+            environment: ["FITCHAT_IDLE_TIMEOUT": "120", "FITCHAT_LISTEN_BACKLOG": "4096"], layout: layout,
+            defaultConfigFile: "/nonexistent/fitchat.conf")
+        #expect(set.idleTimeout == 120)
+        #expect(set.listenBacklog == 4096)
+        // Under 30 s a quiet WebSocket (a pong every 25 s) would be cut off.
+        for (key, bad) in [
+            ("FITCHAT_IDLE_TIMEOUT", "29"), ("FITCHAT_IDLE_TIMEOUT", "never"), ("FITCHAT_LISTEN_BACKLOG", "0"),
+            ("FITCHAT_LISTEN_BACKLOG", "1e9"), ("FITCHAT_LISTEN_BACKLOG", "lots"),
+        ] {
+            #expect(throws: SettingsError.self, "\(key)=\(bad)") {
+                try SettingsLoader.load(
+                    environment: [key: bad], layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
+            }
+        }
+    }
+
     @Test func theHeaderTimeoutIsASettingInSeconds() throws {
         let defaults = try SettingsLoader.load(
             environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")

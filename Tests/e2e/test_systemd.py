@@ -102,6 +102,12 @@ def listening(port):
     return False
 
 
+def accept_queue_length(port):
+    """The listening socket's backlog as the kernel holds it (`ss`'s Send-Q for a listener)."""
+    out = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    return int(out.split()[2])
+
+
 def daemon_log(state):
     with open(os.path.join(state["data_dir"], "daemon.log"), "rb") as f:
         return f.read().decode(errors="replace")[-3000:]
@@ -125,6 +131,8 @@ def test_socket_activation_readiness_watchdog_and_stop(activated):
     ready_at, _ = notify.wait_for("READY=1")
     assert ready_at <= time.monotonic()
     print(f"cold start through the socket: {cold_start * 1000:.1f} ms")
+    # The daemon keeps the socket's queue at listen_backlog (NIO's adoption used to cut it to 128).
+    assert accept_queue_length(activated["port"]) == 1024
 
     # Keep-alives at about half the interval: wait for five of them (not for a guessed time).
     deadline = time.monotonic() + 20
@@ -165,6 +173,7 @@ def test_the_daemon_also_binds_by_itself_without_systemd(daemon):
     # The plain `daemon` fixture runs `fitchat serve --listen` with no passed socket.
     with urllib.request.urlopen(daemon.url + "/healthz", timeout=10) as response:
         assert response.status == 200
+    assert accept_queue_length(daemon.port) == 1024
     with urllib.request.urlopen(daemon.url + "/metrics", timeout=10) as response:
         text = response.read().decode()
     assert "fitchat_sessions" in text and "fitchat_commit_duration_seconds_bucket" in text
@@ -174,12 +183,12 @@ def test_several_passed_sockets_are_all_served(data_dir):
     port_a, port_b = free_port(), free_port()
     config = os.path.join(data_dir, "empty.conf")
     open(config, "w").close()
-    env = dict(os.environ, FITCHAT_CONFIG=config, FITCHAT_LOG_TARGET="stderr")
+    env = dict(os.environ, FITCHAT_CONFIG=config, FITCHAT_LOG_TARGET="stderr", FITCHAT_LISTEN_BACKLOG="333")
     env.pop("FITCHAT_DATA_DIR", None)
     with open(os.path.join(data_dir, "daemon.log"), "ab") as log:
         proc = subprocess.Popen(
             [ACTIVATE, "-l", f"127.0.0.1:{port_a}", "-l", f"127.0.0.1:{port_b}", "--fdname=http:http",
-             "-E", "FITCHAT_CONFIG", "-E", "FITCHAT_LOG_TARGET", *AS_SERVICE_USER, FITCHAT, "serve", "--data-dir", data_dir],
+             "-E", "FITCHAT_CONFIG", "-E", "FITCHAT_LOG_TARGET", "-E", "FITCHAT_LISTEN_BACKLOG", *AS_SERVICE_USER, FITCHAT, "serve", "--data-dir", data_dir],
             env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 10
@@ -188,6 +197,7 @@ def test_several_passed_sockets_are_all_served(data_dir):
             for port in (port_a, port_b):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=20) as response:
                     assert response.read() == b"ok\n"
+            assert [accept_queue_length(port) for port in (port_a, port_b)] == [333, 333]  # listen_backlog
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0
         finally:
