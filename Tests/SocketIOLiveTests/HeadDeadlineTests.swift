@@ -120,4 +120,25 @@ import Testing
             #expect(try http("GET", port: port, "/ok", timeout: 10).status == 200)
         }
     }
+
+    @Test func aKeepAliveConnectionThatSendsNothingIsClosedAtTheIdleTimeout() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.headerTimeout = .seconds(30)
+        configuration.idleTimeout = .milliseconds(400)  // `idle_timeout`
+        let server = InProcessServer(http: configuration)
+        server.http.route(.GET, "/ok") { _ in .text(.ok, "ok\n") }
+        _ = try await server.start()
+        defer { Task { await server.stop() } }
+        let port = server.port
+        try await blocking {
+            let connection = try RawConnection(port: port)
+            // The server reads the request after this instant: it may not close before 400 ms on.
+            let start = Date()
+            try connection.write(Array("GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+            #expect(try connection.readHead(timeout: 10).status == 200)
+            while try connection.fill(timeout: 10) {}  // the body, then the close
+            let elapsed = Date().timeIntervalSince(start)
+            #expect(elapsed >= 0.4 && elapsed < 5, "closed \(elapsed) s after the request")
+        }
+    }
 }
