@@ -93,6 +93,11 @@ public final class ChatStore: Sendable {
         set { writer?.onCommit = newValue }
     }
 
+    /// The size of the memory map now (it doubles when a write needs more).
+    public var mapSize: Int { environment.info().mapSize }
+    /// The size of `data.mdb` on disk, in bytes.
+    public var fileSize: Int { environment.fileSize }
+
     /// Whether the last write failed for want of disk space (ENOSPC or a quota), until a write
     /// commits again: what `/healthz` reports.
     public var isStorageFull: Bool { writer?.storageFull.load(ordering: .relaxed) ?? false }
