@@ -31,13 +31,19 @@ public final class ChatService: Sendable {
     // MARK: Admission
 
     /// Decides a CONNECT: no identity (or a disabled user) is `unauthorized`; a failed lookup is
-    /// `internal_error`; an address already holding `maxConnectionsPerIP` is `rate_limited`.
+    /// `internal_error` (`storage_full` when it had to write and the disk is full); an address already holding `maxConnectionsPerIP` is `rate_limited`.
     /// An admitted connection holds a slot of its address until `disconnect` or `abandon`; the
     /// slot is taken under the same lock as the check, so simultaneous CONNECTs cannot overshoot.
     public func admit(_ authentication: Result<ChatIdentity?, any Error>, address: String) -> Result<
         ChatIdentity, ChatError
     > {
-        guard case .success(let found) = authentication else { return .failure(Self.internalError) }
+        let found: ChatIdentity?
+        switch authentication {
+        case .success(let identity): found = identity
+        // A host-app token's first connection creates its user: on a full disk it cannot.
+        case .failure(RepositoryError.storageFull): return .failure(.storageFull)
+        case .failure: return .failure(Self.internalError)
+        }
         guard let identity = found, !identity.user.disabled else {
             return .failure(ChatError(.unauthorized, "unauthorized"))
         }
