@@ -92,10 +92,17 @@ private final class HeadSink: ChannelInboundHandler {
         let limit = configuration.maxRequestHeadSize
         var total = 0
         for (name, value) in head.headers {
-            fuzzCheck(name.utf8.count <= limit && value.utf8.count <= limit, "a header over \(limit) bytes passed")
-            total += name.utf8.count + value.utf8.count
+            let bytes = wireBytes(name) + wireBytes(value)
+            fuzzCheck(bytes <= limit, "a header of \(bytes) bytes passed the \(limit)-byte limit")
+            total += bytes
         }
         fuzzCheck(total <= limit, "headers of \(total) bytes passed the \(limit)-byte limit")
+    }
+
+    /// At least how many bytes the text was on the wire: the decoder counts raw bytes, but `String`
+    /// turns each invalid byte into U+FFFD, three bytes of UTF-8.
+    func wireBytes(_ text: String) -> Int {
+        text.utf8.count - 2 * text.unicodeScalars.count { $0 == "\u{FFFD}" }
     }
 
     func admit(_ head: HTTPRequestHead) {
