@@ -20,7 +20,7 @@ TEST_DEBS    := lmdb-utils systemd iproute2 python3-venv nginx-light chromium ch
 DEB_DEBS     := dpkg-dev binutils
 SYSTEM_DEBS  := $(DEB_DEBS) debootstrap systemd-container util-linux lintian python3-venv
 
-.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps lint format mutate
+.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps lint format mutate fuzz
 
 run: deps build
 	@mkdir -p $(DATA_DIR)
@@ -43,6 +43,12 @@ swift-test:
 interop-test:
 	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/interop Tests/e2e
+
+# libFuzzer targets (README "Fuzzing"): one fuzzer build (.build-fuzz), then each target for
+# FUZZ_SECONDS on a copy of Tests/Fuzz/corpus; reproducers in build/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash scripts/fuzz.sh
 
 mutate: deps test-deps venv
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests

@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "fitchat", targets: ["fitchat"]),
         .executable(name: "fitchat-bench", targets: ["FitchatBench"]),
         .executable(name: "socketio-conformance-server", targets: ["SocketIOConformanceServer"]),
+        .executable(name: "fitchat-fuzz", targets: ["FitchatFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
@@ -142,6 +143,19 @@ let package = Package(
             path: "Sources/socketio-conformance-server"
         ),
 
+        // Fuzzing (README "Fuzzing"): the targets as plain functions, and one executable that is
+        // libFuzzer's driver in a `-DFUZZING` build and a replayer otherwise.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "EngineIOProtocol", "SocketIOProtocol", "HTTPServer", "Accounts", "ChatModel", "ChatStore", "LMDB",
+                nioCore, nioHTTP1,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(name: "FitchatFuzz", dependencies: ["FuzzTargets"], path: "Sources/fitchat-fuzz"),
+
         // Tests.
         .target(name: "TestSupport", dependencies: ["LMDB"], path: "Tests/TestSupport"),
         .target(name: "ChatTestSupport", dependencies: ["ChatModel"], path: "Tests/ChatTestSupport"),
@@ -173,6 +187,7 @@ let package = Package(
             ] + nio
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "FitchatCoreTests",
             dependencies: [

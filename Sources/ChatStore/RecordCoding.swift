@@ -207,18 +207,24 @@ extension Participant: LMDBCodable {
     }
 }
 
-/// The value of a `sessions` entry (the key is the token's SHA-256).
-struct SessionValue: LMDBCodable {
-    var userID: UserID
-    var expiresAt: Micros
+/// The value of a `sessions` entry (the key is the token's SHA-256). Package-visible (as is
+/// `StoredReactions`) for the record decoders' fuzz target.
+package struct SessionValue: LMDBCodable, Equatable {
+    package var userID: UserID
+    package var expiresAt: Micros
 
-    func encode(into bytes: inout [UInt8]) {
+    package init(userID: UserID, expiresAt: Micros) {
+        self.userID = userID
+        self.expiresAt = expiresAt
+    }
+
+    package func encode(into bytes: inout [UInt8]) {
         var w = RecordWriter(version: RecordVersion.current)
         w.u64(userID)
         w.i64(expiresAt)
         bytes.append(contentsOf: w.bytes)
     }
-    static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> SessionValue {
+    package static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> SessionValue {
         var r = try RecordReader(raw)
         guard r.version == 1 else { throw .decoding }
         return SessionValue(userID: try r.u64(), expiresAt: try r.i64())
@@ -288,10 +294,12 @@ extension Preferences: LMDBCodable {
 
 /// The value of a `reactions` entry: a message's reactions in the order of first use, each emoji
 /// with its users in the order they reacted.
-struct StoredReactions: LMDBCodable, Equatable {
-    var list: [Reaction]
+package struct StoredReactions: LMDBCodable, Equatable {
+    package var list: [Reaction]
 
-    func encode(into bytes: inout [UInt8]) {
+    package init(list: [Reaction]) { self.list = list }
+
+    package func encode(into bytes: inout [UInt8]) {
         var w = RecordWriter(version: RecordVersion.current)
         w.u64(UInt64(list.count))
         for reaction in list {
@@ -301,7 +309,7 @@ struct StoredReactions: LMDBCodable, Equatable {
         }
         bytes.append(contentsOf: w.bytes)
     }
-    static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> StoredReactions {
+    package static func decode(_ raw: UnsafeRawBufferPointer) throws(LMDBError) -> StoredReactions {
         var r = try RecordReader(raw)
         guard r.version == 1 else { throw .decoding }
         let count = try r.u64()

@@ -64,7 +64,8 @@ extension EnginePacket {
             guard let bytes = Base64.decode(text.dropFirst()) else { throw .badBase64 }
             return .message(ByteBuffer(bytes: bytes))
         }
-        guard let digit = first.wholeNumberValue, let type = EnginePacketType(rawValue: UInt8(digit)), first.isASCII
+        // ASCII first: other digits' values need not fit a byte (`万` is 10000, and UInt8(10000) traps).
+        guard first.isASCII, let digit = first.wholeNumberValue, let type = EnginePacketType(rawValue: UInt8(digit))
         else {
             throw .unknownType(String(first))
         }

@@ -53,9 +53,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             let remote = context.channel.remoteAddress
-            let client = ClientAddress.resolve(
-                peer: remote?.ipAddress, headers: head.headers, trusted: configuration.trustedProxies)
-            guard configuration.hostPolicy.allows(head.headers, client: client) else {
+            let admission = HeadAdmission(head: head, peer: remote?.ipAddress, configuration: configuration)
+            let client = admission.client
+            guard admission.hostAllowed else {
                 body = nil
                 write(
                     context: context, head: head,
@@ -123,6 +123,19 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
         if !close { limiter.idle(context.channel) }
         if close { done.futureResult.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
+    }
+}
+
+/// What the server decides from a complete request head alone, before any route runs: who the
+/// client is, and whether its Host is one this server answers. Package-visible so that the fuzz
+/// target (FuzzTargets) runs exactly this code on the heads NIO's decoder hands it.
+package struct HeadAdmission {
+    package let client: ClientAddress
+    package let hostAllowed: Bool
+
+    package init(head: HTTPRequestHead, peer: String?, configuration: HTTPServerConfiguration) {
+        client = ClientAddress.resolve(peer: peer, headers: head.headers, trusted: configuration.trustedProxies)
+        hostAllowed = configuration.hostPolicy.allows(head.headers, client: client)
     }
 }
 

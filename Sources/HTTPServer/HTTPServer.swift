@@ -93,9 +93,6 @@ public final class HTTPServer: Sendable {
             )
             .childChannelInitializer { [webSocketRoutes] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    var limits = NIOHTTPDecoderLimitConfiguration()
-                    limits.maxHeaderListSize = configuration.maxRequestHeadSize
-                    limits.maxHeaderFieldSize = configuration.maxRequestHeadSize
                     let requestHandler = HTTPRequestHandler(
                         router: router, configuration: configuration, logger: logger, limiter: limiter)
                     let upgrader = NIOWebSocketServerUpgrader(
@@ -143,21 +140,24 @@ public final class HTTPServer: Sendable {
                         withErrorHandling: true,
                         withOutboundHeaderValidation: true,
                         withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: limits
+                        withDecoderLimitConfiguration: configuration.decoderLimits
                     )
-                    // The head deadline sees the bytes before the decoder; the marker, right
-                    // after the decoder, tells it when a head and a request's end were read.
-                    let decoder = try channel.pipeline.syncOperations.handler(
-                        type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-                    try channel.pipeline.syncOperations.addHandler(
-                        HeadDeadlineMarker(), name: "head-marker", position: .after(decoder))
-                    try channel.pipeline.syncOperations.addHandler(
-                        HeadDeadlineHandler(timeout: configuration.headerTimeout), name: "head-deadline",
-                        position: .first)
+                    try channel.pipeline.syncOperations.addHeadDeadline(timeout: configuration.headerTimeout)
                     try channel.pipeline.syncOperations.addHandler(
                         IdleStateHandler(readTimeout: configuration.idleTimeout), name: "idle")
                     try channel.pipeline.syncOperations.addHandler(requestHandler, name: "request")
                 }
             }
+    }
+}
+
+extension ChannelPipeline.SynchronousOperations {
+    /// The head deadline sees the bytes before the decoder; the marker, right after the decoder,
+    /// tells it when a head and a request's end were read. Needs the HTTP decoder in place.
+    /// Package-visible: the fuzz target builds its pipeline with it.
+    package func addHeadDeadline(timeout: TimeAmount) throws {
+        let decoder = try handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        try addHandler(HeadDeadlineMarker(), name: "head-marker", position: .after(decoder))
+        try addHandler(HeadDeadlineHandler(timeout: timeout), name: "head-deadline", position: .first)
     }
 }

@@ -32,4 +32,13 @@ public struct HTTPServerConfiguration: Sendable {
         .text(.payloadTooLarge, "request body too large\n")
     }
     public init() {}
+
+    /// NIO's request decoder limits that enforce `maxRequestHeadSize` (one header line, and the
+    /// whole header list). One place, so the server and the fuzz target decode alike.
+    package var decoderLimits: NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = maxRequestHeadSize
+        limits.maxHeaderFieldSize = maxRequestHeadSize
+        return limits
+    }
 }

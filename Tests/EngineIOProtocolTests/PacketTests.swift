@@ -19,6 +19,18 @@ import Testing
         #expect(packet.textEncoding == wire)
     }
 
+    /// Found by the engineio-packet fuzz target: a non-ASCII digit whose value does not fit a byte
+    /// (`万` is 10000, `千` 1000) trapped converting it to a type; one text frame stopped the daemon.
+    @Test(arguments: ["万", "千x", "٣", "Ⅻ", "½"])
+    func nonASCIIDigitsAreUnknownTypes(wire: String) {
+        #expect(throws: EngineDecodingError.unknownType(String(wire.first!))) {
+            try EnginePacket.decode(text: Substring(wire))
+        }
+        #expect(throws: EngineDecodingError.unknownType(String(wire.first!))) {
+            try PollingPayload.decode("4ok\u{1e}" + wire)
+        }
+    }
+
     @Test func binaryTravelsAsBase64OnPolling() throws {
         let packet = EnginePacket.message(ByteBuffer(bytes: [1, 2, 3, 4]))
         #expect(packet.textEncoding == "bAQIDBA==")
