@@ -126,6 +126,13 @@ struct SoakBench: AsyncParsableCommand {
             problems.append("the daemon exited with status \(exitStatus) on SIGTERM")
         }
         for line in summary(intervals: intervals, idle: idle, after: after, totals: totals) { printLine(line) }
+        if let directory = target.temporaryDirectory {
+            // The store's pages the daemon touched are part of VmRSS (mapped), not of RssAnon.
+            printLine(
+                String(
+                    format: "store: %.1f MiB on disk at the end",
+                    SoakReport.mebibytes(RoomsListBench.diskUsage(of: directory))))
+        }
         if stopped, !died { printLine("daemon stopped with SIGTERM: exit status \(exitStatus)") }
         if let log = target.logPath, died || !problems.isEmpty,
             let text = try? String(contentsOfFile: log, encoding: .utf8), !text.isEmpty
