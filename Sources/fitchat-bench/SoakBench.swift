@@ -130,7 +130,7 @@ struct SoakBench: AsyncParsableCommand {
             // The store's pages the daemon touched are part of VmRSS (mapped), not of RssAnon.
             printLine(
                 String(
-                    format: "store: %.1f MiB on disk at the end",
+                    format: "data directory (store and daemon log): %.1f MiB on disk at the end",
                     SoakReport.mebibytes(RoomsListBench.diskUsage(of: directory))))
         }
         if stopped, !died { printLine("daemon stopped with SIGTERM: exit status \(exitStatus)") }
