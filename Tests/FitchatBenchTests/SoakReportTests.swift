@@ -22,9 +22,17 @@ import Testing
     }
 
     @Test func theSlopeOfNoisyPointsIsTheLeastSquaresOne() throws {
-        // x̄ = 2, ȳ = 2.2; Σ(x−x̄)(y−ȳ) = 9, Σ(x−x̄)² = 10.
+        // x̄ = 2, ȳ = 2.2; Σ(x−x̄)(y−ȳ) = 4.4 + 0.2 + 0 + 1.8 + 3.6 = 10, Σ(x−x̄)² = 10. The line
+        // through the end points would say 1.0 too; moving the middle point must not change it,
+        // moving an end point must.
         let points: [(x: Double, y: Double)] = [(0, 0), (1, 2), (2, 1), (3, 4), (4, 4)]
-        #expect(abs(try #require(SoakReport.slope(points)) - 0.9) < 1e-12)
+        #expect(abs(try #require(SoakReport.slope(points)) - 1.0) < 1e-12)
+        var raisedMiddle = points
+        raisedMiddle[2].y += 5
+        #expect(abs(try #require(SoakReport.slope(raisedMiddle)) - 1.0) < 1e-12)
+        var raisedEnd = points
+        raisedEnd[4].y += 5  // adds 5 · (4 − 2) / 10 = 1
+        #expect(abs(try #require(SoakReport.slope(raisedEnd)) - 2.0) < 1e-12)
     }
 
     @Test func thereIsNoSlopeWithoutTwoDistinctPoints() {
