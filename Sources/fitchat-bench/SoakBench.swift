@@ -195,9 +195,10 @@ struct SoakBench: AsyncParsableCommand {
                     slope: SoakReport.slopePerHour(intervals, skipping: skipped) { $0.anonymousBytes })
                 + ")"
         }
+        let fitted = max(0, intervals.count - warmup)
         lines.append(
-            "RSS slope: \(slopes(skipping: warmup)), least squares over \(max(0, intervals.count - warmup)) of "
-                + "\(intervals.count) intervals: the first \(Self.number(Double(warmup) * intervalSeconds)) s left out "
+            "RSS slope: \(slopes(skipping: warmup)), least squares over \(fitted) of "
+                + "\(intervals.count) intervals\(fitted < 2 ? " (too few for a slope)" : ""): the first \(Self.number(Double(warmup) * intervalSeconds)) s left out "
                 + "as warm-up (first joins and history reads, allocator arenas and LMDB pages touched the first time)")
         lines.append("RSS slope with the warm-up: \(slopes(skipping: 0))")
         if let first = intervals.first?.footprint, let last = intervals.last?.footprint {

@@ -32,7 +32,7 @@ final class SoakMeter: Sendable {
         var totalAcks = 0
         var totalLatency = SoakInterval.emptyHistogram()
         var failures: [Failure: Int] = [:]
-        /// The first texts of each failure kind, for the summary (a few, not all).
+        /// The first distinct failure texts, for the summary (a few, not all).
         var samples: [String] = []
     }
 
@@ -77,7 +77,8 @@ final class SoakMeter: Sendable {
         state.withLock {
             $0.interval.errors += 1
             $0.failures[kind, default: 0] += 1
-            if $0.samples.count < 10 { $0.samples.append("\(kind.rawValue): \(text.prefix(200))") }
+            let sample = "\(kind.rawValue): \(text.prefix(200))"
+            if $0.samples.count < 10, !$0.samples.contains(sample) { $0.samples.append(sample) }
         }
     }
 

@@ -84,8 +84,8 @@ enum SoakReport {
         slope(intervals.dropFirst(warmup).map { (x: $0.elapsedSeconds / 3600, y: mebibytes(bytes($0.footprint))) })
     }
 
-    /// "+1.23 MiB/h", or why there is no figure.
+    /// "+1.23 MiB/h", or "n/a" (fewer than two intervals to fit).
     static func describe(slope: Double?) -> String {
-        slope.map { String(format: "%+.2f MiB/h", $0) } ?? "n/a (fewer than two intervals after the warm-up)"
+        slope.map { String(format: "%+.2f MiB/h", $0) } ?? "n/a"
     }
 }
