@@ -45,7 +45,8 @@ def test_a_one_minute_soak_prints_a_line_every_ten_seconds_and_the_slope():
         assert int(m["conns"]) >= users - 10, m.group(0)  # a few residents may be reconnecting
         # ~20 messages/s from the residents, 3/s from the churn: sends and acks in every interval.
         assert int(m["sends"]) > 50 and int(m["acks"]) > 50, m.group(0)
-        assert abs(int(m["sends"]) - int(m["acks"])) < 20, m.group(0)
+        # Sends still in flight when the interval closed are acked in the next one.
+        assert abs(int(m["sends"]) - int(m["acks"])) <= max(20, int(m["sends"]) // 10), m.group(0)
         assert int(m["deliveries"]) >= int(m["acks"]), m.group(0)
         assert int(m["other"]) > int(m["acks"]), m.group(0)  # typing, history, joins
         assert float(m["p50"]) <= float(m["p99"]) <= float(m["max"]), m.group(0)
