@@ -189,6 +189,10 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", logging]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(
+            name: "FitchatBenchTests",
+            dependencies: ["FitchatBench", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
+        .testTarget(
             name: "FitchatCoreTests",
             dependencies: [
                 "Configuration", "Accounts", "Administration", "FitchatDaemon", "ChatModel", "ChatService", "ChatStore",

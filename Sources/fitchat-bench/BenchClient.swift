@@ -34,8 +34,22 @@ struct ClientStats: Sendable {
 protocol BenchTransport: AnyObject {
     /// Sends one Engine.IO text packet.
     func send(_ packet: String)
-    /// Closes the transport; it then calls `BenchClient.transportClosed` once.
+    /// Closes the transport; it then calls `EngineIOPeer.transportClosed` once.
     func close()
+}
+
+/// What a transport carries packets for: the chat bench's `BenchClient` and the soak's
+/// `SoakClient`. Every call happens on `eventLoop`.
+protocol EngineIOPeer: AnyObject, Sendable {
+    var eventLoop: EventLoop { get }
+    /// Set by the transport's `open` before any packet flows; released when it has closed.
+    var transport: BenchTransport? { get set }
+    /// One Engine.IO packet (type byte first).
+    func received(_ bytes: UnsafeRawBufferPointer)
+    /// The transport is gone (closed by either side, or never opened); called once.
+    func transportClosed()
+    /// The transport failed; it is closed next.
+    func transportFailed(_ error: Error)
 }
 
 /// One Socket.IO v5 client over an Engine.IO v4 transport, living on one event loop: it answers
@@ -43,7 +57,7 @@ protocol BenchTransport: AnyObject {
 /// times every `new_message` that carries a send time (`bench <uptime ns>`). The transport feeds
 /// it one Engine.IO packet at a time and carries what it sends.
 // @unchecked Sendable: every method runs on `eventLoop` (transport callbacks, tasks scheduled there, `execute`).
-final class BenchClient: @unchecked Sendable {
+final class BenchClient: EngineIOPeer, @unchecked Sendable {
     private enum Phase { case opening, connecting, joining, joined, closed }
 
     let token: String

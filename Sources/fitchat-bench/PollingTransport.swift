@@ -9,7 +9,7 @@ import NIOPosix
 /// HTTP/1.1 connections, no pipelining: one for the GETs, one for the POSTs.
 // @unchecked Sendable: every method runs on the client's loop.
 final class PollingTransport: BenchTransport, @unchecked Sendable {
-    let client: BenchClient
+    let client: any EngineIOPeer
     private let path = "/socket.io/?EIO=4&transport=polling"
     private let getter: KeepAliveHTTPConnection
     private let poster: KeepAliveHTTPConnection
@@ -21,14 +21,14 @@ final class PollingTransport: BenchTransport, @unchecked Sendable {
 
     private static let separator = UInt8(0x1E)
 
-    init(client: BenchClient, host: String, port: Int) {
+    init(client: any EngineIOPeer, host: String, port: Int) {
         self.client = client
         getter = KeepAliveHTTPConnection(loop: client.eventLoop, host: host, port: port)
         poster = KeepAliveHTTPConnection(loop: client.eventLoop, host: host, port: port)
     }
 
     /// Opens `client`'s session on its loop; the future fails if the first connection cannot be made.
-    static func open(_ client: BenchClient, host: String, port: Int) -> EventLoopFuture<Void> {
+    static func open(_ client: any EngineIOPeer, host: String, port: Int) -> EventLoopFuture<Void> {
         let transport = PollingTransport(client: client, host: host, port: port)
         client.transport = transport
         return client.eventLoop.flatSubmit { transport.handshake() }

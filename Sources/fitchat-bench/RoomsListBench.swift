@@ -371,7 +371,7 @@ struct TextPool {
     }
 
     private var texts: [Text] = []
-    private static let phrases = [
+    static let phrases = [
         "Squats today: 5x5 at 100 kg, felt strong.", "Anyone up for the 6 am class?", "PR on deadlift!",
         "Rest day, legs are done.", "How long do you rest between sets?", "Forgot my belt again 🙃",
         "Try pausing at the bottom, it fixed my depth.", "Protein shake or real food after training?",
@@ -427,7 +427,12 @@ struct Daemon {
     let startSeconds: Double
     var pid: Int32 { process.processIdentifier }
 
-    static func start(fitchat: String, dataDir: String, secret: String) throws -> Daemon {
+    /// `environment` is added to the daemon's; with `log`, its output goes there and stays (else
+    /// to a temporary file removed once it answers).
+    static func start(
+        fitchat: String, dataDir: String, secret: String, environment extra: [String: String] = [:],
+        log logPath: String? = nil
+    ) throws -> Daemon {
         var arguments: [String] = []
         if geteuid() == 0 {
             guard let nobody = getpwnam("nobody"), let nogroup = getgrnam("nogroup") else {
@@ -450,7 +455,10 @@ struct Daemon {
         environment["FITCHAT_TOKEN_SECRET"] = secret
         environment["FITCHAT_LOG_LEVEL"] = "warning"
         environment["FITCHAT_LOG_TARGET"] = "stderr"
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-rooms-list-\(port).log")
+        environment.merge(extra) { $1 }
+        let log =
+            logPath.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("fitchat-rooms-list-\(port).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: log)
         let process = Process()
@@ -467,7 +475,7 @@ struct Daemon {
                 (try? ColdStartBench.get(port: port, path: "/healthz"))?
                     .hasPrefix("HTTP/1.1 200") == true
             {
-                try? FileManager.default.removeItem(at: log)
+                if logPath == nil { try? FileManager.default.removeItem(at: log) }
                 return Daemon(
                     process: process, port: port,
                     startSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)

@@ -17,13 +17,37 @@ struct ServerProcess {
     }
 
     /// Resident set size in bytes (VmRSS of /proc/PID/status).
-    func residentBytes() -> Int? {
+    func residentBytes() -> Int? { statusBytes("VmRSS") }
+
+    /// A `kB` field of /proc/PID/status (VmRSS, RssAnon, …) in bytes.
+    func statusBytes(_ field: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let number = line.dropFirst("VmRSS:".count).trimmingCharacters(in: .whitespaces).split(separator: " ").first
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            let number = line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ")
+                .first
             return number.flatMap { Int($0) }.map { $0 * 1024 }
         }
         return nil
+    }
+
+    /// Open file descriptors (entries of /proc/PID/fd).
+    func openFiles() -> Int? {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")).map(\.count)
+    }
+
+    /// RSS, anonymous RSS and open files at once; nil once the process is gone.
+    func footprint() -> DaemonFootprint? {
+        guard let resident = statusBytes("VmRSS"), let anonymous = statusBytes("RssAnon"), let files = openFiles()
+        else { return nil }
+        return DaemonFootprint(residentBytes: resident, anonymousBytes: anonymous, openFiles: files)
+    }
+
+    /// Whether the process still exists (and is not a zombie).
+    var isAlive: Bool {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return false }
+        return !text[text.index(after: close)...].hasPrefix(" Z")
     }
 }
 

@@ -11,13 +11,13 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    let client: BenchClient
+    let client: any EngineIOPeer
     private var context: ChannelHandlerContext?
 
-    init(client: BenchClient) { self.client = client }
+    init(client: any EngineIOPeer) { self.client = client }
 
     /// Connects `client` to HOST:PORT on its loop.
-    static func open(_ client: BenchClient, host: String, port: Int) -> EventLoopFuture<Void> {
+    static func open(_ client: any EngineIOPeer, host: String, port: Int) -> EventLoopFuture<Void> {
         let transport = WebSocketTransport(client: client)
         client.transport = transport
         let hostHeader = "\(host):\(port)"
