@@ -11,7 +11,8 @@ public enum SettingsLoader {
         "idle_timeout", "listen_backlog",
         "open_registration",
         "allowed_origins",
-        "server_names", "trusted_proxies", "metrics_token", "public_url", "log_target", "log_level",
+        "server_names", "trusted_proxies", "forwarded_headers", "metrics_token", "public_url", "log_target",
+        "log_level",
     ]
 
     /// - Parameters:
@@ -180,12 +181,17 @@ public enum SettingsLoader {
                 !$0.isEmpty
             }
             switch TrustedProxies.parse(entries) {
-            case .success(let proxies): settings.trustedProxies = proxies
+            case .success(let proxies): settings.trustedProxies.networks = proxies.networks
             case .failure(let error):
                 throw bad(
                     "'\(error.entry)' is not an IP address or CIDR (e.g. 127.0.0.1, 10.0.0.0/8, ::1, fd00::/8; no host bits past the prefix)"
                 )
             }
+        case "forwarded_headers":
+            guard let family = TrustedProxies.ForwardedHeaders(rawValue: value.lowercased()) else {
+                throw bad("expected x-forwarded (X-Forwarded-For, -Proto, -Host) or forwarded (RFC 7239)")
+            }
+            settings.trustedProxies.headers = family
         case "metrics_token":
             // The error never repeats the token.
             func badToken(_ why: String) -> SettingsError {

@@ -59,11 +59,27 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The `trusted_proxies` setting: the peers whose `Forwarded` / `X-Forwarded-*` headers are believed.
+/// The `trusted_proxies` setting: the peers whose forwarding headers are believed, and
+/// (`forwarded_headers`) which family of headers they write.
 public struct TrustedProxies: Sendable, Equatable {
     public var networks: [IPNetwork]
+    /// The one family of headers the proxies set. The other is ignored even from them: a proxy
+    /// passes on what it does not write itself, so a client's own `Forwarded: for=127.0.0.1`
+    /// went through nginx (which writes `X-Forwarded-For`) and was believed — opening /metrics and
+    /// giving every request a fresh address for the per-address limits and the login throttle.
+    public var headers: ForwardedHeaders = .xForwarded
 
-    public init(_ networks: [IPNetwork] = []) { self.networks = networks }
+    public enum ForwardedHeaders: String, Sendable, Equatable, CaseIterable {
+        /// `X-Forwarded-For`, `-Proto`, `-Host`: what nginx, Caddy, HAProxy and Apache write.
+        case xForwarded = "x-forwarded"
+        /// RFC 7239 `Forwarded: for=…;proto=…;host=…`.
+        case forwarded
+    }
+
+    public init(_ networks: [IPNetwork] = [], headers: ForwardedHeaders = .xForwarded) {
+        self.networks = networks
+        self.headers = headers
+    }
 
     /// Each entry an address or CIDR; nil names the first malformed entry.
     public static func parse(_ entries: [String]) -> Result<TrustedProxies, ParseError> {
@@ -131,19 +147,19 @@ public struct ClientAddress: Sendable, Equatable {
     }
 
     /// The one place that decides. From an untrusted peer every forwarding header is ignored. From a
-    /// trusted one, `Forwarded` (RFC 7239) when present, else `X-Forwarded-For`: the chain is walked
+    /// trusted one, the family `trusted.headers` names (the other is ignored): the chain is walked
     /// from the right, skipping trusted proxies; the first untrusted address is the client (when all
     /// are trusted, the leftmost). A malformed or obfuscated entry where the walk stops → the peer.
     public static func resolve(peer: String?, headers: HTTPHeaders, trusted: TrustedProxies) -> ClientAddress {
         let peer = peer ?? "unknown"
         guard trusted.contains(peer) else { return ClientAddress(peer: peer) }
         var result = ClientAddress(peer: peer)
-        let forwarded = headers["Forwarded"]
         var chain: [String?] = []
         var proto: String?
         var host: String?
-        if !forwarded.isEmpty {
-            for element in forwarded.flatMap({ splitList($0, separator: ",") }) {
+        switch trusted.headers {
+        case .forwarded:
+            for element in headers["Forwarded"].flatMap({ splitList($0, separator: ",") }) {
                 var elementFor: String?? = .none
                 for pair in splitList(element, separator: ";") {
                     guard let eq = pair.firstIndex(of: "=") else { continue }
@@ -158,7 +174,7 @@ public struct ClientAddress: Sendable, Equatable {
                 }
                 if case .some(let node) = elementFor { chain.append(node) }
             }
-        } else {
+        case .xForwarded:
             chain = headers["X-Forwarded-For"].flatMap { splitList($0, separator: ",") }.map(forwardedNode)
             proto = headers["X-Forwarded-Proto"].flatMap { splitList($0, separator: ",") }.last?
                 .trimmingCharacters(in: .whitespaces)

@@ -20,6 +20,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var inFlight = false
     /// The request being answered learns through this how it ended.
     private var ended: EventLoopPromise<RequestEnd>?
+    /// A response's `.end`, held while the client does not read what was sent: NIO's pipelining
+    /// handler hands over the next request only after it, so a client that never reads gets no
+    /// more answers queued than the write buffer's high watermark plus one.
+    private var heldEnd: (write: () -> Void, done: EventLoopPromise<Void>)?
 
     init(router: Router, configuration: HTTPServerConfiguration, logger: Logger, limiter: ConnectionLimiter) {
         self.router = router
@@ -87,11 +91,15 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         end(.connectionClosed)
+        heldEnd?.done.fail(ChannelError.ioOnClosedChannel)
+        heldEnd = nil
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         end(.connectionClosed)
+        heldEnd?.done.fail(ChannelError.ioOnClosedChannel)
+        heldEnd = nil
     }
 
     private func end(_ how: RequestEnd) {
@@ -120,9 +128,25 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
         let done = context.writeAndFlushPromise()
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if !close { limiter.idle(context.channel) }
         if close { done.futureResult.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
+        let end = { [self] in
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+            if !close { limiter.idle(context.channel) }
+        }
+        guard context.channel.isWritable || close else {
+            context.flush()
+            heldEnd = (end, done)
+            return
+        }
+        end()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let end = heldEnd {
+            heldEnd = nil
+            end.write()
+        }
+        context.fireChannelWritabilityChanged()
     }
 }
 

@@ -135,6 +135,7 @@ public final class HTTPServer: Sendable {
                                 context.pipeline.removeHandler(name: "idle", promise: nil)
                                 context.pipeline.removeHandler(name: "head-deadline", promise: nil)
                                 context.pipeline.removeHandler(name: "head-marker", promise: nil)
+                                context.pipeline.removeHandler(name: "pipeline-depth", promise: nil)
                             }
                         ),
                         withErrorHandling: true,
@@ -143,6 +144,10 @@ public final class HTTPServer: Sendable {
                         withDecoderLimitConfiguration: configuration.decoderLimits
                     )
                     try channel.pipeline.syncOperations.addHeadDeadline(timeout: configuration.headerTimeout)
+                    let decoder = try channel.pipeline.syncOperations.handler(
+                        type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                    try channel.pipeline.syncOperations.addHandler(
+                        PipelineDepthLimit(), name: "pipeline-depth", position: .after(decoder))
                     try channel.pipeline.syncOperations.addHandler(
                         IdleStateHandler(readTimeout: configuration.idleTimeout), name: "idle")
                     try channel.pipeline.syncOperations.addHandler(requestHandler, name: "request")

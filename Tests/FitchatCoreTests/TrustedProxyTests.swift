@@ -105,8 +105,31 @@ import Testing
                 == "198.51.100.7")
     }
 
-    @Test func forwardedHeaderIsReadAndPreferred() throws {
-        let trusted = try proxies("127.0.0.1", "::1")
+    @Test func onlyTheFamilyOfHeadersTheProxyWritesIsRead() throws {
+        // nginx writes X-Forwarded-For and passes a client's own Forwarded on: by default that is
+        // ignored, whatever it says (the issue-17 attack opened /metrics with it).
+        let nginx = try proxies("127.0.0.1")
+        let spoofed = resolve(
+            "127.0.0.1",
+            [("Forwarded", "for=127.0.0.1;proto=https;host=evil.example"), ("X-Forwarded-For", "203.0.113.5")],
+            trusted: nginx)
+        #expect(spoofed.address == "203.0.113.5" && spoofed.forwardedScheme == nil && spoofed.forwardedHost == nil)
+        #expect(resolve("127.0.0.1", [("Forwarded", "for=198.51.100.9")], trusted: nginx).address == "127.0.0.1")
+        // A proxy that writes RFC 7239 `Forwarded`: then X-Forwarded-* are the client's own.
+        var rfc = try proxies("127.0.0.1")
+        rfc.headers = .forwarded
+        let client = resolve(
+            "127.0.0.1",
+            [
+                ("Forwarded", "for=198.51.100.9;proto=https"), ("X-Forwarded-For", "127.0.0.1"),
+                ("X-Forwarded-Proto", "http"), ("X-Forwarded-Host", "evil.example"),
+            ], trusted: rfc)
+        #expect(client.address == "198.51.100.9" && client.isHTTPS && client.forwardedHost == nil)
+    }
+
+    @Test func forwardedHeaderIsReadWhenChosen() throws {
+        var trusted = try proxies("127.0.0.1", "::1")
+        trusted.headers = .forwarded
         let client = resolve(
             "::1",
             [
@@ -122,7 +145,8 @@ import Testing
         #expect(resolve("::1", [("Forwarded", "For=\"198.51.100.3:80\"")], trusted: trusted).address == "198.51.100.3")
         // A proto other than http/https, or a host that is no host, is dropped.
         let odd = resolve(
-            "127.0.0.1", [("X-Forwarded-Proto", "gopher"), ("X-Forwarded-Host", "a b/c")], trusted: trusted)
+            "127.0.0.1", [("X-Forwarded-Proto", "gopher"), ("X-Forwarded-Host", "a b/c")],
+            trusted: try proxies("127.0.0.1"))
         #expect(odd.forwardedScheme == nil && odd.forwardedHost == nil)
     }
 
@@ -183,6 +207,17 @@ import Testing
         let defaults = try SettingsLoader.load(
             environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
         #expect(defaults.trustedProxies.isEmpty && defaults.metricsToken == nil)
+        #expect(defaults.trustedProxies.headers == .xForwarded)
+        // In either order: forwarded_headers is not undone by trusted_proxies.
+        let rfc = try SettingsLoader.load(
+            environment: ["FITCHAT_FORWARDED_HEADERS": "Forwarded", "FITCHAT_TRUSTED_PROXIES": "10.0.0.1"],
+            layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
+        #expect(rfc.trustedProxies.headers == .forwarded && rfc.trustedProxies.networks.count == 1)
+        #expect(throws: SettingsError.self) {
+            try SettingsLoader.load(
+                environment: ["FITCHAT_FORWARDED_HEADERS": "x-real-ip"], layout: layout,
+                defaultConfigFile: "/nonexistent/fitchat.conf")
+        }
     }
 
     @Test(arguments: ["10.0.0.1/8", "127.0.0.1, nginx", "::1/200", "127.0.0.1/32;10.0.0.0/8"])

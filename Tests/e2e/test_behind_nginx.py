@@ -57,6 +57,7 @@ http {{
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $http_host;
             # Above Engine.IO's ping interval (25 s) plus its timeout (20 s): a held long-poll or a
             # quiet WebSocket is not cut by the proxy.
             proxy_read_timeout 75s;
@@ -258,3 +259,17 @@ def test_metrics_through_nginx_need_a_loopback_client_or_the_token(proxied):
     allowed = requests.get(nginx.url + "/metrics", headers={**outsider, "Authorization": f"Bearer {METRICS_TOKEN}"},
                            verify=nginx.cert, timeout=10)
     assert allowed.status_code == 200 and "fitchat_" in allowed.text, allowed.text[:300]
+
+
+def test_a_clients_own_forwarded_header_through_nginx_is_not_believed(proxied):
+    """nginx writes X-Forwarded-For and passes a client's own `Forwarded` header on untouched:
+    believed, it opened /metrics to anyone and gave every request a fresh address for the limits
+    (found by the issue-17 attack). fitchat reads only the family `forwarded_headers` names."""
+    daemon, nginx = proxied
+    outsider = {"X-Forwarded-For": "203.0.113.51", "Forwarded": "for=127.0.0.1;proto=https"}
+    refused = requests.get(nginx.url + "/metrics", headers=outsider, verify=nginx.cert, timeout=10)
+    assert refused.status_code == 404, refused.text
+    # Two half-open sessions per address: a fresh `Forwarded: for=` each time buys no third.
+    answers = [handshake(nginx.url, {"X-Forwarded-For": "198.51.100.60", "Forwarded": f"for=198.51.100.{70 + i}"},
+                         verify=nginx.cert).status_code for i in range(3)]
+    assert answers == [200, 200, 429], answers
