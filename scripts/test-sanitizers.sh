@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The Swift suites under one sanitizer: `scripts/test-sanitizers.sh thread|address [swift test args…]`
+# (with args, e.g. `--filter ChatStoreTests`, one run with them instead of the two passes below).
+#
+# Builds everything (tests and the executables the tests start) instrumented, in its own scratch
+# path (.build-tsan / .build-asan) so the normal .build stays as it is, then runs the suites with
+# FITCHAT_BIN_DIR pointing at that build: the daemon, fitchat-bench and the conformance server the
+# tests start run instrumented too.
+#
+# Why reports go to files: the tests start children with stderr thrown away and often end them with
+# SIGKILL, so neither a child's stderr nor its exit code can be trusted to carry a report. Every
+# instrumented process (the test runner and every child) writes its reports to
+# build/sanitizers/<tsan|asan>/<tsan|asan>.<pid> instead (log_path), and the run fails if any such file exists afterwards,
+# whatever the tests said. Suppressions (scripts/tsan.supp, scripts/lsan.supp) each carry a reason.
+#
+# SANITIZER_KEEP_GOING=1 keeps going after a report (to collect every one in a run); by default the
+# process that finds the first one stops (halt_on_error=1), which also fails the test that started it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sanitizer=${1:?usage: $0 thread|address [swift test args...]}
+shift
+case "$sanitizer" in
+    thread) short=tsan ;;
+    address) short=asan ;;
+    *) echo "unknown sanitizer: $sanitizer (thread or address)" >&2; exit 2 ;;
+esac
+
+SWIFT=${SWIFT:-swift}
+SWIFTC=${SWIFTC:-${SWIFT}c}
+scratch=.build-$short
+flags=(--sanitize="$sanitizer" --scratch-path "$scratch")
+reports=$PWD/build/sanitizers/$short
+rm -rf "$reports"
+mkdir -p "$reports"
+
+halt=1
+[[ ${SANITIZER_KEEP_GOING:-0} == 1 ]] && halt=0
+
+common="log_path=$reports/$short:halt_on_error=$halt:abort_on_error=0"
+case "$sanitizer" in
+    thread)
+        # second_deadlock_stack: a lock-order report shows both stacks.
+        export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
+        ;;
+    address)
+        # detect_leaks: LeakSanitizer runs at every instrumented process's normal exit (children
+        # ended with SIGKILL are not checked). detect_stack_use_after_return: catches a pointer to
+        # a dead frame (withUnsafe… escapes), at some cost in speed.
+        export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1"
+        export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+        ;;
+esac
+
+seconds() { date +%s; }
+
+# Prove the report path first: a deliberate bug, built with the same sanitizer and run with the
+# same options, must leave a report file, or a clean run below would prove nothing.
+canary_dir=$PWD/build/sanitizers/canary-$short
+rm -rf "$canary_dir"
+mkdir -p "$canary_dir"
+"$SWIFTC" -sanitize="$sanitizer" -g scripts/sanitizer-canary.swift -o "$canary_dir/canary" 2>/dev/null
+canary_options=${common//$reports\/$short/$canary_dir\/$short}
+case "$sanitizer" in
+    thread) TSAN_OPTIONS=${TSAN_OPTIONS//$common/$canary_options} "$canary_dir/canary" thread >/dev/null || true ;;
+    address) ASAN_OPTIONS=${ASAN_OPTIONS//$common/$canary_options} "$canary_dir/canary" address >/dev/null || true ;;
+esac
+if ! compgen -G "$canary_dir/$short.*" >/dev/null; then
+    echo "sanitizers: the $sanitizer canary's deliberate bug left no report in $canary_dir: reports are not being caught" >&2
+    exit 1
+fi
+echo "sanitizers: $sanitizer canary caught (reports land in files)"
+
+start=$(seconds)
+"$SWIFT" build --build-tests "${flags[@]}"
+build_time=$(($(seconds) - start))
+echo "sanitizers: $sanitizer build ${build_time}s"
+
+bin_dir=$("$SWIFT" build "${flags[@]}" --show-bin-path)
+# The executables the tests start must be instrumented too, or their bugs go unseen.
+for executable in fitchat fitchat-bench socketio-conformance-server; do
+    if ! grep -qa "__${short}_init" "$bin_dir/$executable"; then
+        echo "sanitizers: $bin_dir/$executable is not built with -sanitize=$sanitizer" >&2
+        exit 1
+    fi
+done
+
+# Suites that assert wall-clock deadlines (a watchdog probe answering within 200-400 ms) run in a
+# second pass of their own: under a sanitizer (several times slower) on two cores, the long
+# CPU-bound property tests of the first pass hold the cooperative thread pool for tens of seconds
+# and those deadlines pass for want of a thread, not for a bug. Every test still runs.
+timing_suites='WatchdogTests|WatchdogRaceTests|WatchdogFeedingTests'
+status=0
+run() {
+    local name=$1
+    shift
+    local started
+    started=$(seconds)
+    local code=0
+    FITCHAT_BIN_DIR="$bin_dir" "$SWIFT" test "${flags[@]}" --skip-build "$@" || code=$?
+    echo "sanitizers: $sanitizer $name: $(($(seconds) - started))s (exit $code)"
+    ((code == 0)) || status=$code
+}
+if (($#)); then
+    run "tests (as asked)" "$@"
+else
+    run "tests" --skip "$timing_suites"
+    run "timing suites" --filter "$timing_suites"
+fi
+
+shopt -s nullglob
+found=("$reports"/*)
+if ((${#found[@]})); then
+    for file in "${found[@]}"; do
+        echo "=== $file"
+        cat "$file"
+    done
+    echo "sanitizers: $sanitizer: ${#found[@]} process(es) wrote a report (above; kept in $reports)" >&2
+    exit 1
+fi
+if ((status != 0)); then
+    echo "sanitizers: $sanitizer: the tests failed (exit $status)" >&2
+    exit "$status"
+fi
+echo "sanitizers: $sanitizer: clean"
