@@ -22,7 +22,13 @@ case "address":
     let buffer = UnsafeMutablePointer<Int>.allocate(capacity: 4)
     buffer[4] = 1  // the subscript is @_transparent: the store is in this (instrumented) code
     buffer.deallocate()
+case "leak":
+    // A heap block whose only pointer is dropped: a leak, reported at exit.
+    var block: UnsafeMutablePointer<Int>? = .allocate(capacity: 1000)
+    block?.initialize(repeating: 7, count: 1000)
+    block = nil
+    print(block == nil)
 default:
-    print("usage: sanitizer-canary thread|address")
+    print("usage: sanitizer-canary thread|address|leak")
     exit(2)
 }

@@ -44,10 +44,10 @@ case "$sanitizer" in
         export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
         ;;
     address)
-        # detect_leaks: LeakSanitizer runs at every instrumented process's normal exit (children
-        # ended with SIGKILL are not checked). detect_stack_use_after_return: catches a pointer to
-        # a dead frame (withUnsafe… escapes), at some cost in speed.
-        export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1"
+        # detect_stack_use_after_return: catches a pointer to a dead frame (withUnsafe… escapes),
+        # at some cost in speed. LeakSanitizer (detect_leaks) runs in the executables the tests
+        # start (see leak_checked_bin_dir below), not in the test runner.
+        export ASAN_OPTIONS="$common:detect_leaks=0:detect_stack_use_after_return=1:strict_string_checks=1"
         export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
         ;;
 esac
@@ -69,6 +69,28 @@ if ! compgen -G "$canary_dir/$short.*" >/dev/null; then
     echo "sanitizers: the $sanitizer canary's deliberate bug left no report in $canary_dir: reports are not being caught" >&2
     exit 1
 fi
+
+# LeakSanitizer: on in the daemon, the CLI and the tools, which the tests start and stop as in life
+# (checked at a normal exit; a child ended with SIGKILL is not). Off in the test runner: there it
+# reports the Engine.IO object graphs of in-process test servers whose event loops are shut down
+# with sessions still open (a session holds its server, the server's LoopHeartbeats holds the
+# session) — ~4.8 MB in 670 allocations at exit, a teardown artefact of the tests, not of the daemon,
+# which never drops its server. Each executable is reached through a wrapper that turns it on; exec
+# keeps the pid the tests signal.
+leak_checked() {  # leak_checked EXECUTABLE WRAPPER
+    printf '#!/bin/sh\nASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=1" exec %q "$@"\n' "$1" >"$2"
+    chmod +x "$2"
+}
+if [[ $sanitizer == address ]]; then
+    # The canary's leak, run through such a wrapper, must be reported too.
+    rm -f "$canary_dir"/asan.*
+    leak_checked "$canary_dir/canary" "$canary_dir/leak-checked-canary"
+    ASAN_OPTIONS=${ASAN_OPTIONS//$common/$canary_options} "$canary_dir/leak-checked-canary" leak >/dev/null || true
+    if ! grep -qs "LeakSanitizer: detected memory leaks" "$canary_dir"/asan.*; then
+        echo "sanitizers: the canary's deliberate leak was not reported through the leak-checking wrapper" >&2
+        exit 1
+    fi
+fi
 echo "sanitizers: $sanitizer canary caught (reports land in files)"
 
 start=$(seconds)
@@ -84,6 +106,16 @@ for executable in fitchat fitchat-bench socketio-conformance-server; do
         exit 1
     fi
 done
+
+if [[ $sanitizer == address ]]; then
+    leak_checked_bin_dir=$PWD/build/sanitizers/asan-bin
+    rm -rf "$leak_checked_bin_dir"
+    mkdir -p "$leak_checked_bin_dir"
+    for executable in fitchat fitchat-bench socketio-conformance-server; do
+        leak_checked "$bin_dir/$executable" "$leak_checked_bin_dir/$executable"
+    done
+    bin_dir=$leak_checked_bin_dir
+fi
 
 # Suites that assert wall-clock deadlines (a watchdog probe answering within 200-400 ms) run in a
 # second pass of their own: under a sanitizer (several times slower) on two cores, the long
