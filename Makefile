@@ -40,7 +40,7 @@ swift-test:
 	  $(SWIFT) test $(BUILD_FLAGS) --skip-build --parallel --num-workers 2
 
 # The Swift suites under ThreadSanitizer, then AddressSanitizer (with LeakSanitizer), each in its own
-# build (.build-tsan, .build-asan); the daemon and tools the tests start run instrumented too, and a
+# build (.build-tsan, .build-asan); the executables the tests start run instrumented too, and a
 # report from any process fails the run (scripts/test-sanitizers.sh says how). Both always run.
 test-sanitizers: deps test-deps
 	@status=0; \

@@ -4,14 +4,14 @@
 #
 # Builds everything (tests and the executables the tests start) instrumented, in its own scratch
 # path (.build-tsan / .build-asan) so the normal .build stays as it is, then runs the suites with
-# FITCHAT_BIN_DIR pointing at that build: the daemon, fitchat-bench and the conformance server the
-# tests start run instrumented too.
+# FITCHAT_BIN_DIR pointing at that build: the executables the tests start (the fitchat CLI,
+# fitchat-bench, socketio-conformance-server) run instrumented too.
 #
 # Why reports go to files: the tests start children with stderr thrown away and often end them with
 # SIGKILL, so neither a child's stderr nor its exit code can be trusted to carry a report. Every
 # instrumented process (the test runner and every child) writes its reports to
-# build/sanitizers/<tsan|asan>/<tsan|asan>.<pid> instead (log_path), and the run fails if any such file exists afterwards,
-# whatever the tests said. Suppressions (scripts/tsan.supp, scripts/lsan.supp) each carry a reason.
+# build/sanitizers/<tsan|asan>/<tsan|asan>.<pid> instead (log_path), and the run fails if any such
+# file exists afterwards, whatever the tests said. Suppressions (scripts/tsan.supp, scripts/lsan.supp) each carry a reason.
 #
 # SANITIZER_KEEP_GOING=1 keeps going after a report (to collect every one in a run); by default the
 # process that finds the first one stops (halt_on_error=1), which also fails the test that started it.
@@ -70,7 +70,7 @@ if ! compgen -G "$canary_dir/$short.*" >/dev/null; then
     exit 1
 fi
 
-# LeakSanitizer: on in the daemon, the CLI and the tools, which the tests start and stop as in life
+# LeakSanitizer: on in the executables the tests start (fitchat, fitchat-bench, the conformance server)
 # (checked at a normal exit; a child ended with SIGKILL is not). Off in the test runner: there it
 # reports the Engine.IO object graphs of in-process test servers whose event loops are shut down
 # with sessions still open (a session holds its server, the server's LoopHeartbeats holds the
