@@ -72,10 +72,10 @@ fi
 
 # LeakSanitizer: on in the executables the tests start (fitchat, fitchat-bench, the conformance server)
 # (checked at a normal exit; a child ended with SIGKILL is not). Off in the test runner: there it
-# reports the Engine.IO object graphs of in-process test servers whose event loops are shut down
-# with sessions still open (a session holds its server, the server's LoopHeartbeats holds the
-# session) — ~4.8 MB in 670 allocations at exit, a teardown artefact of the tests, not of the daemon,
-# which never drops its server. Each executable is reached through a wrapper that turns it on; exec
+# reports the object graphs of the in-process Engine.IO / Socket.IO servers the tests make and drop
+# (~4.8 MB in 670 allocations at exit, rooted at LoopHeartbeats; still there when every session was
+# closed first, so most likely a reference cycle among the server objects): the daemon makes one
+# server and keeps it for life, so this is the tests' shape, not a leak of the daemon's. Each executable is reached through a wrapper that turns it on; exec
 # keeps the pid the tests signal.
 leak_checked() {  # leak_checked EXECUTABLE WRAPPER
     printf '#!/bin/sh\nASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=1" exec %q "$@"\n' "$1" >"$2"
