@@ -70,13 +70,14 @@ if ! compgen -G "$canary_dir/$short.*" >/dev/null; then
     exit 1
 fi
 
-# LeakSanitizer: on in the executables the tests start (fitchat, fitchat-bench, the conformance server)
-# (checked at a normal exit; a child ended with SIGKILL is not). Off in the test runner: there it
-# reports the object graphs of the in-process Engine.IO / Socket.IO servers the tests make and drop
-# (~4.8 MB in 670 allocations at exit, rooted at LoopHeartbeats; still there when every session was
-# closed first, so most likely a reference cycle among the server objects): the daemon makes one
-# server and keeps it for life, so this is the tests' shape, not a leak of the daemon's. Each executable is reached through a wrapper that turns it on; exec
-# keeps the pid the tests signal.
+# LeakSanitizer: on in the executables the tests start (fitchat, fitchat-bench, the conformance
+# server), checked at a normal exit (a child ended with SIGKILL is not). Off in the test runner:
+# there it reports the object graphs of the in-process Engine.IO / Socket.IO servers the tests make
+# and drop (~4.8 MB in 670 allocations at exit, rooted at LoopHeartbeats; still there when every
+# session was closed first, so most likely a reference cycle among the server objects). The daemon
+# makes one server and keeps it for life, so this is the tests' shape, not a leak of the daemon's.
+# Each executable is reached through a wrapper that turns LeakSanitizer on; exec keeps the pid the
+# tests signal.
 leak_checked() {  # leak_checked EXECUTABLE WRAPPER
     printf '#!/bin/sh\nASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=1" exec %q "$@"\n' "$1" >"$2"
     chmod +x "$2"
@@ -118,11 +119,12 @@ if [[ $sanitizer == address ]]; then
 fi
 
 # One test at a time (--no-parallel): a race needs the threads of one test (its event loops, the
-# store's writer, the daemon it starts), not two tests side by side. In parallel on two cores the
-# instrumented CPU-bound property tests held the cooperative thread pool for tens of seconds, and
-# tests with wall-clock deadlines (the watchdog's 200 ms probe; idle connections that must still be
-# open when a test looks, before the 10 s head deadline) failed for want of a thread, not for a
-# bug; one at a time every test passes and the run is no slower (TSan: 82 s against 88 s + 7 s).
+# store's writer, the executables it starts), not two tests side by side. In parallel on two cores
+# the instrumented CPU-bound property tests held the cooperative thread pool for tens of seconds,
+# and tests with wall-clock deadlines (the watchdog's 200 ms probe; idle connections that must
+# still be open when a test looks, before the 10 s head deadline) failed for want of a thread, not
+# for a bug. One at a time every test passes; TSan is no slower (82 s against 95 s in parallel),
+# ASan is (143 s against 71 s, both under other builds' load), a price paid for one stable rule.
 started=$(seconds)
 status=0
 FITCHAT_BIN_DIR="$bin_dir" "$SWIFT" test "${flags[@]}" --skip-build --no-parallel "$@" || status=$?
