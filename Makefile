@@ -20,7 +20,7 @@ TEST_DEBS    := lmdb-utils systemd iproute2 python3-venv nginx-light chromium ch
 DEB_DEBS     := dpkg-dev binutils
 SYSTEM_DEBS  := $(DEB_DEBS) debootstrap systemd-container util-linux lintian python3-venv
 
-.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps lint format mutate fuzz
+.PHONY: run test build deps test-deps venv swift-test interop-test smoke bench clean deb test-system system-deps lint format mutate fuzz test-sanitizers
 
 run: deps build
 	@mkdir -p $(DATA_DIR)
@@ -38,6 +38,15 @@ smoke:
 swift-test:
 	FITCHAT_BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)" \
 	  $(SWIFT) test $(BUILD_FLAGS) --skip-build --parallel --num-workers 2
+
+# The Swift suites under ThreadSanitizer, then AddressSanitizer (with LeakSanitizer), each in its own
+# build (.build-tsan, .build-asan); the executables the tests start run instrumented too, and a
+# report from any process fails the run (scripts/test-sanitizers.sh says how). Both always run.
+test-sanitizers: deps test-deps
+	@status=0; \
+	SWIFT=$(SWIFT) bash scripts/test-sanitizers.sh thread || status=1; \
+	SWIFT=$(SWIFT) bash scripts/test-sanitizers.sh address || status=1; \
+	exit $$status
 
 # The browser tests fail without selenium/chromium; FITCHAT_SKIP_BROWSER_TESTS=1 skips them (never under CI).
 interop-test:
@@ -101,4 +110,4 @@ $(VENV)/.installed: Tests/interop/requirements.txt
 	@touch $@
 
 clean:
-	rm -rf .build .build-release build
+	rm -rf .build .build-release .build-tsan .build-asan build
