@@ -108,6 +108,12 @@ public final class ChatStore: Sendable {
         set { writer?.onStorageChange = newValue }
     }
 
+    /// Bytes free to the daemon on the filesystem holding the store (nil when unknown).
+    public var freeBytes: UInt64? { Writer.freeBytes(directory) }
+
+    /// Whether the filesystem is so nearly full that the next write may fail.
+    public var diskNearlyFull: Bool { (freeBytes ?? .max) < Writer.nearlyFull }
+
     /// A write that needs a fresh page on disk and leaves no trace (a key put and deleted again):
     /// run while the disk is full, it finds out whether space came back even when nobody writes.
     public func probeStorage() async throws {

@@ -111,8 +111,11 @@ final class Writer: @unchecked Sendable {
             let observer = commitObserver
             let storageObserver = self.storageObserver
             condition.unlock()
-            let full = run(batch, observer: observer)
-            if let full, storageFull.exchange(full, ordering: .relaxed) != full { storageObserver?(full) }
+            if let full = settled(run(batch, observer: observer)),
+                storageFull.exchange(full, ordering: .relaxed) != full
+            {
+                storageObserver?(full)
+            }
         }
     }
 
@@ -178,6 +181,17 @@ final class Writer: @unchecked Sendable {
 
     /// Under this many free bytes a cut-short write is put down to the disk being full.
     static let nearlyFull: UInt64 = 1 << 20
+    /// A full disk counts as freed only with this much space: a small write that fits in pages
+    /// LMDB freed earlier says nothing, and took the condition (and its log line) back and forth
+    /// once per message (found by the issue-17 attack: 1,119 error lines in 10 s).
+    static let freedEnough: UInt64 = 4 << 20
+
+    /// The condition a batch's outcome leads to: full at once on a full-disk error; back to not
+    /// full only when a write succeeded and the disk has `freedEnough` space again.
+    private func settled(_ outcome: Bool?) -> Bool? {
+        guard outcome == false, storageFull.load(ordering: .relaxed) else { return outcome }
+        return (Self.freeBytes(environment.path) ?? .max) >= Self.freedEnough ? false : nil
+    }
 
     static func freeBytes(_ path: String) -> UInt64? {
         var stats = statvfs()

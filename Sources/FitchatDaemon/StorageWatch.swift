@@ -4,8 +4,9 @@ import Logging
 import ServiceLifecycle
 
 /// A full disk, said once: an error when writes start failing for want of space and a notice when
-/// they succeed again (never a line per refused message). While the disk is full a probe write
-/// runs every few seconds, so the store notices freed space even when nobody is writing.
+/// they succeed again with room to spare (never a line per refused message). A probe write runs
+/// at start and every few seconds while the disk is full or nearly so, so the store notices
+/// either way even when nobody is writing (a daemon restarted on a full disk said "ok" before).
 struct StorageWatch: Service, CustomStringConvertible {
     let store: ChatStore
     let logger: Logger
@@ -20,7 +21,7 @@ struct StorageWatch: Service, CustomStringConvertible {
                 logger.error(
                     "the disk holding the store is full: messages and other writes are refused (storage_full) until space is freed",
                     metadata: [
-                        "path": "\(directory)", "free_bytes": "\(Self.freeBytes(directory).map(String.init) ?? "?")",
+                        "path": "\(directory)", "free_bytes": "\(store.freeBytes.map(String.init) ?? "?")",
                     ])
             } else {
                 logger.notice("the store can write again: the disk has space", metadata: ["path": "\(directory)"])
@@ -29,16 +30,9 @@ struct StorageWatch: Service, CustomStringConvertible {
         defer { store.onStorageChange = nil }
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                if store.isStorageFull || store.diskNearlyFull { try? await store.probeStorage() }
                 try await Task.sleep(for: probeInterval)
-                if store.isStorageFull { try? await store.probeStorage() }
             }
         }
-    }
-
-    /// Bytes free to an unprivileged writer on the filesystem holding `path`.
-    static func freeBytes(_ path: String) -> UInt64? {
-        var stats = statvfs()
-        guard statvfs(path, &stats) == 0 else { return nil }
-        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
     }
 }

@@ -39,6 +39,7 @@ public final class Environment: @unchecked Sendable {
             try LMDBError.check(mdb_env_set_mapsize(env, options.mapSize))
             var flags = UInt32(MDB_NOTLS)
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+            if !options.readOnly { try Self.reserveLockFile(in: path, readers: Int(options.maxReaders)) }
             try LMDBError.check(mdb_env_open(env, path, flags, 0o640))
             var dead: Int32 = 0
             try LMDBError.check(mdb_reader_check(env, &dead))
@@ -53,6 +54,25 @@ public final class Environment: @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// LMDB maps its lock file and writes reader slots through the map: on a full filesystem a
+    /// page of it never written before cannot be allocated, and the process died of SIGBUS (a
+    /// daemon started on a full disk; found by the issue-17 attack). Allocating the file's blocks
+    /// first turns that into ENOSPC at open. The size is LMDB's own for `readers` slots (its header,
+    /// 192 bytes, and 64 a further slot), or the file's when larger: LMDB derives the slot count
+    /// from an existing file's size, so it must not grow.
+    static func reserveLockFile(in path: String, readers: Int) throws {
+        let lockPath = (path as NSString).appendingPathComponent("lock.mdb")
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { return }  // LMDB's own open says why, in its words
+        defer { Glibc.close(fd) }
+        var file = stat()
+        guard fstat(fd, &file) == 0 else { return }
+        let bytes = max(Int(file.st_size), (readers - 1) * 64 + 192)
+        let code = posix_fallocate(fd, 0, off_t(bytes))
+        if code == ENOSPC || code == EDQUOT { throw LMDBError(code: code) }
+        // Any other failure (a filesystem that cannot): LMDB goes on as it always did.
+    }
 
     /// Closes the environment. Every transaction must have ended.
     public func close() {

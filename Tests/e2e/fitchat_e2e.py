@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 
@@ -57,9 +58,10 @@ class Daemon:
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout=30, prefix=()):
+    def start(self, timeout=30, prefix=(), healthy=True):
         """Starts `fitchat serve` (behind `prefix`, a wrapper such as strace, when given) and waits
-        until /healthz answers."""
+        until /healthz answers (200; any status with `healthy=False`, for a daemon expected to
+        report a condition such as a full disk)."""
         self.log = open(self.log_path, "ab")
         self.wrapped = bool(prefix)
         self.proc = subprocess.Popen(
@@ -73,6 +75,10 @@ class Daemon:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
                     if r.status == 200:
                         return self
+            except urllib.error.HTTPError:
+                if not healthy:
+                    return self
+                time.sleep(0.1)
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("fitchat serve did not answer /healthz: " + self.read_log())

@@ -117,6 +117,17 @@ def test_a_full_disk_refuses_sends_keeps_every_acked_message_and_recovers(small_
                         assert answer == {"ok": False, "error": refusal["error"]}, answer
                         refused_texts.append(text)
             assert len(refused_texts) >= 80, f"only {len(refused_texts)} of 100 sends refused on a full disk"
+            # Small writes that fit in pages LMDB freed earlier (a read position, an edit) succeed
+            # on the full disk: the condition must not flip back and forth with them (it logged
+            # once per message and /healthz flapped; found by the attack).
+            last = max(acked)
+            for i in range(20):
+                ann.call("mark_read", {"room": "general", "id": last})
+                bob.call("set_preferences", {"notify": "mentions" if i % 2 else "all"})
+                refused = send(ann, f"maybe refused again {i} " + "q" * 500)
+                if not refused["ok"]:
+                    refused_texts.append(f"maybe refused again {i} " + "q" * 500)
+                assert healthz(daemon)[0] == 503
             status, body = healthz(daemon)
             assert status == 503 and "storage_full" in body, (status, body)
             # Other events that write answer an ack or the same refusal; reads still answer.
@@ -182,3 +193,42 @@ def test_a_full_disk_with_nobody_writing_is_noticed_freed_by_the_probe(small_dis
             assert AGAIN_LINE in daemon.read_log_all()
         finally:
             daemon.stop()
+
+
+def test_a_daemon_started_on_a_full_disk_says_so(small_disk):
+    """Restarted on a full disk, /healthz says so from the start; started fresh on one, the daemon
+    stops with a clear error instead of dying of SIGBUS in liblmdb (its lock file's pages could
+    not be allocated; found by the issue-17 attack)."""
+    data = os.path.join(small_disk, "data")
+    os.mkdir(data)
+    os.chown(data, os.stat(small_disk).st_uid, os.stat(small_disk).st_gid)
+    with tempfile.TemporaryDirectory(prefix="fitchat-diskfull-log-") as logs:
+        daemon = Daemon(data, free_port(), extra_env=UNLIMITED)
+        daemon.log_path = os.path.join(logs, "daemon.log")
+        daemon.start()
+        daemon.token("ann")
+        daemon.stop()
+        filler = fill(small_disk)
+        daemon = Daemon(data, free_port(), extra_env=UNLIMITED)
+        daemon.log_path = os.path.join(logs, "daemon2.log")
+        daemon.start(healthy=False)
+        try:
+            status, body = healthz(daemon)
+            assert status == 503 and "storage_full" in body, (status, body)
+            os.remove(filler)
+            assert healthz(daemon)[0] == 200
+        finally:
+            daemon.stop()
+
+        fresh = os.path.join(small_disk, "fresh")
+        os.mkdir(fresh)
+        os.chown(fresh, os.stat(small_disk).st_uid, os.stat(small_disk).st_gid)
+        filler = fill(small_disk)
+        daemon = Daemon(fresh, free_port())
+        daemon.log_path = os.path.join(logs, "daemon3.log")
+        with pytest.raises(RuntimeError) as refused:
+            daemon.start(timeout=20)
+        log = daemon.read_log_all()
+        assert daemon.proc.returncode not in (None, -7, 135), log  # -7: SIGBUS
+        assert "No space left on device" in log or "disk" in log.lower(), log
+        os.remove(filler)
