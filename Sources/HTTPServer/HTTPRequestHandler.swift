@@ -134,18 +134,24 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if !close { limiter.idle(context.channel) }
         }
         guard context.channel.isWritable || close else {
-            context.flush()
+            // Held first, then flushed: the flush may drain the buffer at once and report the
+            // channel writable again before it returns, and that report must find the end here.
             heldEnd = (end, done)
+            context.flush()
+            if context.channel.isWritable { releaseHeldEnd() }
             return
         }
         end()
     }
 
+    private func releaseHeldEnd() {
+        guard let held = heldEnd else { return }
+        heldEnd = nil
+        held.write()
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, let end = heldEnd {
-            heldEnd = nil
-            end.write()
-        }
+        if context.channel.isWritable { releaseHeldEnd() }
         context.fireChannelWritabilityChanged()
     }
 }

@@ -52,4 +52,22 @@ import Testing
             #expect(try http("GET", port: port, "/ok", timeout: 10).status == 200)
         }
     }
+
+    @Test func bigAnswersOneAfterAnotherOnAKeepAliveConnectionAllComeThrough() async throws {
+        // An answer above the write buffer's high watermark makes the channel unwritable until it
+        // drains; its end must still go out (a first version held it for ever when the flush
+        // drained at once, and the page's scripts stopped loading).
+        let server = try await server()
+        defer { Task { await server.stop() } }
+        let port = server.port
+        try await blocking {
+            let connection = try RawConnection(port: port)
+            for _ in 0..<3 {
+                try connection.write(Self.requests(1, path: "/big"))
+                #expect(try connection.readHead(timeout: 10).status == 200)
+                try connection.need(200_000, timeout: 10)
+                _ = connection.take(200_000)
+            }
+        }
+    }
 }
