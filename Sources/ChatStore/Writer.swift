@@ -141,12 +141,12 @@ final class Writer: @unchecked Sendable {
                     } catch let error as LMDBError where error == .mapFull {
                         throw error
                     } catch {
-                        return .failure(self.storageFull(error) ?? error)
+                        return .failure(self.diskFull(error) ?? error)
                     }
                 }
             }
         } catch {
-            results = Array(repeating: .failure(self.storageFull(error) ?? error), count: writes.count)
+            results = Array(repeating: .failure(self.diskFull(error) ?? error), count: writes.count)
         }
         observer?(writes.count, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         var full = false
@@ -170,7 +170,7 @@ final class Writer: @unchecked Sendable {
     /// commit (or a spill of dirty pages) could not write, and the transaction was aborted whole.
     /// LMDB says EIO, not ENOSPC, when a write was cut short ("filesystem full?", mdb.c): an EIO
     /// with (almost) no space left on the store's filesystem is a full disk too.
-    func storageFull(_ error: any Error) -> RepositoryError? {
+    func diskFull(_ error: any Error) -> RepositoryError? {
         guard let error = error as? LMDBError else { return nil }
         switch error.code {
         case ENOSPC, EDQUOT: return .storageFull

@@ -91,21 +91,22 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         end(.connectionClosed)
-        heldEnd?.done.fail(ChannelError.ioOnClosedChannel)
-        heldEnd = nil
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         end(.connectionClosed)
-        heldEnd?.done.fail(ChannelError.ioOnClosedChannel)
-        heldEnd = nil
     }
 
+    /// The request's end, and (when the connection went) a held response end's promise failed.
     private func end(_ how: RequestEnd) {
         let ended = self.ended
         self.ended = nil
         ended?.succeed(how)
+        if how == .connectionClosed {
+            heldEnd?.done.fail(ChannelError.ioOnClosedChannel)
+            heldEnd = nil
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

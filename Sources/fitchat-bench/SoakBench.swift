@@ -166,17 +166,9 @@ struct SoakBench: AsyncParsableCommand {
                 printLine("daemon pid \(server.pid) is gone after \(SoakReport.clock(Self.seconds(since: start)))")
                 return (intervals, true)
             }
-            var interval = SoakInterval(
+            let interval = SoakInterval(
                 index: index, elapsedSeconds: Self.seconds(since: start), footprint: footprint,
-                connections: connections)
-            interval.connects = counts.connects
-            interval.disconnects = counts.disconnects
-            interval.sends = counts.sends
-            interval.acks = counts.acks
-            interval.deliveries = counts.deliveries
-            interval.otherAcks = counts.otherAcks
-            interval.errors = counts.errors
-            interval.latencyMicros = counts.latencyMicros
+                connections: connections, counts: counts)
             intervals.append(interval)
             printLine(SoakReport.line(interval) + "  load " + Self.loadAverage())
         }

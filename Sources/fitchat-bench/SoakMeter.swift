@@ -5,17 +5,6 @@ import Synchronization
 /// sampler once per interval. One lock: at the soak's modest rates (tens of sends and hundreds
 /// of deliveries a second) it is never contended enough to matter.
 final class SoakMeter: Sendable {
-    struct Counts {
-        var connects = 0
-        var disconnects = 0
-        var sends = 0
-        var acks = 0
-        var deliveries = 0
-        var otherAcks = 0
-        var errors = 0
-        var latencyMicros = SoakInterval.emptyHistogram()
-    }
-
     /// Kinds of failure, counted over the whole run; an ack that failed is what fails the run.
     enum Failure: String, Sendable {
         case ackRefused = "ack refused"
@@ -26,7 +15,7 @@ final class SoakMeter: Sendable {
     }
 
     private struct State {
-        var interval = Counts()
+        var interval = SoakCounts()
         var connections = 0
         var totalSends = 0
         var totalAcks = 0
@@ -83,9 +72,9 @@ final class SoakMeter: Sendable {
     }
 
     /// The interval's counts (then zeroed) and the connections open now.
-    func takeInterval() -> (counts: Counts, connections: Int) {
+    func takeInterval() -> (counts: SoakCounts, connections: Int) {
         state.withLock { state in
-            defer { state.interval = Counts() }
+            defer { state.interval = SoakCounts() }
             return (state.interval, state.connections)
         }
     }

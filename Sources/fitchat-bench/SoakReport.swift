@@ -18,7 +18,16 @@ struct SoakInterval: Sendable {
     var footprint: DaemonFootprint
     /// Clients signed in at the end of the interval.
     var connections: Int
-    /// Sign-ins and planned disconnects during the interval.
+    var counts = SoakCounts()
+
+    static func emptyHistogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .two)
+    }
+}
+
+/// What the clients saw during one interval (the meter counts them; the report prints them).
+struct SoakCounts: Sendable {
+    /// Sign-ins and planned disconnects.
     var connects = 0
     var disconnects = 0
     var sends = 0
@@ -29,10 +38,6 @@ struct SoakInterval: Sendable {
     var errors = 0
     /// send_message → ack, in microseconds.
     var latencyMicros = SoakInterval.emptyHistogram()
-
-    static func emptyHistogram() -> Histogram<UInt64> {
-        Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .two)
-    }
 }
 
 /// The soak's printed lines and its memory-slope arithmetic; no sockets, no clock.
@@ -53,7 +58,8 @@ enum SoakReport {
 
     /// One line per interval, fixed columns so a run reads as a table.
     static func line(_ interval: SoakInterval) -> String {
-        let latency = interval.latencyMicros
+        let counts = interval.counts
+        let latency = counts.latencyMicros
         let max = latency.totalCount == 0 ? 0 : Double(latency.max) / 1000
         return String(
             format:
@@ -61,8 +67,8 @@ enum SoakReport {
                 + "ack p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  deliveries %7d  other acks %5d  errors %d",
             interval.index, clock(interval.elapsedSeconds), mebibytes(interval.footprint.residentBytes),
             mebibytes(interval.footprint.anonymousBytes), interval.footprint.openFiles, interval.connections,
-            interval.connects, interval.disconnects, interval.sends, interval.acks, milliseconds(latency, 50),
-            milliseconds(latency, 99), max, interval.deliveries, interval.otherAcks, interval.errors)
+            counts.connects, counts.disconnects, counts.sends, counts.acks, milliseconds(latency, 50),
+            milliseconds(latency, 99), max, counts.deliveries, counts.otherAcks, counts.errors)
     }
 
     /// The least-squares slope of `points` (x, y); nil with fewer than two distinct x.

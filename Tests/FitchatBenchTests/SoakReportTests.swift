@@ -72,15 +72,15 @@ import Testing
     @Test func anIntervalIsOneLineWithEveryFigure() {
         var sample = interval(7, seconds: 420, rssMiB: 48.5, anonMiB: 30.25)
         sample.footprint.openFiles = 321
-        sample.connects = 130
-        sample.disconnects = 128
-        sample.sends = 1000
-        sample.acks = 999
-        sample.deliveries = 29_000
-        sample.otherAcks = 2500
-        sample.errors = 1
+        sample.counts.connects = 130
+        sample.counts.disconnects = 128
+        sample.counts.sends = 1000
+        sample.counts.acks = 999
+        sample.counts.deliveries = 29_000
+        sample.counts.otherAcks = 2500
+        sample.counts.errors = 1
         // Below 256 µs the histogram (two significant digits) keeps every value exactly.
-        for micros: UInt64 in [100, 100, 100, 200, 250] { _ = sample.latencyMicros.record(micros) }
+        for micros: UInt64 in [100, 100, 100, 200, 250] { _ = sample.counts.latencyMicros.record(micros) }
         let line = SoakReport.line(sample)
         #expect(
             line

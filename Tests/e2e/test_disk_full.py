@@ -35,6 +35,19 @@ def small_disk():
             subprocess.run(["umount", "-l", mount], check=False)
 
 
+def daemon_on(small_disk, logs, name="data", log="daemon.log", env=UNLIMITED):
+    """A daemon (not started) whose data directory `name` is on the small disk, owned by the
+    service user, and whose log is in `logs`: the log must not need the full disk. `env`: the send
+    rate limit lifted by default, so every refusal is the disk's."""
+    data = os.path.join(small_disk, name)
+    if not os.path.isdir(data):
+        os.mkdir(data)
+        os.chown(data, os.stat(small_disk).st_uid, os.stat(small_disk).st_gid)
+    daemon = Daemon(data, free_port(), extra_env=env)
+    daemon.log_path = os.path.join(logs, log)
+    return daemon
+
+
 def fill(directory):
     """Writes a file until the filesystem refuses another byte; returns its path."""
     path = os.path.join(directory, "filler")
@@ -66,13 +79,8 @@ def exported(daemon):
 
 
 def test_a_full_disk_refuses_sends_keeps_every_acked_message_and_recovers(small_disk):
-    data = os.path.join(small_disk, "data")
-    os.mkdir(data)
-    os.chown(data, os.stat(small_disk).st_uid, os.stat(small_disk).st_gid)
     with tempfile.TemporaryDirectory(prefix="fitchat-diskfull-log-") as logs:
-        # The send rate limit would answer first: lifted, so every refusal here is the disk's.
-        daemon = Daemon(data, free_port(), extra_env=UNLIMITED)
-        daemon.log_path = os.path.join(logs, "daemon.log")  # the log must not need the full disk
+        daemon = daemon_on(small_disk, logs)
         daemon.start()
         clients = []
         try:
@@ -165,13 +173,9 @@ def test_a_full_disk_refuses_sends_keeps_every_acked_message_and_recovers(small_
 
 def test_a_full_disk_with_nobody_writing_is_noticed_freed_by_the_probe(small_disk):
     """The storage watch's probe write finds freed space even when no member sends anything."""
-    data = os.path.join(small_disk, "data")
-    os.mkdir(data)
-    os.chown(data, os.stat(small_disk).st_uid, os.stat(small_disk).st_gid)
     with tempfile.TemporaryDirectory(prefix="fitchat-diskfull-log-") as logs:
         # The send rate limit would answer first: lifted, so every refusal here is the disk's.
-        daemon = Daemon(data, free_port(), extra_env=UNLIMITED)
-        daemon.log_path = os.path.join(logs, "daemon.log")
+        daemon = daemon_on(small_disk, logs)
         daemon.start()
         try:
             ann = ChatClient(daemon.url, token=daemon.token("ann"), transports=["websocket"]).connect()
@@ -199,18 +203,13 @@ def test_a_daemon_started_on_a_full_disk_says_so(small_disk):
     """Restarted on a full disk, /healthz says so from the start; started fresh on one, the daemon
     stops with a clear error instead of dying of SIGBUS in liblmdb (its lock file's pages could
     not be allocated; found by the issue-17 attack)."""
-    data = os.path.join(small_disk, "data")
-    os.mkdir(data)
-    os.chown(data, os.stat(small_disk).st_uid, os.stat(small_disk).st_gid)
     with tempfile.TemporaryDirectory(prefix="fitchat-diskfull-log-") as logs:
-        daemon = Daemon(data, free_port(), extra_env=UNLIMITED)
-        daemon.log_path = os.path.join(logs, "daemon.log")
+        daemon = daemon_on(small_disk, logs)
         daemon.start()
         daemon.token("ann")
         daemon.stop()
         filler = fill(small_disk)
-        daemon = Daemon(data, free_port(), extra_env=UNLIMITED)
-        daemon.log_path = os.path.join(logs, "daemon2.log")
+        daemon = daemon_on(small_disk, logs, log="daemon2.log")
         daemon.start(healthy=False)
         try:
             status, body = healthz(daemon)
@@ -220,12 +219,9 @@ def test_a_daemon_started_on_a_full_disk_says_so(small_disk):
         finally:
             daemon.stop()
 
-        fresh = os.path.join(small_disk, "fresh")
-        os.mkdir(fresh)
-        os.chown(fresh, os.stat(small_disk).st_uid, os.stat(small_disk).st_gid)
+        fresh = daemon_on(small_disk, logs, name="fresh", log="daemon3.log", env=None)
         filler = fill(small_disk)
-        daemon = Daemon(fresh, free_port())
-        daemon.log_path = os.path.join(logs, "daemon3.log")
+        daemon = fresh
         with pytest.raises(RuntimeError) as refused:
             daemon.start(timeout=20)
         log = daemon.read_log_all()
