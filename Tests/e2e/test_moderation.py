@@ -237,16 +237,22 @@ def test_a_ban_racing_joins_leaves_no_participant(gym):
     stop = threading.Event()
     answers = []
 
+    banned = threading.Event()
+
     def keep_joining(client):
         while not stop.is_set():
             answers.append(client.call("join_room", {"room": "general"}))
-            client.emit("leave_room", {"room": "general"})
+            # Once the ban is out, leaves (fire-and-forget, so they raced ahead) would take the
+            # tokens joins and leaves share, and no join might ever meet the ban.
+            if not banned.is_set():
+                client.emit("leave_room", {"room": "general"})
 
     joiners = [threading.Thread(target=keep_joining, args=(c,)) for c in anns]
     for t in joiners:
         t.start()
     time.sleep(0.3)
     ok(ban(desk, "ann", reason="race"))
+    banned.set()
     # Joins and leaves share one budget (burst 20, 2/s): go on until a join meets the ban.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not any(a.get("error", {}).get("code") == "banned" for a in answers):
