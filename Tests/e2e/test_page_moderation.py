@@ -12,6 +12,7 @@ import pytest
 from browser import assert_accessible, in_room, shot, sign_in_to_chat, wait
 from chat_client import ChatClient
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from page_gym import PASSWORD, PHONE, moderated_gym as gym, browsers, someone_in, send  # noqa: F401 (pytest fixtures)
@@ -318,8 +319,15 @@ def test_a_ban_seen_from_both_sides(gym, browsers):
         join = wait(member).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=banned-join]"))
         wait(member).until(lambda d: d.find_element(
             By.CSS_SELECTOR, "[data-testid=banned-join]").get_attribute("aria-disabled") is None)
-        join = member.find_element(By.CSS_SELECTOR, "[data-testid=banned-join]")
-        join.click()
+        # Found and clicked in one step, again if a rooms-list refresh redrew the notice in between
+        # (a CI run caught the button going stale between the two).
+        def click_join(d):
+            try:
+                d.find_element(By.CSS_SELECTOR, "[data-testid=banned-join]").click()
+                return True
+            except StaleElementReferenceException:
+                return False
+        wait(member).until(click_join)
         in_room(member, "general")
         wait(member).until(lambda d: not d.find_element(By.CSS_SELECTOR, "[data-testid=message-input]").get_attribute("disabled"))
         assert not member.find_elements(By.CSS_SELECTOR, '[data-room="general"] [data-testid=banned-badge]')
