@@ -29,8 +29,8 @@ import Testing
         let reads = Atomic<Int>(0)
         let readFailures = Mutex<[String]>([])
 
-        // Readers on threads of their own, reading the newest page in a tight loop, as members
-        // scrolling history do: each page must be whole and in order, whatever the writer is doing.
+        // Readers on threads of their own, reading the newest page every half millisecond, as
+        // members scrolling history do: each page must be whole and in order, whatever the writer is doing.
         let readers = (0..<4).map { _ in
             let done = DispatchSemaphore(value: 0)
             Thread {
@@ -44,6 +44,9 @@ import Testing
                     } catch {
                         readFailures.withLock { $0.append("\(error)") }
                     }
+                    // Busy, not spinning: four spinning threads on a two-core machine starve the
+                    // other suites running beside this one (a member pages every few ms at most).
+                    usleep(500)
                 }
             }.start()
             return done

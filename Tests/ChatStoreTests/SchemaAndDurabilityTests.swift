@@ -66,18 +66,22 @@ private func rewriteRaw(_ dir: String, schemaVersion: UInt64, clearUserRooms: Bo
         var generator = SeededGenerator(seed: 0xF17C4A7)
         var totalAcked = 0
         for round in 0..<20 {
-            let child = try Child(bench, ["crash-child", "--data-dir", dir])
-            #expect(child.readLine() == "READY", "round \(round): the child did not start")
             let delay = Int.random(in: 50...500, using: &generator)
-            // A GCD timer, not a task: this test blocks its own thread reading the pipe.
-            let pid = child.process.processIdentifier
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delay)) { _ = kill(pid, SIGKILL) }
-            var acked: [UInt64] = []
-            while let line = child.readLine() {
-                if line.hasPrefix("ACK "), let id = UInt64(line.dropFirst(4)) { acked.append(id) }
+            // Reading the child's pipe blocks: on a thread of its own, not the suites' shared pool.
+            let (ready, acked, killed) = try await blocking {
+                let child = try Child(bench, ["crash-child", "--data-dir", dir])
+                let ready = child.readLine() == "READY"
+                let pid = child.process.processIdentifier
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delay)) { _ = kill(pid, SIGKILL) }
+                var acked: [UInt64] = []
+                while let line = child.readLine() {
+                    if line.hasPrefix("ACK "), let id = UInt64(line.dropFirst(4)) { acked.append(id) }
+                }
+                child.process.waitUntilExit()
+                return (ready, acked, child.process.terminationReason == .uncaughtSignal)
             }
-            child.process.waitUntilExit()
-            #expect(child.process.terminationReason == .uncaughtSignal, "round \(round): the child was not killed")
+            #expect(ready, "round \(round): the child did not start")
+            #expect(killed, "round \(round): the child was not killed")
             totalAcked += acked.count
 
             let store = try makeStore(dir)
@@ -95,15 +99,18 @@ private func rewriteRaw(_ dir: String, schemaVersion: UInt64, clearUserRooms: Bo
         let dir = temporaryDirectory()
         let store = try makeStore(dir)
         defer { store.close() }
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: binaryDirectory() + "/fitchat")
         // An empty config of our own, so the machine's /etc/fitchat cannot leak in.
         let config = dir + "/empty.conf"
         _ = FileManager.default.createFile(atPath: config, contents: Data())
-        cli.arguments = ["user", "add", "zed", "--display-name", "Zed", "--data-dir", dir, "--config", config]
-        try cli.run()
-        cli.waitUntilExit()
-        #expect(cli.terminationStatus == 0)
+        let status = try await blocking {
+            let cli = Process()
+            cli.executableURL = URL(fileURLWithPath: binaryDirectory() + "/fitchat")
+            cli.arguments = ["user", "add", "zed", "--display-name", "Zed", "--data-dir", dir, "--config", config]
+            try cli.run()
+            cli.waitUntilExit()
+            return cli.terminationStatus
+        }
+        #expect(status == 0)
         #expect(try store.user(named: "zed")?.displayName == "Zed")
         let room = try store.room(named: "general")!
         let sent = try await store.append(

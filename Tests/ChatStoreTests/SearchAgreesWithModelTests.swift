@@ -54,6 +54,7 @@ struct SearchAgreesWithModelTests {
         #expect(try store.check() == [])
 
         for _ in 0..<250 {
+            await Task.yield()  // the queries are synchronous work: let the suites' shared pool breathe
             let count = Int.random(in: 1...3, using: &random)
             var terms = (0..<count).map { _ in Self.words.randomElement(using: &random)! }
             switch Int.random(in: 0..<4, using: &random) {

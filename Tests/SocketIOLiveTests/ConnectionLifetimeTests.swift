@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SocketIO
 import SocketIOProtocol
+import TestSupport
 import Testing
 
 /// Connections and what outlives them: sockets after their transport closed, callbacks of

@@ -3,6 +3,7 @@ import EngineIOProtocol
 import Foundation
 import SocketIO
 import SocketIOProtocol
+import TestSupport
 import Testing
 
 /// What one address can make the server hold before anyone signed in: a bounded number of

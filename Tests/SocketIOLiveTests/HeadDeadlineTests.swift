@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import HTTPServer
@@ -50,7 +51,7 @@ import Testing
             // Opened and sent nothing: closed, no answer.
             let silent = try RawConnection(port: port)
             var start = Date()
-            #expect(try silent.fill(timeout: 10) == false)
+            #expect(try silent.fill(timeout: 30) == false)
             var elapsed = Date().timeIntervalSince(start)
             #expect(elapsed >= 0.2 && elapsed < 5, "closed after \(elapsed) s")
 
@@ -64,11 +65,11 @@ import Testing
                 var pfd = pollfd(fd: slow.fd, events: Int16(POLLIN), revents: 0)
                 if poll(&pfd, 1, 50) > 0 { break }
             }
-            let (status, _) = try slow.readHead(timeout: 10)
+            let (status, _) = try slow.readHead(timeout: 30)
             elapsed = Date().timeIntervalSince(start)
             #expect(status == 408)
             #expect(elapsed >= 0.2 && elapsed < 5, "answered after \(elapsed) s")
-            while try slow.fill(timeout: 10) {}
+            while try slow.fill(timeout: 30) {}
         }
     }
 
@@ -81,9 +82,9 @@ import Testing
             let request = Array("GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
             for _ in 0..<2 {
                 try connection.write(request)
-                let (status, headers) = try connection.readHead(timeout: 10)
+                let (status, headers) = try connection.readHead(timeout: 30)
                 #expect(status == 200)
-                try connection.need(Int(headers["content-length"]!)!, timeout: 10)
+                try connection.need(Int(headers["content-length"]!)!, timeout: 30)
                 _ = connection.take(Int(headers["content-length"]!)!)
                 Thread.sleep(forTimeInterval: 0.8)  // idle between requests: the idle timeout's business
             }
@@ -93,16 +94,16 @@ import Testing
                 guard (try? connection.write([byte])) != nil else { break }
                 Thread.sleep(forTimeInterval: 0.05)
             }
-            #expect(try connection.fill(timeout: 10) == false)
+            #expect(try connection.fill(timeout: 30) == false)
             #expect(connection.buffer.isEmpty)
             #expect(Date().timeIntervalSince(start) < 5)
 
             // An upgraded WebSocket is no request head: it stays open past the deadline.
             let socket = try RawWebSocket(port: port, path: "/socket.io/?EIO=4&transport=websocket")
-            _ = try socket.receive(timeout: 10)  // open
+            _ = try socket.receive(timeout: 30)  // open
             Thread.sleep(forTimeInterval: 0.8)
             try socket.send("40")
-            guard case .text(let connected) = try socket.receiveSkippingPings(timeout: 10) else {
+            guard case .text(let connected) = try socket.receiveSkippingPings(timeout: 30) else {
                 Issue.record("no CONNECT answer on the upgraded connection")
                 return
             }
@@ -115,9 +116,9 @@ import Testing
                 + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                 + "Sec-WebSocket-Version: 13\r\n\r\n"
             try eager.write(Array(upgrade.utf8) + [0x81, 0x82, 0, 0, 0, 0, 0x34, 0x30])  // masked text "40"
-            #expect(try eager.readHead(timeout: 10).status == 101)
-            try eager.need(1, timeout: 10)
-            #expect(try http("GET", port: port, "/ok", timeout: 10).status == 200)
+            #expect(try eager.readHead(timeout: 30).status == 101)
+            try eager.need(1, timeout: 30)
+            #expect(try http("GET", port: port, "/ok", timeout: 30).status == 200)
         }
     }
 
@@ -135,7 +136,7 @@ import Testing
             // The server reads the request after this instant: it may not close before 400 ms on.
             let start = Date()
             try connection.write(Array("GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
-            #expect(try connection.readHead(timeout: 10).status == 200)
+            #expect(try connection.readHead(timeout: 30).status == 200)
             while try connection.fill(timeout: 60) {}  // the body, then the close
             // Not before the idle timeout; and closed at all (nothing else closes a quiet keep-alive
             // connection: the head deadline runs only once a follow-up's first byte came). No upper

@@ -52,11 +52,3 @@ final class InProcessServer: Sendable {
         return condition()
     }
 }
-
-/// Runs blocking client I/O on a GCD thread, never on the cooperative pool: the server's own
-/// async work (a CONNECT's authorization, a route) needs that pool while the client waits.
-func blocking<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
-}

@@ -64,3 +64,12 @@ public struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Runs blocking work (client I/O, a child process, a sleep) on a GCD thread, never on the
+/// cooperative pool: the suites share that pool (as wide as the machine has cores), and in-process
+/// servers' async work (a route, a CONNECT's authorization) needs it while a blocked test waits.
+public func blocking<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
