@@ -14,7 +14,10 @@ final class ChatClient: Sendable {
     typealias Job = @Sendable () async -> Void
 
     let identity: ChatIdentity
+    /// The client's address, for the logs.
     let address: String
+    /// What its connection slot counts under (`ClientAddress.limitKey`: an IPv6 address's /64).
+    let limitKey: String
     private let queue = Mutex(Queue())
 
     private struct Queue: ~Copyable {
@@ -49,16 +52,17 @@ final class ChatClient: Sendable {
     /// conversation a client can follow anyway.
     static let maxHeld = 10_000
 
-    init(identity: ChatIdentity, address: String) {
+    init(identity: ChatIdentity, address: String, limitKey: String) {
         self.identity = identity
         self.address = address
+        self.limitKey = limitKey
     }
 
     var user: User { identity.user }
 
     /// The service's name for this client on `socket`.
     func connection(on socket: Socket) -> ChatConnection {
-        ChatConnection(id: ConnectionID(socket.id), identity: identity, address: address)
+        ChatConnection(id: ConnectionID(socket.id), identity: identity, address: limitKey)
     }
 
     /// Starts working through the queue; called once the socket is really connected (a client

@@ -88,7 +88,7 @@ public final class ChatServer: Sendable {
         namespace.onConnect { [self] socket in connected(socket) }
         namespace.onDisconnect { [self] socket, reason in disconnected(socket, reason: reason) }
         namespace.onAbandoned { [self] data in
-            if let client = data as? ChatClient { service.abandon(address: client.address) }
+            if let client = data as? ChatClient { service.abandon(address: client.limitKey) }
         }
         for event in ChatEvent.names { on(event) }
         // Unknown events are answered at once, outside the client's queue, and not counted as refusals.
@@ -154,9 +154,9 @@ public final class ChatServer: Sendable {
         } catch {
             authentication = .failure(error)
         }
-        switch service.admit(authentication, address: address) {
+        switch service.admit(authentication, address: request.session.client.limitKey) {
         case .success(let identity):
-            return .accept(ChatClient(identity: identity, address: address))
+            return .accept(ChatClient(identity: identity, address: address, limitKey: request.session.client.limitKey))
         case .failure(let refusal):
             switch (refusal.code, authentication) {
             case (.internalError, .failure(let error)):

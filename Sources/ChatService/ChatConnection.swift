@@ -1,6 +1,7 @@
 import ChatModel
 
-/// An admitted connection: who, how, and from which address (for the per-address limit).
+/// An admitted connection: who, how, and the key its per-address limit counts under (an IPv4
+/// address, or an IPv6 address's /64: `ClientAddress.limitKey`).
 public struct ChatConnection: Hashable, Sendable {
     public var id: ConnectionID
     public var identity: ChatIdentity

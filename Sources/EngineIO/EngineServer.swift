@@ -136,7 +136,7 @@ public final class EngineServer: Sendable {
         transport: EngineTransport, eventLoop: EventLoop, head: HTTPRequestHead, remote: SocketAddress?,
         client: ClientAddress
     ) -> Result<EngineSession, SessionAdmission.Refusal> {
-        let address = client.address
+        let address = client.limitKey  // the admission's counts are per limit key (an IPv6 /64)
         let session = EngineSession(
             server: self, transport: transport, eventLoop: eventLoop, handshake: head, remoteAddress: remote,
             client: client)

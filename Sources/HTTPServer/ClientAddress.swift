@@ -128,6 +128,18 @@ public struct ClientAddress: Sendable, Equatable {
         self.forwardedHost = forwardedHost
     }
 
+    /// What per-address limits count under: an IPv4 address whole, an IPv6 address by its /64
+    /// (`2001:db8:1:2::/64`). A provider gives one home or phone a whole /64, so counting single
+    /// IPv6 addresses gave one host 2^64 budgets for connections, sign-ins and registrations. An
+    /// IPv4-mapped address counts as its IPv4 address; what is no IP literal ("unknown") as itself.
+    public var limitKey: String { Self.limitKey(of: address) }
+
+    public static func limitKey(of address: String) -> String {
+        guard let bytes = IPNetwork.parseAddress(address) else { return address }
+        if bytes.count == 4 { return canonical(bytes) }
+        return canonical(IPNetwork.masked(bytes, 64)) + "/64"
+    }
+
     /// A request straight from `peer` (no proxy believed).
     public static func direct(_ peer: String?) -> ClientAddress { ClientAddress(peer: peer ?? "unknown") }
 

@@ -68,6 +68,7 @@ public final class AccountRoutes: Sendable {
         let name = form["username"] ?? ""
         let password = form["password"] ?? ""
         let address = request.client.address
+        let budget = request.client.limitKey
         let refused = reply.failure(
             .unauthorized, ChatError(.unauthorized, "wrong user name or password"), back: "/login?error=unauthorized")
         let metadata: Logger.Metadata = ["user": "\(SafeText.forLog(name))", "remote": "\(address)"]
@@ -75,14 +76,14 @@ public final class AccountRoutes: Sendable {
         let valid = Names.isValidUserName(name)
         let account = valid ? Names.folded(name) : ""
         let decision = throttle.withLockedValue {
-            $0.admit(account: account, address: address, now: SystemClock().monotonicMicros())
+            $0.admit(account: account, address: budget, now: SystemClock().monotonicMicros())
         }
         if case .throttled(let seconds) = decision {
             logger.warning("login throttled", metadata: metadata)
             return reply.failure(.tooManyRequests, .rateLimited, back: "/login?error=rate_limited", retryAfter: seconds)
         }
         guard valid else {
-            throttle.withLockedValue { $0.refusedCheaply(address: address, now: SystemClock().monotonicMicros()) }
+            throttle.withLockedValue { $0.refusedCheaply(address: budget, now: SystemClock().monotonicMicros()) }
             logger.notice("login refused", metadata: metadata)
             return refused
         }
@@ -103,7 +104,7 @@ public final class AccountRoutes: Sendable {
         }
         guard let user = signedInUser else {
             throttle.withLockedValue {
-                $0.failed(account: account, address: address, now: SystemClock().monotonicMicros())
+                $0.failed(account: account, address: budget, now: SystemClock().monotonicMicros())
             }
             logger.notice("login refused", metadata: metadata)
             return refused
@@ -163,9 +164,10 @@ public final class AccountRoutes: Sendable {
                 .forbidden, ChatError(.forbidden, "registration is closed: ask the gym for an account"), back: "/login")
         }
         let address = request.client.address
+        let budget = request.client.limitKey
         let retryAfter = registrations.withLockedValue { limiter -> Int? in
             let now = SystemClock().monotonicMicros()
-            return limiter.allow(address, now: now) ? nil : max(1, limiter.retryAfter(address, now: now))
+            return limiter.allow(budget, now: now) ? nil : max(1, limiter.retryAfter(budget, now: now))
         }
         if let retryAfter {
             logger.warning("registration throttled", metadata: ["remote": "\(address)"])

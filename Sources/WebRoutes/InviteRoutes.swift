@@ -188,9 +188,10 @@ public final class InviteRoutes: Sendable {
 
     private func throttled(_ request: HTTPRequest, _ reply: Reply, back: String) -> HTTPResponse? {
         let address = request.client.address
+        let budget = request.client.limitKey
         let retryAfter = attempts.withLockedValue { limiter -> Int? in
             let now = SystemClock().monotonicMicros()
-            return limiter.allow(address, now: now) ? nil : max(1, limiter.retryAfter(address, now: now))
+            return limiter.allow(budget, now: now) ? nil : max(1, limiter.retryAfter(budget, now: now))
         }
         guard let retryAfter else { return nil }
         logger.warning("invite or sign-in link use throttled", metadata: ["remote": "\(address)"])

@@ -241,3 +241,24 @@ import Testing
         #expect(error?.description.contains("short-tok") == false)
     }
 }
+
+@Suite struct LimitKeyTests {
+    @Test func ipv6CountsByItsSlash64AndIPv4ByTheAddress() {
+        #expect(ClientAddress.limitKey(of: "2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64")
+        #expect(ClientAddress.limitKey(of: "2001:0DB8:0001:0002::9") == "2001:db8:1:2::/64")
+        #expect(ClientAddress.limitKey(of: "2001:db8:1:3::1") == "2001:db8:1:3::/64")
+        #expect(ClientAddress.limitKey(of: "::1") == "::/64")
+        #expect(ClientAddress.limitKey(of: "192.0.2.1") == "192.0.2.1")
+        // How a dual-stack socket reports an IPv4 peer: that peer's address, never a shared /64.
+        #expect(ClientAddress.limitKey(of: "::ffff:192.0.2.1") == "192.0.2.1")
+        #expect(ClientAddress.limitKey(of: "::ffff:192.0.2.2") == "192.0.2.2")
+        #expect(ClientAddress.limitKey(of: "unknown") == "unknown")
+    }
+
+    @Test func theForwardedClientIsWhatCounts() {
+        let client = ClientAddress(peer: "127.0.0.1", address: "2001:db8:7::5", forwarded: true)
+        #expect(client.limitKey == "2001:db8:7::/64")
+        #expect(client.address == "2001:db8:7::5")  // the logs keep the whole address
+        #expect(ClientAddress.direct("198.51.100.4").limitKey == "198.51.100.4")
+    }
+}

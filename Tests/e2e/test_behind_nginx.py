@@ -16,6 +16,7 @@ import time
 
 import pytest
 import requests
+import socketio
 
 from chat_client import ChatClient
 from fitchat_e2e import AS_SERVICE_USER, Daemon, free_port, give_to_service_user, ok
@@ -273,3 +274,59 @@ def test_a_clients_own_forwarded_header_through_nginx_is_not_believed(proxied):
     answers = [handshake(nginx.url, {"X-Forwarded-For": "198.51.100.60", "Forwarded": f"for=198.51.100.{70 + i}"},
                          verify=nginx.cert).status_code for i in range(3)]
     assert answers == [200, 200, 429], answers
+
+
+def test_ipv6_clients_count_by_their_64(data_dir):
+    # One host is given a whole IPv6 /64: counted address by address it had 2^64 budgets. This
+    # fitchat trusts the test (127.0.0.1) as its proxy, so the test names the clients itself.
+    daemon = Daemon(data_dir, free_port(), extra_env={
+        "FITCHAT_TRUSTED_PROXIES": "127.0.0.1/32",
+        "FITCHAT_MAX_PENDING_CONNECTIONS_PER_IP": "2",
+        "FITCHAT_MAX_CONNECTIONS_PER_IP": "2",
+    }).start()
+    clients = []
+    try:
+        def forwarded(address):
+            return {"X-Forwarded-For": address}
+
+        # Half-open sessions: three addresses of one /64 share its two slots; the next /64 has its own.
+        assert handshake(daemon.url, forwarded("2001:db8:1:2::a")).status_code == 200
+        assert handshake(daemon.url, forwarded("2001:db8:1:2:ffff:ffff:ffff:ffff")).status_code == 200
+        third = handshake(daemon.url, forwarded("2001:db8:1:2::c"))
+        assert third.status_code == 429, third.text
+        assert handshake(daemon.url, forwarded("2001:db8:1:3::a")).status_code == 200
+        # IPv4 (also written IPv4-mapped) still counts address by address.
+        assert handshake(daemon.url, forwarded("198.51.100.20")).status_code == 200
+        assert handshake(daemon.url, forwarded("::ffff:198.51.100.20")).status_code == 200
+        assert handshake(daemon.url, forwarded("198.51.100.20")).status_code == 429
+        assert handshake(daemon.url, forwarded("198.51.100.21")).status_code == 200
+        # The log keeps the whole address of who was refused.
+        refusals = [line for line in daemon.read_log_all().splitlines() if "session refused" in line]
+        assert any("remote=2001:db8:1:2::c" in line for line in refusals), refusals
+
+        # Chat connections (python-socketio, both transports): two per /64.
+        token = daemon.token("ann")
+        for address, transport in [("2001:db8:5:6::1", "websocket"), ("2001:db8:5:6::2", "polling")]:
+            clients.append(ChatClient(daemon.url, token=token, transports=[transport],
+                                      headers=forwarded(address)).connect())
+        refused = ChatClient(daemon.url, token=token, transports=["websocket"], headers=forwarded("2001:db8:5:6::3"))
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            refused.connect(wait=False)
+        assert refused.connect_errors == [{"message": "rate_limited"}], refused.connect_errors
+        clients.append(ChatClient(daemon.url, token=token, transports=["websocket"],
+                                  headers=forwarded("2001:db8:5:7::3")).connect())
+
+        # Sign-in attempts: the per-address budget (30) is the /64's, whichever address of it tries.
+        statuses = []
+        for i in range(32):
+            answer = requests.post(daemon.url + "/login", json={"username": "no such!", "password": "x"},
+                                   headers=forwarded(f"2001:db8:9:9::{i + 1:x}"), allow_redirects=False, timeout=10)
+            statuses.append(answer.status_code)
+        assert statuses[:30] == [401] * 30 and statuses[30:] == [429, 429], statuses
+        other = requests.post(daemon.url + "/login", json={"username": "no such!", "password": "x"},
+                              headers=forwarded("2001:db8:9:a::1"), allow_redirects=False, timeout=10)
+        assert other.status_code == 401, other.status_code
+    finally:
+        for client in clients:
+            client.close()
+        daemon.stop()
