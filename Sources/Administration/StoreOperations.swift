@@ -11,6 +11,7 @@ public enum StoreOperations {
         // Check the source first: a typo in --data-dir must not leave an empty backup folder behind.
         try StoreAccess.requireStore(in: FilePaths.absolute(settings.dataDir), creation: .mustExist)
         var isDir: ObjCBool = false
+        var created = false
         if fm.fileExists(atPath: destination, isDirectory: &isDir) {
             guard isDir.boolValue else { throw AdminError.backupDestinationNotADirectory(path: destination) }
             guard (try fm.contentsOfDirectory(atPath: destination)).isEmpty else {
@@ -18,11 +19,19 @@ public enum StoreOperations {
             }
         } else {
             try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
+            created = true
         }
         let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: false)
         defer { store.close() }
-        try store.backup(to: destination)
         let file = (destination as NSString).appendingPathComponent("data.mdb")
+        do {
+            try store.backup(to: destination)
+        } catch {
+            // A copy cut short is no backup: nothing is left behind to be restored one day.
+            try? fm.removeItem(atPath: file)
+            if created { try? fm.removeItem(atPath: destination) }
+            throw error
+        }
         // It holds password hashes: never world-readable, whatever the caller's umask.
         try FileModes.restrict(file)
         // The admin page shows when the last backup was made (the copy itself does not say so).

@@ -30,7 +30,11 @@ extension ChatStore {
 
     /// A hot, compacted copy (`mdb_env_copy2` with `MDB_CP_COMPACT`) into an existing empty directory.
     public func backup(to directory: String) throws {
-        try environment.copy(to: directory, compact: true)
+        do {
+            try environment.copy(to: directory, compact: true)
+        } catch let error as LMDBError where error.code == ENOSPC || error.code == EDQUOT {
+            throw ChatStoreError.backupDiskFull(directory: directory)
+        }
     }
 
     /// Every inconsistency between the record tables and their indexes, in both directions

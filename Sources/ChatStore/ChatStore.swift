@@ -135,12 +135,12 @@ public final class ChatStore: Sendable {
     public let injectedFailures = FailureSwitch()
 
     func read<T>(_ body: (Transaction) throws -> T) throws -> T {
-        if injectedFailures.isOn { throw ChatStoreError.injectedFailure }
+        if injectedFailures.failsReads { throw ChatStoreError.injectedFailure }
         return try environment.read(body)
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Transaction, Tables) throws -> T) async throws -> T {
-        if injectedFailures.isOn { throw ChatStoreError.injectedFailure }
+        if injectedFailures.failsWrites { throw ChatStoreError.injectedFailure }
         guard let writer else { throw ChatStoreError.readOnly }
         let tables = self.tables
         return try await writer.submit { txn in try body(txn, tables) }

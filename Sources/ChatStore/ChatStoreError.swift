@@ -7,6 +7,8 @@ public enum ChatStoreError: Error, Equatable, CustomStringConvertible {
     case readOnly
     /// Only from `ChatStore.injectedFailures` (tests).
     case injectedFailure
+    /// `backup` ran out of space (or quota) where it was writing.
+    case backupDiskFull(directory: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum ChatStoreError: Error, Equatable, CustomStringConvertible {
             "the chat store was opened read-only"
         case .injectedFailure:
             "storage failure injected by a test hook"
+        case .backupDiskFull(let directory):
+            "the disk holding \(directory) is full: free some space there or back up elsewhere"
         }
     }
 }

@@ -17,11 +17,17 @@ enum TestHooks {
             victim.execute { Thread.sleep(forTimeInterval: seconds) }
             return .text(.ok, "blocking one event loop for \(seconds) s\n")
         }
-        // Every store read and write fails while on: the daemon must answer 5xx / internal_error.
+        // `on=1`: every store read and write fails; `on=writes`: writes only. The daemon must
+        // answer 5xx / internal_error and log the failure, never a success.
         http.route(.POST, "/_test/store-failures") { request in
-            let on = request.query["on"] == "1"
-            store.injectedFailures.set(on)
-            return .text(.ok, "store failures \(on ? "on" : "off")\n")
+            let mode: FailureSwitch.Mode =
+                switch request.query["on"] {
+                case "1": .everything
+                case "writes": .writes
+                default: .off
+                }
+            store.injectedFailures.set(mode)
+            return .text(.ok, "store failures: \(mode)\n")
         }
     }
 }

@@ -109,8 +109,7 @@ public final class AccountRoutes: Sendable {
             logger.notice("login refused", metadata: metadata)
             return refused
         }
-        logger.notice("login", metadata: ["user": "\(user.name)", "remote": "\(address)"])
-        return await signedIn(user, reply)
+        return await signedIn(user, reply, logging: "login", ["user": "\(user.name)", "remote": "\(address)"])
     }
 
     private func logout(_ request: HTTPRequest, _ reply: Reply) async -> HTTPResponse {
@@ -257,7 +256,11 @@ public final class AccountRoutes: Sendable {
     }
 
     /// A new session for `user`, as a cookie (and, for JSON callers, in the answer): every way in ends here.
-    func signedIn(_ user: User, _ reply: Reply) async -> HTTPResponse {
+    /// Starts a session for `user` and answers with its cookie and token. `event` is logged once
+    /// the session is stored (a sign-in that failed to save is no sign-in); a failure is logged as such.
+    func signedIn(_ user: User, _ reply: Reply, logging event: String? = nil, _ metadata: Logger.Metadata = [:])
+        async -> HTTPResponse
+    {
         let token = SessionTokens.generate()
         do {
             try await store.createSession(
@@ -265,10 +268,9 @@ public final class AccountRoutes: Sendable {
                     tokenHash: SessionTokens.hash(token), userID: user.id,
                     expiresAt: SessionTokens.expiry(from: SystemClock().wallMicros())))
         } catch {
-            if let full = Self.diskFull(error, reply: reply, back: "/login") { return full }
-            return reply.failure(
-                .internalServerError, ChatError(.internalError, "could not start a session"), back: "/login")
+            return storageFailure(error, doing: "starting a session for \(user.name)", reply: reply, back: "/login")
         }
+        if let event { logger.notice("\(event)", metadata: metadata) }
         var response = reply.success(["user": ChatJSON.user(user), "token": .string(token)], redirect: "/chat")
         response.headers.add(
             name: "Set-Cookie",

@@ -228,3 +228,29 @@ def test_a_daemon_started_on_a_full_disk_says_so(small_disk):
         assert daemon.proc.returncode not in (None, -7, 135), log  # -7: SIGBUS
         assert "No space left on device" in log or "disk" in log.lower(), log
         os.remove(filler)
+
+
+def test_backup_onto_a_full_disk_says_so_and_leaves_nothing(small_disk):
+    """`fitchat backup` onto a full disk says the disk is full and leaves no cut-short copy that
+    could be restored one day; with room again the same backup is written whole."""
+    with tempfile.TemporaryDirectory(prefix="fitchat-diskfull-log-") as logs:
+        daemon = daemon_on(small_disk, logs)
+        daemon.start()
+        try:
+            ann = ChatClient(daemon.url, token=daemon.token("ann"), transports=["websocket"]).connect()
+            assert ann.call("join_room", {"room": "general"})["ok"]
+            for i in range(200):  # a store worth copying: bigger than what is left once filled
+                assert ann.call("send_message", {"room": "general", "message": f"set {i} " + "x" * 500})["ok"]
+            ann.close()
+            destination = os.path.join(small_disk, "backup")
+            filler = fill(small_disk)
+            try:
+                refused = daemon.cli("backup", destination, expect=1)
+                assert "is full" in refused.stderr and destination in refused.stderr, refused.stderr
+                assert not os.path.exists(destination), os.listdir(destination)
+            finally:
+                os.remove(filler)
+            daemon.cli("backup", destination)
+            assert os.path.getsize(os.path.join(destination, "data.mdb")) > 100_000
+        finally:
+            daemon.stop()

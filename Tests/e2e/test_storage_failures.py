@@ -69,3 +69,26 @@ def test_a_failing_store_is_the_servers_fault_not_the_users(fragile):
     assert status == 200
     assert "unauthorized" in refusal_of(fragile, {"token": token})
     assert fragile.cli("db", "check").stdout == DB_CHECK_OK
+
+
+def test_a_sign_in_whose_session_is_not_saved_is_no_sign_in(fragile):
+    import json
+    import re
+
+    def sign_ins():
+        return [line for line in fragile.read_log_all().splitlines()
+                if re.search(r"\blogin\b(?! refused| throttled| failed)", line) and "ann" in line]
+
+    # Reads work (the password is checked), the session's write fails.
+    status, _, _ = request(fragile, "POST", "/_test/store-failures?on=writes")
+    assert status == 200
+    try:
+        status, _, body = login(fragile, "ann", PASSWORD)
+        assert status == 500 and json.loads(body)["error"]["code"] == "internal_error", body
+    finally:
+        store_failures(fragile, False)
+    assert "starting a session for ann failed: the store failed" in fragile.read_log_all()
+    assert sign_ins() == [], sign_ins()
+    status, _, body = login(fragile, "ann", PASSWORD)
+    assert status == 200, body
+    assert len(sign_ins()) == 1, sign_ins()
