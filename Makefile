@@ -14,7 +14,7 @@ DATA_DIR     ?= var
 
 # Debian packages the build and the tests need (systemd provides systemd-socket-activate).
 BUILD_DEBS   := liblmdb-dev libsystemd-dev libqrencode-dev pkg-config
-TEST_DEBS    := lmdb-utils systemd iproute2 python3-venv nginx-light chromium chromium-driver fonts-noto-color-emoji fonts-dejavu-core
+TEST_DEBS    := lmdb-utils systemd iproute2 python3-venv nginx-light caddy chromium chromium-driver fonts-noto-color-emoji fonts-dejavu-core
 # The package build (dpkg-shlibdeps, dpkg-gencontrol, strip) and the system test (debootstrap,
 # systemd-nspawn, nsenter, lintian).
 DEB_DEBS     := dpkg-dev binutils
