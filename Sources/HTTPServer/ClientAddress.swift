@@ -131,17 +131,47 @@ public struct ClientAddress: Sendable, Equatable {
     /// What per-address limits count under: an IPv4 address whole, an IPv6 address by its /64
     /// (`2001:db8:1:2::/64`). A provider gives one home or phone a whole /64, so counting single
     /// IPv6 addresses gave one host 2^64 budgets for connections, sign-ins and registrations. An
-    /// IPv4-mapped address counts as its IPv4 address; what is no IP literal ("unknown") as itself.
+    /// IPv4 client seen through a translator or tunnel counts as its IPv4 address (below); what is
+    /// no IP literal ("unknown") as itself.
     public var limitKey: String { Self.limitKey(of: address) }
 
     public static func limitKey(of address: String) -> String {
         guard let bytes = IPNetwork.parseAddress(address) else { return address }
         if bytes.count == 4 { return canonical(bytes) }
+        if let ipv4 = embeddedIPv4(bytes) { return canonical(ipv4) }
+        // Local-use NAT64 (64:ff9b:1::/48) puts the IPv4 address where its prefix length says:
+        // the whole address is one IPv4 client.
+        if bytes.starts(with: [0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01]) { return canonical(bytes) }
         return canonical(IPNetwork.masked(bytes, 64)) + "/64"
     }
 
+    /// The IPv4 address inside an IPv6 one that stands for an IPv4 client: IPv4-compatible
+    /// (`::/96`) and SIIT (`::ffff:0:0/96`), the well-known NAT64 prefix (`64:ff9b::/96`), 6to4
+    /// (`2002::/16`) and Teredo (`2001::/32`, the client's address inverted). Counted by /64, every
+    /// IPv4 client behind one NAT64 or Teredo server would share one budget (found by an attack).
+    static func embeddedIPv4(_ bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.count == 16 else { return nil }
+        let high = bytes[0..<12]
+        let compatible = high.allSatisfy { $0 == 0 } && bytes[12] != 0  // not `::` or `::1`
+        let siit = high.elementsEqual([0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0])
+        let nat64 = high.elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0])
+        if compatible || siit || nat64 { return Array(bytes[12...]) }
+        if bytes[0] == 0x20, bytes[1] == 0x02 { return Array(bytes[2..<6]) }
+        if bytes[0..<4].elementsEqual([0x20, 0x01, 0, 0]) { return bytes[12...].map { $0 ^ 0xFF } }
+        return nil
+    }
+
+    /// How a dual-stack socket reports an IPv4 peer (`::ffff:192.0.2.1`), written as the IPv4
+    /// address it is, so the logs name one client one way whether or not a proxy forwarded it.
+    public static func unmapped(_ address: String) -> String {
+        guard address.contains(":"), let bytes = IPNetwork.parseAddress(address), bytes.count == 4 else {
+            return address
+        }
+        return canonical(bytes)
+    }
+
     /// A request straight from `peer` (no proxy believed).
-    public static func direct(_ peer: String?) -> ClientAddress { ClientAddress(peer: peer ?? "unknown") }
+    public static func direct(_ peer: String?) -> ClientAddress { ClientAddress(peer: peer.map(unmapped) ?? "unknown") }
 
     /// The request came over HTTPS as far as the server can tell (it terminates no TLS itself).
     public var isHTTPS: Bool { forwardedScheme == "https" }
@@ -163,7 +193,7 @@ public struct ClientAddress: Sendable, Equatable {
     /// from the right, skipping trusted proxies; the first untrusted address is the client (when all
     /// are trusted, the leftmost). A malformed or obfuscated entry where the walk stops → the peer.
     public static func resolve(peer: String?, headers: HTTPHeaders, trusted: TrustedProxies) -> ClientAddress {
-        let peer = peer ?? "unknown"
+        let peer = peer.map(unmapped) ?? "unknown"
         guard trusted.contains(peer) else { return ClientAddress(peer: peer) }
         var result = ClientAddress(peer: peer)
         var chain: [String?] = []

@@ -255,6 +255,37 @@ import Testing
         #expect(ClientAddress.limitKey(of: "unknown") == "unknown")
     }
 
+    /// An attack found every IPv4 client behind one NAT64 (or Teredo server) sharing one budget.
+    @Test func anIPv4ClientThroughATranslatorOrTunnelCountsAsItsIPv4Address() {
+        let cases: [(String, String)] = [
+            ("64:ff9b::198.51.100.1", "198.51.100.1"),  // well-known NAT64
+            ("64:ff9b::203.0.113.9", "203.0.113.9"),
+            ("::198.51.100.8", "198.51.100.8"),  // IPv4-compatible
+            ("::ffff:0:198.51.100.9", "198.51.100.9"),  // SIIT
+            ("2002:c633:6401::1", "198.51.100.1"),  // 6to4
+            ("2002:c633:6401:7::2", "198.51.100.1"),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "192.0.2.45"),  // Teredo: the address inverted
+        ]
+        for (address, key) in cases {
+            #expect(ClientAddress.limitKey(of: address) == key, "\(address)")
+        }
+        // Local-use NAT64: one address per IPv4 client, so the whole address.
+        #expect(ClientAddress.limitKey(of: "64:ff9b:1::c633:6407") == "64:ff9b:1::c633:6407")
+        #expect(ClientAddress.limitKey(of: "64:ff9b:1::cb00:7107") == "64:ff9b:1::cb00:7107")
+        // Not a translator's: still the /64.
+        #expect(ClientAddress.limitKey(of: "64:ff9b:0:1::5") == "64:ff9b:0:1::/64")
+        #expect(ClientAddress.limitKey(of: "2001:db8::5") == "2001:db8::/64")
+    }
+
+    @Test func aDualStackSocketsIPv4PeerIsLoggedAsIPv4() {
+        #expect(ClientAddress.direct("::ffff:127.0.0.2").peer == "127.0.0.2")
+        #expect(ClientAddress.direct("2001:db8::1").peer == "2001:db8::1")
+        let trusted = TrustedProxies([IPNetwork("127.0.0.1")!])
+        let resolved = ClientAddress.resolve(
+            peer: "::ffff:127.0.0.1", headers: ["X-Forwarded-For": "192.0.2.7"], trusted: trusted)
+        #expect(resolved.peer == "127.0.0.1" && resolved.address == "192.0.2.7")
+    }
+
     @Test func theForwardedClientIsWhatCounts() {
         let client = ClientAddress(peer: "127.0.0.1", address: "2001:db8:7::5", forwarded: true)
         #expect(client.limitKey == "2001:db8:7::/64")

@@ -300,6 +300,11 @@ def test_ipv6_clients_count_by_their_64(data_dir):
         assert handshake(daemon.url, forwarded("::ffff:198.51.100.20")).status_code == 200
         assert handshake(daemon.url, forwarded("198.51.100.20")).status_code == 429
         assert handshake(daemon.url, forwarded("198.51.100.21")).status_code == 200
+        # IPv4 clients through a NAT64 translator are as many clients, not one shared /64.
+        assert handshake(daemon.url, forwarded("64:ff9b::198.51.100.30")).status_code == 200
+        assert handshake(daemon.url, forwarded("64:ff9b::198.51.100.30")).status_code == 200
+        assert handshake(daemon.url, forwarded("64:ff9b::198.51.100.31")).status_code == 200
+        assert handshake(daemon.url, forwarded("198.51.100.30")).status_code == 429
         # The log keeps the whole address of who was refused.
         refusals = [line for line in daemon.read_log_all().splitlines() if "session refused" in line]
         assert any("remote=2001:db8:1:2::c" in line for line in refusals), refusals
