@@ -9,6 +9,8 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
     case descriptionUnsafe
     case backupDestinationNotADirectory(path: String)
     case backupDestinationNotEmpty(path: String)
+    case backupDiskFull(path: String)
+    case cannotWriteBackup(path: String, reason: String)
     case notABackup(path: String)
     case inconsistentBackup(path: String, problem: String)
     case cannotKeepCurrentStore(as: String, reason: String)
@@ -39,6 +41,9 @@ public enum AdminError: Error, Equatable, CustomStringConvertible {
         case .descriptionUnsafe: "a room description may not hold control, invisible or text-direction characters"
         case .backupDestinationNotADirectory(let path): "\(path) exists and is not a directory"
         case .backupDestinationNotEmpty(let path): "\(path) is not empty; back up into a new or empty directory"
+        case .backupDiskFull(let path):
+            "the disk holding \(path) is full: free some space there or back up elsewhere (nothing was left behind)"
+        case .cannotWriteBackup(let path, let reason): "cannot write the backup into \(path): \(reason)"
         case .notABackup(let path): "\(path) holds no data.mdb: not a fitchat backup"
         case .inconsistentBackup(let path, let problem): "the backup in \(path) is inconsistent: \(problem)"
         case .cannotKeepCurrentStore(let kept, let reason): "cannot keep the current store as \(kept): \(reason)"

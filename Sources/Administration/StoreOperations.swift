@@ -6,37 +6,27 @@ import Foundation
 public enum StoreOperations {
     /// A hot, compacted copy into `destination` (a new or empty directory); safe while the daemon runs.
     public static func backup(settings: Settings, to destinationPath: String) async throws -> String {
-        let fm = FileManager.default
-        let destination = FilePaths.absolute(destinationPath)
         // Check the source first: a typo in --data-dir must not leave an empty backup folder behind.
         try StoreAccess.requireStore(in: FilePaths.absolute(settings.dataDir), creation: .mustExist)
-        var isDir: ObjCBool = false
-        var created = false
-        if fm.fileExists(atPath: destination, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw AdminError.backupDestinationNotADirectory(path: destination) }
-            guard (try fm.contentsOfDirectory(atPath: destination)).isEmpty else {
-                throw AdminError.backupDestinationNotEmpty(path: destination)
-            }
-        } else {
-            try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
-            created = true
-        }
-        let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: false)
-        defer { store.close() }
-        let file = (destination as NSString).appendingPathComponent("data.mdb")
+        var target = try BackupTarget(directory: FilePaths.absolute(destinationPath))
         do {
-            try store.backup(to: destination)
+            let store = try StoreAccess.open(dataDir: settings.dataDir, migrate: false)
+            defer { store.close() }
+            let fd = try target.openTemporary()
+            defer { close(fd) }
+            do {
+                try store.backup(toFileDescriptor: fd, in: target.directory)
+            } catch ChatStoreError.backupDiskFull {
+                throw AdminError.backupDiskFull(path: target.directory)
+            }
+            try target.commit(fd: fd)
+            // The admin page shows when the last backup was made (the copy itself does not say so).
+            try await store.recordBackup()
         } catch {
-            // A copy cut short is no backup: nothing is left behind to be restored one day.
-            try? fm.removeItem(atPath: file)
-            if created { try? fm.removeItem(atPath: destination) }
+            target.abandon()
             throw error
         }
-        // It holds password hashes: never world-readable, whatever the caller's umask.
-        try FileModes.restrict(file)
-        // The admin page shows when the last backup was made (the copy itself does not say so).
-        try await store.recordBackup()
-        return file
+        return target.file
     }
 
     /// Replaces the data of `settings.dataDir` with the backup in `source`. Refuses while a daemon

@@ -37,6 +37,15 @@ extension ChatStore {
         }
     }
 
+    /// The same copy written to `fd` (an open, empty file in `directory`, named for the messages).
+    public func backup(toFileDescriptor fd: Int32, in directory: String) throws {
+        do {
+            try environment.copy(toFileDescriptor: fd, compact: true)
+        } catch let error as LMDBError where error.code == ENOSPC || error.code == EDQUOT {
+            throw ChatStoreError.backupDiskFull(directory: directory)
+        }
+    }
+
     /// Every inconsistency between the record tables and their indexes, in both directions
     /// (empty when the store is sound). Runs in one read transaction: a consistent snapshot.
     public func check(limit: Int = 100) throws -> [String] {

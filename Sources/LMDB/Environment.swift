@@ -202,6 +202,15 @@ public final class Environment: @unchecked Sendable {
         return (attributes?[.size] as? NSNumber)?.intValue ?? 0
     }
 
+    /// Writes a consistent copy of the environment to `fd` (an open, empty file); `compact` omits
+    /// free pages. Safe while other processes read and write. The caller syncs and closes `fd`.
+    public func copy(toFileDescriptor fd: Int32, compact: Bool) throws {
+        try resizeLock.shared {
+            guard !closed else { throw LMDBError.closed }
+            try LMDBError.check(mdb_env_copyfd2(handle, fd, compact ? UInt32(MDB_CP_COMPACT) : 0))
+        }
+    }
+
     /// Writes a consistent copy of the environment into `directory` (which must exist and be
     /// empty); `compact` omits free pages. Safe while other processes read and write.
     public func copy(to directory: String, compact: Bool) throws {

@@ -185,10 +185,13 @@ public final class AccountRoutes: Sendable {
 
     /// A store failure: logged at error level, answered 500 `internal_error` (507 `storage_full`
     /// when the disk is full).
-    func storageFailure(_ error: Error, doing what: String, reply: Reply, back: String) -> HTTPResponse {
+    func storageFailure(
+        _ error: Error, doing what: String, reply: Reply, back: String, metadata: Logger.Metadata = [:]
+    ) -> HTTPResponse {
         if let full = Self.diskFull(error, reply: reply, back: back) { return full }
         logger.error(
-            "\(what) failed: the store failed", metadata: ["error": "\(SafeText.forLog("\(error)", limit: 300))"])
+            "\(what) failed: the store failed",
+            metadata: metadata.merging(["error": "\(SafeText.forLog("\(error)", limit: 300))"]) { $1 })
         return reply.failure(
             .internalServerError, ChatError(.internalError, "the server could not complete that; try again"), back: back
         )
@@ -268,7 +271,8 @@ public final class AccountRoutes: Sendable {
                     tokenHash: SessionTokens.hash(token), userID: user.id,
                     expiresAt: SessionTokens.expiry(from: SystemClock().wallMicros())))
         } catch {
-            return storageFailure(error, doing: "starting a session for \(user.name)", reply: reply, back: "/login")
+            return storageFailure(
+                error, doing: "starting a session for \(user.name)", reply: reply, back: "/login", metadata: metadata)
         }
         if let event { logger.notice("\(event)", metadata: metadata) }
         var response = reply.success(["user": ChatJSON.user(user), "token": .string(token)], redirect: "/chat")

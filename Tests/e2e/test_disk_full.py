@@ -242,12 +242,13 @@ def test_backup_onto_a_full_disk_says_so_and_leaves_nothing(small_disk):
             for i in range(200):  # a store worth copying: bigger than what is left once filled
                 assert ann.call("send_message", {"room": "general", "message": f"set {i} " + "x" * 500})["ok"]
             ann.close()
-            destination = os.path.join(small_disk, "backup")
+            destination = os.path.join(small_disk, "backups", "today")
             filler = fill(small_disk)
             try:
                 refused = daemon.cli("backup", destination, expect=1)
                 assert "is full" in refused.stderr and destination in refused.stderr, refused.stderr
-                assert not os.path.exists(destination), os.listdir(destination)
+                # Neither the copy nor the directories this run made are left behind.
+                assert not os.path.exists(os.path.join(small_disk, "backups")), os.listdir(small_disk)
             finally:
                 os.remove(filler)
             daemon.cli("backup", destination)
