@@ -18,6 +18,9 @@ public struct Settings: Sendable, Equatable {
     public var maxConnectionsPerIP: Int = 1000
     /// Connections from one address that have not signed in yet (no Socket.IO CONNECT succeeded).
     public var maxPendingConnectionsPerIP: Int = 64
+    /// The same, from every address together: what many addresses (an IPv6 /48 holds 65,536 /64s)
+    /// can make the server keep before anyone signed in.
+    public var maxPendingConnections: Int = 512
     /// Open TCP connections at most; nil → derived from the file-descriptor limit.
     public var maxConnections: Int?
     /// Seconds a client has to send a whole request head (from accept, or from a keep-alive

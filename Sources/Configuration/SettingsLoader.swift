@@ -7,7 +7,8 @@ public enum SettingsLoader {
     public static let keys: [String] = [
         "listen", "data_dir", "web_root", "runtime_dir", "token_secret", "token_secret_file", "message_burst",
         "message_rate",
-        "max_connections_per_ip", "max_pending_connections_per_ip", "max_connections", "header_timeout",
+        "max_connections_per_ip", "max_pending_connections_per_ip", "max_pending_connections", "max_connections",
+        "header_timeout",
         "idle_timeout", "listen_backlog",
         "open_registration",
         "allowed_origins",
@@ -147,6 +148,8 @@ public enum SettingsLoader {
             settings.maxConnectionsPerIP = Int(try number(1...10_000_000))
         case "max_pending_connections_per_ip":
             settings.maxPendingConnectionsPerIP = Int(try number(1...10_000_000))
+        case "max_pending_connections":
+            settings.maxPendingConnections = Int(try number(1...10_000_000))
         case "max_connections":
             settings.maxConnections = value.isEmpty || value == "auto" ? nil : Int(try number(1...10_000_000))
         case "header_timeout":

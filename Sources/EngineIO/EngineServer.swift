@@ -15,6 +15,8 @@ public final class EngineServer: Sendable {
     let group: EventLoopGroup
     let logger: Logger
     private let registry: NIOLockedValueBox<Registry>
+    /// When the server-wide refusal was last logged, and how many came since.
+    private let serverWideRefusals = NIOLockedValueBox<(lastLine: NIODeadline?, count: Int)>((nil, 0))
     /// The handler sits in a struct field, never directly in the generic box: a closure stored as
     /// the box's `Value` is kept reabstracted, and every `inout` read of it (`withLockedValue { $0 }`)
     /// wrote back a new pair of reabstraction thunks around the old ones — one pair per session,
@@ -46,7 +48,8 @@ public final class EngineServer: Sendable {
             Registry(
                 admission: SessionAdmission(
                     maxPerAddress: configuration.maxSessionsPerAddress,
-                    maxHalfOpenPerAddress: configuration.maxHalfOpenSessionsPerAddress)))
+                    maxHalfOpenPerAddress: configuration.maxHalfOpenSessionsPerAddress,
+                    maxHalfOpenInAll: configuration.maxHalfOpenSessions)))
     }
 
     /// Open sessions, and how many each address holds (checked and counted under one lock).
@@ -150,7 +153,22 @@ public final class EngineServer: Sendable {
     private func logRefusal(_ refusal: SessionAdmission.Refusal, client: ClientAddress) {
         var metadata: Logger.Metadata = ["remote": "\(client.address)", "reason": "\(refusal)"]
         if client.forwarded { metadata["proxy"] = "\(client.peer)" }
-        logger.warning("session refused: too many from one address", metadata: metadata)
+        guard refusal == .tooManyHalfOpenSessionsInAll else {
+            logger.warning("session refused: too many from one address", metadata: metadata)
+            return
+        }
+        // The server-wide cap is met by many addresses at once: a line per refusal would be a flood.
+        let now = NIODeadline.now()
+        let refusedSinceLastLine = serverWideRefusals.withLockedValue { state -> Int? in
+            state.count += 1
+            if let last = state.lastLine, now - last < .seconds(10) { return nil }
+            defer { state = (now, 0) }
+            return state.count
+        }
+        guard let refusedSinceLastLine else { return }
+        metadata["refused"] = "\(refusedSinceLastLine)"
+        metadata["limit"] = "\(configuration.maxHalfOpenSessions)"
+        logger.warning("sessions refused: too many not signed in from all addresses together", metadata: metadata)
     }
 
     /// Hands a new session to the layer above, on its loop, then starts its heartbeat.
@@ -185,7 +203,7 @@ public final class EngineServer: Sendable {
             case .success(let opened): session = opened
             case .failure(let refusal):
                 logRefusal(refusal, client: request.client)
-                return tooManySessions
+                return refusal == .tooManyHalfOpenSessionsInAll ? serverBusy : tooManySessions
             }
             try? await loop.submit { self.announce(session) }.get()
             let handshake = Handshake(sid: session.sid, transport: .polling, configuration: configuration)
@@ -216,6 +234,13 @@ public final class EngineServer: Sendable {
                 return refusal(.badRequest)
             }
         }
+    }
+
+    private var serverBusy: HTTPResponse {
+        HTTPResponse(
+            status: .serviceUnavailable, headers: ["Content-Type": "application/json", "Retry-After": "5"],
+            body: ByteBuffer(string: #"{"code":3,"message":"Too many sessions waiting to sign in; try again shortly"}"#)
+        )
     }
 
     private var tooManySessions: HTTPResponse {
@@ -276,10 +301,15 @@ public final class EngineServer: Sendable {
                     transport: .websocket, eventLoop: channel.eventLoop, head: head, remote: channel.remoteAddress,
                     client: client)
                 guard case .success(let session) = opened else {
-                    if case .failure(let refusal) = opened { self.logRefusal(refusal, client: client) }
+                    let refusal: SessionAdmission.Refusal
+                    if case .failure(let why) = opened { refusal = why } else { refusal = .tooManySessions }
+                    self.logRefusal(refusal, client: client)
                     // 1013 "try again later": the client may reconnect once its other sessions end.
                     handler.raw.context?.writeAndFlush(
-                        NIOAny(WebSocketFrameBytes.close(code: 1013, reason: "too many sessions"))
+                        NIOAny(
+                            WebSocketFrameBytes.close(
+                                code: 1013,
+                                reason: refusal == .tooManyHalfOpenSessionsInAll ? "server busy" : "too many sessions"))
                     )
                     .whenComplete { _ in channel.close(promise: nil) }
                     return

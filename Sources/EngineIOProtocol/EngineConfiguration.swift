@@ -17,5 +17,7 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Open sessions from one address, and those of them no namespace CONNECT admitted yet.
     public var maxSessionsPerAddress: Int = 1000
     public var maxHalfOpenSessionsPerAddress: Int = 64
+    /// Sessions no namespace CONNECT admitted yet, from every address together.
+    public var maxHalfOpenSessions: Int = 512
     public init() {}
 }

@@ -61,6 +61,7 @@ struct WebService: Service, CustomStringConvertible {
         // Sessions per address: the signed-in ones (also capped per socket at CONNECT) plus half-open ones.
         engineConfiguration.maxSessionsPerAddress = settings.maxConnectionsPerIP + settings.maxPendingConnectionsPerIP
         engineConfiguration.maxHalfOpenSessionsPerAddress = settings.maxPendingConnectionsPerIP
+        engineConfiguration.maxHalfOpenSessions = settings.maxPendingConnections
         let engine = EngineServer(
             configuration: engineConfiguration, originPolicy: originPolicy, group: group, logger: logger)
         engine.install(on: http)

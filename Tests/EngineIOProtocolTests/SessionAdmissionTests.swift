@@ -15,6 +15,28 @@ import Testing
         #expect(admission.open("10.0.0.1") == .tooManySessions)
     }
 
+    @Test func halfOpenSessionsOfAllAddressesTogetherAreCapped() {
+        var admission = SessionAdmission(maxPerAddress: 10, maxHalfOpenPerAddress: 2, maxHalfOpenInAll: 3)
+        #expect(admission.open("2001:db8:0:1::/64") == nil)
+        #expect(admission.open("2001:db8:0:2::/64") == nil)
+        #expect(admission.open("2001:db8:0:3::/64") == nil)
+        #expect(admission.open("2001:db8:0:4::/64") == .tooManyHalfOpenSessionsInAll)
+        #expect(admission.halfOpenInAll == 3)
+        // A sign-in (admit) or an end frees a place; an admitted session's end frees none.
+        admission.admit("2001:db8:0:1::/64")
+        #expect(admission.halfOpenInAll == 2)
+        #expect(admission.open("2001:db8:0:4::/64") == nil)
+        admission.close("2001:db8:0:2::/64", wasAdmitted: false)
+        admission.close("2001:db8:0:1::/64", wasAdmitted: true)
+        #expect(admission.halfOpenInAll == 2)
+        #expect(admission.open("2001:db8:0:5::/64") == nil)
+        #expect(admission.open("2001:db8:0:6::/64") == .tooManyHalfOpenSessionsInAll)
+        // Closing what was never opened, or twice, never drives the count below what is open.
+        admission.close("never", wasAdmitted: false)
+        admission.close("2001:db8:0:2::/64", wasAdmitted: false)
+        #expect(admission.halfOpenInAll == 3)
+    }
+
     @Test func closingGivesTheRightSlotBackAndForgetsEmptyAddresses() {
         var admission = SessionAdmission(maxPerAddress: 2, maxHalfOpenPerAddress: 1)
         _ = admission.open("a")

@@ -11,12 +11,17 @@ import Testing
             environment: [:], layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
         #expect(defaults.maxConnections == nil)
         #expect(defaults.maxPendingConnectionsPerIP == 64)
+        #expect(defaults.maxPendingConnections == 512)
         let set = try SettingsLoader.load(
             flags: ["max_connections": "500"],
-            environment: ["FITCHAT_MAX_CONNECTIONS": "700", "FITCHAT_MAX_PENDING_CONNECTIONS_PER_IP": "8"],
+            environment: [
+                "FITCHAT_MAX_CONNECTIONS": "700", "FITCHAT_MAX_PENDING_CONNECTIONS_PER_IP": "8",
+                "FITCHAT_MAX_PENDING_CONNECTIONS": "40",
+            ],
             layout: layout, defaultConfigFile: "/nonexistent/fitchat.conf")
         #expect(set.maxConnections == 500 && set.effectiveMaxConnections == 500)
         #expect(set.maxPendingConnectionsPerIP == 8)
+        #expect(set.maxPendingConnections == 40)
         #expect(throws: SettingsError.self) {
             try SettingsLoader.load(
                 environment: ["FITCHAT_MAX_CONNECTIONS": "0"], layout: layout,

@@ -7,6 +7,7 @@ ignores the same headers. `/metrics` answers the proxy's loopback clients and th
 nginx runs from the test's own prefix, config, pid and log files in a temp dir, on a free port, in
 the foreground (no system configuration is read or touched); it is unprivileged like fitchat."""
 import http.client
+import json
 import os
 import shutil
 import ssl
@@ -331,6 +332,47 @@ def test_ipv6_clients_count_by_their_64(data_dir):
         other = requests.post(daemon.url + "/login", json={"username": "no such!", "password": "x"},
                               headers=forwarded("2001:db8:9:a::1"), allow_redirects=False, timeout=10)
         assert other.status_code == 401, other.status_code
+    finally:
+        for client in clients:
+            client.close()
+        daemon.stop()
+
+
+def test_pending_sessions_of_all_addresses_together_are_capped(data_dir):
+    # Many /64s (a /48 holds 65,536) each have a pending-session budget: all of them together have one.
+    daemon = Daemon(data_dir, free_port(), extra_env={
+        "FITCHAT_TRUSTED_PROXIES": "127.0.0.1/32",
+        "FITCHAT_MAX_PENDING_CONNECTIONS": "3",
+    }).start()
+    clients = []
+    try:
+        sids = []
+        for i in range(1, 4):
+            answer = handshake(daemon.url, {"X-Forwarded-For": f"2001:db8:a:{i}::1"})
+            assert answer.status_code == 200, answer.text
+            sids.append(json.loads(answer.text[1:])["sid"])
+        busy = handshake(daemon.url, {"X-Forwarded-For": "2001:db8:a:4::1"})
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "5", (busy.status_code, busy.text)
+        token = daemon.token("ann")
+        refused = ChatClient(daemon.url, token=token, transports=["websocket"],
+                             headers={"X-Forwarded-For": "2001:db8:a:5::1"})
+        # The upgrade is answered, then closed with 1013 before any OPEN packet: python-engineio
+        # reports that as a failed connection or as the empty packet it could not decode.
+        with pytest.raises((socketio.exceptions.ConnectionError, ValueError)):
+            refused.connect(wait=False)
+        refused.close()
+        lines = [line for line in daemon.read_log_all().splitlines() if "too many not signed in" in line]
+        assert len(lines) == 1 and "refused=1" in lines[0], lines  # one line, not one per refusal
+
+        # A pending session that ends frees its place: real clients get in on both transports.
+        closed = requests.post(daemon.url + f"/socket.io/?EIO=4&transport=polling&sid={sids[0]}", data="1", timeout=10)
+        assert closed.status_code == 200, closed.text
+        for address, transport in [("2001:db8:a:6::1", "polling"), ("2001:db8:a:7::1", "websocket")]:
+            client = ChatClient(daemon.url, token=token, transports=[transport],
+                                headers={"X-Forwarded-For": address}).connect()
+            clients.append(client)
+            ok(client.call("join_room", {"room": "general"}))
+        ok(clients[0].call("send_message", {"room": "general", "message": "in after the rush"}))
     finally:
         for client in clients:
             client.close()
