@@ -103,15 +103,7 @@ public final class Environment: @unchecked Sendable {
             do {
                 return try resizeLock.shared {
                     guard !closed else { throw LMDBError.closed }
-                    let txn = try begin(readOnly: false)
-                    do {
-                        let result = try body(txn)
-                        try txn.commit()
-                        return result
-                    } catch {
-                        txn.abort()
-                        throw error
-                    }
+                    return try begin(readOnly: false).run(body)
                 }
             } catch let error as LMDBError where error == .mapFull {
                 try grow()
@@ -170,15 +162,7 @@ public final class Environment: @unchecked Sendable {
         guard options.readOnly else { return try write(open) }
         return try resizeLock.shared {
             guard !closed else { throw LMDBError.closed }
-            let txn = try begin(readOnly: true)
-            do {
-                let dbi = try open(txn)
-                try txn.commit()
-                return dbi
-            } catch {
-                txn.abort()
-                throw error
-            }
+            return try begin(readOnly: true).run(open)
         }
     }
 

@@ -25,20 +25,24 @@ public final class Transaction {
         mdb_txn_abort(handle)
     }
 
+    /// Runs `body` on this transaction, then commits it; aborts it if `body` or the commit throws.
+    func run<T>(_ body: (Transaction) throws -> T) throws -> T {
+        do {
+            let result = try body(self)
+            try commit()
+            return result
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
     /// Runs `body` in a nested write transaction: if `body` throws, only its changes are undone.
     public func nested<T>(_ body: (Transaction) throws -> T) throws -> T {
         precondition(!isReadOnly, "nested transactions need a write transaction")
         var child: OpaquePointer?
         try LMDBError.check(mdb_txn_begin(environment.handle, handle, 0, &child))
-        let txn = Transaction(handle: child!, environment: environment, readOnly: false)
-        do {
-            let result = try body(txn)
-            try txn.commit()
-            return result
-        } catch {
-            txn.abort()
-            throw error
-        }
+        return try Transaction(handle: child!, environment: environment, readOnly: false).run(body)
     }
 
     // MARK: Typed access
