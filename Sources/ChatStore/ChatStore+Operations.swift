@@ -30,11 +30,7 @@ extension ChatStore {
 
     /// A hot, compacted copy (`mdb_env_copy2` with `MDB_CP_COMPACT`) into an existing empty directory.
     public func backup(to directory: String) throws {
-        do {
-            try environment.copy(to: directory, compact: true)
-        } catch let error as LMDBError where error.code == ENOSPC || error.code == EDQUOT {
-            throw ChatStoreError.backupDiskFull(directory: directory)
-        }
+        try environment.copy(to: directory, compact: true)
     }
 
     /// The same copy written to `fd` (an open, empty file in `directory`, named for the messages).
