@@ -11,16 +11,12 @@ import http.client
 import os
 import shutil
 import ssl
-import subprocess
 import tempfile
-import time
 
 import pytest
-import requests
 
-from chat_client import ChatClient
-from fitchat_e2e import AS_SERVICE_USER, Daemon, free_port, give_to_service_user, ok
-from test_behind_nginx import PASSWORD, handshake, make_certificate
+from fitchat_e2e import Daemon, free_port
+from tls_proxy import TLSProxy, chat_through, make_certificate
 
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 
@@ -39,59 +35,16 @@ https://127.0.0.1:{port} {{
 """
 
 
-class Caddy:
-    def __init__(self, tmp, upstream):
-        self.tmp = tmp
-        self.port = free_port()
-        self.url = f"https://127.0.0.1:{self.port}"
-        self.cert = os.path.join(tmp, "cert.pem")
-        conf = os.path.join(tmp, "Caddyfile")
+class Caddy(TLSProxy):
+    name = "caddy"
+    start_timeout = 20
+
+    def configure(self, upstream):
+        conf = os.path.join(self.tmp, "Caddyfile")
         with open(conf, "w") as f:
-            f.write(CADDYFILE.format(tmp=tmp, port=self.port, upstream=upstream))
-        for name in os.listdir(tmp):
-            os.chmod(os.path.join(tmp, name), 0o644)
-        give_to_service_user(tmp)
-        self.log_path = os.path.join(tmp, "caddy.out")
-        self.log = open(self.log_path, "ab")
-        env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "XDG_DATA_HOME": tmp, "XDG_CONFIG_HOME": tmp}
-        self.proc = subprocess.Popen(
-            [*AS_SERVICE_USER, CADDY, "run", "--config", conf, "--adapter", "caddyfile"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 20
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError("caddy exited: " + self.output())
-            try:
-                if requests.get(self.url + "/healthz", verify=self.cert, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("caddy did not answer: " + self.output())
-            time.sleep(0.1)
-
-    def session(self):
-        """A requests session that trusts the test's certificate (and nothing from the environment)."""
-        http = requests.Session()
-        http.trust_env = False
-        http.verify = self.cert
-        return http
-
-    def output(self):
-        try:
-            return open(self.log_path, errors="replace").read()[-3000:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+            f.write(CADDYFILE.format(tmp=self.tmp, port=self.port, upstream=upstream))
+        env = {"PATH": "/usr/bin:/bin", "HOME": self.tmp, "XDG_DATA_HOME": self.tmp, "XDG_CONFIG_HOME": self.tmp}
+        return [CADDY, "run", "--config", conf, "--adapter", "caddyfile"], env
 
 
 @pytest.fixture
@@ -130,36 +83,7 @@ def handshake_from(caddy, source, headers=None):
 
 def test_chat_through_caddy_over_both_transports_with_a_secure_cookie(caddied):
     daemon, caddy = caddied
-    setup = requests.post(caddy.url + "/setup", json={"username": "coach", "password": PASSWORD},
-                          verify=caddy.cert, timeout=30)
-    assert setup.status_code == 200, setup.text
-    login = requests.post(caddy.url + "/login", json={"username": "coach", "password": PASSWORD},
-                          verify=caddy.cert, timeout=30)
-    assert login.status_code == 200, login.text
-    cookie = login.headers["Set-Cookie"]
-    assert "; Secure" in cookie and "HttpOnly" in cookie, cookie
-    session = cookie.split(";", 1)[0]
-
-    coach = ChatClient(caddy.url, transports=["polling"], http_session=caddy.session(),
-                       headers={"Cookie": session, "Origin": caddy.url}).connect()
-    bob = ChatClient(caddy.url, token=daemon.token("bob"), transports=["websocket"],
-                     http_session=caddy.session()).connect()
-    try:
-        assert coach.sio.transport() == "polling" and bob.sio.transport() == "websocket"
-        for client in (coach, bob):
-            ok(client.call("join_room", {"room": "general"}))
-            client.wait_for("room_joined")
-        sent = ok(coach.call("send_message", {"room": "general", "message": "squat PR through Caddy"}))["message"]
-        assert bob.wait_for("new_message", lambda m: m["id"] == sent["id"])["message"] == "squat PR through Caddy"
-        back = ok(bob.call("send_message", {"room": "general", "message": "nice, over a WebSocket"}))["message"]
-        assert coach.wait_for("new_message", lambda m: m["id"] == back["id"])["message"] == "nice, over a WebSocket"
-    finally:
-        coach.close()
-        bob.close()
-
-    # An http Origin behind a proxy that says https is another site's: refused.
-    refused = handshake(caddy.url, headers={"Origin": "http://127.0.0.1:%d" % caddy.port}, verify=caddy.cert)
-    assert refused.status_code == 403, refused.text
+    chat_through(caddy, daemon, "squat PR through Caddy")
 
 
 def test_each_client_counts_under_the_address_caddy_names(caddied):

@@ -6,24 +6,20 @@ ignores the same headers. `/metrics` answers the proxy's loopback clients and th
 
 nginx runs from the test's own prefix, config, pid and log files in a temp dir, on a free port, in
 the foreground (no system configuration is read or touched); it is unprivileged like fitchat."""
-import http.client
 import json
 import os
 import shutil
-import ssl
-import subprocess
 import tempfile
-import time
 
 import pytest
 import requests
 import socketio
 
 from chat_client import ChatClient
-from fitchat_e2e import AS_SERVICE_USER, Daemon, free_port, give_to_service_user, ok
+from fitchat_e2e import Daemon, free_port, ok
+from tls_proxy import PASSWORD, TLSProxy, chat_through, handshake, make_certificate
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-PASSWORD = "correct horse battery"
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
 
 # The README's nginx snippet, with the test's paths and ports (keep the two in step).
@@ -71,66 +67,22 @@ http {{
 """
 
 
-def make_certificate(tmp):
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-keyout", os.path.join(tmp, "key.pem"), "-out", os.path.join(tmp, "cert.pem"),
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=30)
+class Nginx(TLSProxy):
+    name = "nginx"
 
-
-class Nginx:
-    def __init__(self, tmp, upstream):
-        self.tmp = tmp
-        self.port = free_port()
-        self.url = f"https://127.0.0.1:{self.port}"
-        self.cert = os.path.join(tmp, "cert.pem")
-        conf = os.path.join(tmp, "nginx.conf")
+    def configure(self, upstream):
+        conf = os.path.join(self.tmp, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(tmp=tmp, port=self.port, upstream=upstream))
-        for name in os.listdir(tmp):
-            os.chmod(os.path.join(tmp, name), 0o644)
-        give_to_service_user(tmp)
-        self.log = open(os.path.join(tmp, "nginx.out"), "ab")
+            f.write(NGINX_CONF.format(tmp=self.tmp, port=self.port, upstream=upstream))
         # -e: the error log from the start (before the config names one); -g: in the foreground.
-        self.proc = subprocess.Popen(
-            [*AS_SERVICE_USER, NGINX, "-p", tmp, "-c", conf, "-e", os.path.join(tmp, "error.log"),
-             "-g", "daemon off;"], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError("nginx exited: " + self.errors())
-            try:
-                if requests.get(self.url + "/healthz", verify=self.cert, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("nginx did not answer: " + self.errors())
-            time.sleep(0.1)
+        return [NGINX, "-p", self.tmp, "-c", conf, "-e", os.path.join(self.tmp, "error.log"),
+                "-g", "daemon off;"], None
 
-    def session(self):
-        """A requests session that trusts the test's certificate (and nothing from the environment)."""
-        http = requests.Session()
-        http.trust_env = False
-        http.verify = self.cert
-        return http
-
-    def errors(self):
+    def diagnostics(self):
         try:
             return open(os.path.join(self.tmp, "error.log")).read()[-3000:]
         except OSError:
             return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 @pytest.fixture
@@ -156,50 +108,12 @@ def proxied(data_dir):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def handshake(base, headers=None, **kwargs):
-    """An Engine.IO polling handshake (a half-open session: counted against its address until it times out)."""
-    return requests.get(base + "/socket.io/?EIO=4&transport=polling", headers=headers or {}, timeout=10, **kwargs)
-
-
 def test_chat_through_nginx_over_both_transports_with_a_secure_cookie(proxied):
     daemon, nginx = proxied
-    # The first admin, signed up and in through the proxy: the cookie is Secure (the proxy said https).
-    setup = requests.post(nginx.url + "/setup", json={"username": "coach", "password": PASSWORD},
-                          verify=nginx.cert, timeout=30)
-    assert setup.status_code == 200, setup.text
-    assert "Secure" in setup.headers["Set-Cookie"], setup.headers["Set-Cookie"]
-    login = requests.post(nginx.url + "/login", json={"username": "coach", "password": PASSWORD},
-                          verify=nginx.cert, timeout=30)
-    assert login.status_code == 200, login.text
-    cookie = login.headers["Set-Cookie"]
-    assert "; Secure" in cookie and "HttpOnly" in cookie, cookie
+    chat_through(nginx, daemon, "deadlift PR through nginx")
     # Straight to fitchat (plain http, nobody said https): no Secure, or the browser would drop it.
     direct = requests.post(daemon.url + "/login", json={"username": "coach", "password": PASSWORD}, timeout=30)
     assert direct.status_code == 200 and "Secure" not in direct.headers["Set-Cookie"], direct.headers
-    session = cookie.split(";", 1)[0]
-
-    # python-socketio through https: the cookie's holder over long-polling (with an Origin the
-    # server accepts only as https, the scheme the proxy reported), a token holder over WebSocket.
-    coach = ChatClient(nginx.url, transports=["polling"], http_session=nginx.session(),
-                       headers={"Cookie": session, "Origin": nginx.url}).connect()
-    bob = ChatClient(nginx.url, token=daemon.token("bob"), transports=["websocket"],
-                     http_session=nginx.session()).connect()
-    try:
-        assert coach.sio.transport() == "polling" and bob.sio.transport() == "websocket"
-        for client in (coach, bob):
-            ok(client.call("join_room", {"room": "general"}))
-            client.wait_for("room_joined")
-        sent = ok(coach.call("send_message", {"room": "general", "message": "deadlift PR through nginx"}))["message"]
-        assert bob.wait_for("new_message", lambda m: m["id"] == sent["id"])["message"] == "deadlift PR through nginx"
-        back = ok(bob.call("send_message", {"room": "general", "message": "nice, over a WebSocket"}))["message"]
-        assert coach.wait_for("new_message", lambda m: m["id"] == back["id"])["message"] == "nice, over a WebSocket"
-    finally:
-        coach.close()
-        bob.close()
-
-    # An http Origin behind a proxy that says https is another site's: refused.
-    refused = handshake(nginx.url, headers={"Origin": "http://127.0.0.1:%d" % nginx.port}, verify=nginx.cert)
-    assert refused.status_code == 403, refused.text
 
 
 def test_the_forwarded_client_is_the_address_limits_and_logs_use(proxied):
