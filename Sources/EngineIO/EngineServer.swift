@@ -297,12 +297,13 @@ public final class EngineServer: Sendable {
                 handler.bind(session)
                 session.attachProbe(handler)
             } else {
-                let opened = self.open(
+                let session: EngineSession
+                switch self.open(
                     transport: .websocket, eventLoop: channel.eventLoop, head: head, remote: channel.remoteAddress,
                     client: client)
-                guard case .success(let session) = opened else {
-                    let refusal: SessionAdmission.Refusal
-                    if case .failure(let why) = opened { refusal = why } else { refusal = .tooManySessions }
+                {
+                case .success(let opened): session = opened
+                case .failure(let refusal):
                     self.logRefusal(refusal, client: client)
                     // 1013 "try again later": the client may reconnect once its other sessions end.
                     handler.raw.context?.writeAndFlush(
