@@ -140,6 +140,7 @@ public final class ChatServer: Sendable {
 
     private func authorize(_ request: ConnectRequest) async -> ConnectDecision {
         let address = request.session.client.address
+        let limitKey = request.session.client.limitKey
         let token =
             request.auth?["token"]?.stringValue ?? Authenticator.sessionToken(in: request.headers)
         let authentication: Result<ChatIdentity?, any Error>
@@ -154,9 +155,9 @@ public final class ChatServer: Sendable {
         } catch {
             authentication = .failure(error)
         }
-        switch service.admit(authentication, address: request.session.client.limitKey) {
+        switch service.admit(authentication, address: limitKey) {
         case .success(let identity):
-            return .accept(ChatClient(identity: identity, address: address, limitKey: request.session.client.limitKey))
+            return .accept(ChatClient(identity: identity, address: address, limitKey: limitKey))
         case .failure(let refusal):
             switch (refusal.code, authentication) {
             case (.internalError, .failure(let error)):
